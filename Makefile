@@ -1,0 +1,42 @@
+# The commands a newcomer needs. Everything runs from the project's own virtual environment.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench token clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+## run: start PostgreSQL and nats-server (unless DATABASE_URL / NATS_URL are set), migrate, serve all four services
+run: $(STAMP)
+	$(BIN)/dayaq run
+
+## test: lint, types, import rules, then the whole test suite against real PostgreSQL and NATS
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services tests
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: benchmarks, each reported as a ratio to a floor measured in the same run
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+## token: print a development token, e.g. make token ROLE=case_officer
+token: $(STAMP)
+	$(BIN)/dayaq token --role $(or $(ROLE),admin)
+
+clean:
+	rm -rf $(VENV) .dayaq .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,16 @@
+"""What assets does with other services' events. Each handler runs in the consumer's transaction."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assets import service
+from shared.events import Envelope, PlanApproved
+from shared.messaging.consumer import Handler
+
+
+async def on_plan_approved(session: AsyncSession, event: PlanApproved, envelope: Envelope) -> None:
+    await service.open_order_for(session, event)
+
+
+HANDLERS: dict[str, dict[str, Handler]] = {
+    "plans": {PlanApproved.type: on_plan_approved},
+}

@@ -1,0 +1,18 @@
+"""The assets service: orders for approved plans and the handover of assets in kind."""
+
+from fastapi import FastAPI
+
+from assets import routes
+from assets.handlers import HANDLERS
+from assets.settings import AssetsSettings
+from shared.app import create_service_app
+
+
+def create_app(settings: AssetsSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or AssetsSettings(),
+        title="Dayaq assets",
+        description="Orders for approved business plans and deliveries of assets in kind.",
+        routers=[routes.router],
+        handlers=HANDLERS,
+    )

@@ -1,0 +1,25 @@
+"""The intake service: persons, applications, partners and enrolment."""
+
+from fastapi import FastAPI
+
+from intake import routes
+from intake.pii import FinProtector
+from intake.service import DatabaseApiKeyStore
+from intake.settings import IntakeSettings
+from shared.app import create_service_app
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+
+    async def on_startup(app: FastAPI) -> None:
+        app.state.fins = FinProtector(settings)
+        app.state.api_key_store = DatabaseApiKeyStore(app.state.sessionmaker)
+
+    return create_service_app(
+        settings,
+        title="Dayaq intake",
+        description="Applicants, applications, partner organisations and enrolment.",
+        routers=[routes.router],
+        on_startup=on_startup,
+    )

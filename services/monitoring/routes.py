@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from monitoring import service
+from monitoring.models import Visit
+from monitoring.schemas import TimelineEntryOut, TimelineOut, VisitOut
+from shared.auth import Principal, Role, require
+from shared.db import SessionDep
+from shared.paging import Page, PageParamsDep, paginate
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1")
+
+MONITORING_READ = "monitoring:read"
+
+Reader = Annotated[
+    Principal,
+    Depends(require(Role.monitor, Role.case_officer, Role.analyst, scopes=(MONITORING_READ,))),
+]
+
+
+@router.get(
+    "/visits",
+    tags=["visits"],
+    response_model=Page[VisitOut],
+    summary="Scheduled visits, by due date, optionally of one participant",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_visits(
+    session: SessionDep,
+    principal: Reader,
+    page: PageParamsDep,
+    participant_id: uuid.UUID | None = None,
+) -> Page[VisitOut]:
+    return await paginate(
+        session,
+        service.visits_query(principal, participant_id),
+        key_columns=(Visit.due_on, Visit.id),
+        params=page,
+        to_item=VisitOut.model_validate,
+    )
+
+
+@router.get(
+    "/cases/{participant_id}/timeline",
+    tags=["cases"],
+    response_model=TimelineOut,
+    summary="A participant's journey through all services, in order",
+    responses=problem_responses(401, 403, 404),
+)
+async def timeline(
+    participant_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> TimelineOut:
+    entries = await service.timeline(session, participant_id, principal)
+    if not entries:
+        raise NotFound("case", participant_id)
+    return TimelineOut(
+        participant_id=participant_id,
+        entries=[TimelineEntryOut.model_validate(entry) for entry in entries],
+    )

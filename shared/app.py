@@ -1,0 +1,171 @@
+"""Assembles a service: settings, lifespan (engine, NATS, relay, consumers), middleware, error
+handlers, probes and metrics. Each service's main.py is a call to `create_service_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from nats.aio.client import Client as NATS
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.context import set_trace
+from shared.db import create_engine, create_sessionmaker
+from shared.logs import configure_logging
+from shared.messaging.consumer import Consumer, Handler
+from shared.messaging.deadletters import ensure_deadletter_stream
+from shared.messaging.jetstream import connect, ensure_streams
+from shared.messaging.relay import OutboxRelay
+from shared.metrics import install_metrics
+from shared.problems import install_problem_handlers
+from shared.settings import ServiceSettings
+from shared.tables import SHARED_TABLES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; on app.state.runtime. Tests reach the relay and consumers."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    nc: NATS
+    relay: OutboxRelay
+    consumers: list[Consumer]
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    handlers: Mapping[str, Mapping[str, Handler]] | None = None,
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """`handlers` maps a producing service to {event type: handler}; one durable consumer each."""
+    service = settings.service_name
+    configure_logging(service, settings.log_level, settings.log_json)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        consumers: list[Consumer] = []
+
+        async def reconnected() -> None:
+            for consumer in consumers:
+                consumer.reconnected()
+
+        nc = await connect(settings.nats_url, name=service, on_reconnect=reconnected)
+        js = nc.jetstream()
+        # Streams of the services consumed are ensured too, so start-up order does not matter.
+        await ensure_streams(js, settings.nats_namespace, service, *(handlers or {}))
+        await ensure_deadletter_stream(js, settings.nats_namespace)
+        for producer, by_type in (handlers or {}).items():
+            consumers.append(
+                Consumer(
+                    name=f"{service}-from-{producer}",
+                    producer=producer,
+                    handlers=by_type,
+                    sessionmaker=sessionmaker,
+                    nc=nc,
+                    namespace=settings.nats_namespace,
+                    max_attempts=settings.consumer_max_attempts,
+                    retry_base_seconds=settings.consumer_retry_base_seconds,
+                )
+            )
+        relay = OutboxRelay(
+            engine, js, namespace=settings.nats_namespace, poll_seconds=settings.outbox_poll_seconds
+        )
+        runtime = Runtime(engine, sessionmaker, nc, relay, consumers)
+        app.state.runtime = runtime
+        app.state.sessionmaker = sessionmaker
+        if on_startup is not None:
+            await on_startup(app)
+        runtime.tasks = [asyncio.create_task(relay.run(), name=f"{service}-relay")] + [
+            asyncio.create_task(c.run(), name=c.name) for c in consumers
+        ]
+        log.info("%s started", service)
+        try:
+            yield
+        finally:
+            for task in runtime.tasks:
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await nc.drain()
+            await engine.dispose()
+            log.info("%s stopped", service)
+
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+    )
+    app.state.settings = settings
+    app.state.shared_tables = SHARED_TABLES
+
+    install_problem_handlers(app)
+    install_metrics(app)
+    _install_trace(app)
+    app.include_router(_probes())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _install_trace(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def trace(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = correlation_id.get() or str(uuid.uuid4())
+        # A caller's correlation id joins this request to a larger piece of work.
+        correlation = request.headers.get("X-Correlation-ID") or request_id
+        set_trace(request_id=request_id, correlation_id=correlation)
+        response = await call_next(request)
+        response.headers["X-Correlation-ID"] = correlation
+        return response
+
+    # Outermost, so the request id exists before anything else runs.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+
+
+def _probes() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The database and NATS are reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks = {"database": False, "nats": False}
+        if runtime is not None:
+            with contextlib.suppress(Exception):
+                async with runtime.engine.connect() as connection:
+                    await asyncio.wait_for(connection.execute(text("SELECT 1")), timeout=2)
+                checks["database"] = True
+            checks["nats"] = runtime.nc.is_connected
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router

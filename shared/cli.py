@@ -1,0 +1,494 @@
+"""The `dayaq` command: `run` the whole system locally, mint a development `token`, `migrate`.
+
+Services are named here by string only: the shared package never imports a service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from uuid import UUID
+
+import httpx
+
+from shared import migrations
+from shared.devstack import (
+    NatsServer,
+    PortInUse,
+    Postgres,
+    StartError,
+    create_database,
+    log_tail,
+    normalise_database_url,
+    port_in_use,
+    spawn,
+    with_database,
+)
+
+SERVICES: tuple[tuple[str, int], ...] = (
+    ("intake", 8001),
+    ("plans", 8002),
+    ("assets", 8003),
+    ("monitoring", 8004),
+)
+SERVICE_NAMES = tuple(name for name, _ in SERVICES)
+DEFAULT_PG_PORT = 5433
+DEFAULT_NATS_PORT = 4222
+DEFAULT_DATA_DIR = ".dayaq"
+READY_TIMEOUT = 120.0
+SERVICE_STOP_TIMEOUT = 10.0
+# Generated once per data folder; the settings refuse anything marked dev-only in production.
+DEV_SECRETS = ("INTAKE_FIN_HASH_KEY", "INTAKE_FIN_ENCRYPTION_KEY")
+
+
+class UsageError(Exception):
+    """Wrong configuration: a one-line message and exit code 2, no traceback."""
+
+
+def database_name(service: str) -> str:
+    return f"dayaq_{service}"
+
+
+def env_port(variable: str, default: int) -> int:
+    raw = os.environ.get(variable)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise UsageError(f"{variable}={raw!r} is not a port number")
+    return int(raw)
+
+
+def dev_secrets(path: Path) -> dict[str, str]:
+    """Development secrets, generated on first use and kept in `path` (KEY=value lines)."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.startswith("#"):
+                values[key.strip()] = value.strip()
+    missing = [key for key in DEV_SECRETS if key not in values]
+    if missing:
+        for key in missing:
+            values[key] = f"dev-only-{secrets.token_urlsafe(32)}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+    return values
+
+
+def service_env(
+    service: str,
+    *,
+    database_url: str,
+    nats_url: str,
+    jwks_file: Path,
+    secrets: Mapping[str, str],
+    nats_namespace: str = "",
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of one service process: `base` (default os.environ), secrets where the
+    environment does not set them, and the service's own `<SERVICE>_*` settings."""
+    env = dict(os.environ if base is None else base)
+    for key, value in secrets.items():
+        env.setdefault(key, value)
+    prefix = service.upper()
+    env[f"{prefix}_DATABASE_URL"] = database_url
+    env[f"{prefix}_NATS_URL"] = nats_url
+    env[f"{prefix}_JWKS_FILE"] = str(jwks_file)
+    env[f"{prefix}_ENVIRONMENT"] = "development"
+    if nats_namespace:
+        env[f"{prefix}_NATS_NAMESPACE"] = nats_namespace
+    env["PYTHONUNBUFFERED"] = "1"  # logs reach the file as they happen
+    return env
+
+
+@dataclass
+class RunningService:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _url_host(host: str) -> str:
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+
+
+def start_service(
+    name: str, port: int, *, env: dict[str, str], log_dir: Path, host: str = "127.0.0.1"
+) -> RunningService:
+    """Start one service as `python -m uvicorn <name>.main:create_app`; returns at once."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"{name}.log"
+    args = [sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory"]
+    # lifespan on: a failing start-up is a crash, not a warning; the graceful timeout stays
+    # within the time we give a service to stop.
+    args += ["--host", host, "--port", str(port), "--lifespan", "on"]
+    args += ["--timeout-graceful-shutdown", "5"]
+    # SIGKILL if we die: a service keeps nothing in memory that the outbox would not redo.
+    process = spawn(args, log, death_signal=signal.SIGKILL, env=env)
+    return RunningService(name, f"http://{_url_host(host)}:{port}", process, log)
+
+
+def _not_ready(service: RunningService, last: str, waited: float | None = None) -> StartError:
+    if waited is None:
+        what = f"{service.name} exited with code {service.process.returncode}"
+    else:
+        what = (
+            f"{service.name} was not ready after {waited:.0f}s (GET {service.url}/readyz: {last})"
+        )
+    return StartError(f"{what}; its log {service.log}:\n{log_tail(service.log)}")
+
+
+def wait_ready(services: Sequence[RunningService], timeout: float = READY_TIMEOUT) -> None:
+    """Until every service's GET /readyz answers 200; StartError names the one that did not."""
+    deadline = time.monotonic() + timeout
+    waiting = list(services)
+    last = {service.name: "no answer" for service in services}
+    with httpx.Client(timeout=2) as client:
+        while waiting:
+            for service in list(waiting):
+                if service.process.poll() is not None:
+                    raise _not_ready(service, last[service.name])
+                try:
+                    response = client.get(f"{service.url}/readyz")
+                    if response.status_code == 200:
+                        waiting.remove(service)
+                    last[service.name] = str(response.status_code)
+                except httpx.HTTPError as error:
+                    last[service.name] = type(error).__name__
+            if waiting and time.monotonic() > deadline:
+                raise _not_ready(waiting[0], last[waiting[0].name], timeout)
+            if waiting:
+                time.sleep(0.2)
+
+
+async def wait_ready_async(
+    services: Sequence[RunningService], within: float = READY_TIMEOUT
+) -> None:
+    """wait_ready for code inside an event loop."""
+    deadline = time.monotonic() + within
+    waiting = list(services)
+    last = {service.name: "no answer" for service in services}
+    async with httpx.AsyncClient(timeout=2) as client:
+        while waiting:
+            for service in list(waiting):
+                if service.process.poll() is not None:
+                    raise _not_ready(service, last[service.name])
+                try:
+                    response = await client.get(f"{service.url}/readyz")
+                    if response.status_code == 200:
+                        waiting.remove(service)
+                    last[service.name] = str(response.status_code)
+                except httpx.HTTPError as error:
+                    last[service.name] = type(error).__name__
+            if waiting and time.monotonic() > deadline:
+                raise _not_ready(waiting[0], last[waiting[0].name], within)
+            if waiting:
+                await asyncio.sleep(0.2)
+
+
+def stop_services(
+    services: Sequence[RunningService], timeout: float = SERVICE_STOP_TIMEOUT
+) -> None:
+    """SIGTERM to all at once, then SIGKILL to whoever is still there after `timeout`."""
+    for service in services:
+        if service.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                service.process.terminate()
+    deadline = time.monotonic() + timeout
+    for service in services:
+        try:
+            service.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            service.process.kill()
+            service.process.wait()
+
+
+@contextlib.contextmanager
+def running_services(
+    *,
+    database_urls: Mapping[str, str],
+    nats_url: str,
+    jwks_file: Path,
+    secrets: Mapping[str, str],
+    log_dir: Path,
+    ports: Mapping[str, int],
+    host: str = "127.0.0.1",
+    nats_namespace: str = "",
+    timeout: float = READY_TIMEOUT,
+) -> Iterator[dict[str, RunningService]]:
+    """Start the services named in `ports` (a database URL for each), wait until they are ready,
+    and stop them on exit."""
+    started: list[RunningService] = []
+    try:
+        for name, port in ports.items():
+            env = service_env(
+                name,
+                database_url=database_urls[name],
+                nats_url=nats_url,
+                jwks_file=jwks_file,
+                secrets=secrets,
+                nats_namespace=nats_namespace,
+            )
+            started.append(start_service(name, port, env=env, log_dir=log_dir, host=host))
+        wait_ready(started, timeout)
+        yield {service.name: service for service in started}
+    finally:
+        stop_services(started)
+
+
+# --- dayaq run ---
+
+
+@dataclass(frozen=True)
+class _Config:
+    host: str
+    data_dir: Path
+    ports: dict[str, int]
+    pg_port: int
+    nats_port: int
+    database_url: str | None
+    nats_url: str | None
+
+
+def _config(args: argparse.Namespace) -> _Config:
+    database_url = os.environ.get("DATABASE_URL") or None
+    if database_url is not None:
+        try:
+            database_url = normalise_database_url(database_url)
+        except Exception as error:
+            raise UsageError(f"DATABASE_URL is not a PostgreSQL URL: {error}") from None
+    return _Config(
+        host=args.host,
+        data_dir=Path(args.data_dir).absolute(),
+        ports={name: env_port(f"{name.upper()}_PORT", port) for name, port in SERVICES},
+        pg_port=env_port("DAYAQ_PG_PORT", DEFAULT_PG_PORT),
+        nats_port=env_port("DAYAQ_NATS_PORT", DEFAULT_NATS_PORT),
+        database_url=database_url,
+        nats_url=os.environ.get("NATS_URL") or None,
+    )
+
+
+def _check_ports(config: _Config) -> list[str]:
+    """Every port we would listen on, checked before anything starts."""
+    wanted = [
+        (port, name, f"{name.upper()}_PORT", config.host) for name, port in config.ports.items()
+    ]
+    if config.database_url is None:
+        wanted.append((config.pg_port, "PostgreSQL", "DAYAQ_PG_PORT", "127.0.0.1"))
+    if config.nats_url is None:
+        wanted.append((config.nats_port, "nats-server", "DAYAQ_NATS_PORT", "127.0.0.1"))
+    problems: list[str] = []
+    seen: dict[int, str] = {}
+    for port, what, variable, host in wanted:
+        if port in seen:
+            problems.append(f"port {port} is set for both {seen[port]} and {what}; set {variable}")
+        elif port_in_use(port, host):
+            problems.append(str(PortInUse(port, what, variable)))
+        seen[port] = what
+    return problems
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    # Once: a second Ctrl-C (make forwards it too) must not break the orderly stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _migrate(database_urls: Mapping[str, str], server_url: str) -> None:
+    for name, url in database_urls.items():
+        asyncio.run(create_database(server_url, database_name(name)))
+        print(f"dayaq: migrating {name}", flush=True)
+        try:
+            migrations.upgrade(name, url)
+        except Exception as error:
+            raise StartError(
+                f"migrating {name} failed: {error}\n{traceback.format_exc()}"
+            ) from error
+
+
+def _print_table(config: _Config, services: Sequence[RunningService], args: list[str]) -> None:
+    log_dir = config.data_dir / "logs"
+    token = " ".join([".venv/bin/dayaq token", *args, "--role case_officer"])
+    rows = [("service", "URL", "API docs")]
+    rows += [(s.name, s.url, f"{s.url}/docs") for s in services]
+    print("\nDayaq is running. Ctrl-C stops everything.\n")
+    for name, url, docs in rows:
+        print(f"  {name:<12}{url:<26}{docs}")
+    print(f"\nService logs: {log_dir}/<service>.log (e.g. tail -f {log_dir}/intake.log)")
+    print(f"Data: {config.data_dir} (kept between runs)")
+    print(f"Token: make token ROLE=case_officer   or   {token}")
+    print(
+        f'Try:   curl -H "Authorization: Bearer $({token})" {services[0].url}/v1/applications\n',
+        flush=True,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    problems = _check_ports(config)
+    if problems:
+        for problem in problems:
+            print(f"dayaq: {problem}", file=sys.stderr)
+        return 2
+    # Ctrl-C and SIGTERM both end in the same orderly stop. Our children run in their own
+    # sessions, so a Ctrl-C reaches only us (and make): we stop them in order.
+    signal.signal(signal.SIGINT, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    status = 0
+    with contextlib.ExitStack() as stack:
+        try:
+            status = _run(config, stack, _data_dir_args(args))
+        except KeyboardInterrupt:
+            print("\ndayaq: stopping", flush=True)
+        except StartError as error:
+            print(f"dayaq: {error}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _data_dir_args(args: argparse.Namespace) -> list[str]:
+    return [] if args.data_dir == DEFAULT_DATA_DIR else ["--data-dir", str(args.data_dir)]
+
+
+def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str]) -> int:
+    from shared.devkeys import ensure_dev_keys  # written alongside; a dev-only module
+
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    # The ExitStack stops in reverse: services, then NATS, then PostgreSQL.
+    if config.database_url is None:
+        postgres = Postgres(config.data_dir / "postgres", config.pg_port)
+        stack.callback(postgres.stop)
+        print(f"dayaq: starting PostgreSQL on 127.0.0.1:{config.pg_port}", flush=True)
+        postgres.start()
+        server_url = postgres.url()
+    else:
+        server_url = config.database_url
+    if config.nats_url is None:
+        nats = NatsServer(config.data_dir / "nats", config.nats_port)
+        stack.callback(nats.stop)
+        print(f"dayaq: starting nats-server on 127.0.0.1:{config.nats_port}", flush=True)
+        nats.start()
+        nats_url = nats.url
+    else:
+        nats_url = config.nats_url
+
+    database_urls = {name: with_database(server_url, database_name(name)) for name in config.ports}
+    _migrate(database_urls, server_url)
+    jwks_file = ensure_dev_keys(config.data_dir / "keys")
+    secret_values = dev_secrets(config.data_dir / "secrets.env")
+
+    services = stack.enter_context(
+        running_services(
+            database_urls=database_urls,
+            nats_url=nats_url,
+            jwks_file=jwks_file,
+            secrets=secret_values,
+            log_dir=config.data_dir / "logs",
+            ports=config.ports,
+            host=config.host,
+        )
+    )
+    _print_table(config, list(services.values()), data_dir_args)
+    while True:
+        for service in services.values():
+            if service.process.poll() is not None:
+                raise StartError(
+                    f"{service.name} stopped with code {service.process.returncode}; "
+                    f"its log {service.log}:\n{log_tail(service.log)}"
+                )
+        time.sleep(0.5)
+
+
+# --- dayaq token, dayaq migrate ---
+
+
+def token(args: argparse.Namespace) -> int:
+    from shared.devkeys import ensure_dev_keys, mint_token
+
+    keys = Path(args.data_dir).absolute() / "keys"
+    ensure_dev_keys(
+        keys
+    )  # the same keys `dayaq run` gives the services, created by whichever is first
+    print(mint_token(keys, roles=args.role, subject=args.subject, partner_id=args.partner_id))
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    raw = os.environ.get("DATABASE_URL")
+    server_url = (
+        normalise_database_url(raw)
+        if raw
+        else Postgres(Path(args.data_dir) / "postgres", env_port("DAYAQ_PG_PORT", 5433)).url()
+    )
+    urls = {name: with_database(server_url, database_name(name)) for name in SERVICE_NAMES}
+    try:
+        _migrate(urls, server_url)
+    except OSError as error:
+        print(f"dayaq: cannot reach PostgreSQL ({error}); is `dayaq run` running?", file=sys.stderr)
+        return 1
+    except StartError as error:
+        print(f"dayaq: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dayaq", description="Run Dayaq locally, mint development tokens, migrate."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run_parser = commands.add_parser(
+        "run",
+        help="start PostgreSQL and nats-server (unless DATABASE_URL / NATS_URL are set), "
+        "migrate, and serve the four services",
+        description="Ports come from INTAKE_PORT, PLANS_PORT, ASSETS_PORT, MONITORING_PORT "
+        f"(8001-8004), DAYAQ_PG_PORT ({DEFAULT_PG_PORT}) and DAYAQ_NATS_PORT "
+        f"({DEFAULT_NATS_PORT}).",
+    )
+    run_parser.add_argument("--host", default="127.0.0.1", help="where the services listen")
+    run_parser.set_defaults(handler=run)
+
+    token_parser = commands.add_parser("token", help="print a development bearer token")
+    token_parser.add_argument("--role", action="append", required=True, help="repeatable")
+    token_parser.add_argument("--subject", default="dev-user")
+    token_parser.add_argument("--partner-id", type=UUID, default=None)
+    token_parser.set_defaults(handler=token)
+
+    migrate_parser = commands.add_parser(
+        "migrate", help="migrate every service's database (DATABASE_URL, or `dayaq run`'s)"
+    )
+    migrate_parser.set_defaults(handler=migrate)
+
+    for sub in (run_parser, token_parser, migrate_parser):
+        sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="default: %(default)s")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except UsageError as error:
+        print(f"dayaq: {error}", file=sys.stderr)
+        return 2
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""ETag and If-Match over the aggregates' integer `version` column, to refuse lost updates.
+
+A GET sets `ETag: "<version>"`; a change sends it back in If-Match. Missing If-Match is 428, a tag
+that no longer matches is 412. The UPDATE itself is guarded again by SQLAlchemy's version_id_col
+(a StaleDataError becomes 412 as well), so a change between the check and the write is caught too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Response
+
+from shared.problems import FieldError, PreconditionFailed, PreconditionRequired, ValidationProblem
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def etag_headers(version: int) -> Mapping[str, str]:
+    """For responses built by hand (e.g. `Idempotency.respond(headers=...)`)."""
+    return {"ETag": etag_for(version)}
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_for(version)
+
+
+@dataclass(frozen=True)
+class IfMatch:
+    """A parsed If-Match: `any` for "*", else the strong entity tags (without quotes)."""
+
+    any: bool = False
+    tags: frozenset[str] = frozenset()
+
+    def matches(self, version: int) -> bool:
+        return self.any or str(version) in self.tags
+
+
+def parse_if_match(value: str) -> IfMatch:
+    """Parses `*` or a comma-separated list of entity tags.
+
+    Weak tags (W/"3") never match: If-Match uses the strong comparison (RFC 9110 13.1.1).
+    Unquoted tags are accepted, for clients that drop the quotes.
+    """
+    value = value.strip()
+    if value == "*":
+        return IfMatch(any=True)
+    tags: set[str] = set()
+    for part in value.split(","):
+        tag = part.strip()
+        if not tag or tag.startswith("W/"):
+            continue
+        if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+            tag = tag[1:-1]
+        if '"' in tag:
+            raise ValueError("malformed entity tag")
+        tags.add(tag)
+    return IfMatch(tags=frozenset(tags))
+
+
+def check_if_match(if_match: IfMatch, current_version: int) -> None:
+    if not if_match.matches(current_version):
+        raise PreconditionFailed()
+
+
+async def _if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag from your last read, e.g. "3"; "*" for any version.',
+        ),
+    ] = None,
+) -> IfMatch:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired()
+    try:
+        return parse_if_match(if_match)
+    except ValueError:
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field="header.If-Match", code="value_error", message="field.if-match-invalid"
+                )
+            ]
+        ) from None
+
+
+IfMatchDep = Annotated[IfMatch, Depends(_if_match)]

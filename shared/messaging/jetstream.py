@@ -1,0 +1,94 @@
+"""Connecting to NATS and naming streams and subjects.
+
+One stream per producing service (`INTAKE` with subjects `intake.>`, ...), file storage. A namespace
+prefixes both, so that several environments or test runs can share one NATS without meeting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+PRODUCERS = ("intake", "plans", "assets", "monitoring")
+DEADLETTER = "deadletter"
+DUPLICATE_WINDOW = timedelta(minutes=2)
+
+
+def subject_for(namespace: str, event_type: str) -> str:
+    return f"{namespace}.{event_type}" if namespace else event_type
+
+
+def event_type_of(namespace: str, subject: str) -> str:
+    return subject.removeprefix(f"{namespace}.") if namespace else subject
+
+
+def stream_name(namespace: str, service: str) -> str:
+    name = service.upper()
+    return f"{namespace.upper()}_{name}" if namespace else name
+
+
+def stream_config(namespace: str, service: str) -> StreamConfig:
+    return StreamConfig(
+        name=stream_name(namespace, service),
+        subjects=[subject_for(namespace, f"{service}.>")],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+    )
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    """Create the stream, or bring an existing one to this configuration; safe to repeat."""
+    assert config.name is not None
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+            return
+        except BadRequestError:  # created by another service at the same moment
+            pass
+    await js.update_stream(config)
+
+
+async def ensure_streams(js: JetStreamContext, namespace: str, *services: str) -> None:
+    for service in services:
+        await ensure_stream(js, stream_config(namespace, service))
+
+
+async def connect(
+    url: str, name: str, on_reconnect: Callable[[], Awaitable[None]] | None = None
+) -> NATS:
+    """A connection that keeps reconnecting for as long as the service runs."""
+
+    async def disconnected() -> None:
+        log.warning("nats disconnected", extra={"nats_url": url})
+
+    async def reconnected() -> None:
+        log.info("nats reconnected", extra={"nats_url": url})
+        if on_reconnect is not None:
+            await on_reconnect()
+
+    async def error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc.__class__.__name__)
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        allow_reconnect=True,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
+        error_cb=error,
+    )

@@ -1,0 +1,48 @@
+"""Settings every service shares. Each service subclasses `ServiceSettings` with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development secrets that `dayaq run` writes; refused outside development.
+DEV_SECRET_MARKER = "dev-only"
+
+
+class ServiceSettings(BaseSettings):
+    """Read from the environment: `DAYAQ_*` for what all services share, `<SERVICE>_*` for one."""
+
+    model_config = SettingsConfigDict(env_prefix="DAYAQ_", extra="ignore")
+
+    service_name: str = ""
+    environment: str = Field("development", description="development, test or production")
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq"
+    nats_url: str = "nats://127.0.0.1:4222"
+    # Prefix for stream names and subjects, so that several environments (or tests) share one NATS.
+    nats_namespace: str = ""
+
+    # Authentication: staff tokens are verified against a JWKS, from a URL or a local file.
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwt_issuer: str = "dayaq-dev"
+    jwt_audience: str = "dayaq"
+
+    # Messaging
+    outbox_poll_seconds: float = 1.0
+    consumer_max_attempts: int = 5
+    consumer_retry_base_seconds: float = 0.5
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            for name, value in self:
+                if isinstance(value, SecretStr) and DEV_SECRET_MARKER in value.get_secret_value():
+                    raise ValueError(f"{name} is a development secret; set a real one")
+            if self.jwks_url is None and self.jwks_file is None:
+                raise ValueError("set jwks_url or jwks_file in production")
+        return self

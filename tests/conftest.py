@@ -1,0 +1,217 @@
+"""Test infrastructure, started once per run: a real PostgreSQL and a real nats-server (or the ones
+in DATABASE_URL and NATS_URL), migrated template databases, and a fresh database per test.
+
+Fixtures:
+    pg               session   Postgres, or ExternalPostgres for DATABASE_URL; `.url(database)`
+    nats_server      session   NatsServer, or ExternalNats for NATS_URL; `.url`, `.restart()` ...
+    dev_keys         session   folder with the development signing key and jwks.json
+    fresh_database   function  async (service) -> URL of a new database migrated to head
+    nats_namespace   function  a prefix for streams and subjects that no other test uses
+    launch_services  function  async (*services, env=...) -> the services as real processes
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from shared import migrations
+from shared.cli import (
+    SERVICE_NAMES,
+    RunningService,
+    dev_secrets,
+    service_env,
+    start_service,
+    stop_services,
+    wait_ready_async,
+)
+from shared.devkeys import ensure_dev_keys
+from shared.devstack import (
+    NatsServer,
+    Postgres,
+    create_database,
+    drop_database,
+    free_port,
+    normalise_database_url,
+    with_database,
+)
+
+FreshDatabase = Callable[[str], Awaitable[str]]
+LaunchServices = Callable[..., Awaitable[dict[str, RunningService]]]
+
+
+class ExternalPostgres:
+    """The server in DATABASE_URL: tests use it, but it is not theirs to stop."""
+
+    def __init__(self, url: str) -> None:
+        self._url = normalise_database_url(url)
+
+    def url(self, database: str = "postgres") -> str:
+        return with_database(self._url, database)
+
+    def start(self) -> NoReturn:
+        pytest.skip("DATABASE_URL is set: this test stops PostgreSQL, and only does so to its own")
+
+    stop = kill = start
+
+
+class ExternalNats:
+    """The server in NATS_URL: tests use it, but cannot kill or restart it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def start(self) -> NoReturn:
+        pytest.skip("NATS_URL is set: this test restarts nats-server, and only does so to its own")
+
+    stop = kill = restart = start
+
+
+def _scratch(prefix: str) -> Path:
+    # Not pytest's tmp_path: the PostgreSQL user must be able to traverse it, and pytest resets the
+    # permissions of its own base folder whenever a run starts.
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Postgres | ExternalPostgres]:
+    if os.environ.get("DATABASE_URL"):
+        yield ExternalPostgres(os.environ["DATABASE_URL"])
+        return
+    folder = _scratch("dayaq-test-pg-")
+    # Started from the main thread: the server dies with the thread that started it.
+    server = Postgres(folder, free_port(), durable=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer | ExternalNats]:
+    if os.environ.get("NATS_URL"):
+        yield ExternalNats(os.environ["NATS_URL"])
+        return
+    folder = _scratch("dayaq-test-nats-")
+    server = NatsServer(folder, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dev_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Mint tokens with `shared.devkeys.mint_token(dev_keys, roles=[...])`."""
+    folder = tmp_path_factory.mktemp("keys")
+    ensure_dev_keys(folder)
+    return folder
+
+
+class _Templates:
+    """One migrated template database per service, made the first time a test asks for it."""
+
+    def __init__(self, server: Postgres | ExternalPostgres) -> None:
+        self.server = server
+        self.made: list[str] = []
+        self._lock = asyncio.Lock()
+
+    async def get(self, service: str) -> str:
+        name = f"test_tpl_{service}"
+        async with self._lock:
+            if name not in self.made:
+                # Dropped first: one left by an earlier run may predate a migration.
+                await drop_database(self.server.url(), name)
+                await create_database(self.server.url(), name)
+                # Alembic's env.py runs its own event loop, so not in this one.
+                await asyncio.to_thread(migrations.upgrade, service, self.server.url(name))
+                self.made.append(name)
+        return name
+
+
+@pytest.fixture(scope="session")
+async def _templates(pg: Postgres | ExternalPostgres) -> AsyncIterator[_Templates]:
+    templates = _Templates(pg)
+    yield templates
+    for name in templates.made:
+        await drop_database(pg.url(), name)
+
+
+@pytest.fixture
+async def fresh_database(
+    pg: Postgres | ExternalPostgres, _templates: _Templates
+) -> AsyncIterator[FreshDatabase]:
+    """`url = await fresh_database("intake")`: a database of its own, dropped after the test."""
+    created: list[str] = []
+
+    async def make(service: str) -> str:
+        template = await _templates.get(service)
+        name = f"t_{uuid.uuid4().hex}_{service}"
+        await create_database(pg.url(), name, template=template)
+        created.append(name)
+        return pg.url(name)
+
+    yield make
+    for name in created:
+        await drop_database(pg.url(), name)
+
+
+@pytest.fixture
+def nats_namespace() -> str:
+    """Pass as the `nats_namespace` setting: streams and subjects of one test never meet
+    another's."""
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def launch_services(
+    fresh_database: FreshDatabase,
+    nats_server: NatsServer | ExternalNats,
+    nats_namespace: str,
+    dev_keys: Path,
+    tmp_path: Path,
+) -> AsyncIterator[LaunchServices]:
+    """`services = await launch_services("intake", "plans")` (all four when none are named):
+    `python -m uvicorn` processes on free ports, each with a fresh database, the test's NATS
+    namespace and the development keys; ready when it returns, stopped after the test.
+    `env={...}` adds or overrides environment variables, e.g. INTAKE_OUTBOX_POLL_SECONDS."""
+    started: list[RunningService] = []
+    jwks_file = ensure_dev_keys(dev_keys)
+    secrets = dev_secrets(tmp_path / "secrets.env")
+
+    async def launch(
+        *names: str, env: Mapping[str, str] | None = None
+    ) -> dict[str, RunningService]:
+        batch = []
+        for name in names or SERVICE_NAMES:
+            service_environment = service_env(
+                name,
+                database_url=await fresh_database(name),
+                nats_url=nats_server.url,
+                jwks_file=jwks_file,
+                secrets=secrets,
+                nats_namespace=nats_namespace,
+            )
+            service_environment.update(env or {})
+            service = start_service(
+                name, free_port(), env=service_environment, log_dir=tmp_path / "logs"
+            )
+            started.append(service)
+            batch.append(service)
+        await wait_ready_async(batch)
+        return {service.name: service for service in batch}
+
+    yield launch
+    await asyncio.to_thread(stop_services, started)

@@ -1,0 +1,104 @@
+"""Services in-process: each test gets the app (with its lifespan: relay and consumers running)
+on a fresh database and its own NATS namespace, and an httpx client bound to it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from assets.main import create_app as create_assets
+from assets.settings import AssetsSettings
+from intake.main import create_app as create_intake
+from intake.settings import IntakeSettings
+from monitoring.main import create_app as create_monitoring
+from monitoring.settings import MonitoringSettings
+from plans.main import create_app as create_plans
+from plans.settings import PlansSettings
+from shared.app import Runtime
+from shared.devkeys import ensure_dev_keys, mint_token
+from shared.settings import ServiceSettings
+
+FACTORIES: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
+    "intake": (IntakeSettings, create_intake),
+    "plans": (PlansSettings, create_plans),
+    "assets": (AssetsSettings, create_assets),
+    "monitoring": (MonitoringSettings, create_monitoring),
+}
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: ServiceSettings
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+
+StartService = Callable[..., Awaitable[Service]]
+
+
+@pytest.fixture
+async def start_service(
+    fresh_database: Callable[[str], Awaitable[str]],
+    nats_server: Any,
+    nats_namespace: str,
+    dev_keys: Path,
+) -> AsyncIterator[StartService]:
+    """`intake = await start_service("intake", outbox_poll_seconds=0.1)`."""
+    managers: list[LifespanManager] = []
+    clients: list[httpx.AsyncClient] = []
+
+    async def start(name: str, **overrides: Any) -> Service:
+        settings_class, factory = FACTORIES[name]
+        settings = settings_class(
+            database_url=await fresh_database(name),
+            nats_url=nats_server.url,
+            nats_namespace=nats_namespace,
+            jwks_file=ensure_dev_keys(dev_keys),
+            log_json=False,
+            consumer_retry_base_seconds=0.05,
+            outbox_poll_seconds=0.2,
+            **overrides,
+        )
+        app = factory(settings)
+        manager = LifespanManager(app, startup_timeout=30, shutdown_timeout=30)
+        await manager.__aenter__()
+        managers.append(manager)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url=f"http://{name}"
+        )
+        clients.append(client)
+        return Service(app=app, client=client, settings=settings)
+
+    yield start
+    for client in clients:
+        await client.aclose()
+    for manager in reversed(managers):
+        await manager.__aexit__(None, None, None)
+
+
+Auth = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(dev_keys: Path) -> Auth:
+    """`headers=auth("case_officer")`: a bearer token for those roles, from a fresh subject unless
+    one is given."""
+
+    def headers(*roles: str, subject: str | None = None, **extra: str) -> dict[str, str]:
+        token = mint_token(dev_keys, roles=list(roles), subject=subject or f"user-{uuid.uuid4().hex[:8]}")
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    return headers
