@@ -333,7 +333,7 @@ def _print_table(config: _Config, services: Sequence[RunningService], args: list
     print(f"Data: {config.data_dir} (kept between runs)")
     print(f"Token: make token ROLE=case_officer   or   {token}")
     print(
-        f'Try:   curl -H "Authorization: Bearer $({token})" {services[0].url}/v1/applications\n',
+        f'Try:   curl -H "Authorization: Bearer $({token})" {services[0].url}/v1/applicants\n',
         flush=True,
     )
 

@@ -110,8 +110,11 @@ def _as_column(column: KeyColumn) -> sa.ColumnElement[Any]:
 
 def _coerce(value: Any, column: sa.ColumnElement[Any]) -> Any:
     """A cursor's JSON value back to the column's Python type (asyncpg binds by type)."""
+    column_type = column.type
+    if isinstance(column_type, sa.TypeDecorator):  # e.g. UTCDateTime: its impl knows the type
+        column_type = column_type.impl_instance
     try:
-        python_type = column.type.python_type
+        python_type = column_type.python_type
     except NotImplementedError:
         return value
     if isinstance(value, str):

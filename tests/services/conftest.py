@@ -98,7 +98,9 @@ def auth(dev_keys: Path) -> Auth:
     one is given."""
 
     def headers(*roles: str, subject: str | None = None, **extra: str) -> dict[str, str]:
-        token = mint_token(dev_keys, roles=list(roles), subject=subject or f"user-{uuid.uuid4().hex[:8]}")
+        token = mint_token(
+            dev_keys, roles=list(roles), subject=subject or f"user-{uuid.uuid4().hex[:8]}"
+        )
         return {"Authorization": f"Bearer {token}", **extra}
 
     return headers

@@ -32,8 +32,12 @@ async def count(service: Service, model: type) -> int:
         return (await session.scalar(select(func.count()).select_from(model))) or 0
 
 
-async def test_applicant_is_stored_with_fin_hashed_and_encrypted(intake: Service, auth: Auth) -> None:
-    response = await intake.client.post("/v1/applicants", json=APPLICANT, headers=auth("case_officer"))
+async def test_applicant_is_stored_with_fin_hashed_and_encrypted(
+    intake: Service, auth: Auth
+) -> None:
+    response = await intake.client.post(
+        "/v1/applicants", json=APPLICANT, headers=auth("case_officer")
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["fin"] == "5ABC7DE"  # normalised to upper case
@@ -71,7 +75,9 @@ async def test_problem_titles_differ_by_language(intake: Service, auth: Auth) ->
     for language in ("az", "en", "ru"):
         body = {k: v for k, v in APPLICANT.items() if k != "last_name"}
         response = await intake.client.post(
-            "/v1/applicants", json=body, headers=auth("case_officer", **{"Accept-Language": language})
+            "/v1/applicants",
+            json=body,
+            headers=auth("case_officer", **{"Accept-Language": language}),
         )
         assert response.status_code == 422
         problem = response.json()
@@ -168,7 +174,9 @@ async def test_partner_sees_only_its_own_referrals(intake: Service, auth: Auth) 
     admin = auth("admin")
     keys = {}
     for name in ("AHİK", "Other NGO"):
-        partner = (await intake.client.post("/v1/partners", json={"name": name}, headers=admin)).json()
+        partner = (
+            await intake.client.post("/v1/partners", json={"name": name}, headers=admin)
+        ).json()
         issued = await intake.client.post(
             f"/v1/partners/{partner['id']}/api-keys",
             json={"scopes": ["referrals:write", "referrals:read"]},
