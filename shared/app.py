@@ -132,7 +132,9 @@ def create_service_app(
 
 def _install_trace(app: FastAPI) -> None:
     @app.middleware("http")
-    async def trace(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def trace(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         request_id = correlation_id.get() or str(uuid.uuid4())
         # A caller's correlation id joins this request to a larger piece of work.
         correlation = request.headers.get("X-Correlation-ID") or request_id

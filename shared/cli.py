@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -18,12 +17,16 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_urlsafe
 from types import FrameType
+from typing import NoReturn
 from uuid import UUID
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from shared import migrations
+from shared.devkeys import ensure_dev_keys, mint_token
 from shared.devstack import (
     NatsServer,
     PortInUse,
@@ -81,7 +84,7 @@ def dev_secrets(path: Path) -> dict[str, str]:
     missing = [key for key in DEV_SECRETS if key not in values]
     if missing:
         for key in missing:
-            values[key] = f"dev-only-{secrets.token_urlsafe(32)}"
+            values[key] = f"dev-only-{token_urlsafe(32)}"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
@@ -270,7 +273,7 @@ def _config(args: argparse.Namespace) -> _Config:
         try:
             database_url = normalise_database_url(database_url)
         except Exception as error:
-            raise UsageError(f"DATABASE_URL is not a PostgreSQL URL: {error}") from None
+            raise UsageError(f"DATABASE_URL: {error}") from None
     return _Config(
         host=args.host,
         data_dir=Path(args.data_dir).absolute(),
@@ -311,7 +314,12 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _migrate(database_urls: Mapping[str, str], server_url: str) -> None:
     for name, url in database_urls.items():
-        asyncio.run(create_database(server_url, database_name(name)))
+        try:
+            asyncio.run(create_database(server_url, database_name(name)))
+        except Exception as error:
+            where = make_url(server_url).render_as_string(hide_password=True)
+            message = f"cannot create database {database_name(name)} on {where}: {error}"
+            raise StartError(message) from error
         print(f"dayaq: migrating {name}", flush=True)
         try:
             migrations.upgrade(name, url)
@@ -349,25 +357,22 @@ def run(args: argparse.Namespace) -> int:
     # sessions, so a Ctrl-C reaches only us (and make): we stop them in order.
     signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    status = 0
     with contextlib.ExitStack() as stack:
         try:
-            status = _run(config, stack, _data_dir_args(args))
+            _run(config, stack, _data_dir_args(args))
         except KeyboardInterrupt:
             print("\ndayaq: stopping", flush=True)
         except StartError as error:
             print(f"dayaq: {error}", file=sys.stderr)
-            status = 1
-    return status
+            return 1
+    return 0
 
 
 def _data_dir_args(args: argparse.Namespace) -> list[str]:
     return [] if args.data_dir == DEFAULT_DATA_DIR else ["--data-dir", str(args.data_dir)]
 
 
-def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str]) -> int:
-    from shared.devkeys import ensure_dev_keys  # written alongside; a dev-only module
-
+def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str]) -> NoReturn:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     # The ExitStack stops in reverse: services, then NATS, then PostgreSQL.
     if config.database_url is None:
@@ -418,31 +423,25 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
 
 
 def token(args: argparse.Namespace) -> int:
-    from shared.devkeys import ensure_dev_keys, mint_token
-
+    # The keys `dayaq run` gives the services; mint_token creates them if this comes first.
     keys = Path(args.data_dir).absolute() / "keys"
-    ensure_dev_keys(
-        keys
-    )  # the same keys `dayaq run` gives the services, created by whichever is first
     print(mint_token(keys, roles=args.role, subject=args.subject, partner_id=args.partner_id))
     return 0
 
 
 def migrate(args: argparse.Namespace) -> int:
     raw = os.environ.get("DATABASE_URL")
-    server_url = (
-        normalise_database_url(raw)
-        if raw
-        else Postgres(Path(args.data_dir) / "postgres", env_port("DAYAQ_PG_PORT", 5433)).url()
-    )
+    if raw:
+        server_url = normalise_database_url(raw)
+    else:  # the PostgreSQL of a `dayaq run` that is running
+        port = env_port("DAYAQ_PG_PORT", DEFAULT_PG_PORT)
+        server_url = Postgres(Path(args.data_dir) / "postgres", port).url()
     urls = {name: with_database(server_url, database_name(name)) for name in SERVICE_NAMES}
     try:
         _migrate(urls, server_url)
-    except OSError as error:
-        print(f"dayaq: cannot reach PostgreSQL ({error}); is `dayaq run` running?", file=sys.stderr)
-        return 1
     except StartError as error:
-        print(f"dayaq: {error}", file=sys.stderr)
+        hint = "" if raw else " (is `dayaq run` running?)"
+        print(f"dayaq: {error}{hint}", file=sys.stderr)
         return 1
     return 0
 

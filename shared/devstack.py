@@ -159,6 +159,8 @@ def _make_traversable(path: Path) -> None:
 
 
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
+    if path.stat().st_uid == user.pw_uid:
+        return  # already the server's: no need to walk a large cluster on every start
     for item in [path, *path.rglob("*")]:
         if item.lstat().st_uid != user.pw_uid:
             os.chown(item, user.pw_uid, user.pw_gid, follow_symlinks=False)
@@ -263,8 +265,9 @@ class Postgres:
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb(bin_dir, user)
         args = [str(bin_dir / "postgres"), "-D", str(self.pgdata), "-p", str(self.port)]
+        # Loopback TCP only: no unix socket, whose folder would need its own permissions.
         settings = {"listen_addresses": "127.0.0.1", "unix_socket_directories": ""}
-        settings["max_connections"] = "200"
+        settings["max_connections"] = "200"  # four services' pools, plus the tests' databases
         if not self.durable:
             # Safe against a killed server (the OS keeps what was written), not a machine crash.
             # synchronous_commit stays on: off would lose acknowledged commits on kill(), which

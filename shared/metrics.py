@@ -8,11 +8,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-HTTP_REQUESTS = Counter(
-    "dayaq_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("dayaq_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_SECONDS = Histogram("dayaq_http_request_seconds", "HTTP request duration", ["method", "route"])
-EVENTS_PUBLISHED = Counter("dayaq_events_published_total", "Events published by the relay", ["type"])
+EVENTS_PUBLISHED = Counter(
+    "dayaq_events_published_total", "Events published by the relay", ["type"]
+)
 EVENTS_APPLIED = Counter(
     "dayaq_events_applied_total", "Events applied by a consumer", ["consumer", "type"]
 )
@@ -23,13 +23,17 @@ EVENTS_FAILED = Counter(
     "dayaq_events_failed_total", "Failed attempts to apply an event", ["consumer", "type"]
 )
 EVENTS_DEAD_LETTERED = Counter(
-    "dayaq_events_dead_lettered_total", "Events sent to the dead-letter stream", ["consumer", "type"]
+    "dayaq_events_dead_lettered_total",
+    "Events sent to the dead-letter stream",
+    ["consumer", "type"],
 )
 
 
 def install_metrics(app: FastAPI) -> None:
     @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         # The route template, not the path, so that ids do not explode the label set.

@@ -1,4 +1,4 @@
-"""Settings every service shares. Each service subclasses `ServiceSettings` with its own env prefix."""
+"""Settings every service shares; each service subclasses `ServiceSettings` with its env prefix."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development secrets that `dayaq run` writes; refused outside development.
-DEV_SECRET_MARKER = "dev-only"
+DEV_SECRET_MARKER = "dev-only"  # noqa: S105
 
 
 class ServiceSettings(BaseSettings):

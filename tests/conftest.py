@@ -29,9 +29,11 @@ from shared.cli import (
     RunningService,
     dev_secrets,
     service_env,
-    start_service,
     stop_services,
     wait_ready_async,
+)
+from shared.cli import (
+    start_service as start_service_process,
 )
 from shared.devkeys import ensure_dev_keys
 from shared.devstack import (
@@ -205,7 +207,7 @@ async def launch_services(
                 nats_namespace=nats_namespace,
             )
             service_environment.update(env or {})
-            service = start_service(
+            service = start_service_process(
                 name, free_port(), env=service_environment, log_dir=tmp_path / "logs"
             )
             started.append(service)
@@ -215,3 +217,7 @@ async def launch_services(
 
     yield launch
     await asyncio.to_thread(stop_services, started)
+
+
+# The services in-process (see tests/service_fixtures.py), for every test folder.
+from tests.service_fixtures import auth, start_service  # noqa: E402, F401

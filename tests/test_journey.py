@@ -59,7 +59,7 @@ async def test_journey_across_running_services(
             if info.state.messages == 0:
                 continue
             for sequence in range(info.state.first_seq, info.state.last_seq + 1):
-                events.append((await js.get_msg(stream, sequence)).data.decode())
+                events.append(((await js.get_msg(stream, sequence)).data or b"").decode())
     finally:
         await nc.close()
     assert len(events) >= len(result["expected_types"])
@@ -67,5 +67,6 @@ async def test_journey_across_running_services(
     # ... nor in any log line of any service.
     logs = [service.log.read_text() for service in services.values()]
     for personal in PERSONAL:
+        assert isinstance(personal, str)
         assert not any(personal in text for text in events), personal
         assert not any(personal in text for text in logs), personal

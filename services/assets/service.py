@@ -49,7 +49,7 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
 
 def orders_query(
     principal: Principal, plan_id: uuid.UUID | None, participant_id: uuid.UUID | None
-) -> Select[tuple[Order]]:
+) -> Select[Order]:
     query = select(Order)
     if plan_id is not None:
         query = query.where(Order.plan_id == plan_id)
@@ -83,7 +83,9 @@ async def record_delivery(
         signed_by=data.signed_by,
         recorded_by=principal.id,
         units=[
-            DeliveredUnit(order_item_id=line.order_item_id, asset_type=item.asset_type, serial=serial)
+            DeliveredUnit(
+                order_item_id=line.order_item_id, asset_type=item.asset_type, serial=serial
+            )
             for line, item in _lines(order, data)
             for serial in line.serials
         ],
@@ -134,23 +136,34 @@ def _check_serials(order: Order, data: DeliveryIn) -> None:
         item = by_id.get(line.order_item_id)
         if item is None:
             errors.append(
-                FieldError(field=f"body.items.{index}.order_item_id", code="unknown_item",
-                           message="not an item of this order")
+                FieldError(
+                    field=f"body.items.{index}.order_item_id",
+                    code="unknown_item",
+                    message="not an item of this order",
+                )
             )
         elif len(line.serials) != item.quantity:
             errors.append(
-                FieldError(field=f"body.items.{index}.serials", code="count_mismatch",
-                           message=f"{item.quantity} serial numbers expected")
+                FieldError(
+                    field=f"body.items.{index}.serials",
+                    code="count_mismatch",
+                    message=f"{item.quantity} serial numbers expected",
+                )
             )
         elif len(set(line.serials)) != len(line.serials):
             errors.append(
-                FieldError(field=f"body.items.{index}.serials", code="duplicate",
-                           message="serial numbers repeat")
+                FieldError(
+                    field=f"body.items.{index}.serials",
+                    code="duplicate",
+                    message="serial numbers repeat",
+                )
             )
     missing = set(by_id) - {line.order_item_id for line in data.items}
     if missing:
         errors.append(
-            FieldError(field="body.items", code="incomplete", message="every order item must be delivered")
+            FieldError(
+                field="body.items", code="incomplete", message="every order item must be delivered"
+            )
         )
     if errors:
         raise ValidationProblem(errors)

@@ -60,7 +60,9 @@ class Application(Base):
     applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
     partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)
     direction: Mapped[str] = mapped_column(Text)
-    status: Mapped[ApplicationStatus] = mapped_column(String(16), default=ApplicationStatus.submitted)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        String(16), default=ApplicationStatus.submitted
+    )
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     enrolled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -33,9 +33,7 @@ router = APIRouter(prefix="/v1")
 REFERRALS_WRITE = "referrals:write"
 REFERRALS_READ = "referrals:read"
 
-Officer = Annotated[
-    Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))
-]
+Officer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))]
 Reader = Annotated[
     Principal,
     Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=(REFERRALS_READ,))),

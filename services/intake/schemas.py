@@ -11,7 +11,10 @@ from intake.models import ApplicationStatus, Category
 Fin = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Za-z]{7}$"),
-    Field(description="Personal identification number: 7 Latin letters and digits", examples=["5ABC7DE"]),
+    Field(
+        description="Personal identification number: 7 Latin letters and digits",
+        examples=["5ABC7DE"],
+    ),
 ]
 Region = Annotated[
     str, Field(pattern=r"^AZ-[A-Z]{2,3}$", description="ISO 3166-2:AZ code", examples=["AZ-BA"])

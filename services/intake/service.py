@@ -6,9 +6,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.models import ApiKey, Applicant, Application, ApplicationStatus, AuditEntry, Partner
 from intake.pii import FinProtector

@@ -49,7 +49,7 @@ async def schedule_visits(
     await session.flush()
 
 
-def visits_query(principal: Principal, participant_id: uuid.UUID | None) -> Select[tuple[Visit]]:
+def visits_query(principal: Principal, participant_id: uuid.UUID | None) -> Select[Visit]:
     query = select(Visit)
     if participant_id is not None:
         query = query.where(Visit.participant_id == participant_id)

@@ -22,7 +22,9 @@ PLANS_WRITE = "plans:write"
 Reader = Annotated[
     Principal,
     Depends(
-        require(Role.case_officer, Role.plan_reviewer, Role.analyst, scopes=(PLANS_READ, PLANS_WRITE))
+        require(
+            Role.case_officer, Role.plan_reviewer, Role.analyst, scopes=(PLANS_READ, PLANS_WRITE)
+        )
     ),
 ]
 Writer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(PLANS_WRITE,)))]

@@ -31,7 +31,9 @@ async def open_plan_for(session: AsyncSession, enrolled: ParticipantEnrolled) ->
         )
     )
     await session.flush()
-    plan = BusinessPlan(participant_id=enrolled.participant_id, direction=enrolled.direction, items=[])
+    plan = BusinessPlan(
+        participant_id=enrolled.participant_id, direction=enrolled.direction, items=[]
+    )
     session.add(plan)
     await session.flush()
     await add_event(
@@ -55,7 +57,7 @@ async def _visible(session: AsyncSession, plan: BusinessPlan, principal: Princip
     return participant is not None and participant.partner_id == principal.partner_id
 
 
-def plans_query(participant_id: uuid.UUID | None, principal: Principal) -> Select[tuple[BusinessPlan]]:
+def plans_query(participant_id: uuid.UUID | None, principal: Principal) -> Select[BusinessPlan]:
     query = select(BusinessPlan)
     if participant_id is not None:
         query = query.where(BusinessPlan.participant_id == participant_id)
@@ -93,7 +95,8 @@ async def submit(session: AsyncSession, plan: BusinessPlan, principal: Principal
     plan.submitted_by = principal.id
     await session.flush()
     await add_event(
-        session, PlanSubmitted(plan_id=plan.id, participant_id=plan.participant_id, total=plan.total)
+        session,
+        PlanSubmitted(plan_id=plan.id, participant_id=plan.participant_id, total=plan.total),
     )
     return plan
 

@@ -80,6 +80,7 @@ class Consumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                _raise_if_cancelling()
                 log.warning("consumer %s resubscribing after %s", self.name, exc.__class__.__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -113,6 +114,7 @@ class Consumer:
                         timeout=self._fetch_timeout + 5,
                     )
                 except (NatsTimeoutError, TimeoutError):
+                    _raise_if_cancelling()
                     continue  # nothing to do: an empty fetch raises instead of returning []
                 for message in messages:
                     await self.handle(message)
@@ -182,23 +184,23 @@ class Consumer:
 
     async def _count_attempt(self, message: Msg, envelope: Envelope, error: str) -> int:
         table = SHARED_TABLES.delivery_attempts
-        statement = insert(table).values(
+        first = insert(table).values(
             consumer=self.name,
             stream_sequence=message.metadata.sequence.stream,
             event_id=envelope.id,
             attempts=1,
             last_error=error,
         )
-        statement = statement.on_conflict_do_update(
+        statement = first.on_conflict_do_update(
             index_elements=[table.c.consumer, table.c.stream_sequence],
             set_={
                 "attempts": table.c.attempts + 1,
-                "last_error": statement.excluded.last_error,
+                "last_error": first.excluded.last_error,
                 "updated_at": func.now(),
             },
         ).returning(table.c.attempts)
         async with self._sessionmaker() as session, session.begin():
-            attempts = await session.scalar(statement)
+            attempts: int | None = await session.scalar(statement)
         assert attempts is not None
         return attempts
 
@@ -219,3 +221,11 @@ class Consumer:
         EVENTS_DEAD_LETTERED.labels(self.name, event_type).inc()
         log.error("consumer %s dead-lettered %s after %d attempts", self.name, event_type, attempts)
         await message.ack()
+
+
+def _raise_if_cancelling() -> None:
+    """The client can turn a cancellation into a timeout or a closed-connection error; a loop that
+    retries on those must not swallow the request to stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -1,4 +1,4 @@
-"""Writing an event: into the outbox table, in the caller's transaction, next to the state change."""
+"""Writing an event: into the outbox table, in the caller's transaction, beside the state change."""
 
 from __future__ import annotations
 

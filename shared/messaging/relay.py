@@ -114,11 +114,10 @@ class OutboxRelay:
             connection: asyncpg.Connection | None = None
             try:
                 connection = await asyncpg.connect(dsn)
-                await connection.add_listener(
-                    OUTBOX_NOTIFY_CHANNEL, lambda *_: self._wake.set()
-                )
-                while not connection.is_closed():
-                    await asyncio.sleep(self._poll_seconds)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _, lost=lost: lost.set())
+                await connection.add_listener(OUTBOX_NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                await lost.wait()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -76,7 +76,8 @@ async def run_journey(
         lambda: one_item(plans, f"/v1/business-plans?participant_id={participant_id}", officer),
         "plans to open a business plan",
     )
-    assert plan["status"] == "draft" and plan["direction"] == "beekeeping"
+    assert plan["status"] == "draft"
+    assert plan["direction"] == "beekeeping"
     items = {
         "items": [
             {"asset_type": "beehive", "quantity": 2, "unit_price": "150.50"},

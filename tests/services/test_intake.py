@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.models import Applicant, AuditEntry
-from tests.services.conftest import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service, StartService
 
 APPLICANT = {
     "fin": "5abc7de",
@@ -41,7 +41,8 @@ async def test_applicant_is_stored_with_fin_hashed_and_encrypted(
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["fin"] == "5ABC7DE"  # normalised to upper case
-    assert body["first_name"] == "Aygün" and body["last_name"] == "Məmmədova"
+    assert body["first_name"] == "Aygün"
+    assert body["last_name"] == "Məmmədova"
     async with intake.runtime.sessionmaker() as session:
         row = (await session.execute(text("SELECT fin_hash, fin_ciphertext FROM applicants"))).one()
     assert "5ABC7DE" not in row.fin_hash
@@ -84,7 +85,8 @@ async def test_problem_titles_differ_by_language(intake: Service, auth: Auth) ->
         assert problem["errors"][0]["field"] == "body.last_name"
         titles.add(problem["title"])
         messages.add(problem["errors"][0]["message"])
-    assert len(titles) == 3 and len(messages) == 3
+    assert len(titles) == 3
+    assert len(messages) == 3
 
 
 async def test_unknown_applicant_is_404_problem(intake: Service, auth: Auth) -> None:

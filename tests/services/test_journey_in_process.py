@@ -3,7 +3,7 @@ against real processes in tests/test_journey.py."""
 
 from __future__ import annotations
 
-from tests.services.conftest import Auth, StartService
+from tests.service_fixtures import Auth, StartService
 from tests.services.journey import check_journey, run_journey
 
 
