@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
+from shared.events.asyncapi import asyncapi_document
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
@@ -125,6 +126,13 @@ def create_service_app(
     install_metrics(app)
     _install_trace(app)
     app.include_router(_probes())
+    received = [event_type for by_type in (handlers or {}).values() for event_type in by_type]
+    catalogue = asyncapi_document(service, received)
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> dict[str, Any]:
+        return catalogue
+
     for router in routers:
         app.include_router(router)
     return app

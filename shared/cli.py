@@ -39,6 +39,7 @@ from shared.devstack import (
     spawn,
     with_database,
 )
+from shared.messaging.deadletters import deadletter_command
 
 SERVICES: tuple[tuple[str, int], ...] = (
     ("intake", 8001),
@@ -446,6 +447,17 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def deadletters(args: argparse.Namespace) -> int:
+    nats_url = os.environ.get("NATS_URL") or (
+        f"nats://127.0.0.1:{env_port('DAYAQ_NATS_PORT', DEFAULT_NATS_PORT)}"
+    )
+    return asyncio.run(
+        deadletter_command(
+            nats_url, args.namespace, args.action, sequences=args.sequence, replay_all=args.all
+        )
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dayaq", description="Run Dayaq locally, mint development tokens, migrate."
@@ -474,7 +486,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate_parser.set_defaults(handler=migrate)
 
-    for sub in (run_parser, token_parser, migrate_parser):
+    dead_parser = commands.add_parser(
+        "deadletters",
+        help="list the events consumers could not apply, or replay them after a fix",
+        description="Talks to NATS_URL, or to `dayaq run`'s nats-server.",
+    )
+    dead_parser.add_argument("action", choices=("list", "replay"))
+    dead_parser.add_argument("sequence", nargs="*", type=int, help="dead letters to replay")
+    dead_parser.add_argument("--all", action="store_true", help="replay every dead letter")
+    dead_parser.add_argument("--namespace", default="", help="the services' NATS namespace")
+    dead_parser.set_defaults(handler=deadletters)
+
+    for sub in (run_parser, token_parser, migrate_parser, dead_parser):
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="default: %(default)s")
     return parser
 

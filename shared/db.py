@@ -61,7 +61,8 @@ class BaseModel(DeclarativeBase):
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # hide_parameters: SQL errors in logs must not show the personal data they were writing.
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

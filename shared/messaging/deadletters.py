@@ -9,8 +9,11 @@ a new message id; every consumer's inbox keeps it applied once.
 from __future__ import annotations
 
 import contextlib
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import nats
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
@@ -112,3 +115,38 @@ async def replay(js: JetStreamContext, namespace: str, letter: DeadLetter) -> No
         headers={"Nats-Msg-Id": f"replay:{letter.consumer}:{letter.sequence}"},
     )
     await js.delete_msg(stream_name(namespace, DEADLETTER), letter.sequence)
+
+
+async def deadletter_command(
+    nats_url: str,
+    namespace: str,
+    action: str,
+    *,
+    sequences: Sequence[int] = (),
+    replay_all: bool = False,
+) -> int:
+    """`dayaq deadletters list|replay`: prints one line per dead letter, or replays them."""
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        js = nc.jetstream()
+        letters = await list_dead_letters(js, namespace)
+        if action == "list":
+            print(f"{len(letters)} dead letter(s)")
+            for letter in letters:
+                print(
+                    f"{letter.sequence}\t{letter.consumer}\t{letter.event_type or '?'}\t"
+                    f"{letter.event_id or '?'}\tattempts={letter.attempts}\t{letter.error}"
+                )
+            return 0
+        wanted = set(sequences)
+        chosen = letters if replay_all else [x for x in letters if x.sequence in wanted]
+        missing = wanted - {letter.sequence for letter in chosen}
+        if missing or not chosen:
+            print(f"no dead letter with sequence {sorted(missing) or 'given'}", file=sys.stderr)
+            return 1
+        for letter in chosen:
+            await replay(js, namespace, letter)
+            print(f"replayed {letter.sequence} ({letter.event_type}) to {letter.original_subject}")
+        return 0
+    finally:
+        await nc.close()

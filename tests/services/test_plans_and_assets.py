@@ -1,0 +1,221 @@
+"""Plans and assets over HTTP, fed by real events on NATS: the rules of the thin journey."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from shared.db import utcnow
+from shared.events import AssetItem, Envelope, Event, ParticipantEnrolled, PlanApproved
+from shared.messaging.jetstream import subject_for
+from tests.service_fixtures import Auth, Service, StartService
+from tests.services.journey import eventually, one_item
+
+
+async def publish(service: Service, event: Event) -> Envelope:
+    envelope = Envelope.wrap(event)
+    await service.runtime.nc.jetstream().publish(
+        subject_for(service.settings.nats_namespace, envelope.type),
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": str(envelope.id)},
+    )
+    return envelope
+
+
+async def draft_plan(plans: Service, auth: Auth) -> dict[str, Any]:
+    participant_id = uuid.uuid4()
+    await publish(
+        plans,
+        ParticipantEnrolled(
+            participant_id=participant_id,
+            applicant_id=uuid.uuid4(),
+            region="AZ-LA",
+            categories=["disability"],
+            direction="sewing",
+            enrolled_at=utcnow(),
+        ),
+    )
+    plan: dict[str, Any] = await eventually(
+        lambda: one_item(
+            plans.client,
+            f"/v1/business-plans?participant_id={participant_id}",
+            auth("case_officer"),
+        ),
+        "a draft plan",
+    )
+    return plan
+
+
+async def test_plan_transitions_allowed_and_refused(
+    start_service: StartService, auth: Auth
+) -> None:
+    plans = await start_service("plans")
+    author = auth("case_officer", subject="author")
+    plan = await draft_plan(plans, auth)
+    url = f"/v1/business-plans/{plan['id']}"
+    etag = f'"{plan["version"]}"'
+
+    empty = await plans.client.post(f"{url}/submit", headers={**author, "If-Match": etag})
+    assert empty.status_code == 409
+    assert empty.json()["current_state"] == "draft"
+
+    early = await plans.client.post(
+        f"{url}/approve", headers={**auth("plan_reviewer"), "If-Match": etag}
+    )
+    assert early.status_code == 409
+
+    bad_price = await plans.client.put(
+        f"{url}/items",
+        json={"items": [{"asset_type": "sewing-machine", "quantity": 1, "unit_price": "12.345"}]},
+        headers={**author, "If-Match": etag},
+    )
+    assert bad_price.status_code == 422
+    assert bad_price.json()["errors"][0]["field"] == "body.items.0.unit_price"
+
+    filled = await plans.client.put(
+        f"{url}/items",
+        json={"items": [{"asset_type": "sewing-machine", "quantity": 3, "unit_price": "0.10"}]},
+        headers={**author, "If-Match": etag},
+    )
+    assert filled.status_code == 200
+    assert Decimal(filled.json()["total"]) == Decimal("0.30")  # Decimal, not 0.30000000000000004
+    stale = await plans.client.put(
+        f"{url}/items",
+        json={"items": [{"asset_type": "overlock", "quantity": 1, "unit_price": "900.00"}]},
+        headers={**author, "If-Match": etag},
+    )
+    assert stale.status_code == 412
+
+    submitted = await plans.client.post(
+        f"{url}/submit", headers={**author, "If-Match": filled.headers["etag"]}
+    )
+    assert submitted.status_code == 200
+    own = await plans.client.post(
+        f"{url}/approve",
+        headers={
+            **auth("plan_reviewer", "case_officer", subject="author"),
+            "If-Match": submitted.headers["etag"],
+        },
+    )
+    assert own.status_code == 403  # nobody approves a plan they submitted
+    approved = await plans.client.post(
+        f"{url}/approve",
+        headers={**auth("plan_reviewer"), "If-Match": submitted.headers["etag"]},
+    )
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "approved"
+    assert (
+        await plans.client.put(
+            f"{url}/items",
+            json={"items": [{"asset_type": "overlock", "quantity": 1, "unit_price": "9.00"}]},
+            headers={**author, "If-Match": approved.headers["etag"]},
+        )
+    ).status_code == 409
+
+
+async def test_delivery_checks_serials(start_service: StartService, auth: Auth) -> None:
+    assets = await start_service("assets")
+    officer = auth("asset_officer")
+    orders = []
+    for _ in range(2):
+        plan_id = uuid.uuid4()
+        await publish(
+            assets,
+            PlanApproved(
+                plan_id=plan_id,
+                participant_id=uuid.uuid4(),
+                region="AZ-QBA",
+                direction="cattle",
+                items=[
+                    AssetItem(
+                        asset_type="heifer",
+                        quantity=2,
+                        unit_price=Decimal("1800.00"),
+                        total=Decimal("3600.00"),
+                    )
+                ],
+                total=Decimal("3600.00"),
+                approved_at=utcnow(),
+            ),
+        )
+        orders.append(
+            await eventually(
+                lambda plan_id=plan_id: one_item(
+                    assets.client, f"/v1/orders?plan_id={plan_id}", officer
+                ),
+                "an order",
+            )
+        )
+
+    def delivery(order: dict[str, Any], serials: list[str]) -> dict[str, Any]:
+        return {
+            "order_id": order["id"],
+            "delivered_on": "2026-03-01",
+            "place": "Quba",
+            "signed_by": "participant",
+            "items": [{"order_item_id": order["items"][0]["id"], "serials": serials}],
+        }
+
+    short = await assets.client.post(
+        "/v1/deliveries", json=delivery(orders[0], ["TAG-1"]), headers=officer
+    )
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "body.items.0.serials"
+    twice = await assets.client.post(
+        "/v1/deliveries", json=delivery(orders[0], ["TAG-1", "TAG-1"]), headers=officer
+    )
+    assert twice.status_code == 422
+
+    first = await assets.client.post(
+        "/v1/deliveries", json=delivery(orders[0], ["TAG-1", "TAG-2"]), headers=officer
+    )
+    assert first.status_code == 201, first.text
+    again = await assets.client.post(
+        "/v1/deliveries", json=delivery(orders[0], ["TAG-8", "TAG-9"]), headers=officer
+    )
+    assert again.status_code == 409  # the order is delivered already
+    reused_tag = await assets.client.post(
+        "/v1/deliveries", json=delivery(orders[1], ["TAG-2", "TAG-3"]), headers=officer
+    )
+    assert reused_tag.status_code == 409  # an ear tag identifies one animal, once
+    order = (await assets.client.get(f"/v1/orders/{orders[1]['id']}", headers=officer)).json()
+    assert order["status"] == "open"
+
+
+async def test_duplicate_approval_event_opens_one_order(
+    start_service: StartService, auth: Auth
+) -> None:
+    assets = await start_service("assets")
+    event = PlanApproved(
+        plan_id=uuid.uuid4(),
+        participant_id=uuid.uuid4(),
+        region="AZ-SAK",
+        direction="beekeeping",
+        items=[],
+        total=Decimal("0.00"),
+        approved_at=utcnow(),
+    )
+    envelope = Envelope.wrap(event)
+    js = assets.runtime.nc.jetstream()
+    for msg_id in ("a", "b"):  # two stream messages carrying the same event
+        await js.publish(
+            subject_for(assets.settings.nats_namespace, envelope.type),
+            envelope.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": msg_id},
+        )
+    officer = auth("asset_officer")
+    await eventually(
+        lambda: one_item(assets.client, f"/v1/orders?plan_id={event.plan_id}", officer), "an order"
+    )
+    consumer = assets.runtime.consumers[0]
+
+    async def both_handled() -> bool:
+        info = await js.consumer_info(
+            f"{assets.settings.nats_namespace.upper()}_PLANS", consumer.durable
+        )
+        return bool(info.ack_floor.stream_seq == 2)
+
+    await eventually(both_handled, "both copies handled")
+    listing = await assets.client.get(f"/v1/orders?plan_id={event.plan_id}", headers=officer)
+    assert len(listing.json()["items"]) == 1
