@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.events.catalog import EVENT_TYPES
@@ -21,8 +22,9 @@ def asyncapi_document(service: str, received: Iterable[str]) -> dict[str, Any]:
         for event_type, model in EVENT_TYPES.items()
         if model.source_service == service or event_type in received
     }
+    models: list[type[BaseModel]] = [Envelope, *chosen.values()]
     _, schemas = models_json_schema(
-        [(model, "serialization") for model in (Envelope, *chosen.values())], ref_template=REF
+        [(model, "serialization") for model in models], ref_template=REF
     )
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}

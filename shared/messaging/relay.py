@@ -25,6 +25,7 @@ from shared.tables import OUTBOX_NOTIFY_CHANNEL, SHARED_TABLES
 
 log = logging.getLogger(__name__)
 outbox = SHARED_TABLES.outbox
+PUBLISH_TIMEOUT_SECONDS = 10.0
 
 
 class OutboxRelay:
@@ -60,12 +61,19 @@ class OutboxRelay:
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        for row in rows:
-            await self._js.publish(
+        # Pipelined: every publish is sent before any acknowledgement is awaited, so the batch
+        # costs one round trip (and one disk sync) rather than one per event. One connection
+        # keeps them in order.
+        acks = [
+            await self._js.publish_async(
                 subject_for(self._namespace, row.subject),
                 json.dumps(row.envelope, separators=(",", ":")).encode(),
                 headers={"Nats-Msg-Id": str(row.event_id), "Content-Type": "application/json"},
             )
+            for row in rows
+        ]
+        await asyncio.wait_for(asyncio.gather(*acks), timeout=PUBLISH_TIMEOUT_SECONDS)
+        for row in rows:
             EVENTS_PUBLISHED.labels(type=row.subject).inc()
         if rows:
             await session.execute(

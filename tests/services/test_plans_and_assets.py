@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -139,13 +140,9 @@ async def test_delivery_checks_serials(start_service: StartService, auth: Auth) 
                 approved_at=utcnow(),
             ),
         )
+        url = f"/v1/orders?plan_id={plan_id}"
         orders.append(
-            await eventually(
-                lambda plan_id=plan_id: one_item(
-                    assets.client, f"/v1/orders?plan_id={plan_id}", officer
-                ),
-                "an order",
-            )
+            await eventually(functools.partial(one_item, assets.client, url, officer), "an order")
         )
 
     def delivery(order: dict[str, Any], serials: list[str]) -> dict[str, Any]:
