@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import stat
+import threading
 import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated
 
 import httpx
@@ -273,3 +276,28 @@ async def test_openapi_declares_both_schemes(client):
     }
     assert schemes["APIKeyHeader"]["in"] == "header"
     assert schemes["APIKeyHeader"]["name"] == "X-API-Key"
+
+
+async def test_keys_can_come_from_a_jwks_url(keys, served):
+    """The identity provider publishes its keys at a URL; the verifier fetches them from there."""
+    directory, combined, _ = keys
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(combined.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app, client = served
+    try:
+        app.state.settings = ServiceSettings(
+            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/{combined.name}",
+            jwt_issuer="dayaq-dev",
+            jwt_audience="dayaq",
+        )
+        token = mint_token(directory, roles=["analyst"], subject="from-url")
+        response = await client.get("/me", headers=bearer(token))
+        assert response.status_code == 200, response.text
+        assert response.json()["id"] == "staff:from-url"
+        forged = mint_token(directory / "other", roles=["analyst"])
+        assert_401(await client.get("/me", headers=bearer(forged)))
+    finally:
+        server.shutdown()
+        server.server_close()
