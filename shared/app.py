@@ -30,7 +30,6 @@ from shared.messaging.relay import OutboxRelay
 from shared.metrics import install_metrics
 from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
-from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,6 @@ def create_service_app(
         openapi_tags=openapi_tags,
     )
     app.state.settings = settings
-    app.state.shared_tables = SHARED_TABLES
 
     install_problem_handlers(app)
     install_metrics(app)

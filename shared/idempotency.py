@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import CurrentPrincipal, Principal
 from shared.db import SessionDep
 from shared.problems import Problem
-from shared.tables import SharedTables
+from shared.tables import SHARED_TABLES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -58,21 +58,15 @@ class Idempotency:
         if self.key is None:
             return await self._run(action, response_model, status_code, headers)
 
-        table = _table(self.request)
+        table = SHARED_TABLES.idempotency_keys
         request_hash = await self._request_hash()
-        row = (
-            await self.session.execute(
-                sa.select(
-                    table.c.request_hash, table.c.status_code, table.c.body, table.c.headers
-                ).where(table.c.principal == self.principal.id, table.c.key == self.key)
-            )
-        ).one_or_none()
-        if row is not None:
-            return _replay(row, request_hash)
+        if (stored := await self._stored()) is not None:
+            return _replay(stored, request_hash)
 
         # Claim the key before the effect: a concurrent duplicate waits here on the primary key
-        # instead of running its effect alongside, then fails the insert once this one commits.
-        # The savepoint keeps that failure from poisoning the transaction; the 409 rolls it back.
+        # instead of running its effect alongside, fails the insert once this one commits, and
+        # then answers with the committed response. The savepoint keeps that failure from
+        # poisoning the transaction.
         try:
             async with self.session.begin_nested():
                 await self.session.execute(
@@ -86,6 +80,8 @@ class Idempotency:
                     )
                 )
         except IntegrityError:
+            if (stored := await self._stored()) is not None:
+                return _replay(stored, request_hash)
             raise Problem(409, "conflict", detail="detail.idempotency-in-progress") from None
 
         response = await self._run(action, response_model, status_code, headers)
@@ -115,6 +111,13 @@ class Idempotency:
             out.model_dump(mode="json", by_alias=True), status_code=status_code, headers=extra
         )
 
+    async def _stored(self) -> sa.Row[*tuple[Any, ...]] | None:
+        table = SHARED_TABLES.idempotency_keys
+        statement = sa.select(
+            table.c.request_hash, table.c.status_code, table.c.body, table.c.headers
+        ).where(table.c.principal == self.principal.id, table.c.key == self.key)
+        return (await self.session.execute(statement)).one_or_none()
+
     async def _request_hash(self) -> str:
         digest = hashlib.sha256()
         digest.update(self.request.method.encode())
@@ -143,11 +146,6 @@ def _replay(row: sa.Row[*tuple[Any, ...]], request_hash: str) -> Response:
     if row.body is None:
         return Response(status_code=row.status_code, headers=headers)
     return JSONResponse(row.body, status_code=row.status_code, headers=headers)
-
-
-def _table(request: Request) -> sa.Table:
-    tables: SharedTables = request.app.state.shared_tables
-    return tables.idempotency_keys
 
 
 async def _idempotency(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
@@ -31,11 +32,19 @@ Writer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(PLANS_W
 Reviewer = Annotated[Principal, Depends(require(Role.plan_reviewer))]
 
 
-async def _plan_for_update(
-    plan_id: uuid.UUID, session: SessionDep, principal: Principal, if_match: IfMatchDep
+async def _change(
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    principal: Principal,
+    if_match: IfMatchDep,
+    response: Response,
+    change: Callable[[BusinessPlan], Awaitable[BusinessPlan]],
 ) -> BusinessPlan:
+    """Load the plan, refuse a stale If-Match, apply `change`, answer with the new ETag."""
     plan = await service.get_plan(session, plan_id, principal)
     check_if_match(if_match, plan.version)
+    plan = await change(plan)
+    set_etag(response, plan.version)
     return plan
 
 
@@ -88,10 +97,14 @@ async def put_items(
     if_match: IfMatchDep,
     response: Response,
 ) -> BusinessPlan:
-    plan = await _plan_for_update(plan_id, session, principal, if_match)
-    plan = await service.replace_items(session, plan, body.items)
-    set_etag(response, plan.version)
-    return plan
+    return await _change(
+        plan_id,
+        session,
+        principal,
+        if_match,
+        response,
+        lambda plan: service.replace_items(session, plan, body.items),
+    )
 
 
 @router.post(
@@ -107,10 +120,14 @@ async def submit(
     if_match: IfMatchDep,
     response: Response,
 ) -> BusinessPlan:
-    plan = await _plan_for_update(plan_id, session, principal, if_match)
-    plan = await service.submit(session, plan, principal)
-    set_etag(response, plan.version)
-    return plan
+    return await _change(
+        plan_id,
+        session,
+        principal,
+        if_match,
+        response,
+        lambda plan: service.submit(session, plan, principal),
+    )
 
 
 @router.post(
@@ -126,7 +143,11 @@ async def approve(
     if_match: IfMatchDep,
     response: Response,
 ) -> BusinessPlan:
-    plan = await _plan_for_update(plan_id, session, principal, if_match)
-    plan = await service.approve(session, plan, principal)
-    set_etag(response, plan.version)
-    return plan
+    return await _change(
+        plan_id,
+        session,
+        principal,
+        if_match,
+        response,
+        lambda plan: service.approve(session, plan, principal),
+    )

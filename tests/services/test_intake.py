@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.models import Applicant, AuditEntry
 from tests.service_fixtures import Auth, Service, StartService
@@ -220,5 +220,29 @@ async def test_enrolling_twice_is_409_naming_the_state(intake: Service, auth: Au
     assert again.json()["current_state"] == "enrolled"
 
 
-async def _session(service: Service) -> AsyncSession:
-    return service.runtime.sessionmaker()
+async def test_concurrent_retries_with_one_key_make_one_row(intake: Service, auth: Auth) -> None:
+    headers = auth("case_officer", subject="officer-2", **{"Idempotency-Key": "same"})
+    responses = await asyncio.gather(
+        *(intake.client.post("/v1/applicants", json=APPLICANT, headers=headers) for _ in range(5))
+    )
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await count(intake, Applicant) == 1
+
+
+async def test_concurrent_updates_with_one_etag_lose_nothing(intake: Service, auth: Auth) -> None:
+    officer = auth("case_officer")
+    created = (await intake.client.post("/v1/applicants", json=APPLICANT, headers=officer)).json()
+    url = f"/v1/applicants/{created['id']}"
+    etag = (await intake.client.get(url, headers=officer)).headers["etag"]
+    regions = ["AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI"]
+    responses = await asyncio.gather(
+        *(
+            intake.client.patch(url, json={"region": r}, headers={**officer, "If-Match": etag})
+            for r in regions
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 412, 412, 412]
+    winner = next(r for r in responses if r.status_code == 200).json()["region"]
+    assert (await intake.client.get(url, headers=officer)).json()["region"] == winner
