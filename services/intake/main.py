@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI
 
-from intake import routes
-from intake.pii import FinProtector
-from intake.service import DatabaseApiKeyStore
+from intake.applicants.pii import FinProtector
+from intake.applicants.routes import router as applicants
+from intake.applications.routes import router as applications
+from intake.partners.routes import router as partners
+from intake.partners.service import DatabaseApiKeyStore
 from intake.settings import IntakeSettings
 from shared.app import create_service_app
 
@@ -20,6 +22,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings,
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
-        routers=[routes.router],
+        routers=[applicants, applications, partners],
         on_startup=on_startup,
     )

@@ -1,108 +1,18 @@
-from __future__ import annotations
+"""Every intake table, for Alembic: each domain keeps its models in its own folder."""
 
-import uuid
-from datetime import date, datetime
-from enum import StrEnum
+from intake.applicants.models import Applicant, AuditEntry, Category
+from intake.applications.models import Application, ApplicationStatus
+from intake.base import Base, shared_tables
+from intake.partners.models import ApiKey, Partner
 
-from sqlalchemy import ARRAY, ForeignKey, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
-
-from shared.db import BaseModel, new_metadata, utcnow
-from shared.tables import add_shared_tables
-
-
-class Base(BaseModel):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
-shared_tables = add_shared_tables(Base.metadata)
-
-
-class Category(StrEnum):
-    martyr_family = "martyr_family"
-    war_participant = "war_participant"
-    disability = "disability"
-    targeted_social_assistance = "targeted_social_assistance"
-    unemployed = "unemployed"
-    idp = "idp"
-    other = "other"
-
-
-class ApplicationStatus(StrEnum):
-    submitted = "submitted"
-    enrolled = "enrolled"
-
-
-class Applicant(Base):
-    __tablename__ = "applicants"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    fin_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    fin_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    first_name: Mapped[str] = mapped_column(Text)
-    last_name: Mapped[str] = mapped_column(Text)
-    birth_date: Mapped[date]
-    phone: Mapped[str | None] = mapped_column(Text)
-    region: Mapped[str] = mapped_column(String(8))
-    categories: Mapped[list[str]] = mapped_column(ARRAY(Text))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
-
-
-class Application(Base):
-    __tablename__ = "applications"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
-    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("partners.id"), index=True)
-    direction: Mapped[str] = mapped_column(Text)
-    status: Mapped[ApplicationStatus] = mapped_column(
-        String(16), default=ApplicationStatus.submitted
-    )
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    enrolled_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
-
-
-class Partner(Base):
-    __tablename__ = "partners"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(Text)
-    memorandum_number: Mapped[str | None] = mapped_column(Text)
-    memorandum_signed_on: Mapped[date | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id"), index=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
-    expires_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class AuditEntry(Base):
-    """Who read or changed personal data, when, and why."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    principal: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(String(32))
-    resource: Mapped[str] = mapped_column(String(32))
-    resource_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    reason: Mapped[str | None] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+__all__ = [
+    "ApiKey",
+    "Applicant",
+    "Application",
+    "ApplicationStatus",
+    "AuditEntry",
+    "Base",
+    "Category",
+    "Partner",
+    "shared_tables",
+]

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from intake.models import Applicant, AuditEntry
+from intake.applicants.models import Applicant, AuditEntry
 from tests.service_fixtures import Auth, Service, StartService
 
 APPLICANT = {

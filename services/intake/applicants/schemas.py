@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from intake.models import ApplicationStatus, Category
+from intake.applicants.models import Category
 
 Fin = Annotated[
     str,
@@ -74,59 +74,3 @@ class ApplicantOut(ApplicantSummary):
     last_name: str
     birth_date: date
     phone: str | None
-
-
-class ApplicationIn(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"applicant_id": "0b8f...", "direction": "beekeeping"}]}
-    )
-
-    applicant_id: uuid.UUID
-    direction: str = Field(min_length=2, max_length=64, examples=["beekeeping"])
-
-
-class ApplicationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    applicant_id: uuid.UUID
-    partner_id: uuid.UUID | None
-    direction: str
-    status: ApplicationStatus
-    submitted_at: datetime
-    enrolled_at: datetime | None
-    version: int
-
-
-class PartnerIn(BaseModel):
-    name: Name = Field(examples=["Azerbaijan Trade Unions Confederation"])
-    memorandum_number: str | None = None
-    memorandum_signed_on: date | None = None
-
-
-class PartnerOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    name: str
-    memorandum_number: str | None
-    memorandum_signed_on: date | None
-
-
-class ApiKeyIn(BaseModel):
-    scopes: list[str] = Field(min_length=1, examples=[["referrals:write", "referrals:read"]])
-    expires_at: datetime | None = None
-
-
-class ApiKeyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    partner_id: uuid.UUID
-    prefix: str
-    scopes: list[str]
-    expires_at: datetime | None
-
-
-class ApiKeyIssued(ApiKeyOut):
-    key: str = Field(description="The key itself: shown once, never stored")

@@ -1,0 +1,29 @@
+"""What intake's routes ask for: who may call them, and the FIN protector."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from intake.applicants.pii import FinProtector
+from shared.auth import Principal, Role, require
+
+REFERRALS_WRITE = "referrals:write"
+REFERRALS_READ = "referrals:read"
+
+Officer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))]
+Reader = Annotated[
+    Principal,
+    Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=(REFERRALS_READ,))),
+]
+PersonalDataReader = Annotated[Principal, Depends(require(Role.case_officer))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+
+
+def fins(request: Request) -> FinProtector:
+    protector: FinProtector = request.app.state.fins
+    return protector
+
+
+FinsDep = Annotated[FinProtector, Depends(fins)]
