@@ -73,8 +73,11 @@ def create_service_app(
         nc = await connect(settings.nats_url, name=service, on_reconnect=reconnected)
         js = nc.jetstream()
         # Streams of the services consumed are ensured too, so start-up order does not matter.
-        await ensure_streams(js, settings.nats_namespace, service, *(handlers or {}))
-        await ensure_deadletter_stream(js, settings.nats_namespace)
+        replicas = settings.nats_stream_replicas
+        await ensure_streams(
+            js, settings.nats_namespace, service, *(handlers or {}), replicas=replicas
+        )
+        await ensure_deadletter_stream(js, settings.nats_namespace, replicas)
         for producer, by_type in (handlers or {}).items():
             consumers.append(
                 Consumer(

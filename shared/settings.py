@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     # Prefix for stream names and subjects, so that several environments (or tests) share one NATS.
     nats_namespace: str = ""
+    # Copies of each stream in a NATS cluster: 1 on a single local server, 3 in production.
+    nats_stream_replicas: int = Field(1, ge=1, le=5)
 
     # Authentication: staff tokens are verified against a JWKS, from a URL or a local file.
     jwks_url: str | None = None

@@ -232,10 +232,6 @@ def test_every_manifest_validates(path: Path) -> None:
             assert doc["metadata"].get("namespace") == "dayaq", f"{where}: namespace"
 
 
-def _deployment(docs: list[Doc], service: str) -> Doc:
-    return find(docs, "Deployment", service)
-
-
 BROKEN: list[tuple[str, str, Callable[[Doc], None]]] = [
     ("a misspelt field", "Deployment", lambda d: d["spec"].update(replica=2)),
     (
@@ -343,7 +339,7 @@ def test_each_service_is_deployed_as_designed(service: str) -> None:
     assert f"{service.upper()}_JWKS_URL" in config["data"]
     assert config["data"][f"{service.upper()}_NATS_URL"] == "nats://nats.dayaq.svc:4222"
 
-    deployment = _deployment(docs, service)
+    deployment = find(docs, "Deployment", service)
     spec = deployment["spec"]
     pod = spec["template"]
     assert spec["replicas"] == 2
@@ -473,6 +469,7 @@ def test_compose_validates_against_the_compose_spec() -> None:
         ("a misspelt condition", "condition: service_healthy", "condition: service_heathy"),
         ("a misspelt key", "    ports:\n", "    port:\n"),
     ],
+    ids=["condition", "key"],
 )
 def test_a_broken_compose_file_is_rejected(what: str, old: str, new: str, tmp_path: Path) -> None:
     source = COMPOSE.read_text()
@@ -481,6 +478,7 @@ def test_a_broken_compose_file_is_rejected(what: str, old: str, new: str, tmp_pa
     broken.write_text(source.replace(old, new, 1))
     result = _check_jsonschema(broken)
     assert result.returncode != 0, f"{what} was accepted"
+    assert "Schema validation errors" in result.stdout, result.stdout + result.stderr
 
 
 def test_compose_runs_the_stack_in_order() -> None:

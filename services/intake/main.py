@@ -5,8 +5,11 @@ from fastapi import FastAPI
 from intake.applicants.pii import FinProtector
 from intake.applicants.routes import router as applicants
 from intake.applications.routes import router as applications
+from intake.imports.routes import router as imports
 from intake.partners.routes import router as partners
 from intake.partners.service import DatabaseApiKeyStore
+from intake.rounds.routes import router as rounds
+from intake.selection.routes import router as selection
 from intake.settings import IntakeSettings
 from shared.app import create_service_app
 
@@ -22,6 +25,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings,
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
-        routers=[applicants, applications, partners],
+        routers=[applicants, applications, rounds, selection, partners, imports],
         on_startup=on_startup,
     )

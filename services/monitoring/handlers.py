@@ -24,7 +24,7 @@ def handlers(settings: MonitoringSettings) -> dict[str, dict[str, Handler]]:
 
     by_producer: dict[str, dict[str, Handler]] = {}
     for event_type, model in EVENT_TYPES.items():
-        if model.source_service != "monitoring":
+        if model.lifecycle and model.source_service != "monitoring":
             by_producer.setdefault(model.source_service, {})[event_type] = on_any_event
     by_producer["assets"][DeliveryCompleted.type] = on_delivery_completed
     return by_producer

@@ -33,6 +33,10 @@ class ApplicationSubmitted(Event):
     direction: str | None = None
     partner_id: uuid.UUID | None = None
     submitted_at: datetime
+    round_id: uuid.UUID | None = None
+    sex: str | None = Field(None, description="male or female")
+    age_band: str | None = Field(None, description='Coarse age, e.g. "30-39"; never the birth date')
+    source: str | None = Field(None, description="staff, partner or import")
 
     def subject_id(self) -> str:
         return str(self.application_id)
@@ -49,9 +53,86 @@ class ParticipantEnrolled(Event):
     direction: str
     partner_id: uuid.UUID | None = None
     enrolled_at: datetime
+    round_id: uuid.UUID | None = None
+    sex: str | None = None
+    age_band: str | None = None
 
     def subject_id(self) -> str:
         return str(self.participant_id)
+
+
+class ApplicationAssessed(Event):
+    """Eligibility checked and priority scored at submission (or re-assessment)."""
+
+    type = "intake.application.assessed"
+    source_service = "intake"
+
+    application_id: uuid.UUID
+    round_id: uuid.UUID | None = None
+    eligible: bool
+    failed_rules: list[str] = Field(default_factory=list, description="Codes of failed rules")
+    score: Decimal | None = None
+
+    def subject_id(self) -> str:
+        return str(self.application_id)
+
+
+class ApplicationSelected(Event):
+    """The outcome of a committed selection: selected for a place, or put on the waitlist."""
+
+    type = "intake.application.selected"
+    source_service = "intake"
+
+    application_id: uuid.UUID
+    round_id: uuid.UUID
+    outcome: str = Field(description="selected or waitlisted")
+    rank: int
+    region: str
+
+    def subject_id(self) -> str:
+        return str(self.application_id)
+
+
+class EnrollmentCancelled(Event):
+    type = "intake.participant.cancelled"
+    source_service = "intake"
+
+    participant_id: uuid.UUID
+    reason: str = Field(description="Coded reason, e.g. withdrew, not_eligible, duplicate")
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class PartnerKeyIssued(Event):
+    """A partner's API key, so that every service can authenticate partners without asking
+    intake. Carries the SHA-256 of a 256-bit random key, which cannot be turned back into it."""
+
+    type = "intake.partner_key.issued"
+    source_service = "intake"
+    lifecycle = False
+
+    key_id: uuid.UUID
+    partner_id: uuid.UUID
+    prefix: str
+    key_hash: str
+    scopes: list[str]
+    expires_at: datetime | None = None
+
+    def subject_id(self) -> str:
+        return str(self.key_id)
+
+
+class PartnerKeyRevoked(Event):
+    type = "intake.partner_key.revoked"
+    source_service = "intake"
+    lifecycle = False
+
+    key_id: uuid.UUID
+    revoked_at: datetime
+
+    def subject_id(self) -> str:
+        return str(self.key_id)
 
 
 # plans -----------------------------------------------------------------------------------------
@@ -167,7 +248,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
     model.type: model
     for model in (
         ApplicationSubmitted,
+        ApplicationAssessed,
+        ApplicationSelected,
         ParticipantEnrolled,
+        EnrollmentCancelled,
+        PartnerKeyIssued,
+        PartnerKeyRevoked,
         PlanOpened,
         PlanSubmitted,
         PlanApproved,

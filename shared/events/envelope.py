@@ -29,6 +29,8 @@ class Event(BaseModel):
     type: ClassVar[str]
     version: ClassVar[int] = 1
     source_service: ClassVar[str]
+    # Part of a participant's journey (its subject is the participant); monitoring's timeline.
+    lifecycle: ClassVar[bool] = True
 
     def subject_id(self) -> str | None:
         """The CloudEvents `subject`: the id of the thing the event is about."""

@@ -44,8 +44,8 @@ class DeadLetter:
     data: bytes
 
 
-async def ensure_deadletter_stream(js: JetStreamContext, namespace: str) -> None:
-    await ensure_stream(js, stream_config(namespace, DEADLETTER))
+async def ensure_deadletter_stream(js: JetStreamContext, namespace: str, replicas: int = 1) -> None:
+    await ensure_stream(js, stream_config(namespace, DEADLETTER, replicas))
 
 
 async def dead_letter(

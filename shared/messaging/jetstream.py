@@ -36,7 +36,7 @@ def stream_name(namespace: str, service: str) -> str:
     return f"{namespace.upper()}_{name}" if namespace else name
 
 
-def stream_config(namespace: str, service: str) -> StreamConfig:
+def stream_config(namespace: str, service: str, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=stream_name(namespace, service),
         subjects=[subject_for(namespace, f"{service}.>")],
@@ -44,6 +44,7 @@ def stream_config(namespace: str, service: str) -> StreamConfig:
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
         duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        num_replicas=replicas,
     )
 
 
@@ -61,9 +62,11 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     await js.update_stream(config)
 
 
-async def ensure_streams(js: JetStreamContext, namespace: str, *services: str) -> None:
+async def ensure_streams(
+    js: JetStreamContext, namespace: str, *services: str, replicas: int = 1
+) -> None:
     for service in services:
-        await ensure_stream(js, stream_config(namespace, service))
+        await ensure_stream(js, stream_config(namespace, service, replicas))
 
 
 async def connect(
