@@ -30,9 +30,9 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: benchmarks, each reported as a ratio to a floor measured in the same run
+## bench: benchmarks (all, or BENCH="relay ..."), each a ratio to a floor measured in the same run
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(BENCH)
 
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from intake.applicants.pii import FinProtector
 from intake.applicants.routes import router as applicants
 from intake.applications.routes import router as applications
+from intake.handlers import HANDLERS
 from intake.imports.routes import router as imports
 from intake.partners.routes import router as partners
 from intake.partners.service import DatabaseApiKeyStore
@@ -26,5 +27,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
         routers=[applicants, applications, rounds, selection, partners, imports],
+        handlers=HANDLERS,
         on_startup=on_startup,
     )

@@ -1,23 +1,21 @@
-"""Every intake table, for Alembic: each domain keeps its models in its own folder."""
+"""Every intake table, for Alembic: each domain keeps its models in its own folder, and importing
+the module registers its tables on Base.metadata."""
 
-from intake.applicants.models import Applicant, AuditEntry, Category
-from intake.applications.models import Application, ApplicationStatus
+from intake.applicants import models as applicants
+from intake.applications import models as applications
 from intake.base import Base, shared_tables
-
-# Each domain's tables register themselves on Base.metadata when their module is imported.
-from intake.imports import models as _imports  # noqa: F401
-from intake.partners.models import ApiKey, Partner
-from intake.rounds import models as _rounds  # noqa: F401
-from intake.selection import models as _selection  # noqa: F401
+from intake.imports import models as imports
+from intake.partners import models as partners
+from intake.rounds import models as rounds
+from intake.selection import models as selection
 
 __all__ = [
-    "ApiKey",
-    "Applicant",
-    "Application",
-    "ApplicationStatus",
-    "AuditEntry",
     "Base",
-    "Category",
-    "Partner",
+    "applicants",
+    "applications",
+    "imports",
+    "partners",
+    "rounds",
+    "selection",
     "shared_tables",
 ]

@@ -1,4 +1,4 @@
-"""partners and imports
+"""partners
 
 Revision ID: 0004
 Revises: 0003
