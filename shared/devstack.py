@@ -231,6 +231,31 @@ async def drop_database(server_url: str, name: str) -> None:
     await _run_on_server(server_url, f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)")
 
 
+def _wait_until_ready(
+    what: str,
+    process: subprocess.Popen[bytes] | None,
+    ready: Callable[[], bool],
+    log: Path,
+    timeout: float,
+    on_timeout: Callable[[], None],
+) -> None:
+    """Poll `ready` until it says yes; a process that exits or takes too long is an error that
+    shows the tail of its log."""
+    assert process is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise StartError(f"{what} exited; its log {log}:\n{log_tail(log)}")
+        if ready():
+            return
+        if time.monotonic() > deadline:
+            on_timeout()
+            raise StartError(
+                f"{what} not ready after {timeout:.0f}s; its log {log}:\n{log_tail(log)}"
+            )
+        time.sleep(0.05)
+
+
 class Postgres:
     """PostgreSQL in `data_dir`: the cluster in data_dir/pgdata, its log in data_dir/postgres.log.
 
@@ -300,21 +325,15 @@ class Postgres:
             raise StartError(f"initdb failed in {self.pgdata}:\n{log_tail(self.log)}")
 
     def _wait_ready(self, bin_dir: Path, timeout: float) -> None:
-        assert self.process is not None
         ready = [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise StartError(f"PostgreSQL exited; its log {self.log}:\n{log_tail(self.log)}")
-            if subprocess.run([*ready, "-t", "1"], check=False).returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                self.kill()
-                raise StartError(
-                    f"PostgreSQL not ready after {timeout:.0f}s; its log {self.log}:\n"
-                    f"{log_tail(self.log)}"
-                )
-            time.sleep(0.1)
+        _wait_until_ready(
+            "PostgreSQL",
+            self.process,
+            lambda: subprocess.run([*ready, "-t", "1"], check=False).returncode == 0,
+            self.log,
+            timeout,
+            on_timeout=self.kill,
+        )
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         stop_process(self.process, signal.SIGINT, timeout)
@@ -365,24 +384,15 @@ class NatsServer:
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise StartError(f"nats-server exited; its log {self.log}:\n{log_tail(self.log)}")
+        def greets() -> bool:
             with (
                 contextlib.suppress(OSError),
                 socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock,
             ):
-                if sock.recv(4).startswith(b"INFO"):
-                    return
-            if time.monotonic() > deadline:
-                self.kill()
-                raise StartError(
-                    f"nats-server not ready after {timeout:.0f}s; its log {self.log}:\n"
-                    f"{log_tail(self.log)}"
-                )
-            time.sleep(0.05)
+                return sock.recv(4).startswith(b"INFO")
+            return False
+
+        _wait_until_ready("nats-server", self.process, greets, self.log, timeout, self.kill)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         stop_process(self.process, signal.SIGINT, timeout)
