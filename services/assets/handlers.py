@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assets import service
 from shared.events import Envelope, PlanApproved
 from shared.messaging.consumer import Handler
+from shared.partner_keys import PARTNER_KEY_HANDLERS
 
 
 async def on_plan_approved(session: AsyncSession, event: PlanApproved, envelope: Envelope) -> None:
@@ -13,4 +14,6 @@ async def on_plan_approved(session: AsyncSession, event: PlanApproved, envelope:
 
 HANDLERS: dict[str, dict[str, Handler]] = {
     "plans": {PlanApproved.type: on_plan_approved},
+    # Partners' API keys, so that assets authenticates partners without asking intake.
+    "intake": {**PARTNER_KEY_HANDLERS},
 }

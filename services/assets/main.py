@@ -6,6 +6,11 @@ from assets import routes
 from assets.handlers import HANDLERS
 from assets.settings import AssetsSettings
 from shared.app import create_service_app
+from shared.partner_keys import PartnerKeyStore
+
+
+async def on_startup(app: FastAPI) -> None:
+    app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
 
 
 def create_app(settings: AssetsSettings | None = None) -> FastAPI:
@@ -15,4 +20,5 @@ def create_app(settings: AssetsSettings | None = None) -> FastAPI:
         description="Orders for approved business plans and deliveries of assets in kind.",
         routers=[routes.router],
         handlers=HANDLERS,
+        on_startup=on_startup,
     )

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import BaseModel, new_metadata, utcnow
+from shared.partner_keys import add_partner_keys_table
 from shared.tables import add_shared_tables
 
 
@@ -18,6 +19,8 @@ class Base(BaseModel):
 
 
 shared_tables = add_shared_tables(Base.metadata)
+# Partners' API keys, copied from intake's events (shared.partner_keys).
+partner_keys = add_partner_keys_table(Base.metadata)
 
 
 class OrderStatus(StrEnum):

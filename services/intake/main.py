@@ -7,6 +7,7 @@ from intake.applicants.routes import router as applicants
 from intake.applications.routes import router as applications
 from intake.handlers import HANDLERS
 from intake.imports.routes import router as imports
+from intake.imports.runner import add_import_worker
 from intake.partners.routes import router as partners
 from intake.partners.service import DatabaseApiKeyStore
 from intake.rounds.routes import router as rounds
@@ -22,7 +23,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         app.state.fins = FinProtector(settings)
         app.state.api_key_store = DatabaseApiKeyStore(app.state.sessionmaker)
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
@@ -30,3 +31,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         on_startup=on_startup,
     )
+    # Bulk referral imports run in the background for as long as the app does.
+    return add_import_worker(app)

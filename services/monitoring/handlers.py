@@ -9,6 +9,7 @@ from monitoring import service
 from monitoring.settings import MonitoringSettings
 from shared.events import EVENT_TYPES, DeliveryCompleted, Envelope, Event
 from shared.messaging.consumer import Handler
+from shared.partner_keys import PARTNER_KEY_HANDLERS
 
 
 async def on_any_event(session: AsyncSession, event: Event, envelope: Envelope) -> None:
@@ -27,4 +28,6 @@ def handlers(settings: MonitoringSettings) -> dict[str, dict[str, Handler]]:
         if model.lifecycle and model.source_service != "monitoring":
             by_producer.setdefault(model.source_service, {})[event_type] = on_any_event
     by_producer["assets"][DeliveryCompleted.type] = on_delivery_completed
+    # Partners' API keys (not lifecycle events, so not on any timeline).
+    by_producer.setdefault("intake", {}).update(PARTNER_KEY_HANDLERS)
     return by_producer

@@ -6,6 +6,11 @@ from monitoring import routes
 from monitoring.handlers import handlers
 from monitoring.settings import MonitoringSettings
 from shared.app import create_service_app
+from shared.partner_keys import PartnerKeyStore
+
+
+async def on_startup(app: FastAPI) -> None:
+    app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
 
 
 def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
@@ -16,4 +21,5 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
         description="Visit schedules, participants' timelines and the programme's figures.",
         routers=[routes.router],
         handlers=handlers(settings),
+        on_startup=on_startup,
     )

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import BaseModel, new_metadata, utcnow
+from shared.partner_keys import add_partner_keys_table
 from shared.tables import add_shared_tables
 
 
@@ -19,6 +20,8 @@ class Base(BaseModel):
 
 
 shared_tables = add_shared_tables(Base.metadata)
+# Partners' API keys, copied from intake's events (shared.partner_keys).
+partner_keys = add_partner_keys_table(Base.metadata)
 
 
 class TimelineEntry(Base):

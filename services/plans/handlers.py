@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plans import service
 from shared.events import Envelope, ParticipantEnrolled
 from shared.messaging.consumer import Handler
+from shared.partner_keys import PARTNER_KEY_HANDLERS
 
 
 async def on_participant_enrolled(
@@ -14,5 +15,5 @@ async def on_participant_enrolled(
 
 
 HANDLERS: dict[str, dict[str, Handler]] = {
-    "intake": {ParticipantEnrolled.type: on_participant_enrolled},
+    "intake": {ParticipantEnrolled.type: on_participant_enrolled, **PARTNER_KEY_HANDLERS},
 }

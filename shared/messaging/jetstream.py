@@ -91,6 +91,8 @@ async def connect(
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         allow_reconnect=True,
+        # A shutdown must not wait half a minute for subscriptions that will never drain.
+        drain_timeout=5,
         disconnected_cb=disconnected,
         reconnected_cb=reconnected,
         error_cb=error,

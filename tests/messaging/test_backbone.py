@@ -33,7 +33,7 @@ from shared.messaging.outbox import add_event
 from shared.messaging.relay import OutboxRelay
 from shared.tables import SHARED_TABLES
 from tests.service_fixtures import StartService
-from tests.services.journey import eventually
+from tests.services.journey import APPLICANT, eventually
 
 
 def enrolled(participant_id: uuid.UUID | None = None) -> ParticipantEnrolled:
@@ -253,14 +253,7 @@ async def test_services_recover_by_themselves_when_nats_server_restarts(
     async def enroll(fin: str) -> str:
         applicant = await intake.client.post(
             "/v1/applicants",
-            json={
-                "fin": fin,
-                "first_name": "Elçin",
-                "last_name": "Quliyev",
-                "birth_date": "1979-09-27",
-                "region": "AZ-SR",
-                "categories": ["war_participant"],
-            },
+            json={**APPLICANT, "fin": fin},
             headers=officer,
         )
         assert applicant.status_code == 201, applicant.text

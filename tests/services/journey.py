@@ -18,8 +18,18 @@ APPLICANT = {
     "last_name": "Məmmədova",
     "birth_date": "1988-04-12",
     "phone": "+994501234567",
+    "sex": "female",
     "region": "AZ-GA",
-    "categories": ["martyr_family"],
+    "categories": [
+        {
+            "category": "martyr_family",
+            "evidence": {
+                "document_type": "martyr_family_certificate",
+                "number": "ŞA-123456",
+                "issued_on": "2021-03-15",
+            },
+        }
+    ],
 }
 
 
@@ -137,6 +147,7 @@ async def run_journey(
 
     expected_types = [
         "intake.application.submitted",
+        "intake.application.assessed",
         "intake.participant.enrolled",
         "plans.plan.opened",
         "plans.plan.submitted",

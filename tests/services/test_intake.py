@@ -17,8 +17,18 @@ APPLICANT = {
     "last_name": "Məmmədova",
     "birth_date": "1988-04-12",
     "phone": "+994501234567",
+    "sex": "female",
     "region": "AZ-BA",
-    "categories": ["martyr_family"],
+    "categories": [
+        {
+            "category": "martyr_family",
+            "evidence": {
+                "document_type": "martyr_family_certificate",
+                "number": "ŞA-123456",
+                "issued_on": "2021-03-15",
+            },
+        }
+    ],
 }
 
 

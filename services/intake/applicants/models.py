@@ -2,9 +2,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, LargeBinary, String, Text
+from sqlalchemy import (
+    ARRAY,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
@@ -21,6 +32,27 @@ class Category(StrEnum):
     other = "other"
 
 
+class Sex(StrEnum):
+    male = "male"
+    female = "female"
+
+
+class DisabilityGroup(StrEnum):
+    I = "I"  # noqa: E741 - the groups' official names
+    II = "II"
+    III = "III"
+
+
+class Purpose(StrEnum):
+    """Why personal data was read: the caller says so, the audit log keeps it."""
+
+    case_review = "case_review"
+    enrolment = "enrolment"
+    monitoring_visit = "monitoring_visit"
+    partner_referral = "partner_referral"
+    duplicate_review = "duplicate_review"
+
+
 class Applicant(Base):
     __tablename__ = "applicants"
 
@@ -29,15 +61,87 @@ class Applicant(Base):
     fin_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     first_name: Mapped[str] = mapped_column(Text)
     last_name: Mapped[str] = mapped_column(Text)
-    birth_date: Mapped[date]
+    patronymic: Mapped[str | None] = mapped_column(Text)
+    # Folded "last first patronymic" (see names.fold), for search and duplicate matching.
+    name_folded: Mapped[str] = mapped_column(Text)
+    birth_date: Mapped[date] = mapped_column(index=True)
+    sex: Mapped[Sex | None] = mapped_column(String(8))  # required by the API; older rows lack it
     phone: Mapped[str | None] = mapped_column(Text)
-    region: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(String(8), index=True)
+    household_size: Mapped[int | None] = mapped_column(SmallInteger)
+    # Category codes, a copy of applicant_categories for fast filtering (and for events).
     categories: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    referred_by_partner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("partners.id"), index=True
+    )
+    benefited_at: Mapped[datetime | None]
+    benefited_application_id: Mapped[uuid.UUID | None]
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applicants.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_applicants_created_at_id", "created_at", "id"),
+        Index("ix_applicants_categories", "categories", postgresql_using="gin"),
+        Index(
+            "ix_applicants_name_folded_trgm",
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        ),
+    )
+
+
+class ApplicantCategory(Base):
+    """A category the applicant belongs to, with the document that proves it."""
+
+    __tablename__ = "applicant_categories"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[Category] = mapped_column(String(32))
+    disability_group: Mapped[DisabilityGroup | None] = mapped_column(String(4))
+    document_type: Mapped[str] = mapped_column(Text)
+    document_number: Mapped[str] = mapped_column(Text)
+    issued_on: Mapped[date]
+
+    __table_args__ = (UniqueConstraint("applicant_id", "category"),)
+
+
+class DuplicateStatus(StrEnum):
+    open = "open"
+    merged = "merged"
+    dismissed = "dismissed"
+
+
+class DuplicateFlag(Base):
+    """Two applicants with different FINs who may be one person."""
+
+    __tablename__ = "duplicate_flags"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[DuplicateStatus] = mapped_column(String(16), default=DuplicateStatus.open)
+    note: Mapped[str | None] = mapped_column(Text)
+    kept_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applicants.id"))
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "candidate_id"),
+        Index("ix_duplicate_flags_status_created_at_id", "status", "created_at", "id"),
+    )
 
 
 class AuditEntry(Base):
@@ -50,5 +154,6 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     resource: Mapped[str] = mapped_column(String(32))
     resource_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    purpose: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)

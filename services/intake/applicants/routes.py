@@ -1,21 +1,61 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy import select
 
+from intake.applicants import duplicates
 from intake.applicants import service as applicants
-from intake.applicants.models import Applicant
-from intake.applicants.schemas import ApplicantIn, ApplicantOut, ApplicantSummary, ApplicantUpdate
-from intake.dependencies import FinsDep, Officer, PersonalDataReader, Reader
+from intake.applicants.models import (
+    Applicant,
+    AuditEntry,
+    Category,
+    DuplicateFlag,
+    DuplicateStatus,
+    Purpose,
+)
+from intake.applicants.schemas import (
+    ApplicantIn,
+    ApplicantOut,
+    ApplicantSummary,
+    ApplicantUpdate,
+    AuditEntryOut,
+    DismissIn,
+    DuplicateFlagOut,
+    MergeIn,
+    region_names,
+)
+from intake.dependencies import REFERRALS_READ, Admin, FinsDep, Officer, Reader
+from shared.auth import Principal, Role, require
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, set_etag
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
-from shared.problems import problem_responses
+from shared.problems import FieldError, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1")
+
+# Personal fields: case officers (admins pass too) and partners, the latter for their referrals.
+PersonalReader = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_READ,)))]
+# Duplicates span partners' referrals, so they are for staff only.
+DuplicateOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
+
+
+async def _purpose(
+    purpose: Annotated[
+        Purpose | None,
+        Query(description="Why personal fields are read; kept in the audit log."),
+    ] = None,
+    x_purpose: Annotated[
+        Purpose | None, Header(alias="X-Purpose", description="Same as `purpose`.")
+    ] = None,
+) -> Purpose | None:
+    return purpose or x_purpose
+
+
+PurposeDep = Annotated[Purpose | None, Depends(_purpose)]
 
 
 @router.post(
@@ -23,7 +63,7 @@ router = APIRouter(prefix="/v1")
     tags=["applicants"],
     status_code=201,
     response_model=ApplicantOut,
-    summary="Register an applicant",
+    summary="Register an applicant; possible duplicates are flagged for review",
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_applicant(
@@ -32,30 +72,72 @@ async def create_applicant(
     principal: Officer,
     protector: FinsDep,
     idem: IdempotencyDep,
+    purpose: PurposeDep,
 ) -> Response:
     async def create() -> ApplicantOut:
-        applicant = await applicants.create_applicant(session, protector, body)
-        return await applicants.reveal_applicant(session, protector, applicant, principal)
+        applicant = await applicants.create_applicant(
+            session, protector, body, referred_by_partner_id=principal.partner_id
+        )
+        return await applicants.reveal_applicant(
+            session, protector, applicant, principal, purpose=purpose
+        )
 
-    return await idem.respond(create, status_code=201, response_model=ApplicantOut)
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=ApplicantOut,
+        headers=lambda out: etag_headers(out.version),
+    )
 
 
 @router.get(
     "/applicants",
     tags=["applicants"],
-    response_model=Page[ApplicantSummary],
-    summary="List applicants, newest last, without personal fields",
+    response_model=Page[ApplicantOut] | Page[ApplicantSummary],
+    summary="Search applicants, oldest first: personal fields (audited) only for the roles that "
+    "may see them",
+    description="`name` matches every word typed against the start of a word of the name, "
+    "folded: case-insensitive with İ/i and I/ı, and ə, ı, ö, ü, ş, ç, ğ typed as e, i, o, u, s, "
+    'c, g ("memmedova" finds "Məmmədova"). Merged applicants are left out.',
     responses=problem_responses(401, 403, 422),
 )
-async def list_applicants(
-    session: SessionDep, principal: Reader, page: PageParamsDep
-) -> Page[ApplicantSummary]:
-    return await paginate(
-        session,
-        select(Applicant),
-        key_columns=(Applicant.created_at, Applicant.id),
-        params=page,
-        to_item=ApplicantSummary.model_validate,
+async def search_applicants(
+    session: SessionDep,
+    principal: Reader,
+    protector: FinsDep,
+    page: PageParamsDep,
+    purpose: PurposeDep,
+    fin: Annotated[
+        str | None, Query(pattern=r"^\s*[0-9A-Za-z]{7}\s*$", description="Exact FIN")
+    ] = None,
+    name: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Words of the name")
+    ] = None,
+    region: Annotated[str | None, Query(description="ISO 3166-2:AZ code", examples=["AZ-BA"])] = (
+        None
+    ),
+    category: Category | None = None,
+    benefited: Annotated[
+        bool | None, Query(description="Whether the person has received assets")
+    ] = None,
+) -> Page[ApplicantOut] | Page[ApplicantSummary]:
+    if region is not None and region.strip().upper() not in region_names():
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field="query.region", code="region_unknown", message="pydantic.region_unknown"
+                )
+            ]
+        )
+    filters = applicants.ApplicantFilters(
+        fin=fin.strip().upper() if fin else None,
+        name=name,
+        region=region.strip().upper() if region else None,
+        category=category,
+        benefited=benefited,
+    )
+    return await applicants.search_applicants(
+        session, protector, filters, page, principal, purpose=purpose
     )
 
 
@@ -63,26 +145,29 @@ async def list_applicants(
     "/applicants/{applicant_id}",
     tags=["applicants"],
     response_model=ApplicantOut,
-    summary="An applicant with personal fields (audited)",
-    responses=problem_responses(401, 403, 404),
+    summary="An applicant with personal fields (audited with the purpose given)",
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def get_applicant(
     applicant_id: uuid.UUID,
     session: SessionDep,
-    principal: PersonalDataReader,
+    principal: PersonalReader,
     protector: FinsDep,
+    purpose: PurposeDep,
     response: Response,
 ) -> ApplicantOut:
-    applicant = await applicants.get_applicant(session, applicant_id)
+    applicant = await applicants.get_applicant(session, applicant_id, principal)
     set_etag(response, applicant.version)
-    return await applicants.reveal_applicant(session, protector, applicant, principal)
+    return await applicants.reveal_applicant(
+        session, protector, applicant, principal, purpose=purpose
+    )
 
 
 @router.patch(
     "/applicants/{applicant_id}",
     tags=["applicants"],
     response_model=ApplicantSummary,
-    summary="Change an applicant's contact, region or categories (If-Match required)",
+    summary="Change an applicant's contact, region, household or categories (If-Match required)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
 async def update_applicant(
@@ -93,8 +178,140 @@ async def update_applicant(
     if_match: IfMatchDep,
     response: Response,
 ) -> Applicant:
-    applicant = await applicants.get_applicant(session, applicant_id)
+    applicant = await applicants.get_applicant(session, applicant_id, principal)
     check_if_match(if_match, applicant.version)
     applicant = await applicants.update_applicant(session, applicant, body, principal)
     set_etag(response, applicant.version)
     return applicant
+
+
+@router.get(
+    "/applicants/{applicant_id}/audit",
+    tags=["applicants"],
+    response_model=Page[AuditEntryOut],
+    summary="Who read or changed the applicant's personal data, when and why (admins)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def applicant_audit(
+    applicant_id: uuid.UUID, session: SessionDep, principal: Admin, page: PageParamsDep
+) -> Page[AuditEntryOut]:
+    await applicants.get_applicant(session, applicant_id)
+    return await paginate(
+        session,
+        select(AuditEntry).where(
+            AuditEntry.resource == "applicant", AuditEntry.resource_id == applicant_id
+        ),
+        key_columns=(AuditEntry.id,),
+        params=page,
+        to_item=AuditEntryOut.model_validate,
+    )
+
+
+# --- Duplicates ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/applicants/{applicant_id}/duplicates/check",
+    tags=["duplicates"],
+    response_model=list[DuplicateFlagOut],
+    summary="Look again for possible duplicates of an applicant; returns its open flags",
+    responses=problem_responses(401, 403, 404),
+)
+async def check_duplicates(
+    applicant_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer
+) -> list[DuplicateFlag]:
+    applicant = await applicants.get_applicant(session, applicant_id)
+    return await duplicates.find_duplicates(session, applicant)
+
+
+@router.get(
+    "/duplicates",
+    tags=["duplicates"],
+    response_model=Page[DuplicateFlagOut],
+    summary="Possible duplicates, oldest first (ids and scores only: no personal fields)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_duplicates(
+    session: SessionDep,
+    principal: DuplicateOfficer,
+    page: PageParamsDep,
+    status: DuplicateStatus = DuplicateStatus.open,
+    applicant_id: Annotated[
+        uuid.UUID | None, Query(description="Flags involving this applicant")
+    ] = None,
+) -> Page[DuplicateFlagOut]:
+    stmt = select(DuplicateFlag).where(DuplicateFlag.status == status)
+    if applicant_id is not None:
+        stmt = stmt.where(
+            (DuplicateFlag.applicant_id == applicant_id)
+            | (DuplicateFlag.candidate_id == applicant_id)
+        )
+    return await paginate(
+        session,
+        stmt,
+        key_columns=(DuplicateFlag.created_at, DuplicateFlag.id),
+        params=page,
+        to_item=DuplicateFlagOut.model_validate,
+    )
+
+
+@router.get(
+    "/duplicates/{flag_id}",
+    tags=["duplicates"],
+    response_model=DuplicateFlagOut,
+    summary="A possible duplicate, with its ETag",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_duplicate(
+    flag_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer, response: Response
+) -> DuplicateFlag:
+    flag = await duplicates.get_flag(session, flag_id)
+    set_etag(response, flag.version)
+    return flag
+
+
+@router.post(
+    "/duplicates/{flag_id}/dismiss",
+    tags=["duplicates"],
+    response_model=DuplicateFlagOut,
+    summary="Not the same person: close the flag with a note (If-Match required)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def dismiss_duplicate(
+    flag_id: uuid.UUID,
+    body: DismissIn,
+    session: SessionDep,
+    principal: DuplicateOfficer,
+    if_match: IfMatchDep,
+    response: Response,
+) -> DuplicateFlag:
+    flag = await duplicates.get_flag(session, flag_id)
+    check_if_match(if_match, flag.version)
+    flag = await duplicates.dismiss(session, flag, note=body.note, principal=principal)
+    set_etag(response, flag.version)
+    return flag
+
+
+@router.post(
+    "/duplicates/{flag_id}/merge",
+    tags=["duplicates"],
+    response_model=DuplicateFlagOut,
+    summary="The same person: keep one applicant, move the other's applications to it "
+    "(If-Match required; audited)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def merge_duplicate(
+    flag_id: uuid.UUID,
+    body: MergeIn,
+    session: SessionDep,
+    principal: DuplicateOfficer,
+    if_match: IfMatchDep,
+    response: Response,
+) -> DuplicateFlag:
+    flag = await duplicates.get_flag(session, flag_id)
+    check_if_match(if_match, flag.version)
+    flag = await duplicates.merge(
+        session, flag, keep_id=body.keep_id, note=body.note, principal=principal
+    )
+    set_etag(response, flag.version)
+    return flag

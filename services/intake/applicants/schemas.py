@@ -2,11 +2,66 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import phonenumbers
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from intake.applicants.models import Category
+from intake.applicants import messages as _messages  # noqa: F401 - registers the message keys
+from intake.applicants.models import (
+    Category,
+    DisabilityGroup,
+    DuplicateStatus,
+    Sex,
+)
+from shared.db import utcnow
+
+
+@cache
+def region_names() -> dict[str, str]:
+    """ISO 3166-2:AZ: code -> name, from pycountry (e.g. "AZ-BA" -> "Bakı")."""
+    subdivisions: Any = pycountry.subdivisions  # pycountry has no type hints
+    return {s.code: s.name for s in subdivisions.get(country_code="AZ")}
+
+
+def _check_region(value: str) -> str:
+    code = value.strip().upper()
+    if code not in region_names():
+        raise PydanticCustomError("region_unknown", "Not a region code of ISO 3166-2:AZ")
+    return code
+
+
+def _check_phone(value: str) -> str:
+    """An Azerbaijani number in E.164: "050 123 45 67" and "+994 50 123 45 67" both work."""
+    try:
+        number = phonenumbers.parse(value, "AZ")
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("phone_invalid", "Not a valid phone number") from None
+    if number.country_code != 994:
+        raise PydanticCustomError("phone_not_azerbaijani", "Should be an Azerbaijani number")
+    if not phonenumbers.is_valid_number(number):
+        raise PydanticCustomError("phone_invalid", "Not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _not_in_future(value: date) -> date:
+    if value > utcnow().date():
+        raise PydanticCustomError("date_in_future", "The date cannot be in the future")
+    return value
+
 
 Fin = Annotated[
     str,
@@ -17,9 +72,90 @@ Fin = Annotated[
     ),
 ]
 Region = Annotated[
-    str, Field(pattern=r"^AZ-[A-Z]{2,3}$", description="ISO 3166-2:AZ code", examples=["AZ-BA"])
+    str,
+    StringConstraints(max_length=8),
+    AfterValidator(_check_region),
+    Field(description="ISO 3166-2:AZ code", examples=["AZ-BA"]),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(_check_phone),
+    Field(
+        description='Azerbaijani phone number, stored as E.164 ("050 123 45 67" -> +994501234567)',
+        examples=["+994501234567"],
+    ),
+]
+PastDate = Annotated[date, AfterValidator(_not_in_future)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class Evidence(BaseModel):
+    """The document that proves a category."""
+
+    document_type: Code = Field(examples=["martyr_family_certificate"])
+    number: Code = Field(examples=["ŞA-123456"])
+    issued_on: PastDate
+
+
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "disability",
+                    "disability_group": "II",
+                    "evidence": {
+                        "document_type": "disability_certificate",
+                        "number": "ƏL-004512",
+                        "issued_on": "2021-03-15",
+                    },
+                }
+            ]
+        }
+    )
+
+    category: Category
+    disability_group: DisabilityGroup | None = Field(
+        None,
+        description="I, II or III: required for disability, refused for the others",
+        validate_default=True,  # so that a missing group is checked too
+    )
+    evidence: Evidence
+
+    @field_validator("disability_group", mode="after")
+    @classmethod
+    def _group_only_for_disability(
+        cls, group: DisabilityGroup | None, info: ValidationInfo
+    ) -> DisabilityGroup | None:
+        category = info.data.get("category")
+        if category == Category.disability and group is None:
+            raise PydanticCustomError("disability_group_required", "A disability needs its group")
+        if category is not None and category != Category.disability and group is not None:
+            raise PydanticCustomError(
+                "disability_group_not_allowed", "A group is only for the disability category"
+            )
+        return group
+
+
+def _unique_categories(entries: list[CategoryIn]) -> list[CategoryIn]:
+    if len({e.category for e in entries}) != len(entries):
+        raise PydanticCustomError("category_repeated", "A category is given twice")
+    return entries
+
+
+Categories = Annotated[list[CategoryIn], Field(min_length=1), AfterValidator(_unique_categories)]
+
+_CATEGORY_EXAMPLE: dict[str, Any] = {
+    "category": "martyr_family",
+    "evidence": {
+        "document_type": "martyr_family_certificate",
+        "number": "ŞA-123456",
+        "issued_on": "2021-03-15",
+    },
+}
 
 
 class ApplicantIn(BaseModel):
@@ -30,10 +166,14 @@ class ApplicantIn(BaseModel):
                     "fin": "5ABC7DE",
                     "first_name": "Aygün",
                     "last_name": "Məmmədova",
+                    "patronymic": "Elşən qızı",
                     "birth_date": "1988-04-12",
-                    "phone": "+994501234567",
-                    "region": "AZ-BA",
-                    "categories": ["martyr_family"],
+                    "sex": "female",
+                    "phone": "050 123 45 67",
+                    "address": "Gəncə, Nizami küç. 5",
+                    "region": "AZ-GA",
+                    "household_size": 4,
+                    "categories": [_CATEGORY_EXAMPLE],
                 }
             ]
         }
@@ -42,35 +182,186 @@ class ApplicantIn(BaseModel):
     fin: Fin
     first_name: Name
     last_name: Name
-    birth_date: date
-    phone: str | None = Field(None, pattern=r"^\+994\d{9}$")
+    patronymic: Name | None = None
+    birth_date: PastDate
+    sex: Sex
+    phone: Phone | None = None
+    address: Text | None = None
     region: Region
-    categories: list[Category] = Field(min_length=1)
+    household_size: int | None = Field(None, ge=1, le=30)
+    categories: Categories
 
 
 class ApplicantUpdate(BaseModel):
-    phone: str | None = Field(None, pattern=r"^\+994\d{9}$")
+    """Only the fields sent are changed; region and categories cannot be cleared."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone": "+994 55 765 43 21", "region": "AZ-SA"}]}
+    )
+
+    phone: Phone | None = None
+    address: Text | None = None
     region: Region | None = None
-    categories: list[Category] | None = Field(None, min_length=1)
+    household_size: int | None = Field(None, ge=1, le=30)
+    categories: Categories | None = None
+
+
+_SUMMARY_EXAMPLE: dict[str, Any] = {
+    "id": "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11",
+    "region": "AZ-GA",
+    "region_name": "Gəncə",
+    "sex": "female",
+    "categories": ["martyr_family"],
+    "household_size": 4,
+    "benefited_at": None,
+    "merged_into_id": None,
+    "referred_by_partner_id": None,
+    "created_at": "2026-01-10T09:30:00Z",
+    "version": 1,
+}
 
 
 class ApplicantSummary(BaseModel):
     """What every staff role may see: no personal fields."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [_SUMMARY_EXAMPLE]}
+    )
 
     id: uuid.UUID
     region: str
+    sex: Sex | None
     categories: list[Category]
+    household_size: int | None
+    benefited_at: datetime | None = Field(description="When the person received assets, if ever")
+    merged_into_id: uuid.UUID | None = Field(description="Set when merged into another applicant")
+    referred_by_partner_id: uuid.UUID | None
     created_at: datetime
     version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def region_name(self) -> str | None:
+        return region_names().get(self.region)
+
+
+class CategoryOut(BaseModel):
+    category: Category
+    disability_group: DisabilityGroup | None
+    evidence: Evidence
 
 
 class ApplicantOut(ApplicantSummary):
     """With personal fields, for the roles that need them; each read is audited."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_SUMMARY_EXAMPLE,
+                    "fin": "5ABC7DE",
+                    "first_name": "Aygün",
+                    "last_name": "Məmmədova",
+                    "patronymic": "Elşən qızı",
+                    "birth_date": "1988-04-12",
+                    "phone": "+994501234567",
+                    "address": "Gəncə, Nizami küç. 5",
+                    "category_details": [_CATEGORY_EXAMPLE],
+                }
+            ]
+        }
+    )
+
     fin: str
     first_name: str
     last_name: str
+    patronymic: str | None
     birth_date: date
     phone: str | None
+    address: str | None
+    category_details: list[CategoryOut]
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "principal": "staff:officer-7",
+                    "action": "read",
+                    "purpose": "case_review",
+                    "reason": None,
+                    "at": "2026-01-10T09:31:00Z",
+                }
+            ]
+        },
+    )
+
+    id: int
+    principal: str
+    action: str
+    purpose: str | None
+    reason: str | None
+    at: datetime
+
+
+class DuplicateFlagOut(BaseModel):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6d0e3c9a-1f7b-4b2e-8c55-0e9f3a2b1c44",
+                    "applicant_id": "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11",
+                    "candidate_id": "9a1c4e2b-7d3f-4a8e-b6c0-5f2e1d0c9b88",
+                    "score": "100.00",
+                    "reason": "similar_name_same_birth_date",
+                    "status": "open",
+                    "note": None,
+                    "kept_id": None,
+                    "resolved_by": None,
+                    "resolved_at": None,
+                    "created_at": "2026-01-10T09:30:00Z",
+                    "version": 1,
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID
+    applicant_id: uuid.UUID = Field(description="The applicant whose registration found the pair")
+    candidate_id: uuid.UUID = Field(description="The applicant already registered")
+    score: Decimal = Field(description="Name similarity, 0-100")
+    reason: str
+    status: DuplicateStatus
+    note: str | None
+    kept_id: uuid.UUID | None = Field(description="After a merge: the applicant kept")
+    resolved_by: str | None
+    resolved_at: datetime | None
+    created_at: datetime
+    version: int
+
+
+class DismissIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Sisters: different mothers' names"}]}
+    )
+
+    note: Text
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"keep_id": "9a1c4e2b-7d3f-4a8e-b6c0-5f2e1d0c9b88", "note": "Same FIN typo"}
+            ]
+        }
+    )
+
+    keep_id: uuid.UUID = Field(
+        description="Which of the pair to keep: applicant_id or candidate_id"
+    )
+    note: Text | None = None

@@ -1,91 +1,373 @@
-"""Applicants: registration, personal data and its audit. Functions flush, never commit."""
+"""Applicants: registration, personal data and its audit, search, and the one-benefit rule.
+Functions flush, never commit."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, Text, delete, select, type_coerce
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.models import Applicant, AuditEntry
+from intake.applicants.duplicates import find_duplicates
+from intake.applicants.models import (
+    Applicant,
+    ApplicantCategory,
+    AuditEntry,
+    Category,
+    Purpose,
+)
+from intake.applicants.names import folded_full_name, search_tokens
 from intake.applicants.pii import FinProtector
-from intake.applicants.schemas import ApplicantIn, ApplicantOut, ApplicantUpdate
-from shared.auth import Principal
-from shared.problems import Conflict, FieldError, NotFound
+from intake.applicants.schemas import (
+    ApplicantIn,
+    ApplicantOut,
+    ApplicantSummary,
+    ApplicantUpdate,
+    CategoryIn,
+    CategoryOut,
+    Evidence,
+)
+from shared.auth import Principal, Role
+from shared.paging import Page, PageParams, paginate
+from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem
+
+log = logging.getLogger(__name__)
 
 _DUPLICATE_FIN = FieldError(field="body.fin", code="duplicate", message="already registered")
 
 
+# --- Who may see personal fields ----------------------------------------------------------------
+
+
+def may_see_personal_data(principal: Principal) -> bool:
+    """Case officers and admins; a partner too, but it only ever reaches its own referrals."""
+    return principal.partner_id is not None or principal.has_any_role(Role.case_officer)
+
+
+def default_purpose(principal: Principal) -> Purpose:
+    return Purpose.partner_referral if principal.partner_id is not None else Purpose.case_review
+
+
+def audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    resource_id: uuid.UUID,
+    *,
+    purpose: str | None = None,
+    reason: str | None = None,
+    resource: str = "applicant",
+) -> None:
+    session.add(
+        AuditEntry(
+            principal=principal.id,
+            action=action,
+            resource=resource,
+            resource_id=resource_id,
+            purpose=purpose,
+            reason=reason,
+        )
+    )
+
+
+# --- Registration and changes -------------------------------------------------------------------
+
+
+def _category_rows(
+    applicant_id: uuid.UUID, entries: Sequence[CategoryIn]
+) -> list[ApplicantCategory]:
+    return [
+        ApplicantCategory(
+            applicant_id=applicant_id,
+            category=entry.category,
+            disability_group=entry.disability_group,
+            document_type=entry.evidence.document_type,
+            document_number=entry.evidence.number,
+            issued_on=entry.evidence.issued_on,
+        )
+        for entry in entries
+    ]
+
+
 async def create_applicant(
-    session: AsyncSession, fins: FinProtector, data: ApplicantIn
+    session: AsyncSession,
+    fins: FinProtector,
+    data: ApplicantIn,
+    *,
+    referred_by_partner_id: uuid.UUID | None = None,
 ) -> Applicant:
+    """Registers a person (409 on a FIN already registered) and flags possible duplicates."""
     fin_hash = fins.hash(data.fin)
     if await session.scalar(select(Applicant.id).where(Applicant.fin_hash == fin_hash)):
         raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
     applicant = Applicant(
+        id=uuid.uuid4(),
         fin_hash=fin_hash,
         fin_ciphertext=fins.encrypt(data.fin),
         first_name=data.first_name,
         last_name=data.last_name,
+        patronymic=data.patronymic,
+        name_folded=folded_full_name(data.last_name, data.first_name, data.patronymic),
         birth_date=data.birth_date,
+        sex=data.sex,
         phone=data.phone,
+        address=data.address,
         region=data.region,
-        categories=[c.value for c in data.categories],
+        household_size=data.household_size,
+        categories=[entry.category.value for entry in data.categories],
+        referred_by_partner_id=referred_by_partner_id,
     )
     session.add(applicant)
+    session.add_all(_category_rows(applicant.id, data.categories))
     try:
         # In a savepoint: a concurrent twin with the same FIN is a conflict, not a failed request.
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
+    await find_duplicates(session, applicant)
     return applicant
 
 
-async def get_applicant(session: AsyncSession, applicant_id: uuid.UUID) -> Applicant:
+async def get_applicant(
+    session: AsyncSession, applicant_id: uuid.UUID, principal: Principal | None = None
+) -> Applicant:
+    """The applicant; for a partner, only one it referred (any other answers 404 alike)."""
     applicant = await session.get(Applicant, applicant_id)
-    if applicant is None:
+    if applicant is None or (
+        principal is not None
+        and principal.partner_id is not None
+        and applicant.referred_by_partner_id != principal.partner_id
+    ):
         raise NotFound("applicant", applicant_id)
     return applicant
-
-
-async def reveal_applicant(
-    session: AsyncSession, fins: FinProtector, applicant: Applicant, principal: Principal
-) -> ApplicantOut:
-    """The applicant with personal fields; the read is written to the audit log."""
-    session.add(
-        AuditEntry(
-            principal=principal.id,
-            action="read",
-            resource="applicant",
-            resource_id=applicant.id,
-            reason="case_file",
-        )
-    )
-    await session.flush()
-    return ApplicantOut.model_validate(
-        {**_columns(applicant), "fin": fins.decrypt(applicant.fin_ciphertext)}
-    )
 
 
 async def update_applicant(
     session: AsyncSession, applicant: Applicant, changes: ApplicantUpdate, principal: Principal
 ) -> Applicant:
-    for field, value in changes.model_dump(exclude_unset=True).items():
-        setattr(applicant, field, value)
-    session.add(
-        AuditEntry(
-            principal=principal.id,
-            action="update",
-            resource="applicant",
-            resource_id=applicant.id,
-            reason=",".join(sorted(changes.model_fields_set)),
+    sent = changes.model_fields_set
+    for field in ("phone", "address", "household_size"):
+        if field in sent:
+            setattr(applicant, field, getattr(changes, field))
+    if changes.region is not None:
+        applicant.region = changes.region
+    if changes.categories is not None:
+        await session.execute(
+            delete(ApplicantCategory).where(ApplicantCategory.applicant_id == applicant.id)
         )
-    )
+        session.add_all(_category_rows(applicant.id, changes.categories))
+        applicant.categories = [entry.category.value for entry in changes.categories]
+    audit(session, principal, "update", applicant.id, reason=",".join(sorted(sent)))
     await session.flush()
     return applicant
 
 
-def _columns(applicant: Applicant) -> dict[str, object]:
-    return {c.key: getattr(applicant, c.key) for c in Applicant.__table__.columns}
+# --- Reading: summaries for all, personal fields audited ----------------------------------------
+
+
+async def _category_details(
+    session: AsyncSession, applicant_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CategoryOut]]:
+    rows = await session.scalars(
+        select(ApplicantCategory)
+        .where(ApplicantCategory.applicant_id.in_(applicant_ids))
+        .order_by(ApplicantCategory.category)
+    )
+    details: dict[uuid.UUID, list[CategoryOut]] = {id_: [] for id_ in applicant_ids}
+    for row in rows:
+        details[row.applicant_id].append(
+            CategoryOut(
+                category=row.category,
+                disability_group=row.disability_group,
+                evidence=Evidence(
+                    document_type=row.document_type,
+                    number=row.document_number,
+                    issued_on=row.issued_on,
+                ),
+            )
+        )
+    return details
+
+
+async def reveal_applicants(
+    session: AsyncSession,
+    fins: FinProtector,
+    applicants: Sequence[Applicant],
+    principal: Principal,
+    *,
+    purpose: Purpose | None = None,
+) -> list[ApplicantOut]:
+    """The applicants with personal fields; each read is written to the audit log with its
+    purpose. Callers check `may_see_personal_data` (and partner scoping) first."""
+    why = (purpose or default_purpose(principal)).value
+    details = await _category_details(session, [a.id for a in applicants])
+    out = []
+    for applicant in applicants:
+        audit(session, principal, "read", applicant.id, purpose=why)
+        summary = ApplicantSummary.model_validate(applicant).model_dump()
+        out.append(
+            ApplicantOut(
+                **summary,
+                fin=fins.decrypt(applicant.fin_ciphertext),
+                first_name=applicant.first_name,
+                last_name=applicant.last_name,
+                patronymic=applicant.patronymic,
+                birth_date=applicant.birth_date,
+                phone=applicant.phone,
+                address=applicant.address,
+                category_details=details[applicant.id],
+            )
+        )
+    await session.flush()
+    return out
+
+
+async def reveal_applicant(
+    session: AsyncSession,
+    fins: FinProtector,
+    applicant: Applicant,
+    principal: Principal,
+    *,
+    purpose: Purpose | None = None,
+) -> ApplicantOut:
+    (out,) = await reveal_applicants(session, fins, [applicant], principal, purpose=purpose)
+    return out
+
+
+@dataclass(frozen=True)
+class ApplicantFilters:
+    fin: str | None = None  # normalised (upper case)
+    name: str | None = None
+    region: str | None = None
+    category: Category | None = None
+    benefited: bool | None = None
+    include_merged: bool = False
+
+
+def search_statement(
+    fins: FinProtector, filters: ApplicantFilters, principal: Principal
+) -> Select[Applicant]:
+    stmt = select(Applicant)
+    if principal.partner_id is not None:
+        stmt = stmt.where(Applicant.referred_by_partner_id == principal.partner_id)
+    if not filters.include_merged:
+        stmt = stmt.where(Applicant.merged_into_id.is_(None))
+    if filters.fin is not None:
+        stmt = stmt.where(Applicant.fin_hash == fins.hash(filters.fin))
+    if filters.name is not None:
+        # Every word typed must start a word of the folded name: "memmed ayg" finds
+        # "Məmmədova Aygün". Folded tokens are letters and digits only, so they are safe in
+        # LIKE and regex patterns; LIKE and ~ both use the trigram index.
+        for token in search_tokens(filters.name):
+            stmt = stmt.where(
+                Applicant.name_folded.like(f"%{token}%"),
+                Applicant.name_folded.regexp_match(f"(^| ){token}"),
+            )
+    if filters.region is not None:
+        stmt = stmt.where(Applicant.region == filters.region)
+    if filters.category is not None:
+        # @> so that the GIN index on the array is used.
+        categories = type_coerce(Applicant.categories, postgresql.ARRAY(Text))
+        stmt = stmt.where(categories.contains([filters.category.value]))
+    if filters.benefited is not None:
+        stmt = stmt.where(
+            Applicant.benefited_at.is_not(None)
+            if filters.benefited
+            else Applicant.benefited_at.is_(None)
+        )
+    return stmt
+
+
+async def search_applicants(
+    session: AsyncSession,
+    fins: FinProtector,
+    filters: ApplicantFilters,
+    params: PageParams,
+    principal: Principal,
+    *,
+    purpose: Purpose | None = None,
+) -> Page[ApplicantOut] | Page[ApplicantSummary]:
+    """A page of applicants, oldest first: with personal fields (audited) for the roles that may
+    see them, else summaries."""
+    page: Page[Applicant] = await paginate(
+        session,
+        search_statement(fins, filters, principal),
+        key_columns=(Applicant.created_at, Applicant.id),
+        params=params,
+        to_item=lambda applicant: applicant,
+    )
+    if may_see_personal_data(principal):
+        items = await reveal_applicants(session, fins, page.items, principal, purpose=purpose)
+        return Page[ApplicantOut](items=items, next_cursor=page.next_cursor)
+    return Page[ApplicantSummary](
+        items=[ApplicantSummary.model_validate(a) for a in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+# --- One person, one benefit --------------------------------------------------------------------
+
+
+class AlreadyBenefited(Problem):
+    def __init__(self, benefited_at: datetime) -> None:
+        super().__init__(
+            409,
+            "already-benefited",
+            detail="detail.already-benefited",
+            params={"benefited_at": benefited_at.date().isoformat()},
+            extras={"benefited_at": benefited_at},
+        )
+
+
+async def _resolve_merged(session: AsyncSession, applicant: Applicant) -> Applicant:
+    """The applicant a merged one now lives on (merges never form cycles)."""
+    while applicant.merged_into_id is not None:
+        applicant = await get_applicant(session, applicant.merged_into_id)
+    return applicant
+
+
+async def record_benefit(
+    session: AsyncSession,
+    applicant_id: uuid.UUID,
+    *,
+    at: datetime,
+    application_id: uuid.UUID,
+) -> Applicant:
+    """Marks the person as having received assets; the first benefit's date is kept."""
+    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    if applicant.benefited_at is None or at < applicant.benefited_at:
+        applicant.benefited_at = at
+        applicant.benefited_application_id = application_id
+        await session.flush()
+    return applicant
+
+
+async def check_can_benefit(
+    session: AsyncSession,
+    applicant_id: uuid.UUID,
+    *,
+    principal: Principal,
+    override_reason: str | None,
+) -> None:
+    """Refuses (409 already-benefited, with `benefited_at`) a person who received assets before.
+
+    An admin may override with a reason, which is audited; anyone else giving an override
+    reason is refused (403).
+    """
+    reason = (override_reason or "").strip() or None
+    if reason is not None and not principal.is_admin:
+        raise Forbidden("detail.benefit-override-admin-only")
+    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    if applicant.benefited_at is None:
+        return
+    if reason is None:
+        raise AlreadyBenefited(applicant.benefited_at)
+    audit(session, principal, "benefit_override", applicant.id, reason=reason)
+    await session.flush()

@@ -7,24 +7,39 @@ from fastapi import APIRouter, Depends, Response
 
 from intake.applications import service as applications
 from intake.applications.models import Application
-from intake.applications.schemas import ApplicationIn, ApplicationOut
-from intake.dependencies import Officer, Reader
+from intake.applications.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    AssessmentOut,
+    CancelIn,
+    EnrollIn,
+)
+from intake.dependencies import REFERRALS_READ, REFERRALS_WRITE, Officer, Reader
+from intake.rounds.rules import RuleResult
+from intake.rounds.scoring import Factor
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, set_etag
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["applications"])
+
+CaseOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
+# Why a referral was refused is the referring partner's business too.
+AssessmentReader = Annotated[
+    Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_READ,)))
+]
+Withdrawer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))]
 
 
 @router.post(
     "/applications",
-    tags=["applications"],
     status_code=201,
     response_model=ApplicationOut,
-    summary="Submit an application (or a partner's referral)",
-    responses=problem_responses(401, 403, 404, 422),
+    summary="Submit an application (or a partner's referral), checked against the round's rules "
+    "and scored",
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def submit_application(
     body: ApplicationIn, session: SessionDep, principal: Officer, idem: IdempotencyDep
@@ -32,14 +47,21 @@ async def submit_application(
     async def submit() -> Application:
         return await applications.submit_application(session, body, principal)
 
-    return await idem.respond(submit, status_code=201, response_model=ApplicationOut)
+    return await idem.respond(
+        submit,
+        status_code=201,
+        response_model=ApplicationOut,
+        headers=lambda out: {
+            **etag_headers(out.version),
+            "Location": f"/v1/applications/{out.id}",
+        },
+    )
 
 
 @router.get(
     "/applications/{application_id}",
-    tags=["applications"],
     response_model=ApplicationOut,
-    summary="An application",
+    summary="An application, with its priority score and breakdown",
     responses=problem_responses(401, 403, 404),
 )
 async def get_application(
@@ -50,22 +72,93 @@ async def get_application(
     return application
 
 
+@router.get(
+    "/applications/{application_id}/assessment",
+    response_model=AssessmentOut,
+    summary="Why the application is eligible or not: each rule's result, and the score",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_assessment(
+    application_id: uuid.UUID, session: SessionDep, principal: AssessmentReader
+) -> AssessmentOut:
+    application = await applications.get_application(session, application_id, principal)
+    rules = [RuleResult.model_validate(r) for r in application.assessment]
+    return AssessmentOut(
+        application_id=application.id,
+        round_id=application.round_id,
+        eligible=all(r.passed for r in rules),
+        rules=rules,
+        score=application.score,
+        score_breakdown=[Factor.model_validate(f) for f in application.score_breakdown],
+        assessed_at=application.assessed_at,
+    )
+
+
 @router.post(
     "/applications/{application_id}/enroll",
-    tags=["applications"],
     response_model=ApplicationOut,
-    summary="Enroll the applicant as a programme participant (If-Match required)",
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
+    summary="Enroll the applicant as a programme participant (If-Match required); an admin may "
+    "override the one-benefit rule with a reason",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def enroll(
     application_id: uuid.UUID,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require(Role.case_officer))],
+    principal: CaseOfficer,
+    if_match: IfMatchDep,
+    response: Response,
+    body: EnrollIn | None = None,
+) -> Application:
+    application = await applications.get_application(session, application_id, principal)
+    check_if_match(if_match, application.version)
+    application = await applications.enroll(
+        session,
+        application,
+        principal=principal,
+        override_reason=body.override_reason if body is not None else None,
+    )
+    set_etag(response, application.version)
+    return application
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response_model=ApplicationOut,
+    summary="The applicant withdraws (If-Match); a participant's place goes to the next on the "
+    "region's waitlist",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def withdraw(
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: Withdrawer,
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:
     application = await applications.get_application(session, application_id, principal)
     check_if_match(if_match, application.version)
-    application = await applications.enroll(session, application)
+    application = await applications.withdraw(session, application)
+    set_etag(response, application.version)
+    return application
+
+
+@router.post(
+    "/applications/{application_id}/cancel",
+    response_model=ApplicationOut,
+    summary="Cancel a participant's enrolment (If-Match); the place goes to the next on the "
+    "region's waitlist",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def cancel(
+    application_id: uuid.UUID,
+    body: CancelIn,
+    session: SessionDep,
+    principal: CaseOfficer,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Application:
+    application = await applications.get_application(session, application_id, principal)
+    check_if_match(if_match, application.version)
+    application = await applications.cancel(session, application, body.reason)
     set_etag(response, application.version)
     return application

@@ -1,40 +1,170 @@
-"""Applications and enrolment. Functions flush, never commit."""
+"""Applications: submission with its assessment (eligibility and priority), enrolment, withdrawal
+and cancellation. Functions flush, never commit."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.service import get_applicant
-from intake.applications.models import Application, ApplicationStatus
+from intake.applicants.models import Applicant
+from intake.applicants.service import check_can_benefit, get_applicant
+from intake.applications.events import participant_enrolled
+from intake.applications.models import Application, ApplicationStatus, Source
 from intake.applications.schemas import ApplicationIn
+from intake.rounds.models import Round, RoundStatus
+from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, parse_rules
+from intake.rounds.scoring import Factor, Weights, score
+from intake.rounds.service import get_round
+from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import ApplicationSubmitted, ParticipantEnrolled
+from shared.events import ApplicationAssessed, ApplicationSubmitted, EnrollmentCancelled
+from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
-from shared.problems import InvalidState, NotFound
+from shared.problems import Conflict, FieldError, InvalidState, NotFound
+
+add_messages(
+    {
+        "detail.application-exists": {
+            "az": "Bu şəxs bu raunda artıq müraciət edib.",
+            "en": "This person has already applied to this round.",
+            "ru": "Этот человек уже подал заявку в этот раунд.",
+        },
+        "field.already-applied": {
+            "az": "artıq müraciət edib",
+            "en": "already applied to this round",
+            "ru": "заявка в этот раунд уже подана",
+        },
+    }
+)
+
+_ALREADY_APPLIED = FieldError(
+    field="body.applicant_id", code="duplicate", message="field.already-applied"
+)
+# What can still be withdrawn, and what may be enrolled by hand.
+_ACTIVE = frozenset(
+    {ApplicationStatus.eligible, ApplicationStatus.ineligible, ApplicationStatus.waitlisted}
+)
+_ENROLLABLE = frozenset({ApplicationStatus.eligible, ApplicationStatus.waitlisted})
+
+
+def age_band(age: int) -> str:
+    low = age // 10 * 10
+    return f"{low}-{low + 9}"
+
+
+def facts_of(applicant: Applicant, reference_date: date) -> Facts:
+    return Facts(
+        birth_date=applicant.birth_date,
+        sex=applicant.sex,
+        household_size=applicant.household_size,
+        categories=frozenset(applicant.categories),
+        region=applicant.region,
+        benefited_at=applicant.benefited_at,
+        reference_date=reference_date,
+    )
+
+
+def assess(
+    round_: Round | None, facts: Facts, submitted_at: datetime
+) -> tuple[list[RuleResult], Decimal | None, list[Factor]]:
+    """Every rule's result, and for an eligible application its score with the breakdown.
+    A direct application (no round) has no rules and no score."""
+    if round_ is None:
+        return [], None, []
+    results = evaluate(parse_rules(round_.rules), facts)
+    if not all(r.passed for r in results):
+        return results, None, []
+    points, breakdown = score(
+        Weights.model_validate(round_.weights),
+        facts,
+        submitted_at=submitted_at,
+        round_end=round_.period_end,
+    )
+    return results, points, breakdown
 
 
 async def submit_application(
-    session: AsyncSession, data: ApplicationIn, principal: Principal
+    session: AsyncSession,
+    data: ApplicationIn,
+    principal: Principal,
+    *,
+    source: Source | None = None,
 ) -> Application:
-    applicant = await get_applicant(session, data.applicant_id)
+    """`source` defaults from the caller (a partner's key: partner; staff: staff); the bulk
+    import passes Source.import_."""
+    applicant = await get_applicant(session, data.applicant_id, principal)
+    round_: Round | None = None
+    if data.round_id is not None:
+        round_ = await get_round(session, data.round_id)
+        if round_.status != RoundStatus.open:
+            raise InvalidState(round_.status)
+        taken = await session.scalar(
+            select(Application.id).where(
+                Application.round_id == round_.id, Application.applicant_id == applicant.id
+            )
+        )
+        if taken is not None:
+            raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED])
+
+    now = utcnow()
+    reference = round_.period_start if round_ is not None else now.date()
+    facts = facts_of(applicant, reference)
+    results, points, breakdown = assess(round_, facts, now)
+    eligible = all(r.passed for r in results)
     application = Application(
-        applicant_id=applicant.id, partner_id=principal.partner_id, direction=data.direction
+        applicant_id=applicant.id,
+        partner_id=principal.partner_id,
+        round_id=data.round_id,
+        source=source or (Source.partner if principal.partner_id is not None else Source.staff),
+        direction=data.direction,
+        status=ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible,
+        region=applicant.region,
+        categories=list(applicant.categories),
+        sex=applicant.sex,
+        age_band=age_band(age_at(applicant.birth_date, reference)),
+        assessment=[r.model_dump(mode="json") for r in results],
+        score=points,
+        score_breakdown=[f.model_dump(mode="json") for f in breakdown],
+        submitted_at=now,
+        assessed_at=now,
     )
     session.add(application)
-    await session.flush()
+    try:
+        # A concurrent twin in the same round is a conflict, not a failed request.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED]) from exc
     await add_event(
         session,
         ApplicationSubmitted(
             application_id=application.id,
             applicant_id=applicant.id,
-            region=applicant.region,
-            categories=applicant.categories,
+            region=application.region,
+            categories=application.categories,
             direction=application.direction,
             partner_id=application.partner_id,
             submitted_at=application.submitted_at,
+            round_id=application.round_id,
+            sex=application.sex,
+            age_band=application.age_band,
+            source=application.source,
+        ),
+    )
+    await add_event(
+        session,
+        ApplicationAssessed(
+            application_id=application.id,
+            round_id=application.round_id,
+            eligible=eligible,
+            failed_rules=[r.rule for r in results if not r.passed],
+            score=points,
         ),
     )
     return application
@@ -52,23 +182,67 @@ async def get_application(
     return application
 
 
-async def enroll(session: AsyncSession, application: Application) -> Application:
-    if application.status != ApplicationStatus.submitted:
-        raise InvalidState(application.status)
-    applicant = await get_applicant(session, application.applicant_id)
+def enroll_now(application: Application) -> datetime:
     application.status = ApplicationStatus.enrolled
     application.enrolled_at = utcnow()
-    await session.flush()
-    await add_event(
-        session,
-        ParticipantEnrolled(
-            participant_id=application.id,
-            applicant_id=applicant.id,
-            region=applicant.region,
-            categories=applicant.categories,
-            direction=application.direction,
-            partner_id=application.partner_id,
-            enrolled_at=application.enrolled_at,
-        ),
+    return application.enrolled_at
+
+
+async def enroll(
+    session: AsyncSession,
+    application: Application,
+    *,
+    principal: Principal,
+    override_reason: str | None = None,
+) -> Application:
+    if application.status not in _ENROLLABLE:
+        raise InvalidState(application.status)
+    if application.round_id is not None:
+        await lock_round(session, application.round_id)
+    # One person, one benefit: refuses someone who benefited before, unless an admin overrides.
+    await check_can_benefit(
+        session, application.applicant_id, principal=principal, override_reason=override_reason
     )
+    enrolled_at = enroll_now(application)
+    await session.flush()
+    await add_event(session, participant_enrolled(application, enrolled_at))
+    return application
+
+
+async def withdraw(session: AsyncSession, application: Application) -> Application:
+    """The applicant withdraws. A participant's place goes to the next on the region's waitlist."""
+    if application.round_id is not None:
+        await lock_round(session, application.round_id)
+    if application.status == ApplicationStatus.enrolled:
+        return await _end_participation(
+            session, application, ApplicationStatus.withdrawn, "withdrew"
+        )
+    if application.status not in _ACTIVE:
+        raise InvalidState(application.status)
+    application.status = ApplicationStatus.withdrawn
+    application.closed_at = utcnow()
+    application.close_reason = "withdrew"
+    await session.flush()
+    return application
+
+
+async def cancel(session: AsyncSession, application: Application, reason: str) -> Application:
+    """Staff cancel a participant's enrolment; the place goes to the next on the waitlist."""
+    if application.status != ApplicationStatus.enrolled:
+        raise InvalidState(application.status)
+    if application.round_id is not None:
+        await lock_round(session, application.round_id)
+    return await _end_participation(session, application, ApplicationStatus.cancelled, reason)
+
+
+async def _end_participation(
+    session: AsyncSession, application: Application, status: ApplicationStatus, reason: str
+) -> Application:
+    application.status = status
+    application.closed_at = utcnow()
+    application.close_reason = reason
+    await session.flush()
+    await add_event(session, EnrollmentCancelled(participant_id=application.id, reason=reason))
+    if application.round_id is not None:
+        await fill_freed_place(session, application.round_id, application.id)
     return application

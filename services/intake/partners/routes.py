@@ -1,23 +1,49 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from intake.dependencies import Admin
 from intake.partners import service as partners
-from intake.partners.models import Partner
-from intake.partners.schemas import ApiKeyIn, ApiKeyIssued, PartnerIn, PartnerOut
+from intake.partners.models import ApiKey, Memorandum, Partner, PartnerScope
+from intake.partners.schemas import (
+    ApiKeyIn,
+    ApiKeyIssued,
+    ApiKeyOut,
+    ApiKeyRotated,
+    MemorandumIn,
+    MemorandumOut,
+    PartnerIn,
+    PartnerOut,
+    PartnerUpdate,
+    RotateIn,
+)
+from shared.auth import Principal, Role, require
 from shared.db import SessionDep
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1/partners", tags=["partners"])
+
+_ANY_SCOPE = tuple(PartnerScope)
+# Any staff role, or a partner with any key (which then sees only itself).
+Viewer = Annotated[Principal, Depends(require(*Role, scopes=_ANY_SCOPE))]
+# Admins, or a partner with any key (its own keys only).
+KeyViewer = Annotated[Principal, Depends(require(Role.admin, scopes=_ANY_SCOPE))]
+
+_NO_IDEMPOTENCY = (
+    " No Idempotency-Key: a stored response would keep the key itself. If the response is lost, "
+    "revoke the key (it is listed) and issue another."
+)
 
 
 @router.post(
-    "/partners",
-    tags=["partners"],
+    "",
     status_code=201,
     response_model=PartnerOut,
     summary="Register a partner organisation",
@@ -27,23 +53,254 @@ async def create_partner(
     body: PartnerIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
     async def create() -> Partner:
-        partner = Partner(**body.model_dump())
-        session.add(partner)
-        await session.flush()
-        return partner
+        return await partners.create_partner(session, body)
 
-    return await idem.respond(create, status_code=201, response_model=PartnerOut)
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=PartnerOut,
+        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/partners/{out.id}"},
+    )
+
+
+@router.get(
+    "",
+    response_model=Page[PartnerOut],
+    summary="Partner organisations, oldest first (a partner sees only itself)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_partners(
+    session: SessionDep, principal: Viewer, page: PageParamsDep
+) -> Page[PartnerOut]:
+    return await paginate(
+        session,
+        partners.partners_query(principal),
+        key_columns=(Partner.created_at, Partner.id),
+        params=page,
+        to_item=PartnerOut.model_validate,
+    )
+
+
+# Before /{partner_id}, which would take "me" for an id.
+@router.get(
+    "/me",
+    response_model=PartnerOut,
+    summary="The calling partner's own record",
+    responses=problem_responses(401, 403),
+)
+async def get_own_partner(session: SessionDep, principal: Viewer, response: Response) -> Partner:
+    partner = await partners.own_partner(session, principal)
+    set_etag(response, partner.version)
+    return partner
+
+
+@router.get(
+    "/{partner_id}",
+    response_model=PartnerOut,
+    summary="A partner organisation",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_partner(
+    partner_id: uuid.UUID, session: SessionDep, principal: Viewer, response: Response
+) -> Partner:
+    partner = await partners.get_partner(session, partner_id, principal)
+    set_etag(response, partner.version)
+    return partner
+
+
+@router.patch(
+    "/{partner_id}",
+    response_model=PartnerOut,
+    summary="Change a partner's name, type or contacts (If-Match required)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_partner(
+    partner_id: uuid.UUID,
+    body: PartnerUpdate,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Partner:
+    partner = await partners.get_partner(session, partner_id, principal)
+    check_if_match(if_match, partner.version)
+    partner = await partners.update_partner(session, partner, body)
+    set_etag(response, partner.version)
+    return partner
+
+
+# --- Memoranda ----------------------------------------------------------------------------------
 
 
 @router.post(
-    "/partners/{partner_id}/api-keys",
-    tags=["partners"],
+    "/{partner_id}/memoranda",
+    status_code=201,
+    response_model=MemorandumOut,
+    summary="Record a memorandum signed with the partner",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def add_memorandum(
+    partner_id: uuid.UUID,
+    body: MemorandumIn,
+    session: SessionDep,
+    principal: Admin,
+    idem: IdempotencyDep,
+) -> Response:
+    async def add() -> Memorandum:
+        partner = await partners.get_partner(session, partner_id, principal)
+        return await partners.add_memorandum(session, partner, body)
+
+    return await idem.respond(
+        add,
+        status_code=201,
+        response_model=MemorandumOut,
+        headers=lambda out: {"Location": f"/v1/partners/{partner_id}/memoranda/{out.id}"},
+    )
+
+
+@router.get(
+    "/{partner_id}/memoranda",
+    response_model=Page[MemorandumOut],
+    summary="A partner's memoranda, by start of validity",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_memoranda(
+    partner_id: uuid.UUID,
+    session: SessionDep,
+    principal: Viewer,
+    page: PageParamsDep,
+    in_force_on: Annotated[
+        date | None, Query(description="Only memoranda in force on this day")
+    ] = None,
+) -> Page[MemorandumOut]:
+    partner = await partners.get_partner(session, partner_id, principal)
+    return await paginate(
+        session,
+        partners.memoranda_query(partner, in_force_on),
+        key_columns=(Memorandum.valid_from, Memorandum.id),
+        params=page,
+        to_item=MemorandumOut.model_validate,
+    )
+
+
+@router.get(
+    "/{partner_id}/memoranda/{memorandum_id}",
+    response_model=MemorandumOut,
+    summary="One of a partner's memoranda",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_memorandum(
+    partner_id: uuid.UUID, memorandum_id: uuid.UUID, session: SessionDep, principal: Viewer
+) -> Memorandum:
+    partner = await partners.get_partner(session, partner_id, principal)
+    return await partners.get_memorandum(session, partner, memorandum_id)
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/{partner_id}/api-keys",
     status_code=201,
     response_model=ApiKeyIssued,
     summary="Issue an API key for a partner; the key is shown only in this response",
+    description="The other services accept the key once intake's event reaches them (seconds)."
+    + _NO_IDEMPOTENCY,
     responses=problem_responses(401, 403, 404, 422),
 )
 async def issue_api_key(
-    partner_id: uuid.UUID, body: ApiKeyIn, session: SessionDep, principal: Admin
+    partner_id: uuid.UUID,
+    body: ApiKeyIn,
+    session: SessionDep,
+    principal: Admin,
+    response: Response,
 ) -> ApiKeyIssued:
-    return await partners.issue_api_key(session, partner_id, body)
+    partner = await partners.get_partner(session, partner_id, principal)
+    issued = await partners.issue_api_key(session, partner, body)
+    set_etag(response, issued.version)
+    return issued
+
+
+@router.get(
+    "/{partner_id}/api-keys",
+    response_model=Page[ApiKeyOut],
+    summary="A partner's API keys: prefixes, scopes, expiry and status, never the keys",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_api_keys(
+    partner_id: uuid.UUID, session: SessionDep, principal: KeyViewer, page: PageParamsDep
+) -> Page[ApiKeyOut]:
+    partner = await partners.get_partner(session, partner_id, principal)
+    return await paginate(
+        session,
+        partners.keys_query(partner),
+        key_columns=(ApiKey.created_at, ApiKey.id),
+        params=page,
+        to_item=ApiKeyOut.model_validate,
+    )
+
+
+@router.get(
+    "/{partner_id}/api-keys/{key_id}",
+    response_model=ApiKeyOut,
+    summary="One of a partner's API keys",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_api_key(
+    partner_id: uuid.UUID,
+    key_id: uuid.UUID,
+    session: SessionDep,
+    principal: KeyViewer,
+    response: Response,
+) -> ApiKey:
+    partner = await partners.get_partner(session, partner_id, principal)
+    api_key = await partners.get_api_key(session, partner, key_id)
+    set_etag(response, api_key.version)
+    return api_key
+
+
+@router.post(
+    "/{partner_id}/api-keys/{key_id}/rotate",
+    status_code=201,
+    response_model=ApiKeyRotated,
+    summary="Replace a key with a new one of the same scopes; the old one expires after a grace",
+    description="If-Match required (the old key's ETag)." + _NO_IDEMPOTENCY,
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def rotate_api_key(
+    partner_id: uuid.UUID,
+    key_id: uuid.UUID,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+    body: RotateIn | None = None,
+) -> ApiKeyRotated:
+    partner = await partners.get_partner(session, partner_id, principal)
+    api_key = await partners.get_api_key(session, partner, key_id)
+    check_if_match(if_match, api_key.version)
+    rotated = await partners.rotate_api_key(session, api_key, body or RotateIn())
+    set_etag(response, rotated.version)
+    return rotated
+
+
+@router.post(
+    "/{partner_id}/api-keys/{key_id}/revoke",
+    response_model=ApiKeyOut,
+    summary="Revoke a key at once (If-Match required)",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def revoke_api_key(
+    partner_id: uuid.UUID,
+    key_id: uuid.UUID,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> ApiKey:
+    partner = await partners.get_partner(session, partner_id, principal)
+    api_key = await partners.get_api_key(session, partner, key_id)
+    check_if_match(if_match, api_key.version)
+    api_key = await partners.revoke_api_key(session, api_key)
+    set_etag(response, api_key.version)
+    return api_key

@@ -1,42 +1,254 @@
-"""Partner organisations and their API keys. Functions flush, never commit."""
+"""Partner organisations, their memoranda and API keys. Functions flush, never commit.
+
+A partner (a principal with a partner_id) sees its own record, memoranda and keys only; another
+partner's answer 404 exactly like missing ones. Every key change is sent to the other services as
+an event, so that they authenticate partners from their own copy (shared.partner_keys).
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from intake.partners.models import ApiKey, Partner
-from intake.partners.schemas import ApiKeyIn, ApiKeyIssued
-from shared.auth import ApiKeyRecord, generate_api_key
-from shared.problems import NotFound
+from intake.partners import messages  # noqa: F401  (registers the message keys)
+from intake.partners.models import ApiKey, KeyStatus, Memorandum, Partner
+from intake.partners.schemas import (
+    ApiKeyIn,
+    ApiKeyIssued,
+    ApiKeyOut,
+    ApiKeyRotated,
+    MemorandumIn,
+    PartnerIn,
+    PartnerUpdate,
+    RotateIn,
+)
+from shared.auth import ApiKeyRecord, Principal, generate_api_key
+from shared.db import utcnow
+from shared.events import PartnerKeyIssued, PartnerKeyRevoked
+from shared.messaging.outbox import add_event
+from shared.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    ValidationProblem,
+)
+
+# --- Partners -----------------------------------------------------------------------------------
 
 
-async def issue_api_key(
-    session: AsyncSession, partner_id: uuid.UUID, data: ApiKeyIn
-) -> ApiKeyIssued:
-    if await session.get(Partner, partner_id) is None:
+async def create_partner(session: AsyncSession, data: PartnerIn) -> Partner:
+    partner = Partner(**data.model_dump())
+    session.add(partner)
+    await session.flush()
+    return partner
+
+
+def partners_query(principal: Principal) -> Select[Partner]:
+    statement = select(Partner)
+    if principal.partner_id is not None:
+        statement = statement.where(Partner.id == principal.partner_id)
+    return statement
+
+
+async def get_partner(
+    session: AsyncSession, partner_id: uuid.UUID, principal: Principal
+) -> Partner:
+    partner = await session.get(Partner, partner_id)
+    if partner is None or principal.partner_id not in (None, partner.id):
         raise NotFound("partner", partner_id)
+    return partner
+
+
+async def own_partner(session: AsyncSession, principal: Principal) -> Partner:
+    if principal.partner_id is None:
+        raise Forbidden("detail.partner-principal-only")
+    return await get_partner(session, principal.partner_id, principal)
+
+
+async def update_partner(
+    session: AsyncSession, partner: Partner, changes: PartnerUpdate
+) -> Partner:
+    values = changes.model_dump(exclude_unset=True)
+    for required in ("name", "type"):
+        if required in values and values[required] is None:
+            raise ValidationProblem(
+                [FieldError(field=f"body.{required}", code="missing", message="pydantic.missing")]
+            )
+    for field, value in values.items():
+        setattr(partner, field, value)
+    await session.flush()
+    return partner
+
+
+# --- Memoranda ----------------------------------------------------------------------------------
+
+
+async def add_memorandum(session: AsyncSession, partner: Partner, data: MemorandumIn) -> Memorandum:
+    if data.valid_to is not None and data.valid_to < data.valid_from:
+        raise ValidationProblem(
+            [FieldError(field="body.valid_to", code="value_error", message="field.period-reversed")]
+        )
+    memorandum = Memorandum(
+        partner_id=partner.id,
+        number=data.number,
+        signed_on=data.signed_on,
+        valid_from=data.valid_from,
+        valid_to=data.valid_to,
+        areas=sorted({area.value for area in data.areas}),
+    )
+    session.add(memorandum)
+    try:
+        # In a savepoint: a number the partner already used is a conflict, not a failed request.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "detail.memorandum-number-taken",
+            errors=[
+                FieldError(
+                    field="body.number", code="duplicate", message="field.memorandum-number-taken"
+                )
+            ],
+        ) from exc
+    return memorandum
+
+
+def memoranda_query(partner: Partner, in_force_on: date | None) -> Select[Memorandum]:
+    statement = select(Memorandum).where(Memorandum.partner_id == partner.id)
+    if in_force_on is not None:
+        statement = statement.where(
+            Memorandum.valid_from <= in_force_on,
+            or_(Memorandum.valid_to.is_(None), Memorandum.valid_to >= in_force_on),
+        )
+    return statement
+
+
+async def get_memorandum(
+    session: AsyncSession, partner: Partner, memorandum_id: uuid.UUID
+) -> Memorandum:
+    memorandum = await session.get(Memorandum, memorandum_id)
+    if memorandum is None or memorandum.partner_id != partner.id:
+        raise NotFound("memorandum", memorandum_id)
+    return memorandum
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+async def issue_api_key(session: AsyncSession, partner: Partner, data: ApiKeyIn) -> ApiKeyIssued:
+    _refuse_past_expiry(data.expires_at, "body.expires_at")
+    api_key, key = await _new_key(
+        session,
+        partner_id=partner.id,
+        scopes=[scope.value for scope in data.scopes],
+        expires_at=data.expires_at,
+        label=data.label,
+    )
+    return ApiKeyIssued(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
+
+
+def keys_query(partner: Partner) -> Select[ApiKey]:
+    return select(ApiKey).where(ApiKey.partner_id == partner.id)
+
+
+async def get_api_key(session: AsyncSession, partner: Partner, key_id: uuid.UUID) -> ApiKey:
+    api_key = await session.get(ApiKey, key_id)
+    if api_key is None or api_key.partner_id != partner.id:
+        raise NotFound("api-key", key_id)
+    return api_key
+
+
+async def rotate_api_key(session: AsyncSession, old: ApiKey, data: RotateIn) -> ApiKeyRotated:
+    """A new key with the old one's scopes; the old one is accepted for a grace period only."""
+    if old.status != KeyStatus.active:
+        raise InvalidState(old.status)
+    _refuse_past_expiry(data.expires_at, "body.expires_at")
+    now = utcnow()
+    expires_at = data.expires_at
+    if expires_at is None and old.expires_at is not None:
+        # The same lifetime the old key was given, counted from now.
+        expires_at = now + (old.expires_at - old.created_at)
+    new, key = await _new_key(
+        session,
+        partner_id=old.partner_id,
+        scopes=list(old.scopes),
+        expires_at=expires_at,
+        label=old.label,
+    )
+    grace_end = now + timedelta(seconds=data.grace_seconds)
+    old.expires_at = grace_end if old.expires_at is None else min(old.expires_at, grace_end)
+    old.replaced_by_id = new.id
+    await session.flush()
+    # The same event as at issue, with the new expiry: the other services' copy is an upsert.
+    await add_event(session, _issued_event(old))
+    return ApiKeyRotated(
+        **ApiKeyOut.model_validate(new).model_dump(),
+        key=key,
+        previous=ApiKeyOut.model_validate(old),
+    )
+
+
+async def revoke_api_key(session: AsyncSession, api_key: ApiKey) -> ApiKey:
+    """Refused at once, here and (as soon as the event arrives) in every other service."""
+    if api_key.revoked_at is not None:
+        raise InvalidState(KeyStatus.revoked)
+    api_key.revoked_at = utcnow()
+    await session.flush()
+    await add_event(session, PartnerKeyRevoked(key_id=api_key.id, revoked_at=api_key.revoked_at))
+    return api_key
+
+
+async def _new_key(
+    session: AsyncSession,
+    *,
+    partner_id: uuid.UUID,
+    scopes: list[str],
+    expires_at: datetime | None,
+    label: str | None,
+) -> tuple[ApiKey, str]:
     key, prefix, key_hash = generate_api_key()
     api_key = ApiKey(
+        id=uuid.uuid4(),
         partner_id=partner_id,
+        label=label,
         prefix=prefix,
         key_hash=key_hash,
-        scopes=data.scopes,
-        expires_at=data.expires_at,
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
     )
     session.add(api_key)
     await session.flush()
-    return ApiKeyIssued.model_validate({**_key_columns(api_key), "key": key})
+    await add_event(session, _issued_event(api_key))
+    return api_key, key
 
 
-def _key_columns(api_key: ApiKey) -> dict[str, object]:
-    return {c.key: getattr(api_key, c.key) for c in ApiKey.__table__.columns}
+def _issued_event(api_key: ApiKey) -> PartnerKeyIssued:
+    return PartnerKeyIssued(
+        key_id=api_key.id,
+        partner_id=api_key.partner_id,
+        prefix=api_key.prefix,
+        key_hash=api_key.key_hash,
+        scopes=list(api_key.scopes),
+        expires_at=api_key.expires_at,
+    )
+
+
+def _refuse_past_expiry(expires_at: datetime | None, field: str) -> None:
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValidationProblem(
+            [FieldError(field=field, code="value_error", message="field.expiry-past")]
+        )
 
 
 class DatabaseApiKeyStore:
-    """Partner API keys from intake's own table."""
+    """Intake's `ApiKeyStore`: its own table, the master of every key. shared.auth refuses keys
+    that are revoked or past their expiry (which a rotation brings forward)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker

@@ -1,3 +1,149 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/v1")
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+
+from intake.dependencies import Admin
+from intake.rounds import service as rounds
+from intake.rounds.models import Round, RoundStatus
+from intake.rounds.schemas import RoundIn, RoundOut, RoundUpdate
+from shared.auth import Principal, Role, require
+from shared.db import SessionDep
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1", tags=["rounds"])
+
+# Staff who work with rounds read them; partners read them to refer people to an open round.
+RoundReader = Annotated[
+    Principal,
+    Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=("referrals:read",))),
+]
+
+
+@router.post(
+    "/rounds",
+    status_code=201,
+    response_model=RoundOut,
+    summary="Create a round (draft) with its quotas, eligibility rules and priority weights",
+    responses=problem_responses(401, 403, 422),
+)
+async def create_round(
+    body: RoundIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
+) -> Response:
+    async def create() -> Round:
+        return await rounds.create_round(session, body)
+
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=RoundOut,
+        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/rounds/{out.id}"},
+    )
+
+
+@router.get(
+    "/rounds",
+    response_model=Page[RoundOut],
+    summary="List rounds, newest first",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_rounds(
+    session: SessionDep,
+    principal: RoundReader,
+    page: PageParamsDep,
+    status: Annotated[RoundStatus | None, Query(description="Only rounds in this state")] = None,
+) -> Page[RoundOut]:
+    stmt = select(Round)
+    if status is not None:
+        stmt = stmt.where(Round.status == status)
+    return await paginate(
+        session,
+        stmt,
+        key_columns=(Round.created_at, Round.id),
+        params=page,
+        to_item=RoundOut.model_validate,
+        descending=True,
+    )
+
+
+@router.get(
+    "/rounds/{round_id}",
+    response_model=RoundOut,
+    summary="A round",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_round(
+    round_id: uuid.UUID, session: SessionDep, principal: RoundReader, response: Response
+) -> Round:
+    round_ = await rounds.get_round(session, round_id)
+    set_etag(response, round_.version)
+    return round_
+
+
+@router.patch(
+    "/rounds/{round_id}",
+    response_model=RoundOut,
+    summary="Change a round (If-Match); rules, weights and period only while in draft",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_round(
+    round_id: uuid.UUID,
+    body: RoundUpdate,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Round:
+    round_ = await rounds.get_round(session, round_id)
+    check_if_match(if_match, round_.version)
+    round_ = await rounds.update_round(session, round_, body)
+    set_etag(response, round_.version)
+    return round_
+
+
+async def _transition(
+    action: str, round_id: uuid.UUID, session: SessionDep, if_match: IfMatchDep, response: Response
+) -> Round:
+    round_ = await rounds.get_round(session, round_id)
+    check_if_match(if_match, round_.version)
+    round_ = await rounds.transition(session, round_, action)
+    set_etag(response, round_.version)
+    return round_
+
+
+@router.post(
+    "/rounds/{round_id}/open",
+    response_model=RoundOut,
+    summary="Open a draft round for applications (If-Match); 409 names the current state",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def open_round(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Round:
+    return await _transition("open", round_id, session, if_match, response)
+
+
+@router.post(
+    "/rounds/{round_id}/close",
+    response_model=RoundOut,
+    summary="Close an open round to applications (If-Match); 409 names the current state",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def close_round(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Round:
+    return await _transition("close", round_id, session, if_match, response)

@@ -1,3 +1,144 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/v1")
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from intake.dependencies import Admin
+from intake.rounds.service import get_round
+from intake.selection import service as selections
+from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
+from intake.selection.runner import SelectionRunner, lifespan
+from intake.selection.schemas import SelectionOut, SelectionResultOut
+from shared.auth import Principal, Role, require
+from shared.db import SessionDep
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
+from shared.problems import InvalidState, problem_responses
+
+router = APIRouter(prefix="/v1", tags=["selection"], lifespan=lifespan)
+
+# Results name every applicant of a round: staff only, never partners.
+StaffReader = Annotated[Principal, Depends(require(Role.case_officer, Role.analyst))]
+
+
+@router.post(
+    "/rounds/{round_id}/selections",
+    status_code=202,
+    response_model=SelectionOut,
+    summary="Run the selection of a closed round: a job resource (Location), computed in the "
+    "background into results to review before commit",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def request_selection(
+    round_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Admin,
+    idem: IdempotencyDep,
+    background: BackgroundTasks,
+) -> Response:
+    async def create() -> Selection:
+        round_ = await get_round(session, round_id)
+        return await selections.request_selection(session, round_, principal)
+
+    runner: SelectionRunner = request.app.state.selection_runner
+    background.add_task(runner.wake)  # after the response, so after the commit
+    return await idem.respond(
+        create,
+        status_code=202,
+        response_model=SelectionOut,
+        headers=lambda out: {
+            **etag_headers(out.version),
+            "Location": f"/v1/selections/{out.id}",
+        },
+    )
+
+
+@router.get(
+    "/selections/{selection_id}",
+    response_model=SelectionOut,
+    summary="A selection job: its status and progress",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_selection(
+    selection_id: uuid.UUID, session: SessionDep, principal: StaffReader, response: Response
+) -> Selection:
+    selection = await selections.get_selection(session, selection_id)
+    set_etag(response, selection.version)
+    return selection
+
+
+@router.get(
+    "/selections/{selection_id}/results",
+    response_model=Page[SelectionResultOut],
+    summary="A selection's results by region and rank (proposed or committed selections)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def list_results(
+    selection_id: uuid.UUID,
+    session: SessionDep,
+    principal: StaffReader,
+    page: PageParamsDep,
+    region: Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$")] = None,
+    outcome: Annotated[Outcome | None, Query()] = None,
+) -> Page[SelectionResultOut]:
+    selection = await selections.get_selection(session, selection_id)
+    if selection.status not in (SelectionStatus.proposed, SelectionStatus.committed):
+        raise InvalidState(selection.status)
+    stmt = select(SelectionResult).where(SelectionResult.selection_id == selection_id)
+    if region is not None:
+        stmt = stmt.where(SelectionResult.region == region)
+    if outcome is not None:
+        stmt = stmt.where(SelectionResult.outcome == outcome)
+    return await paginate(
+        session,
+        stmt,
+        key_columns=(SelectionResult.region, SelectionResult.rank),
+        params=page,
+        to_item=SelectionResultOut.model_validate,
+    )
+
+
+@router.post(
+    "/selections/{selection_id}/commit",
+    response_model=SelectionOut,
+    summary="Commit a proposed selection (If-Match): enrolls the selected, waitlists the rest; "
+    "409 when the round's applications changed since it ran",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def commit_selection(
+    selection_id: uuid.UUID,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Selection:
+    selection = await selections.get_selection(session, selection_id)
+    check_if_match(if_match, selection.version)
+    selection = await selections.commit(session, selection)
+    set_etag(response, selection.version)
+    return selection
+
+
+@router.post(
+    "/selections/{selection_id}/discard",
+    response_model=SelectionOut,
+    summary="Discard a queued, proposed or failed selection (If-Match)",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def discard_selection(
+    selection_id: uuid.UUID,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Selection:
+    selection = await selections.get_selection(session, selection_id)
+    check_if_match(if_match, selection.version)
+    selection = await selections.discard(session, selection)
+    set_etag(response, selection.version)
+    return selection

@@ -1,0 +1,201 @@
+"""Possible duplicates: two FINs that may be one person (a typo in a FIN, or a second
+registration). Candidates share the birth date (an indexed look-up, never a scan of the registry)
+and have similar names after Azerbaijani-aware folding."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from rapidfuzz import fuzz
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.applicants.models import (
+    Applicant,
+    ApplicantCategory,
+    AuditEntry,
+    DuplicateFlag,
+    DuplicateStatus,
+    Purpose,
+)
+from intake.applicants.names import folded_full_name
+from intake.applications.models import Application
+from shared.auth import Principal
+from shared.db import utcnow
+from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
+
+# token_sort_ratio of the folded "last first" names, 0-100. "Memmedova Aygun" against
+# "Məmmədova Aygün" is 100; "Mammadova Aygun" (passport spelling) about 87.
+NAME_MATCH_THRESHOLD = 85
+REASON_SIMILAR_NAME = "similar_name_same_birth_date"
+
+
+def name_score(a: Applicant, b: Applicant) -> float:
+    return fuzz.token_sort_ratio(
+        folded_full_name(a.last_name, a.first_name), folded_full_name(b.last_name, b.first_name)
+    )
+
+
+async def find_duplicates(
+    session: AsyncSession, applicant: Applicant, *, threshold: float = NAME_MATCH_THRESHOLD
+) -> list[DuplicateFlag]:
+    """Flags every registered person born the same day with a similar name, once per pair
+    (a pair dismissed before stays dismissed); returns the applicant's open flags."""
+    candidates = await session.scalars(
+        select(Applicant).where(
+            Applicant.birth_date == applicant.birth_date,
+            Applicant.id != applicant.id,
+            Applicant.merged_into_id.is_(None),
+        )
+    )
+    matches = [(c, name_score(applicant, c)) for c in candidates]
+    matches = [(c, score) for c, score in matches if score >= threshold]
+    if matches:
+        known = set(
+            (
+                await session.execute(
+                    select(DuplicateFlag.applicant_id, DuplicateFlag.candidate_id).where(
+                        or_(
+                            DuplicateFlag.applicant_id == applicant.id,
+                            DuplicateFlag.candidate_id == applicant.id,
+                        )
+                    )
+                )
+            ).all()
+        )
+        known_ids = {a for pair in known for a in pair} - {applicant.id}
+        for candidate, score in matches:
+            if candidate.id in known_ids:
+                continue
+            await session.execute(
+                insert(DuplicateFlag)
+                .values(
+                    id=uuid.uuid4(),
+                    applicant_id=applicant.id,
+                    candidate_id=candidate.id,
+                    score=Decimal(str(round(score, 2))),
+                    reason=REASON_SIMILAR_NAME,
+                    status=DuplicateStatus.open,
+                    created_at=utcnow(),
+                    version=1,
+                )
+                .on_conflict_do_nothing()
+            )
+    flags = await session.scalars(
+        select(DuplicateFlag)
+        .where(
+            DuplicateFlag.status == DuplicateStatus.open,
+            or_(
+                DuplicateFlag.applicant_id == applicant.id,
+                DuplicateFlag.candidate_id == applicant.id,
+            ),
+        )
+        .order_by(DuplicateFlag.created_at, DuplicateFlag.id)
+    )
+    return list(flags)
+
+
+async def get_flag(session: AsyncSession, flag_id: uuid.UUID) -> DuplicateFlag:
+    flag = await session.get(DuplicateFlag, flag_id)
+    if flag is None:
+        raise NotFound("duplicate", flag_id)
+    return flag
+
+
+def _resolve(flag: DuplicateFlag, status: DuplicateStatus, principal: Principal) -> None:
+    if flag.status != DuplicateStatus.open:
+        raise InvalidState(flag.status)
+    flag.status = status
+    flag.resolved_by = principal.id
+    flag.resolved_at = utcnow()
+
+
+async def dismiss(
+    session: AsyncSession, flag: DuplicateFlag, *, note: str, principal: Principal
+) -> DuplicateFlag:
+    _resolve(flag, DuplicateStatus.dismissed, principal)
+    flag.note = note
+    await session.flush()
+    return flag
+
+
+async def merge(
+    session: AsyncSession,
+    flag: DuplicateFlag,
+    *,
+    keep_id: uuid.UUID,
+    note: str | None,
+    principal: Principal,
+) -> DuplicateFlag:
+    """Keeps one of the pair: the other's applications and missing categories move to it, the
+    earlier benefit counts for it, and the other is marked merged into it."""
+    if keep_id not in (flag.applicant_id, flag.candidate_id):
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field="body.keep_id",
+                    code="value_error",
+                    message="detail.duplicate-keep-invalid",
+                )
+            ]
+        )
+    if flag.status != DuplicateStatus.open:
+        raise InvalidState(flag.status)
+    drop_id = flag.candidate_id if keep_id == flag.applicant_id else flag.applicant_id
+    # Both rows locked in one order, so that two merges of overlapping pairs cannot interleave.
+    pair = await session.scalars(
+        select(Applicant)
+        .where(Applicant.id.in_((keep_id, drop_id)))
+        .order_by(Applicant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    by_id = {a.id: a for a in pair}
+    keep, drop = by_id[keep_id], by_id[drop_id]
+    for applicant in (keep, drop):
+        if applicant.merged_into_id is not None:
+            raise InvalidState("merged", extras={"applicant_id": str(applicant.id)})
+
+    await session.execute(
+        update(Application)
+        .where(Application.applicant_id == drop.id)
+        .values(applicant_id=keep.id, version=Application.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(ApplicantCategory)
+        .where(
+            ApplicantCategory.applicant_id == drop.id,
+            ApplicantCategory.category.not_in(keep.categories),
+        )
+        .values(applicant_id=keep.id)
+    )
+    keep.categories = sorted(set(keep.categories) | set(drop.categories))
+    if drop.benefited_at is not None and (
+        keep.benefited_at is None or drop.benefited_at < keep.benefited_at
+    ):
+        keep.benefited_at = drop.benefited_at
+        keep.benefited_application_id = drop.benefited_application_id
+    drop.merged_into_id = keep.id
+
+    _resolve(flag, DuplicateStatus.merged, principal)
+    flag.kept_id = keep.id
+    flag.note = note
+    for resource_id, reason in (
+        (drop.id, f"merged_into:{keep.id}"),
+        (keep.id, f"merged_from:{drop.id}"),
+    ):
+        session.add(
+            AuditEntry(
+                principal=principal.id,
+                action="merge",
+                resource="applicant",
+                resource_id=resource_id,
+                purpose=Purpose.duplicate_review.value,
+                reason=reason,
+            )
+        )
+    await session.flush()
+    return flag

@@ -1,0 +1,68 @@
+"""Applicants' message keys in az, en and ru (registered in shared.i18n at import)."""
+
+from shared.i18n import add_messages
+
+add_messages(
+    {
+        "title.already-benefited": {
+            "az": "Şəxs artıq proqramdan aktiv alıb",
+            "en": "The person has already received assets",
+            "ru": "Лицо уже получило активы",
+        },
+        "detail.already-benefited": {
+            "az": "Bir şəxs, bir dəstək: aktivlər {benefited_at} tarixində verilib",
+            "en": "One person, one benefit: assets were handed over on {benefited_at}",
+            "ru": "Одно лицо, одна помощь: активы переданы {benefited_at}",
+        },
+        "detail.benefit-override-admin-only": {
+            "az": "Təkrar dəstəyə yalnız administrator icazə verə bilər",
+            "en": "Only an administrator may override the one-benefit rule",
+            "ru": "Обойти правило одной помощи может только администратор",
+        },
+        "detail.duplicate-keep-invalid": {
+            "az": "Saxlanılan şəxs bu cütün biri olmalıdır",
+            "en": "The applicant to keep must be one of the pair",
+            "ru": "Сохраняемый заявитель должен быть одним из пары",
+        },
+        "pydantic.phone_invalid": {
+            "az": "Telefon nömrəsi yanlışdır",
+            "en": "Not a valid phone number",
+            "ru": "Неверный номер телефона",
+        },
+        "pydantic.phone_not_azerbaijani": {
+            "az": "Azərbaycan nömrəsi olmalıdır (+994)",
+            "en": "Should be an Azerbaijani number (+994)",
+            "ru": "Номер должен быть азербайджанским (+994)",
+        },
+        "pydantic.region_unknown": {
+            "az": "ISO 3166-2:AZ siyahısında olmayan region kodu",
+            "en": "Not a region code of ISO 3166-2:AZ",
+            "ru": "Код региона не из списка ISO 3166-2:AZ",
+        },
+        "pydantic.disability_group_required": {
+            "az": "Əlillik üçün qrup (I, II, III) göstərilməlidir",
+            "en": "A disability needs its group (I, II or III)",
+            "ru": "Для инвалидности укажите группу (I, II, III)",
+        },
+        "pydantic.disability_group_not_allowed": {
+            "az": "Qrup yalnız əlillik kateqoriyası üçündür",
+            "en": "A group is only for the disability category",
+            "ru": "Группа указывается только для инвалидности",
+        },
+        "pydantic.category_repeated": {
+            "az": "Kateqoriya təkrarlanır",
+            "en": "A category is given twice",
+            "ru": "Категория указана дважды",
+        },
+        "pydantic.date_in_future": {
+            "az": "Tarix gələcəkdə ola bilməz",
+            "en": "The date cannot be in the future",
+            "ru": "Дата не может быть в будущем",
+        },
+        "pydantic.purpose_unknown": {
+            "az": "Məqsəd bunlardan biri olmalıdır: {expected}",
+            "en": "Purpose should be one of: {expected}",
+            "ru": "Цель должна быть одной из: {expected}",
+        },
+    }
+)

@@ -1,0 +1,233 @@
+"""Imports as the API sees them: upload, look-up with partner scoping, row errors and the error
+file. Functions flush, never commit; the work itself is done by runner.py."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.applicants.service import audit
+from intake.imports.models import FileFormat, Import, ImportFile, ImportRowError
+from intake.imports.parser import COLUMNS, FileProblem, detect_format, read_rows, take
+from intake.rounds.models import RoundStatus
+from intake.rounds.service import get_round
+from intake.settings import IntakeSettings
+from shared.auth import Principal
+from shared.i18n import add_messages, translate
+from shared.problems import FieldError, InvalidState, NotFound, Problem, ValidationProblem
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+NONCE_BYTES = 12
+
+add_messages(
+    {
+        "import.duplicate-in-file": {
+            "az": "Bu FİN faylda {row} sətirdə artıq var",
+            "en": "The same FIN is already in row {row} of this file",
+            "ru": "Этот FIN уже есть в строке {row} этого файла",
+        },
+        "import.already-referred": {
+            "az": "Bu şəxs bu raund üçün artıq göndərilib",
+            "en": "Already referred: this person already has an application in this round",
+            "ru": "Уже направлен: у этого человека уже есть заявка в этом раунде",
+        },
+        "import.not-saved": {
+            "az": "Sətir saxlanılmadı",
+            "en": "The row was not saved",
+            "ru": "Строка не сохранена",
+        },
+        "title.payload-too-large": {
+            "az": "Fayl çox böyükdür",
+            "en": "The file is too large",
+            "ru": "Файл слишком большой",
+        },
+        "field.import-file-unreadable": {
+            "az": "Fayl oxunmur: UTF-8 CSV və ya XLSX, başlıq sətri ilə olmalıdır",
+            "en": "The file cannot be read: it should be UTF-8 CSV or XLSX with a header row",
+            "ru": "Файл не читается: нужен CSV в UTF-8 или XLSX со строкой заголовков",
+        },
+        "field.import-missing-columns": {
+            "az": "Başlıqda sütunlar çatışmır",
+            "en": "The header row lacks required columns",
+            "ru": "В строке заголовков нет обязательных столбцов",
+        },
+    }
+)
+
+
+def duplicate_message(first_row: int, language: str) -> str:
+    return translate("import.duplicate-in-file", language, {"row": first_row})
+
+
+def already_referred_message(language: str) -> str:
+    return translate("import.already-referred", language)
+
+
+class FileCipher:
+    """The uploaded file is stored encrypted (it holds FINs and names in the clear), with a key
+    derived from the FIN encryption key and bound to its import."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        secret = settings.fin_encryption_key.get_secret_value().encode()
+        self._aead = AESGCM(hashlib.sha256(b"dayaq import file\x00" + secret).digest())
+
+    def encrypt(self, import_id: uuid.UUID, content: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, content, import_id.bytes)
+
+    def decrypt(self, import_id: uuid.UUID, sealed: bytes) -> bytes:
+        return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], import_id.bytes)
+
+
+def owner_of(principal: Principal) -> str:
+    """Partners own their imports; the ministry's officers share theirs."""
+    return f"partner:{principal.partner_id}" if principal.partner_id is not None else "staff"
+
+
+def _file_problem(code: str, message: str) -> ValidationProblem:
+    return ValidationProblem([FieldError(field="body.file", code=code, message=message)])
+
+
+def check_file(content: bytes) -> FileFormat:
+    """The file's format, once its header row has been read; 422 when it cannot be."""
+    if len(content) > MAX_FILE_BYTES:
+        raise Problem(413, "payload-too-large", detail=f"At most {MAX_FILE_BYTES} bytes")
+    fmt = detect_format(content)
+    try:
+        take(read_rows(content, fmt), 1)
+    except FileProblem as problem:
+        message = (
+            "field.import-missing-columns"
+            if problem.code == "missing-columns"
+            else "field.import-file-unreadable"
+        )
+        raise _file_problem(problem.code, message) from None
+    return fmt
+
+
+async def create_import(
+    session: AsyncSession,
+    cipher: FileCipher,
+    principal: Principal,
+    *,
+    content: bytes,
+    file_name: str,
+    round_id: uuid.UUID | None,
+    language: str,
+) -> tuple[Import, bool]:
+    """The new import (queued), or the one made earlier from the same file: (import, created)."""
+    fmt = await asyncio.to_thread(check_file, content)
+    if round_id is not None:
+        round_ = await get_round(session, round_id)
+        if round_.status != RoundStatus.open:
+            raise InvalidState(round_.status)
+    owner = owner_of(principal)
+    sha256 = hashlib.sha256(content).hexdigest()
+    if (earlier := await _same_file(session, owner, sha256, round_id)) is not None:
+        return earlier, False
+    job = Import(
+        id=uuid.uuid4(),
+        owner=owner,
+        partner_id=principal.partner_id,
+        created_by=principal.id,
+        round_id=round_id,
+        file_name=file_name[:255],
+        format=fmt,
+        sha256=sha256,
+        size=len(content),
+        language=language,
+    )
+    session.add(job)
+    try:
+        # A concurrent upload of the same file commits first: answer with its import.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        earlier = await _same_file(session, owner, sha256, round_id)
+        assert earlier is not None
+        return earlier, False
+    sealed = await asyncio.to_thread(cipher.encrypt, job.id, content)
+    session.add(ImportFile(import_id=job.id, content=sealed))
+    await session.flush()
+    return job, True
+
+
+async def _same_file(
+    session: AsyncSession, owner: str, sha256: str, round_id: uuid.UUID | None
+) -> Import | None:
+    return await session.scalar(
+        select(Import).where(
+            Import.owner == owner,
+            Import.sha256 == sha256,
+            Import.round_id.is_not_distinct_from(round_id),
+        )
+    )
+
+
+async def get_import(session: AsyncSession, import_id: uuid.UUID, principal: Principal) -> Import:
+    job = await session.get(Import, import_id)
+    # A partner sees its own imports only; another's look exactly like missing ones.
+    if job is None or (principal.partner_id is not None and job.partner_id != principal.partner_id):
+        raise NotFound("import", import_id)
+    return job
+
+
+def imports_of(principal: Principal) -> Select[Import]:
+    return select(Import).where(Import.owner == owner_of(principal))
+
+
+ERROR_FILE_BATCH = 1000
+
+
+async def error_file(
+    session: AsyncSession, cipher: FileCipher, job: Import, principal: Principal
+) -> AsyncIterator[str]:
+    """The rejected rows as CSV: their original values and an `errors` column, ready to fix and
+    upload again. The read of personal data is audited."""
+    audit(session, principal, "read", job.id, resource="import", reason="error_file")
+    await session.flush()
+    errors: dict[int, list[str]] = {}
+    for row, field, message in await session.execute(
+        select(ImportRowError.row_number, ImportRowError.field, ImportRowError.message)
+        .where(ImportRowError.import_id == job.id)
+        .order_by(ImportRowError.row_number, ImportRowError.id)
+    ):
+        errors.setdefault(row, []).append(f"{field}: {message}" if field else message)
+    stored = await session.get(ImportFile, job.id)
+    assert stored is not None
+    content = cipher.decrypt(job.id, stored.content)
+    rows = read_rows(content, job.format)
+
+    def batch() -> tuple[str, bool]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        read = take(rows, ERROR_FILE_BATCH)
+        for number, values in read:
+            if number in errors:
+                writer.writerow(
+                    [number, *(values.get(c, "") for c in COLUMNS), "; ".join(errors[number])]
+                )
+        return out.getvalue(), bool(read)
+
+    async def stream() -> AsyncIterator[str]:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(["row", *COLUMNS, "errors"])
+        yield "\ufeff" + out.getvalue()  # Excel opens UTF-8 CSV right with a byte-order mark
+        while True:
+            text, more = await asyncio.to_thread(batch)
+            if text:
+                yield text
+            if not more:
+                return
+
+    return stream()

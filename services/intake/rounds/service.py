@@ -1,0 +1,95 @@
+"""Rounds: their configuration and their states. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.rounds.models import Round, RoundStatus
+from intake.rounds.rules import RULES_ADAPTER
+from intake.rounds.schemas import RoundIn, RoundUpdate
+from intake.rounds.scoring import Weights
+from shared.i18n import add_messages
+from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
+
+add_messages(
+    {
+        "field.not-null": {
+            "az": "boş ola bilməz",
+            "en": "must not be null",
+            "ru": "не может быть пустым",
+        },
+        "field.period-order": {
+            "az": "dövrün sonu başlanğıcından əvvəldir",
+            "en": "the period ends before it starts",
+            "ru": "период заканчивается раньше, чем начинается",
+        },
+    }
+)
+
+# Fields fixed once applications can arrive: they decide who is eligible and how they rank.
+_DRAFT_ONLY = frozenset({"period_start", "period_end", "rules", "weights", "priority_categories"})
+_TRANSITIONS = {
+    "open": (RoundStatus.draft, RoundStatus.open),
+    "close": (RoundStatus.open, RoundStatus.closed),
+}
+
+
+def _stored(field: str, value: object) -> object:
+    if field == "rules":
+        return RULES_ADAPTER.dump_python(value, mode="json")  # type: ignore[arg-type]
+    if field == "weights":
+        assert isinstance(value, Weights)
+        return value.model_dump(mode="json", exclude_none=True)
+    if field == "priority_categories":
+        return [str(c) for c in value]  # type: ignore[attr-defined]
+    return value
+
+
+async def create_round(session: AsyncSession, data: RoundIn) -> Round:
+    round_ = Round(
+        status=RoundStatus.draft,
+        **{field: _stored(field, getattr(data, field)) for field in RoundIn.model_fields},
+    )
+    session.add(round_)
+    await session.flush()
+    return round_
+
+
+async def get_round(session: AsyncSession, round_id: uuid.UUID) -> Round:
+    round_ = await session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound("round", round_id)
+    return round_
+
+
+async def update_round(session: AsyncSession, round_: Round, changes: RoundUpdate) -> Round:
+    fields = changes.model_fields_set
+    if round_.status == RoundStatus.selected or (
+        round_.status != RoundStatus.draft and fields & _DRAFT_ONLY
+    ):
+        raise InvalidState(round_.status)
+    for field in fields:
+        value = getattr(changes, field)
+        if value is None:
+            raise ValidationProblem(
+                [FieldError(field=f"body.{field}", code="missing", message="field.not-null")]
+            )
+        setattr(round_, field, _stored(field, value))
+    if round_.period_end < round_.period_start:
+        raise ValidationProblem(
+            [FieldError(field="body.period_end", code="value_error", message="field.period-order")]
+        )
+    await session.flush()
+    return round_
+
+
+async def transition(session: AsyncSession, round_: Round, action: str) -> Round:
+    """open: draft -> open; close: open -> closed. (closed -> selected is a committed selection.)"""
+    source, target = _TRANSITIONS[action]
+    if round_.status != source:
+        raise InvalidState(round_.status)
+    round_.status = target
+    await session.flush()
+    return round_

@@ -1,0 +1,85 @@
+"""The selection itself, as a pure function of its inputs: the same candidates, quotas and share
+always give the same placements, whatever order the candidates come in.
+
+Per region: rank by score (highest first), ties broken by submission time and then application
+id; fill the reserved places (the share of the quota, rounded up) with priority-category
+candidates in rank order; fill the remaining places with everyone else in rank order (reserved
+places left unused go to them too); everyone else is waitlisted in rank order."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    application_id: uuid.UUID
+    region: str
+    score: Decimal
+    submitted_at: datetime
+    priority: bool  # in one of the round's priority categories
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    application_id: uuid.UUID
+    region: str
+    rank: int  # within the region, 1 = best
+    selected: bool
+    reserved: bool  # holds a reserved place
+    score: Decimal
+    waitlist_position: int | None
+
+
+def reserved_places(places: int, share: Decimal) -> int:
+    """The share of the places, rounded up: the programme's share is a floor."""
+    return min(places, math.ceil(Decimal(places) * share))
+
+
+def rank_key(candidate: Candidate) -> tuple[Decimal, datetime, uuid.UUID]:
+    return (-candidate.score, candidate.submitted_at, candidate.application_id)
+
+
+def select(
+    candidates: Iterable[Candidate], quotas: Mapping[str, int], reserved_share: Decimal
+) -> list[Placement]:
+    """Placements ordered by region, then rank. A region without a quota has no places."""
+    by_region: dict[str, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        by_region[candidate.region].append(candidate)
+    placements: list[Placement] = []
+    for region in sorted(by_region):
+        ranked = sorted(by_region[region], key=rank_key)
+        places = quotas.get(region, 0)
+        # The first priority candidates in rank order take the reserved places.
+        first_priority = [c.application_id for c in ranked if c.priority]
+        reserved_taken = set(first_priority[: reserved_places(places, reserved_share)])
+        general_places = places - len(reserved_taken)
+        waitlist = 0
+        for rank, candidate in enumerate(ranked, start=1):
+            reserved = candidate.application_id in reserved_taken
+            selected = reserved or general_places > 0
+            if selected and not reserved:
+                general_places -= 1
+            position = None
+            if not selected:
+                waitlist += 1
+                position = waitlist
+            placements.append(
+                Placement(
+                    application_id=candidate.application_id,
+                    region=region,
+                    rank=rank,
+                    selected=selected,
+                    reserved=reserved,
+                    score=candidate.score,
+                    waitlist_position=position,
+                )
+            )
+    return placements

@@ -1,0 +1,139 @@
+"""Selection: 100,000 eligible applications across 60 regions, from reading the rows to the
+proposed results written, against the floor of PostgreSQL ordering and returning the same rows
+(`ORDER BY score DESC, submitted_at, id`)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from intake.models import Base  # noqa: F401 - registers every table
+from intake.selection.models import Selection, SelectionStatus
+from intake.selection.service import run_selection
+from shared import migrations
+from shared.db import create_engine, create_sessionmaker
+from shared.devstack import create_database
+
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
+REGIONS = sorted(s.code for s in pycountry.subdivisions.get(country_code="AZ"))[:60]
+CATEGORIES = ["martyr_family", "war_participant", "disability", "unemployed", "idp"]
+
+
+async def _seed(engine: AsyncEngine) -> uuid.UUID:
+    """One closed round, APPLICATIONS applicants and their eligible applications, by COPY."""
+    rnd = random.Random(7)
+    round_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text(
+                "INSERT INTO rounds (id, name, period_start, period_end, status, quotas,"
+                " reserved_share, priority_categories, rules, weights, created_at, updated_at,"
+                " version) VALUES (:id, 'bench', :start, :end, 'closed', CAST(:quotas AS jsonb),"
+                " 0.3, ARRAY['martyr_family','war_participant'], '[]', '{}', now(), now(), 1)"
+            ),
+            {
+                "id": round_id,
+                "start": date(2027, 3, 1),
+                "end": date(2027, 4, 30),
+                "quotas": "{" + ",".join(f'"{r}": {rnd.randint(20, 80)}' for r in REGIONS) + "}",
+            },
+        )
+    async with engine.begin() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        applicants: list[tuple[object, ...]] = []
+        applications: list[tuple[object, ...]] = []
+        for _ in range(APPLICATIONS):
+            applicant_id, region = uuid.uuid4(), rnd.choice(REGIONS)
+            categories = rnd.sample(CATEGORIES, rnd.randint(1, 2))
+            applicants.append(
+                (applicant_id, uuid.uuid4().hex, b"-", "Bench", "Person", "person bench",
+                 date(1990, 1, 1), region, categories, now, now, 1)
+            )  # fmt: skip
+            applications.append(
+                (uuid.uuid4(), applicant_id, round_id, "staff", "beekeeping", "eligible", region,
+                 categories, Decimal(rnd.randint(0, 20000)) / 100,
+                 now - timedelta(seconds=rnd.randint(0, 3600)), now, 1, "[]", "[]")
+            )  # fmt: skip
+        await connection.execute(sa.text("SELECT 1"))  # starts the transaction COPY joins
+        await driver.copy_records_to_table(
+            "applicants",
+            records=applicants,
+            columns=["id", "fin_hash", "fin_ciphertext", "first_name", "last_name",
+                     "name_folded", "birth_date", "region", "categories", "created_at",
+                     "updated_at", "version"],
+        )  # fmt: skip
+        await driver.copy_records_to_table(
+            "applications",
+            records=applications,
+            columns=["id", "applicant_id", "round_id", "source", "direction", "status", "region",
+                     "categories", "score", "submitted_at", "created_at", "version",
+                     "assessment", "score_breakdown"],
+        )  # fmt: skip
+        await connection.execute(sa.text("ANALYZE applications"))
+    return round_id
+
+
+async def run(pg_url: str, nats_url: str) -> None:
+    database = f"bench_{uuid.uuid4().hex[:8]}"
+    await create_database(pg_url, database)
+    url = pg_url.rsplit("/", 1)[0] + f"/{database}"
+    await asyncio.to_thread(migrations.upgrade, "intake", url)
+    engine = create_engine(url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        started = time.perf_counter()
+        round_id = await _seed(engine)
+        seeded = time.perf_counter() - started
+
+        # The floor: PostgreSQL sorts the same rows and hands them over.
+        started = time.perf_counter()
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT id, region, score, submitted_at FROM applications"
+                        " WHERE round_id = :r AND status = 'eligible'"
+                        " ORDER BY score DESC, submitted_at, id"
+                    ),
+                    {"r": round_id},
+                )
+            ).all()
+        floor = time.perf_counter() - started
+        assert len(rows) == APPLICATIONS
+
+        selection_id = uuid.uuid4()
+        async with sessionmaker() as session, session.begin():
+            session.add(
+                Selection(
+                    id=selection_id,
+                    round_id=round_id,
+                    status=SelectionStatus.running,
+                    requested_by="bench",
+                )
+            )
+        started = time.perf_counter()
+        await run_selection(sessionmaker, selection_id)
+        selection_time = time.perf_counter() - started
+        async with sessionmaker() as session:
+            selection = await session.get(Selection, selection_id)
+            assert selection is not None
+            assert selection.status == SelectionStatus.proposed, selection.error
+            assert selection.processed == APPLICATIONS
+    finally:
+        await engine.dispose()
+    print(f"selection, {APPLICATIONS} eligible applications in {len(REGIONS)} regions")
+    print(f"  seeding by COPY                              {seeded:8.3f} s")
+    print(f"  floor: SQL ORDER BY score, submitted_at, id  {floor:8.3f} s")
+    print(f"  selection: read, rank, write the proposal    {selection_time:8.3f} s")
+    print(f"  selection / floor: {selection_time / floor:.2f}x")

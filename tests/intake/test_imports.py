@@ -1,0 +1,391 @@
+"""Bulk referral imports: CSV and XLSX files as background jobs, with per-row errors, an error
+file, idempotent re-upload, partner scoping and resumption after a restart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asgi_lifespan import LifespanManager
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from intake.applicants.models import Applicant, ApplicantCategory
+from intake.applications.models import Application
+from intake.imports.parser import COLUMNS
+from intake.imports.runner import ImportWorker
+from intake.main import create_app
+from intake.settings import IntakeSettings
+from shared.devkeys import ensure_dev_keys
+from shared.tables import SHARED_TABLES
+from tests.service_fixtures import Auth, Service, StartService
+from tests.services.journey import eventually
+
+Headers = dict[str, str]
+
+
+def referral(fin: str, **changes: str) -> dict[str, str]:
+    row = {
+        "fin": fin,
+        "first_name": "Aygün",
+        "last_name": "Məmmədova",
+        "patronymic": "",
+        "birth_date": "1988-04-12",
+        "sex": "female",
+        "phone": "+994501234567",
+        "address": "",
+        "region": "AZ-GA",
+        "household_size": "4",
+        "categories": "martyr_family;disability",
+        "disability_group": "II",
+        "document_type": "martyr_family_certificate;disability_certificate",
+        "document_number": "ŞA-123456;ƏL-004512",
+        "document_issued_on": "2021-03-15;2020-06-01",
+        "direction": "beekeeping",
+    }
+    return {**row, **changes}
+
+
+def fin(n: int) -> str:
+    return f"{n:05d}AZ"  # 7 Latin letters and digits, distinct per n
+
+
+def csv_file(rows: Sequence[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+async def upload(
+    client: httpx.AsyncClient,
+    content: bytes,
+    headers: Headers,
+    name: str = "referrals.csv",
+    **form: str,
+) -> httpx.Response:
+    return await client.post(
+        "/v1/imports", files={"file": (name, content)}, data=form, headers=headers
+    )
+
+
+async def finished(client: httpx.AsyncClient, url: str, headers: Headers) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await client.get(url, headers=headers)).json()
+        return body if body["status"] in ("completed", "failed") else None
+
+    result: dict[str, Any] = await eventually(probe, "the import to finish")
+    return result
+
+
+async def count(service_sessionmaker: Any, model: type) -> int:
+    async with service_sessionmaker() as session:
+        return (await session.scalar(select(func.count()).select_from(model))) or 0
+
+
+async def submitted_events(sessionmaker: Any) -> list[dict[str, Any]]:
+    outbox = SHARED_TABLES.outbox
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(outbox.c.envelope).where(outbox.c.subject == "intake.application.submitted")
+        )
+        return list(rows)
+
+
+async def partner_key(intake: Service, auth: Auth, name: str) -> Headers:
+    admin = auth("admin")
+    partner = (await intake.client.post("/v1/partners", json={"name": name}, headers=admin)).json()
+    issued = await intake.client.post(
+        f"/v1/partners/{partner['id']}/api-keys",
+        json={"scopes": ["referrals:write", "referrals:read"]},
+        headers=admin,
+    )
+    assert issued.status_code == 201, issued.text
+    return {"X-API-Key": issued.json()["key"], "X-Partner": partner["id"]}
+
+
+async def test_csv_import_creates_applicants_applications_and_events(
+    start_service: StartService, auth: Auth
+) -> None:
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    rows = [referral(fin(1)), referral(fin(2), first_name="İlkin", sex="male"), referral(fin(3))]
+    response = await upload(intake.client, csv_file(rows), officer)
+    assert response.status_code == 202, response.text
+    location = response.headers["location"]
+    assert location == f"/v1/imports/{response.json()['id']}"
+    assert response.json()["status"] == "queued"
+
+    job = await finished(intake.client, location, officer)
+    assert job["status"] == "completed", job["failure"]
+    assert (job["total_rows"], job["rows_processed"], job["imported"], job["rejected"]) == (
+        3,
+        3,
+        3,
+        0,
+    )
+    assert job["progress"] == 1.0
+    sessionmaker = intake.runtime.sessionmaker
+    assert await count(sessionmaker, Applicant) == 3
+    assert await count(sessionmaker, ApplicantCategory) == 6
+    async with sessionmaker() as session:
+        sources = set(await session.scalars(select(Application.source)))
+    assert sources == {"import"}
+    events = await submitted_events(sessionmaker)
+    assert len(events) == 3
+    assert {e["data"]["source"] for e in events} == {"import"}
+    text = str(events)
+    for personal in (fin(1), "Aygün", "Məmmədova", "1988-04-12", "+994501234567"):
+        assert personal not in text
+
+
+async def test_xlsx_import(start_service: StartService, auth: Auth) -> None:
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(COLUMNS))
+    for n in range(4):
+        values: dict[str, Any] = referral(fin(10 + n))
+        # Spreadsheet cells hold dates and numbers, not text.
+        values["birth_date"] = date(1980 + n, 1, 15)
+        values["household_size"] = 3 + n
+        sheet.append([values[c] for c in COLUMNS])
+    sheet.append([None] * len(COLUMNS))  # a blank row is skipped
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    response = await upload(intake.client, buffer.getvalue(), officer, name="referrals.xlsx")
+    assert response.status_code == 202, response.text
+    assert response.json()["format"] == "xlsx"
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert (job["status"], job["imported"], job["rejected"]) == ("completed", 4, 0)
+    async with intake.runtime.sessionmaker() as session:
+        born = set(await session.scalars(select(Applicant.birth_date)))
+        sizes = set(await session.scalars(select(Applicant.household_size)))
+    assert born == {date(1980 + n, 1, 15) for n in range(4)}
+    assert sizes == {3, 4, 5, 6}
+
+
+async def test_row_errors_name_row_and_field_and_leave_nothing_behind(
+    start_service: StartService, auth: Auth
+) -> None:
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    rows = [
+        referral("12-45", first_name="Bad FIN"),  # row 2
+        referral(fin(21), birth_date="1988-13-45"),  # row 3
+        referral(fin(22), region="Atlantis"),  # row 4
+        referral(fin(23), first_name=""),  # row 5
+        referral(fin(24)),  # row 6: fine
+        referral(fin(25), document_number="ŞA-1"),  # row 7: one document for two categories
+    ]
+    response = await upload(intake.client, csv_file(rows), officer)
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert (job["status"], job["imported"], job["rejected"]) == ("completed", 1, 5)
+
+    errors = await intake.client.get(
+        f"{response.headers['location']}/errors?limit=2", headers=officer
+    )
+    assert errors.status_code == 200
+    found = errors.json()["items"]
+    cursor = errors.json()["next_cursor"]
+    while cursor:
+        page = await intake.client.get(
+            f"{response.headers['location']}/errors?limit=2&cursor={cursor}", headers=officer
+        )
+        found += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+    assert {(e["row"], e["field"]) for e in found} == {
+        (2, "fin"),
+        (3, "birth_date"),
+        (4, "region"),
+        (5, "first_name"),
+        (7, "document_number"),
+    }
+    assert all(e["code"] and e["message"] for e in found)
+
+    # Only the good row made anything: no applicant without its application.
+    sessionmaker = intake.runtime.sessionmaker
+    assert await count(sessionmaker, Applicant) == 1
+    assert await count(sessionmaker, Application) == 1
+    assert len(await submitted_events(sessionmaker)) == 1
+
+    download = await intake.client.get(
+        f"{response.headers['location']}/errors.csv", headers=officer
+    )
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
+    assert [int(r["row"]) for r in table] == [2, 3, 4, 5, 7]
+    assert table[0]["fin"] == "12-45"  # the original values, to fix and upload again
+    assert table[1]["birth_date"] == "1988-13-45"
+    assert "region" in table[2]["errors"]
+    assert fin(24) not in download.text
+    # The fixed rows, uploaded again, are imported.
+    fixed = [{c: r[c] for c in COLUMNS} for r in table]
+    fixed[0]["fin"], fixed[1]["birth_date"], fixed[2]["region"] = fin(20), "1988-12-31", "AZ-BA"
+    fixed[3]["first_name"], fixed[4]["document_number"] = "Aynur", "ŞA-1;ƏL-2"
+    again = await upload(intake.client, csv_file(fixed), officer)
+    job = await finished(intake.client, again.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (5, 0)
+
+
+async def test_duplicate_fin_in_the_file_is_an_error_on_the_later_row(
+    start_service: StartService, auth: Auth
+) -> None:
+    intake = await start_service("intake")
+    # One row a chunk: the duplicate is found across chunks (and so across restarts) too.
+    worker: ImportWorker = intake.app.state.import_worker
+    worker.chunk_rows = 1
+    officer = auth("case_officer")
+    rows = [referral(fin(31)), referral(fin(32)), referral(fin(31).lower(), first_name="Again")]
+    response = await upload(intake.client, csv_file(rows), officer)
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (2, 1)
+    errors = (
+        await intake.client.get(f"{response.headers['location']}/errors", headers=officer)
+    ).json()["items"]
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [(4, "fin", "duplicate_in_file")]
+    assert "2" in errors[0]["message"]  # names the first row
+    assert await count(intake.runtime.sessionmaker, Applicant) == 2
+
+
+async def test_same_file_again_is_the_same_import_and_no_row_twice(
+    start_service: StartService, auth: Auth
+) -> None:
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    content = csv_file([referral(fin(41)), referral(fin(42))])
+    first = await upload(intake.client, content, officer)
+    await finished(intake.client, first.headers["location"], officer)
+
+    again = await upload(intake.client, content, auth("case_officer"), name="renamed.csv")
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == first.headers["location"]
+    sessionmaker = intake.runtime.sessionmaker
+    assert await count(sessionmaker, Application) == 2
+
+    # Another file repeating a row: that row is refused, the new one imported.
+    other = await upload(intake.client, csv_file([referral(fin(42)), referral(fin(43))]), officer)
+    assert other.status_code == 202
+    job = await finished(intake.client, other.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (1, 1)
+    errors = (
+        await intake.client.get(f"{other.headers['location']}/errors", headers=officer)
+    ).json()["items"]
+    assert [(e["row"], e["code"]) for e in errors] == [(2, "already_referred")]
+    assert await count(sessionmaker, Application) == 3
+    assert await count(sessionmaker, Applicant) == 3
+
+
+async def test_a_partner_sees_only_its_own_imports(start_service: StartService, auth: Auth) -> None:
+    intake = await start_service("intake")
+    partner_a = await partner_key(intake, auth, "AHİK")
+    partner_b = await partner_key(intake, auth, "Other NGO")
+    content = csv_file([referral(fin(51)), referral("bad")])
+    response = await upload(intake.client, content, partner_a)
+    assert response.status_code == 202, response.text
+    url = response.headers["location"]
+    job = await finished(intake.client, url, partner_a)
+    assert (job["imported"], job["rejected"]) == (1, 1)
+    assert job["partner_id"] == partner_a["X-Partner"]
+
+    for path in (url, f"{url}/errors", f"{url}/errors.csv"):
+        refused = await intake.client.get(path, headers=partner_b)
+        assert refused.status_code == 404, path
+        assert (await intake.client.get(path, headers=partner_a)).status_code == 200
+    listed = await intake.client.get("/v1/imports", headers=partner_b)
+    assert listed.json()["items"] == []
+    listed = await intake.client.get("/v1/imports", headers=partner_a)
+    assert [i["id"] for i in listed.json()["items"]] == [job["id"]]
+    # The same file from another partner is that partner's own import.
+    theirs = await upload(intake.client, content, partner_b)
+    assert theirs.status_code == 202
+    assert theirs.json()["id"] != job["id"]
+
+    async with intake.runtime.sessionmaker() as session:
+        application = (await session.scalars(select(Application))).one()
+    assert str(application.partner_id) == partner_a["X-Partner"]
+    assert application.source == "import"
+
+
+async def test_template_and_unreadable_files(start_service: StartService, auth: Auth) -> None:
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    template = await intake.client.get("/v1/imports/template.csv")
+    assert template.status_code == 200
+    header = template.text.lstrip("\ufeff").splitlines()[0].split(",")
+    assert header == list(COLUMNS)
+    # The template itself imports cleanly.
+    imported = await upload(intake.client, template.content, officer)
+    job = await finished(intake.client, imported.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (2, 0)
+
+    missing = await upload(intake.client, b"fin,first_name\r\n5ABC7DE,Aygun\r\n", officer)
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "body.file"
+    assert (await upload(intake.client, b"", officer)).status_code == 422
+    monitor = await upload(intake.client, csv_file([referral(fin(61))]), auth("monitor"))
+    assert monitor.status_code == 403
+
+
+@asynccontextmanager
+async def running_intake(settings: IntakeSettings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield app, client
+
+
+async def test_an_interrupted_import_resumes_after_a_restart_without_duplicates(
+    fresh_database: Callable[[str], Any],
+    nats_server: Any,
+    nats_namespace: str,
+    dev_keys: Path,
+    auth: Auth,
+) -> None:
+    settings = IntakeSettings(
+        database_url=await fresh_database("intake"),
+        nats_url=nats_server.url,
+        nats_namespace=nats_namespace,
+        jwks_file=ensure_dev_keys(dev_keys),
+        log_json=False,
+        outbox_poll_seconds=0.2,
+    )
+    officer = auth("case_officer")
+    rows = [referral(fin(70 + n)) for n in range(5)] + [referral("bad")]
+    async with running_intake(settings) as (app, client):
+        worker: ImportWorker = app.state.import_worker
+        await worker.stop()  # this instance "dies" before finishing the job
+        response = await upload(client, csv_file(rows), officer)
+        assert response.status_code == 202
+        import_id = uuid.UUID(response.json()["id"])
+        worker.chunk_rows = 2
+        await worker.run(import_id, max_chunks=1)
+        job = (await client.get(response.headers["location"], headers=officer)).json()
+        assert (job["status"], job["rows_processed"], job["imported"]) == ("running", 2, 2)
+
+    async with running_intake(settings) as (app, client):
+        job = await finished(client, response.headers["location"], officer)
+        assert (job["status"], job["total_rows"], job["imported"], job["rejected"]) == (
+            "completed",
+            6,
+            5,
+            1,
+        )
+        sessionmaker = app.state.runtime.sessionmaker
+        assert await count(sessionmaker, Applicant) == 5
+        assert await count(sessionmaker, Application) == 5
+        assert len(await submitted_events(sessionmaker)) == 5

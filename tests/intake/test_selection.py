@@ -1,0 +1,367 @@
+"""Selection: the pure ranking function under random rounds (hypothesis), and the job over HTTP:
+quotas, the reserved share, ties, the waitlist, review then commit, stale commits and freed
+places."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intake.selection.ranking import Candidate, rank_key, reserved_places, select
+from tests.intake.test_applications import add_applicant, apply, open_round, outbox
+from tests.service_fixtures import Auth, Service, StartService
+from tests.services.journey import eventually
+
+# --- the pure function ---------------------------------------------------------------------------
+
+REGIONS = ["AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA"]
+T0 = datetime(2027, 3, 1, tzinfo=UTC)
+
+candidates_strategy = st.lists(
+    st.builds(
+        Candidate,
+        application_id=st.uuids(),
+        region=st.sampled_from(REGIONS),
+        score=st.integers(0, 20).map(lambda n: Decimal(n) / 2),  # few values: many ties
+        submitted_at=st.integers(0, 5).map(lambda h: T0 + timedelta(hours=h)),
+        priority=st.booleans(),
+    ),
+    max_size=60,
+    unique_by=lambda c: c.application_id,
+)
+quotas_strategy = st.dictionaries(st.sampled_from(REGIONS), st.integers(0, 12))
+share_strategy = st.integers(0, 1000).map(lambda n: Decimal(n) / 1000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(candidates_strategy, quotas_strategy, share_strategy, st.randoms())
+def test_selection_properties(
+    candidates: list[Candidate],
+    quotas: dict[str, int],
+    share: Decimal,
+    rnd: random.Random,
+) -> None:
+    placements = select(candidates, quotas, share)
+    by_id = {c.application_id: c for c in candidates}
+    assert sorted(p.application_id for p in placements) == sorted(by_id)
+
+    # Deterministic: the same candidates in another order give the same placements.
+    shuffled = list(candidates)
+    rnd.shuffle(shuffled)
+    assert select(shuffled, quotas, share) == placements
+
+    for region in REGIONS:
+        mine = [p for p in placements if p.region == region]
+        places = quotas.get(region, 0)
+        selected = [p for p in mine if p.selected]
+        waitlisted = [p for p in mine if not p.selected]
+        reserved = [p for p in selected if p.reserved]
+        priority = [p for p in mine if by_id[p.application_id].priority]
+        # Never more than the quota; as many as the quota allows.
+        assert len(selected) == min(places, len(mine))
+        # Reserved places go to priority categories, as many as exist up to the reserved share.
+        assert all(by_id[p.application_id].priority for p in reserved)
+        assert len(reserved) == min(reserved_places(places, share), len(priority))
+        # Ranks are 1..n in rank-key order.
+        assert [p.rank for p in mine] == list(range(1, len(mine) + 1))
+        keys = [rank_key(by_id[p.application_id]) for p in mine]
+        assert keys == sorted(keys)
+        # Every general-pool selected outranks every waitlisted in the region.
+        general = [p.rank for p in selected if not p.reserved]
+        if general and waitlisted:
+            assert max(general) < min(p.rank for p in waitlisted)
+        # A waitlisted priority applicant means the reserved places are all taken.
+        if any(by_id[p.application_id].priority for p in waitlisted):
+            assert len(reserved) == reserved_places(places, share)
+        assert [p.waitlist_position for p in waitlisted] == list(range(1, len(waitlisted) + 1))
+        assert all(p.waitlist_position is None for p in selected)
+
+
+def test_reserved_places_round_up_and_never_exceed_the_quota() -> None:
+    assert reserved_places(10, Decimal("0.30")) == 3
+    assert reserved_places(5, Decimal("0.30")) == 2
+    assert reserved_places(1, Decimal("0.30")) == 1
+    assert reserved_places(0, Decimal("0.30")) == 0
+    assert reserved_places(3, Decimal("1")) == 3
+
+
+def test_ties_are_broken_by_submission_time_then_id() -> None:
+    a, b, c = sorted(uuid.uuid4() for _ in range(3))
+    tied = [
+        Candidate(c, "AZ-BA", Decimal(5), T0, False),
+        Candidate(b, "AZ-BA", Decimal(5), T0 + timedelta(seconds=1), False),
+        Candidate(a, "AZ-BA", Decimal(5), T0 + timedelta(seconds=1), False),
+    ]
+    placements = select(tied, {"AZ-BA": 1}, Decimal(0))
+    assert [(p.application_id, p.selected, p.waitlist_position) for p in placements] == [
+        (c, True, None),
+        (a, False, 1),
+        (b, False, 2),
+    ]
+
+
+# --- the job over HTTP ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def intake(start_service: StartService) -> Service:
+    return await start_service("intake")
+
+
+async def round_with_applicants(
+    intake: Service, auth: Auth
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """GA: 3 places, 2 reserved (ceil 0.34 x 3); BA: 1 place, 1 reserved and no priority
+    applicant to take it; SA has no quota. Scores: 30 per disability, 5 per martyr family,
+    1 per household member."""
+    round_ = await open_round(
+        intake,
+        auth,
+        quotas={"AZ-GA": 3, "AZ-BA": 1},
+        reserved_share="0.34",
+        rules=[{"rule": "age_between", "min": 18, "max": 60}],
+        weights={
+            "categories": {"points": {"disability": "30", "martyr_family": "5"}},
+            "household": {"above": 0, "per_member": "1"},
+        },
+    )
+    people: dict[str, dict[str, Any]] = {
+        "d1": {"region": "AZ-GA", "categories": ("disability",), "household_size": 5},  # 35
+        "d2": {"region": "AZ-GA", "categories": ("disability",), "household_size": 4},  # 34
+        "d3": {"region": "AZ-GA", "categories": ("disability",), "household_size": 3},  # 33
+        "m1": {"region": "AZ-GA", "categories": ("martyr_family",), "household_size": 2},  # 7
+        "m2": {"region": "AZ-GA", "categories": ("martyr_family",), "household_size": 1},  # 6
+        "u1": {"region": "AZ-GA", "categories": ("unemployed",), "household_size": 1},  # 1
+        "b1": {"region": "AZ-BA", "categories": ("unemployed",), "household_size": 2},  # 2
+        "b2": {"region": "AZ-BA", "categories": ("unemployed",), "household_size": 1},  # 1
+        "b3": {"region": "AZ-BA", "categories": ("unemployed",), "household_size": 1},  # 1, later
+        "s1": {"region": "AZ-SA", "categories": ("disability",), "household_size": 1},  # 31
+        "old": {
+            "region": "AZ-GA",
+            "categories": ("disability",),
+            "birth_date": T0.date().replace(year=1950),
+        },
+    }
+    ids = {}
+    for name, facts in people.items():
+        application = await apply(intake, auth, await add_applicant(intake, **facts), round_["id"])
+        ids[name] = application["id"]
+    admin = auth("admin")
+    closed = await intake.client.post(
+        f"/v1/rounds/{round_['id']}/close", headers=admin | {"If-Match": round_["etag"]}
+    )
+    assert closed.status_code == 200, closed.text
+    return round_, ids
+
+
+async def run_selection(intake: Service, auth: Auth, round_id: str) -> dict[str, Any]:
+    admin = auth("admin")
+    requested = await intake.client.post(f"/v1/rounds/{round_id}/selections", headers=admin)
+    assert requested.status_code == 202, requested.text
+    location = requested.headers["location"]
+    assert location == f"/v1/selections/{requested.json()['id']}"
+
+    async def proposed() -> dict[str, Any] | None:
+        response = await intake.client.get(location, headers=auth("case_officer"))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        assert body["status"] not in ("failed", "discarded"), body
+        return {**body, "etag": response.headers["etag"]} if body["status"] == "proposed" else None
+
+    result: dict[str, Any] = await eventually(proposed, "the selection to be proposed")
+    return result
+
+
+async def all_results(intake: Service, auth: Auth, selection_id: str, query: str = "") -> list[Any]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        url = f"/v1/selections/{selection_id}/results?limit=3{query}"
+        if cursor:
+            url += f"&cursor={cursor}"
+        page = await intake.client.get(url, headers=auth("analyst"))
+        assert page.status_code == 200, page.text
+        items += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_selection_honours_quotas_reserved_share_ties_and_waitlist(
+    intake: Service, auth: Auth
+) -> None:
+    round_, ids = await round_with_applicants(intake, auth)
+    name = {v: k for k, v in ids.items()}
+    selection = await run_selection(intake, auth, round_["id"])
+    assert selection["processed"] == selection["total"] == 10  # "old" is not eligible
+
+    results = await all_results(intake, auth, selection["id"])
+    table = [
+        (r["region"], r["rank"], name[r["application_id"]], r["outcome"], r["reserved"],
+         r["waitlist_position"])
+        for r in results
+    ]  # fmt: skip
+    assert table == [
+        ("AZ-BA", 1, "b1", "selected", False, None),  # the unused reserved place went to b1
+        ("AZ-BA", 2, "b2", "waitlisted", False, 1),  # tied with b3, submitted first
+        ("AZ-BA", 3, "b3", "waitlisted", False, 2),
+        ("AZ-GA", 1, "d1", "selected", False, None),
+        ("AZ-GA", 2, "d2", "waitlisted", False, 1),
+        ("AZ-GA", 3, "d3", "waitlisted", False, 2),
+        ("AZ-GA", 4, "m1", "selected", True, None),  # reserved places, despite lower scores
+        ("AZ-GA", 5, "m2", "selected", True, None),
+        ("AZ-GA", 6, "u1", "waitlisted", False, 3),
+        ("AZ-SA", 1, "s1", "waitlisted", False, 1),  # no quota, no places
+    ]
+    assert {r["score"] for r in results if name[r["application_id"]] == "d1"} == {"35.00"}
+    ga_waitlist = await all_results(
+        intake, auth, selection["id"], "&region=AZ-GA&outcome=waitlisted"
+    )
+    assert [name[r["application_id"]] for r in ga_waitlist] == ["d2", "d3", "u1"]
+    # Nothing is enrolled before the commit.
+    assert await outbox(intake, "intake.participant.enrolled") == []
+
+
+async def test_commit_enrolls_once_each_then_freed_places_go_down_the_waitlist(
+    intake: Service, auth: Auth
+) -> None:
+    round_, ids = await round_with_applicants(intake, auth)
+    name = {v: k for k, v in ids.items()}
+    selection = await run_selection(intake, auth, round_["id"])
+    admin = auth("admin")
+    url = f"/v1/selections/{selection['id']}"
+    assert (await intake.client.post(f"{url}/commit", headers=admin)).status_code == 428
+    stale_tag = await intake.client.post(f"{url}/commit", headers=admin | {"If-Match": '"1"'})
+    assert stale_tag.status_code == 412
+
+    committed = await intake.client.post(
+        f"{url}/commit", headers=admin | {"If-Match": selection["etag"]}
+    )
+    assert committed.status_code == 200, committed.text
+    assert committed.json()["status"] == "committed"
+    again = await intake.client.post(
+        f"{url}/commit", headers=admin | {"If-Match": committed.headers["etag"]}
+    )
+    assert again.status_code == 409
+    assert again.json()["current_state"] == "committed"
+    round_now = await intake.client.get(f"/v1/rounds/{round_['id']}", headers=admin)
+    assert round_now.json()["status"] == "selected"
+
+    enrolled = Counter(
+        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
+    )
+    assert enrolled == Counter({"b1": 1, "d1": 1, "m1": 1, "m2": 1})
+    placed = {
+        name[e["application_id"]]: e["outcome"]
+        for e in await outbox(intake, "intake.application.selected")
+    }
+    assert placed == {
+        "b1": "selected", "d1": "selected", "m1": "selected", "m2": "selected",
+        "b2": "waitlisted", "b3": "waitlisted", "d2": "waitlisted", "d3": "waitlisted",
+        "u1": "waitlisted", "s1": "waitlisted",
+    }  # fmt: skip
+    [event] = [
+        e for e in await outbox(intake, "intake.participant.enrolled") if e["participant_id"] ==
+        ids["m1"]
+    ]  # fmt: skip
+    assert (event["round_id"], event["region"], event["sex"]) == (round_["id"], "AZ-GA", "female")
+
+    async def status(who: str) -> tuple[str, str]:
+        response = await intake.client.get(
+            f"/v1/applications/{ids[who]}", headers=auth("case_officer")
+        )
+        return response.json()["status"], response.headers["etag"]
+
+    assert (await status("d2"))[0] == "waitlisted"
+    # m1 withdraws: the reserved place has no priority applicant waiting, so d2 (next) takes it.
+    m1_status, m1_etag = await status("m1")
+    assert m1_status == "enrolled"
+    withdrawn = await intake.client.post(
+        f"/v1/applications/{ids['m1']}/withdraw",
+        headers=auth("case_officer") | {"If-Match": m1_etag},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert (await status("d2"))[0] == "enrolled"
+    assert (await status("d3"))[0] == "waitlisted"
+
+    # d1's enrolment is cancelled: d3 is next.
+    _, d1_etag = await status("d1")
+    cancelled = await intake.client.post(
+        f"/v1/applications/{ids['d1']}/cancel",
+        json={"reason": "duplicate"},
+        headers=auth("case_officer") | {"If-Match": d1_etag},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert (await status("d3"))[0] == "enrolled"
+    assert (await status("u1"))[0] == "waitlisted"
+
+    cancellations = await outbox(intake, "intake.participant.cancelled")
+    assert [(name[e["participant_id"]], e["reason"]) for e in cancellations] == [
+        ("m1", "withdrew"),
+        ("d1", "duplicate"),
+    ]
+    enrolled = Counter(
+        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
+    )
+    assert enrolled == Counter({"b1": 1, "d1": 1, "m1": 1, "m2": 1, "d2": 1, "d3": 1})
+    promoted = await all_results(intake, auth, selection["id"], "&region=AZ-GA&outcome=selected")
+    assert {name[r["application_id"]] for r in promoted if r["promoted_at"]} == {"d2", "d3"}
+
+
+async def test_stale_commit_is_refused_and_a_new_run_commits(intake: Service, auth: Auth) -> None:
+    round_, ids = await round_with_applicants(intake, auth)
+    selection = await run_selection(intake, auth, round_["id"])
+    admin = auth("admin")
+    # Only one selection at a time per round.
+    second = await intake.client.post(f"/v1/rounds/{round_['id']}/selections", headers=admin)
+    assert second.status_code == 409
+    assert second.json()["selection_id"] == selection["id"]
+
+    # An applicant on the proposed list withdraws: the proposal no longer describes the round.
+    officer = auth("case_officer")
+    d1 = await intake.client.get(f"/v1/applications/{ids['d1']}", headers=officer)
+    withdrawn = await intake.client.post(
+        f"/v1/applications/{ids['d1']}/withdraw",
+        headers=officer | {"If-Match": d1.headers["etag"]},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    url = f"/v1/selections/{selection['id']}"
+    stale = await intake.client.post(
+        f"{url}/commit", headers=admin | {"If-Match": selection["etag"]}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["type"].endswith("/conflict")
+    assert await outbox(intake, "intake.participant.enrolled") == []
+
+    discarded = await intake.client.post(
+        f"{url}/discard", headers=admin | {"If-Match": selection["etag"]}
+    )
+    assert discarded.status_code == 200, discarded.text
+    assert discarded.json()["status"] == "discarded"
+    rerun = await run_selection(intake, auth, round_["id"])
+    assert rerun["total"] == 9
+    committed = await intake.client.post(
+        f"/v1/selections/{rerun['id']}/commit", headers=admin | {"If-Match": rerun["etag"]}
+    )
+    assert committed.status_code == 200, committed.text
+    enrolled = {e["participant_id"] for e in await outbox(intake, "intake.participant.enrolled")}
+    assert ids["d2"] in enrolled  # d1's place, taken by the next in rank
+    assert ids["d1"] not in enrolled
+
+
+async def test_selection_needs_a_closed_round_and_staff(intake: Service, auth: Auth) -> None:
+    round_ = await open_round(intake, auth, quotas={"AZ-GA": 1})
+    url = f"/v1/rounds/{round_['id']}/selections"
+    refused = await intake.client.post(url, headers=auth("admin"))
+    assert refused.status_code == 409
+    assert refused.json()["current_state"] == "open"
+    assert (await intake.client.post(url, headers=auth("case_officer"))).status_code == 403
