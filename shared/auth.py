@@ -44,6 +44,19 @@ class Role(StrEnum):
 _ROLE_VALUES = frozenset(role.value for role in Role)
 
 
+class Scope(StrEnum):
+    """Every scope a partner's API key may carry; each service's routes name those they accept."""
+
+    referrals_read = "referrals:read"
+    referrals_write = "referrals:write"
+    plans_read = "plans:read"
+    plans_write = "plans:write"
+    trainings_write = "trainings:write"
+    assets_read = "assets:read"
+    monitoring_read = "monitoring:read"
+    reports_read = "reports:read"
+
+
 @dataclass(frozen=True)
 class Principal:
     kind: Literal["staff", "partner"]

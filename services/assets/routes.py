@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from assets import service
 from assets.models import Delivery, Order
 from assets.schemas import DeliveryIn, DeliveryOut, OrderOut
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import set_etag
 from shared.idempotency import IdempotencyDep
@@ -17,7 +17,7 @@ from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
 
-ASSETS_READ = "assets:read"
+ASSETS_READ = Scope.assets_read
 
 Reader = Annotated[
     Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(ASSETS_READ,)))

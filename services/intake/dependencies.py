@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from intake.applicants.pii import FinProtector
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, Scope, require
 
-REFERRALS_WRITE = "referrals:write"
-REFERRALS_READ = "referrals:read"
+REFERRALS_WRITE = Scope.referrals_write
+REFERRALS_READ = Scope.referrals_read
 
 Officer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))]
 Reader = Annotated[

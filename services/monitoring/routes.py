@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends
 from monitoring import service
 from monitoring.models import Visit
 from monitoring.schemas import TimelineEntryOut, TimelineOut, VisitOut
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1")
 
-MONITORING_READ = "monitoring:read"
+MONITORING_READ = Scope.monitoring_read
 
 Reader = Annotated[
     Principal,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response
 from plans import service
 from plans.models import BusinessPlan
 from plans.schemas import BusinessPlanOut, PlanItemsIn
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, set_etag
 from shared.paging import Page, PageParamsDep, paginate
@@ -17,8 +17,8 @@ from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/business-plans", tags=["business-plans"])
 
-PLANS_READ = "plans:read"
-PLANS_WRITE = "plans:write"
+PLANS_READ = Scope.plans_read
+PLANS_WRITE = Scope.plans_write
 
 Reader = Annotated[
     Principal,

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from intake.partners.models import PartnerScope
+from shared.auth import Scope
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import APPLICANT, eventually
 
@@ -33,7 +33,7 @@ async def issue_key(intake: Service, admin: dict[str, str], name: str) -> tuple[
     partner_id = partner.json()["id"]
     key = await intake.client.post(
         f"/v1/partners/{partner_id}/api-keys",
-        json={"scopes": [scope.value for scope in PartnerScope]},
+        json={"scopes": [scope.value for scope in Scope]},
         headers=admin,
     )
     assert key.status_code == 201, key.text

@@ -27,19 +27,6 @@ class CooperationArea(StrEnum):
     monitoring = "monitoring"
 
 
-class PartnerScope(StrEnum):
-    """Every scope a partner's API key may carry; the services' routes name these."""
-
-    referrals_read = "referrals:read"
-    referrals_write = "referrals:write"
-    plans_read = "plans:read"
-    plans_write = "plans:write"
-    trainings_write = "trainings:write"
-    assets_read = "assets:read"
-    monitoring_read = "monitoring:read"
-    reports_read = "reports:read"
-
-
 class KeyStatus(StrEnum):
     active = "active"
     rotated = "rotated"  # replaced by a newer key, still accepted until its grace expiry

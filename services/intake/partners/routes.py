@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from intake.dependencies import Admin
 from intake.partners import service as partners
-from intake.partners.models import ApiKey, Memorandum, Partner, PartnerScope
+from intake.partners.models import ApiKey, Memorandum, Partner
 from intake.partners.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
@@ -21,7 +21,7 @@ from intake.partners.schemas import (
     PartnerUpdate,
     RotateIn,
 )
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
@@ -30,7 +30,7 @@ from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
-_ANY_SCOPE = tuple(PartnerScope)
+_ANY_SCOPE = tuple(Scope)
 # Any staff role, or a partner with any key (which then sees only itself).
 Viewer = Annotated[Principal, Depends(require(*Role, scopes=_ANY_SCOPE))]
 # Admins, or a partner with any key (its own keys only).

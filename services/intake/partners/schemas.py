@@ -16,7 +16,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from intake.partners.models import CooperationArea, KeyStatus, PartnerScope, PartnerType
+from intake.partners.models import CooperationArea, KeyStatus, PartnerType
+from shared.auth import Scope
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
 MAX_GRACE_SECONDS = 7 * 24 * 3600
@@ -184,7 +185,7 @@ class ApiKeyIn(BaseModel):
         }
     )
 
-    scopes: list[PartnerScope] = Field(min_length=1)
+    scopes: list[Scope] = Field(min_length=1)
     expires_at: AwareDatetime | None = Field(None, description="Null for a key without expiry")
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
 

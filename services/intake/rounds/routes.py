@@ -10,7 +10,7 @@ from intake.dependencies import Admin
 from intake.rounds import service as rounds
 from intake.rounds.models import Round, RoundStatus
 from intake.rounds.schemas import RoundIn, RoundOut, RoundUpdate
-from shared.auth import Principal, Role, require
+from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["rounds"])
 # Staff who work with rounds read them; partners read them to refer people to an open round.
 RoundReader = Annotated[
     Principal,
-    Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=("referrals:read",))),
+    Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=(Scope.referrals_read,))),
 ]
 
 
