@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plans import service
+from plans.business_plans import service
 from shared.events import Envelope, ParticipantEnrolled
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS

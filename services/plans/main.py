@@ -1,10 +1,12 @@
-"""The plans service: business plans and their review (trainings come later)."""
+"""The plans service: self-employment directions, trainings, and business plans with review."""
 
 from fastapi import FastAPI
 
-from plans import routes
+from plans.business_plans.routes import router as business_plans
+from plans.directions.routes import router as directions
 from plans.handlers import HANDLERS
 from plans.settings import PlansSettings
+from plans.trainings.routes import router as trainings
 from shared.app import create_service_app
 from shared.partner_keys import PartnerKeyStore
 
@@ -18,7 +20,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
         settings or PlansSettings(),
         title="Dayaq plans",
         description="Participants' business plans, their review and approval.",
-        routers=[routes.router],
+        routers=[directions, trainings, business_plans],
         handlers=HANDLERS,
         on_startup=on_startup,
     )

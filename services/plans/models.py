@@ -1,83 +1,18 @@
-from __future__ import annotations
+"""Every plans table, for Alembic: each domain keeps its models in its own folder, and importing
+the module registers its tables on Base.metadata."""
 
-import uuid
-from datetime import datetime
-from decimal import Decimal
-from enum import StrEnum
+from plans.base import Base, partner_keys, shared_tables
+from plans.business_plans import models as business_plans
+from plans.directions import models as directions
+from plans.participants import models as participants
+from plans.trainings import models as trainings
 
-from sqlalchemy import ARRAY, ForeignKey, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from shared.db import BaseModel, new_metadata, utcnow
-from shared.partner_keys import add_partner_keys_table
-from shared.tables import add_shared_tables
-
-
-class Base(BaseModel):
-    __abstract__ = True
-    metadata = new_metadata()
-
-
-shared_tables = add_shared_tables(Base.metadata)
-# Partners' API keys, copied from intake's events (shared.partner_keys).
-partner_keys = add_partner_keys_table(Base.metadata)
-
-
-class Participant(Base):
-    """Plans' own record of an enrolled participant: ids and coded facts, no personal data."""
-
-    __tablename__ = "participants"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    applicant_id: Mapped[uuid.UUID]
-    region: Mapped[str] = mapped_column(String(8))
-    categories: Mapped[list[str]] = mapped_column(ARRAY(Text))
-    direction: Mapped[str] = mapped_column(Text)
-    partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    enrolled_at: Mapped[datetime]
-
-
-class PlanStatus(StrEnum):
-    draft = "draft"
-    submitted = "submitted"
-    approved = "approved"
-
-
-class BusinessPlan(Base):
-    __tablename__ = "business_plans"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
-    direction: Mapped[str] = mapped_column(Text)
-    status: Mapped[PlanStatus] = mapped_column(String(16), default=PlanStatus.draft)
-    submitted_by: Mapped[str | None] = mapped_column(Text)
-    approved_by: Mapped[str | None] = mapped_column(Text)
-    approved_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(default=1)
-
-    items: Mapped[list[PlanItem]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan", order_by="PlanItem.position"
-    )
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def total(self) -> Decimal:
-        return sum((item.total for item in self.items), Decimal("0.00"))
-
-
-class PlanItem(Base):
-    __tablename__ = "plan_items"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business_plans.id"), index=True)
-    position: Mapped[int]
-    asset_type: Mapped[str] = mapped_column(String(64))
-    quantity: Mapped[int]
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-
-    @property
-    def total(self) -> Decimal:
-        return self.unit_price * self.quantity
+__all__ = [
+    "Base",
+    "business_plans",
+    "directions",
+    "participants",
+    "partner_keys",
+    "shared_tables",
+    "trainings",
+]

@@ -18,8 +18,9 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from plans.business_plans.models import BusinessPlan
 from plans.handlers import on_participant_enrolled
-from plans.models import BusinessPlan, Participant
+from plans.participants.models import Participant
 from shared.db import create_engine, create_sessionmaker, utcnow
 from shared.events import Envelope, ParticipantEnrolled
 from shared.messaging.consumer import Consumer

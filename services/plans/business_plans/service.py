@@ -8,8 +8,9 @@ import uuid
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plans.models import BusinessPlan, Participant, PlanItem, PlanStatus
-from plans.schemas import PlanItemIn
+from plans.business_plans.models import BusinessPlan, PlanItem, PlanStatus
+from plans.business_plans.schemas import PlanItemIn
+from plans.participants.models import Participant
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import AssetItem, ParticipantEnrolled, PlanApproved, PlanOpened, PlanSubmitted

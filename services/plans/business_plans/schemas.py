@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from plans.models import PlanStatus
+from plans.business_plans.models import PlanStatus
 
 
 class PlanItemIn(BaseModel):

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from plans import service
-from plans.models import BusinessPlan
-from plans.schemas import BusinessPlanOut, PlanItemsIn
+from plans.business_plans import service
+from plans.business_plans.models import BusinessPlan
+from plans.business_plans.schemas import BusinessPlanOut, PlanItemsIn
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, set_etag
