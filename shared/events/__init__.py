@@ -9,6 +9,7 @@ from shared.events.catalog import (
     CaseFlagged,
     DeliveredItem,
     DeliveryCompleted,
+    DirectionChosen,
     EnrollmentCancelled,
     OrderOpened,
     ParticipantEnrolled,
@@ -16,7 +17,9 @@ from shared.events.catalog import (
     PartnerKeyRevoked,
     PlanApproved,
     PlanOpened,
+    PlanStateChanged,
     PlanSubmitted,
+    TrainingCompleted,
     event_model,
 )
 from shared.events.envelope import Envelope, Event
@@ -30,6 +33,7 @@ __all__ = [
     "CaseFlagged",
     "DeliveredItem",
     "DeliveryCompleted",
+    "DirectionChosen",
     "EnrollmentCancelled",
     "Envelope",
     "Event",
@@ -39,6 +43,8 @@ __all__ = [
     "PartnerKeyRevoked",
     "PlanApproved",
     "PlanOpened",
+    "PlanStateChanged",
     "PlanSubmitted",
+    "TrainingCompleted",
     "event_model",
 ]

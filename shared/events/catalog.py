@@ -186,6 +186,50 @@ class PlanApproved(Event):
         return str(self.participant_id)
 
 
+class DirectionChosen(Event):
+    """The self-employment direction chosen with the participant at a consultation."""
+
+    type = "plans.direction.chosen"
+    source_service = "plans"
+
+    participant_id: uuid.UUID
+    direction: str
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class TrainingCompleted(Event):
+    type = "plans.training.completed"
+    source_service = "plans"
+
+    participant_id: uuid.UUID
+    course_id: uuid.UUID
+    session_id: uuid.UUID
+    direction: str
+    run_by_partner_id: uuid.UUID | None = Field(None, description="None: run by the ministry")
+    completed_on: date
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class PlanStateChanged(Event):
+    """A plan moved to changes_requested, rejected, reopened (a revision asked for) or
+    cancelled (the enrolment was cancelled)."""
+
+    type = "plans.plan.state_changed"
+    source_service = "plans"
+
+    plan_id: uuid.UUID
+    participant_id: uuid.UUID
+    state: str
+    reason: str | None = Field(None, description="Coded reason, never free text")
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
 # assets ----------------------------------------------------------------------------------------
 
 
@@ -254,9 +298,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EnrollmentCancelled,
         PartnerKeyIssued,
         PartnerKeyRevoked,
+        DirectionChosen,
         PlanOpened,
         PlanSubmitted,
         PlanApproved,
+        PlanStateChanged,
+        TrainingCompleted,
         OrderOpened,
         DeliveryCompleted,
         CaseFlagged,
