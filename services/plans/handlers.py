@@ -3,9 +3,12 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.business_plans import service
-from shared.events import Envelope, ParticipantEnrolled
+from plans.trainings.service import cancel_participant_places
+from shared.events import CaseFlagged, EnrollmentCancelled, Envelope, ParticipantEnrolled
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
+
+REVISE_PLAN = "revise_plan"
 
 
 async def on_participant_enrolled(
@@ -14,6 +17,23 @@ async def on_participant_enrolled(
     await service.open_plan_for(session, event)
 
 
+async def on_enrollment_cancelled(
+    session: AsyncSession, event: EnrollmentCancelled, envelope: Envelope
+) -> None:
+    await service.cancel_open_plans(session, event.participant_id, event.reason)
+    await cancel_participant_places(session, event.participant_id)
+
+
+async def on_case_flagged(session: AsyncSession, event: CaseFlagged, envelope: Envelope) -> None:
+    if event.action == REVISE_PLAN:
+        await service.reopen_for_revision(session, event.participant_id, event.rule)
+
+
 HANDLERS: dict[str, dict[str, Handler]] = {
-    "intake": {ParticipantEnrolled.type: on_participant_enrolled, **PARTNER_KEY_HANDLERS},
+    "intake": {
+        ParticipantEnrolled.type: on_participant_enrolled,
+        EnrollmentCancelled.type: on_enrollment_cancelled,
+        **PARTNER_KEY_HANDLERS,
+    },
+    "monitoring": {CaseFlagged.type: on_case_flagged},
 }

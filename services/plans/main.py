@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from plans.business_plans.routes import router as business_plans
 from plans.directions.routes import router as directions
 from plans.handlers import HANDLERS
+from plans.participants.routes import router as participants
 from plans.settings import PlansSettings
 from plans.trainings.routes import router as trainings
 from shared.app import create_service_app
@@ -20,7 +21,7 @@ def create_app(settings: PlansSettings | None = None) -> FastAPI:
         settings or PlansSettings(),
         title="Dayaq plans",
         description="Participants' business plans, their review and approval.",
-        routers=[directions, trainings, business_plans],
+        routers=[directions, participants, trainings, business_plans],
         handlers=HANDLERS,
         on_startup=on_startup,
     )

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -8,3 +9,8 @@ class PlansSettings(ServiceSettings):
 
     service_name: str = "plans"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq_plans"
+    approval_requires_training: bool = Field(
+        False,
+        description="Approve a plan only when its participant completed a training in the "
+        "plan's direction (PLANS_APPROVAL_REQUIRES_TRAINING)",
+    )

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.context import traced
 from shared.events import Envelope, Event, event_model
+from shared.messaging.cancel import raise_if_cancelling
 from shared.messaging.deadletters import dead_letter
 from shared.messaging.jetstream import event_type_of, stream_name, subject_for
 from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_FAILED
@@ -80,7 +81,7 @@ class Consumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                _raise_if_cancelling()
+                raise_if_cancelling()
                 log.warning("consumer %s resubscribing after %s", self.name, exc.__class__.__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -113,8 +114,9 @@ class Consumer:
                         subscription.fetch(self._batch_size, timeout=self._fetch_timeout),
                         timeout=self._fetch_timeout + 5,
                     )
+                    raise_if_cancelling()
                 except (NatsTimeoutError, TimeoutError):
-                    _raise_if_cancelling()
+                    raise_if_cancelling()
                     continue  # nothing to do: an empty fetch raises instead of returning []
                 for message in messages:
                     await self.handle(message)
@@ -221,11 +223,3 @@ class Consumer:
         EVENTS_DEAD_LETTERED.labels(self.name, event_type).inc()
         log.error("consumer %s dead-lettered %s after %d attempts", self.name, event_type, attempts)
         await message.ack()
-
-
-def _raise_if_cancelling() -> None:
-    """The client can turn a cancellation into a timeout or a closed-connection error; a loop that
-    retries on those must not swallow the request to stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
+from shared.messaging.cancel import raise_if_cancelling
 from shared.messaging.jetstream import subject_for
 from shared.metrics import EVENTS_PUBLISHED
 from shared.tables import OUTBOX_NOTIFY_CHANNEL, SHARED_TABLES
@@ -110,10 +111,12 @@ class OutboxRelay:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                # Python 3.11's wait_for loses a cancellation that lands as the event is set.
+                raise_if_cancelling()
         finally:
             listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            # Bounded: a stop must never hang on the listener's connection.
+            await asyncio.wait([listener], timeout=5)
 
     async def _listen(self) -> None:
         """Keep a LISTEN connection open; the poll in run() covers the time it is down."""

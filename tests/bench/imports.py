@@ -11,10 +11,10 @@ import os
 import resource
 import time
 import uuid
+from datetime import date, timedelta
 
 import asyncpg
 
-from intake.applicants.pii import FinProtector
 from intake.imports.models import Import, ImportStatus
 from intake.imports.parser import COLUMNS
 from intake.imports.runner import ImportWorker
@@ -27,6 +27,10 @@ from shared.devstack import create_database
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 REGIONS = ("AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI")
+FIRST_NAMES = ("Aygün", "Leyla", "Səbinə", "Günel", "Nərmin", "Aysel", "Elvin", "Rəşad", "Orxan")
+LAST_NAMES = ("Məmmədova", "Əliyeva", "Hüseynova", "Quliyeva", "İsmayılova", "Həsənova", "Kərimova")
+FIRST_BIRTH_DATE = date(1960, 1, 1)
+BIRTH_DAYS = 40 * 365  # birth dates spread over 40 years, as in a real registry
 
 
 def referrals_csv(rows: int) -> bytes:
@@ -38,10 +42,10 @@ def referrals_csv(rows: int) -> bytes:
         writer.writerow(
             [
                 f"{n:06d}A",
-                "Aygün",
-                "Məmmədova",
+                FIRST_NAMES[n % len(FIRST_NAMES)],
+                LAST_NAMES[n // len(FIRST_NAMES) % len(LAST_NAMES)],
                 "",
-                f"{1960 + n % 40}-0{1 + n % 9}-1{n % 10}",
+                (FIRST_BIRTH_DATE + timedelta(days=n * 7919 % BIRTH_DAYS)).isoformat(),
                 "female" if n % 2 else "male",
                 f"+99450{n % 10_000_000:07d}",
                 "",
@@ -90,7 +94,7 @@ async def run(pg_url: str, nats_url: str) -> None:
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     cipher = FileCipher(settings)
-    worker = ImportWorker(engine, sessionmaker, FinProtector(settings), cipher)
+    worker = ImportWorker(engine, sessionmaker, settings, cipher)
     officer = Principal(kind="staff", subject="bench", roles=frozenset({Role.case_officer}))
     try:
         rss_before = peak_rss_mib()

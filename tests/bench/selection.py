@@ -1,6 +1,6 @@
-"""Selection: 100,000 eligible applications across 60 regions, from reading the rows to the
-proposed results written, against the floor of PostgreSQL ordering and returning the same rows
-(`ORDER BY score DESC, submitted_at, id`)."""
+"""Selection: 100,000 eligible applications across 60 regions, from the runner taking the job
+to the proposed results written, against the floor of PostgreSQL ordering and returning the same
+rows (`ORDER BY score DESC, submitted_at, id`)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intake.models import Base  # noqa: F401 - registers every table
-from intake.selection.models import Selection, SelectionStatus
-from intake.selection.service import run_selection
+from intake.selection.models import Selection, SelectionResult, SelectionStatus
+from intake.selection.runner import SelectionRunner
 from shared import migrations
 from shared.db import create_engine, create_sessionmaker
 from shared.devstack import create_database
@@ -112,24 +112,29 @@ async def run(pg_url: str, nats_url: str) -> None:
         floor = time.perf_counter() - started
         assert len(rows) == APPLICATIONS
 
+        # As in the service: the runner takes the queued job under its lock and runs it.
         selection_id = uuid.uuid4()
         async with sessionmaker() as session, session.begin():
             session.add(
                 Selection(
                     id=selection_id,
                     round_id=round_id,
-                    status=SelectionStatus.running,
+                    status=SelectionStatus.queued,
                     requested_by="bench",
                 )
             )
         started = time.perf_counter()
-        await run_selection(sessionmaker, selection_id)
+        assert await SelectionRunner(engine, sessionmaker).run_pending()
         selection_time = time.perf_counter() - started
         async with sessionmaker() as session:
             selection = await session.get(Selection, selection_id)
             assert selection is not None
             assert selection.status == SelectionStatus.proposed, selection.error
             assert selection.processed == APPLICATIONS
+            written = await session.scalar(
+                sa.select(sa.func.count()).where(SelectionResult.selection_id == selection_id)
+            )
+            assert written == APPLICATIONS
     finally:
         await engine.dispose()
     print(f"selection, {APPLICATIONS} eligible applications in {len(REGIONS)} regions")

@@ -17,7 +17,8 @@ from asgi_lifespan import LifespanManager
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from intake.applicants.models import Applicant, ApplicantCategory
+from intake.applicants.duplicates import REASON_SIMILAR_NAME
+from intake.applicants.models import Applicant, ApplicantCategory, DuplicateFlag, DuplicateStatus
 from intake.applications.models import Application
 from intake.imports.parser import COLUMNS
 from intake.imports.runner import ImportWorker
@@ -25,6 +26,7 @@ from intake.main import create_app
 from intake.settings import IntakeSettings
 from shared.devkeys import ensure_dev_keys
 from shared.tables import SHARED_TABLES
+from tests.intake import register
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import eventually
 
@@ -389,3 +391,36 @@ async def test_an_interrupted_import_resumes_after_a_restart_without_duplicates(
         assert await count(sessionmaker, Applicant) == 5
         assert await count(sessionmaker, Application) == 5
         assert len(await submitted_events(sessionmaker)) == 5
+
+
+async def test_imported_applicants_are_flagged_as_possible_duplicates(
+    start_service: StartService, auth: Auth
+) -> None:
+    intake = await start_service("intake")
+    worker: ImportWorker = intake.app.state.import_worker
+    worker.chunk_rows = 2  # the two similar rows meet in one chunk, the others in the next
+    officer = auth("case_officer")
+    await register(intake, officer, fin=fin(60))
+    rows = [
+        referral(fin(61), first_name="Aygun", last_name="Memmedova"),
+        referral(fin(62)),
+        referral(fin(63), first_name="Rəşad", last_name="Quliyev", sex="male"),
+        referral(fin(64), birth_date="1990-01-01"),
+    ]
+    response = await upload(intake.client, csv_file(rows), officer)
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (4, 0)
+
+    async with intake.runtime.sessionmaker() as session:
+        ids = dict((await session.execute(select(Applicant.fin_hash, Applicant.id))).all())
+        fins = intake.app.state.fins
+        first, second, reg = (ids[fins.hash(f)] for f in (fin(61), fin(62), fin(60)))
+        flags = (await session.scalars(select(DuplicateFlag))).all()
+    # Each similar pair once, the newer person against the earlier one, as one by one would.
+    assert {(f.applicant_id, f.candidate_id) for f in flags} == {
+        (first, reg),
+        (second, reg),
+        (second, first),
+    }
+    assert all(f.status == DuplicateStatus.open and f.score >= 85 for f in flags)
+    assert {f.reason for f in flags} == {REASON_SIMILAR_NAME}

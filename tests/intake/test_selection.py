@@ -1,22 +1,35 @@
 """Selection: the pure ranking function under random rounds (hypothesis), and the job over HTTP:
-quotas, the reserved share, ties, the waitlist, review then commit, stale commits and freed
-places."""
+quotas, the reserved share, ties, the waitlist, review then commit, stale commits, freed places,
+the round's list of jobs, one person one benefit at commit and promotion, and a job taken over
+from an instance that died."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from intake.main import create_app
 from intake.selection.ranking import Candidate, rank_key, reserved_places, select
+from intake.selection.runner import SelectionRunner, lock_key
+from intake.settings import IntakeSettings
+from shared.db import create_engine
+from shared.devkeys import ensure_dev_keys
 from tests.intake.test_applications import add_applicant, apply, open_round, outbox
+from tests.intake.test_benefit import benefited_at, delivery, publish
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import eventually
 
@@ -365,3 +378,251 @@ async def test_selection_needs_a_closed_round_and_staff(intake: Service, auth: A
     assert refused.status_code == 409
     assert refused.json()["current_state"] == "open"
     assert (await intake.client.post(url, headers=auth("case_officer"))).status_code == 403
+
+
+async def test_a_rounds_selections_are_listed_newest_first(intake: Service, auth: Auth) -> None:
+    round_, _ = await round_with_applicants(intake, auth)
+    admin = auth("admin")
+    first = await run_selection(intake, auth, round_["id"])
+    discarded = await intake.client.post(
+        f"/v1/selections/{first['id']}/discard", headers=admin | {"If-Match": first["etag"]}
+    )
+    assert discarded.status_code == 200, discarded.text
+    second = await run_selection(intake, auth, round_["id"])
+    other_round = await open_round(intake, auth, quotas={"AZ-GA": 1})
+
+    url = f"/v1/rounds/{round_['id']}/selections"
+    page = await intake.client.get(f"{url}?limit=1", headers=auth("analyst"))
+    assert page.status_code == 200, page.text
+    assert [s["id"] for s in page.json()["items"]] == [second["id"]]
+    assert page.json()["items"][0]["status"] == "proposed"
+    rest = await intake.client.get(
+        f"{url}?limit=1&cursor={page.json()['next_cursor']}", headers=auth("analyst")
+    )
+    assert [(s["id"], s["status"]) for s in rest.json()["items"]] == [(first["id"], "discarded")]
+    assert rest.json()["next_cursor"] is None
+
+    only = await intake.client.get(f"{url}?status=discarded", headers=auth("case_officer"))
+    assert [s["id"] for s in only.json()["items"]] == [first["id"]]
+    empty = await intake.client.get(
+        f"/v1/rounds/{other_round['id']}/selections", headers=auth("case_officer")
+    )
+    assert empty.status_code == 200
+    assert empty.json() == {"items": [], "next_cursor": None}
+    missing = await intake.client.get(
+        f"/v1/rounds/{uuid.uuid4()}/selections", headers=auth("case_officer")
+    )
+    assert missing.status_code == 404
+    assert (await intake.client.get(url, headers=auth("monitor"))).status_code == 403
+    bad = await intake.client.get(f"{url}?status=maybe", headers=auth("case_officer"))
+    assert bad.status_code == 422
+
+
+# --- one person, one benefit ---------------------------------------------------------------------
+
+
+async def receives_assets(intake: Service, auth: Auth, application_id: str) -> None:
+    """The person behind the application receives assets through another (direct) application:
+    assets.delivery.completed, as the assets service sends it."""
+    officer = auth("case_officer")
+    application = await intake.client.get(f"/v1/applications/{application_id}", headers=officer)
+    applicant_id = application.json()["applicant_id"]
+    direct = await apply(intake, auth, applicant_id, None)
+    await publish(intake, delivery(direct["id"]))
+
+    async def marked() -> bool:
+        return await benefited_at(intake, applicant_id) is not None
+
+    await eventually(marked, "the delivery to mark the person as benefited")
+
+
+async def test_who_benefited_since_applying_is_skipped_at_commit_and_at_promotion(
+    intake: Service, auth: Auth
+) -> None:
+    round_, ids = await round_with_applicants(intake, auth)
+    name = {v: k for k, v in ids.items()}
+    selection = await run_selection(intake, auth, round_["id"])
+    # Between the run and the commit, d1 (a general place), m1 (a reserved place) and d2 (first
+    # on the waitlist) receive assets elsewhere.
+    for who in ("d1", "m1", "d2"):
+        await receives_assets(intake, auth, ids[who])
+
+    committed = await intake.client.post(
+        f"/v1/selections/{selection['id']}/commit",
+        headers=auth("admin") | {"If-Match": selection["etag"]},
+    )
+    assert committed.status_code == 200, committed.text
+
+    async def status(who: str) -> dict[str, Any]:
+        response = await intake.client.get(
+            f"/v1/applications/{ids[who]}", headers=auth("case_officer")
+        )
+        return {**response.json(), "etag": response.headers["etag"]}
+
+    for who in ("d1", "m1", "d2"):
+        application = await status(who)
+        assert (application["status"], application["close_reason"]) == (
+            "ineligible",
+            "already_benefited",
+        )
+    # d1's place goes to d3 (d2 is skipped); m1's reserved place has no priority applicant
+    # waiting, so u1 takes it as a general place.
+    enrolled = Counter(
+        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
+    )
+    assert enrolled == Counter({"b1": 1, "m2": 1, "d3": 1, "u1": 1})
+    placed = {
+        name[e["application_id"]]: e["outcome"]
+        for e in await outbox(intake, "intake.application.selected")
+    }
+    assert placed == {
+        "b1": "selected", "m2": "selected", "d3": "selected", "u1": "selected",
+        "b2": "waitlisted", "b3": "waitlisted", "s1": "waitlisted",
+    }  # fmt: skip
+    ga = await all_results(intake, auth, selection["id"], "&region=AZ-GA")
+    assert [(name[r["application_id"]], r["outcome"], r["reserved"], bool(r["promoted_at"]))
+            for r in ga] == [
+        ("d1", "ineligible", False, False),
+        ("d2", "ineligible", False, False),
+        ("d3", "selected", False, True),
+        ("m1", "ineligible", True, False),
+        ("m2", "selected", True, False),
+        ("u1", "selected", False, True),
+    ]  # fmt: skip
+
+    # After the commit: b2, first on BA's waitlist, receives assets; b1 withdraws; b3 gets it.
+    await receives_assets(intake, auth, ids["b2"])
+    b1 = await status("b1")
+    withdrawn = await intake.client.post(
+        f"/v1/applications/{ids['b1']}/withdraw",
+        headers=auth("case_officer") | {"If-Match": b1["etag"]},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (await status("b2"))["status"] == "ineligible"
+    assert (await status("b3"))["status"] == "enrolled"
+    enrolled = Counter(
+        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
+    )
+    assert enrolled == Counter({"b1": 1, "m2": 1, "d3": 1, "u1": 1, "b3": 1})
+
+
+# --- a job left running by an instance that died -------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def intake_instance(settings: IntakeSettings) -> AsyncIterator[Service]:
+    app = create_app(settings)
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield Service(app=app, client=client, settings=settings)
+
+
+async def test_a_job_left_running_by_a_dead_instance_is_finished_once_by_another(
+    fresh_database: Callable[[str], Awaitable[str]],
+    nats_server: Any,
+    nats_namespace: str,
+    dev_keys: Path,
+    auth: Auth,
+) -> None:
+    settings = IntakeSettings(
+        database_url=await fresh_database("intake"),
+        nats_url=nats_server.url,
+        nats_namespace=nats_namespace,
+        jwks_file=ensure_dev_keys(dev_keys),
+        log_json=False,
+        outbox_poll_seconds=0.2,
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        blocker = await engine.connect()
+        async with intake_instance(settings) as first:
+            round_, ids = await round_with_applicants(first, auth)
+            # The results table is locked, so the first instance's run stops at writing them.
+            await blocker.execute(sa.text("LOCK TABLE selection_results IN SHARE MODE"))
+            requested = await first.client.post(
+                f"/v1/rounds/{round_['id']}/selections", headers=auth("admin")
+            )
+            assert requested.status_code == 202, requested.text
+            selection_id = uuid.UUID(requested.json()["id"])
+
+            async def writing() -> bool:
+                async with engine.connect() as connection:
+                    waiting = await connection.scalar(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            " AND query LIKE 'DELETE FROM selection_results%'"
+                        )
+                    )
+                return bool(waiting)
+
+            await eventually(writing, "the first instance to be writing the results")
+        # The first instance is gone (as a crash would leave it): the job still says running.
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.text("SELECT status, version FROM selections WHERE id = :id"),
+                    {"id": selection_id},
+                )
+            ).one()
+            assert row.status == "running"
+        await blocker.close()  # releases the table
+
+        async with intake_instance(settings) as second:
+            runner: SelectionRunner = second.app.state.selection_runner
+            # While someone holds the job's lock (a live owner), nobody else takes it.
+            async with engine.connect() as owner:
+                assert await owner.scalar(
+                    sa.select(sa.func.pg_try_advisory_lock(*lock_key(selection_id)))
+                )
+                assert await runner.run_pending() is False
+                await owner.scalar(sa.select(sa.func.pg_advisory_unlock(*lock_key(selection_id))))
+                await owner.commit()
+            runner.wake()
+            proposed = await run_selection_done(second, auth, selection_id)
+            assert proposed["processed"] == proposed["total"] == 10
+            async with engine.connect() as connection:
+                rows = (
+                    await connection.execute(
+                        sa.text(
+                            "SELECT count(*) AS n, count(DISTINCT application_id) AS apps"
+                            " FROM selection_results WHERE selection_id = :id"
+                        ),
+                        {"id": selection_id},
+                    )
+                ).one()
+            assert (rows.n, rows.apps) == (10, 10)
+            results = await all_results(second, auth, str(selection_id))
+            name = {v: k for k, v in ids.items()}
+            assert [(name[r["application_id"]], r["outcome"]) for r in results][:4] == [
+                ("b1", "selected"),
+                ("b2", "waitlisted"),
+                ("b3", "waitlisted"),
+                ("d1", "selected"),
+            ]
+            # Finished once: no second run is waiting, and the job stays as it is.
+            assert await runner.run_pending() is False
+            again = await second.client.get(
+                f"/v1/selections/{selection_id}", headers=auth("analyst")
+            )
+            assert (again.json()["status"], again.json()["version"]) == (
+                "proposed",
+                proposed["version"],
+            )
+    finally:
+        await engine.dispose()
+
+
+async def run_selection_done(
+    intake: Service, auth: Auth, selection_id: uuid.UUID
+) -> dict[str, Any]:
+    async def proposed() -> dict[str, Any] | None:
+        response = await intake.client.get(
+            f"/v1/selections/{selection_id}", headers=auth("analyst")
+        )
+        body: dict[str, Any] = response.json()
+        assert body["status"] not in ("failed", "discarded"), body
+        return body if body["status"] == "proposed" else None
+
+    result: dict[str, Any] = await eventually(proposed, "the selection to be proposed")
+    return result

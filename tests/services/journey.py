@@ -32,6 +32,28 @@ APPLICANT = {
     ],
 }
 
+# The written sections a plan needs before it is submitted, and a review that passes every check.
+PLAN_CONTENT = {
+    "activity": "Honey production",
+    "place": "Gəncə, own garden",
+    "market": "Local market and neighbours",
+    "projections": [
+        {"month": month, "income": "300.00", "costs": "120.00"} for month in range(1, 13)
+    ],
+    "jobs_created": 1,
+    "own_contribution": "100.00",
+}
+PASSED_CHECKLIST = [
+    {"check": check, "passed": True}
+    for check in (
+        "activity_fits_direction",
+        "market_assessed",
+        "projections_realistic",
+        "assets_match_activity",
+        "own_contribution_confirmed",
+    )
+]
+
 
 async def eventually(
     probe: Callable[[], Awaitable[Any]], what: str, patience: float = PATIENCE_SECONDS
@@ -100,12 +122,22 @@ async def run_journey(
     )
     assert filled.status_code == 200, filled.text
     assert filled.json()["total"] == "721.00"
+    written = await plans.patch(
+        url, json=PLAN_CONTENT, headers={**officer, "If-Match": filled.headers["etag"]}
+    )
+    assert written.status_code == 200, written.text
     submitted = await plans.post(
-        f"{url}/submit", headers={**officer, "If-Match": filled.headers["etag"]}
+        f"{url}/submit", headers={**officer, "If-Match": written.headers["etag"]}
     )
     assert submitted.status_code == 200, submitted.text
+    reviewed = await plans.post(
+        f"{url}/review",
+        json={"checklist": PASSED_CHECKLIST},
+        headers={**reviewer, "If-Match": submitted.headers["etag"]},
+    )
+    assert reviewed.status_code == 200, reviewed.text
     approved = await plans.post(
-        f"{url}/approve", headers={**reviewer, "If-Match": submitted.headers["etag"]}
+        f"{url}/approve", headers={**reviewer, "If-Match": reviewed.headers["etag"]}
     )
     assert approved.status_code == 200, approved.text
 

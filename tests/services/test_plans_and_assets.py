@@ -11,7 +11,7 @@ from shared.db import utcnow
 from shared.events import AssetItem, Envelope, Event, ParticipantEnrolled, PlanApproved
 from shared.messaging.jetstream import subject_for
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually, one_item
+from tests.services.journey import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 
 
 async def publish(service: Service, event: Event) -> Envelope:
@@ -58,8 +58,8 @@ async def test_plan_transitions_allowed_and_refused(
     etag = f'"{plan["version"]}"'
 
     empty = await plans.client.post(f"{url}/submit", headers={**author, "If-Match": etag})
-    assert empty.status_code == 409
-    assert empty.json()["current_state"] == "draft"
+    assert empty.status_code == 422  # an incomplete plan names what it lacks
+    assert {"activity", "items"} <= {e["field"] for e in empty.json()["errors"]}
 
     early = await plans.client.post(
         f"{url}/approve", headers={**auth("plan_reviewer"), "If-Match": etag}
@@ -88,21 +88,31 @@ async def test_plan_transitions_allowed_and_refused(
     )
     assert stale.status_code == 412
 
+    written = await plans.client.patch(
+        url, json=PLAN_CONTENT, headers={**author, "If-Match": filled.headers["etag"]}
+    )
+    assert written.status_code == 200
     submitted = await plans.client.post(
-        f"{url}/submit", headers={**author, "If-Match": filled.headers["etag"]}
+        f"{url}/submit", headers={**author, "If-Match": written.headers["etag"]}
     )
     assert submitted.status_code == 200
+    reviewed = await plans.client.post(
+        f"{url}/review",
+        json={"checklist": PASSED_CHECKLIST},
+        headers={**auth("plan_reviewer"), "If-Match": submitted.headers["etag"]},
+    )
+    assert reviewed.status_code == 200
     own = await plans.client.post(
         f"{url}/approve",
         headers={
             **auth("plan_reviewer", "case_officer", subject="author"),
-            "If-Match": submitted.headers["etag"],
+            "If-Match": reviewed.headers["etag"],
         },
     )
     assert own.status_code == 403  # nobody approves a plan they submitted
     approved = await plans.client.post(
         f"{url}/approve",
-        headers={**auth("plan_reviewer"), "If-Match": submitted.headers["etag"]},
+        headers={**auth("plan_reviewer"), "If-Match": reviewed.headers["etag"]},
     )
     assert approved.status_code == 200
     assert approved.json()["status"] == "approved"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import or_, select, update
@@ -32,10 +33,31 @@ NAME_MATCH_THRESHOLD = 85
 REASON_SIMILAR_NAME = "similar_name_same_birth_date"
 
 
+def name_key(last_name: str, first_name: str) -> str:
+    """What names are compared by: the folded "last first" (patronymics are often left out)."""
+    return folded_full_name(last_name, first_name)
+
+
+def key_score(a_key: str, b_key: str) -> float:
+    return fuzz.token_sort_ratio(a_key, b_key)
+
+
 def name_score(a: Applicant, b: Applicant) -> float:
-    return fuzz.token_sort_ratio(
-        folded_full_name(a.last_name, a.first_name), folded_full_name(b.last_name, b.first_name)
-    )
+    return key_score(name_key(a.last_name, a.first_name), name_key(b.last_name, b.first_name))
+
+
+def flag_values(applicant_id: uuid.UUID, candidate_id: uuid.UUID, score: float) -> dict[str, Any]:
+    """A new open flag's duplicate_flags row."""
+    return {
+        "id": uuid.uuid4(),
+        "applicant_id": applicant_id,
+        "candidate_id": candidate_id,
+        "score": Decimal(str(round(score, 2))),
+        "reason": REASON_SIMILAR_NAME,
+        "status": DuplicateStatus.open,
+        "created_at": utcnow(),
+        "version": 1,
+    }
 
 
 async def find_duplicates(
@@ -71,16 +93,7 @@ async def find_duplicates(
                 continue
             await session.execute(
                 insert(DuplicateFlag)
-                .values(
-                    id=uuid.uuid4(),
-                    applicant_id=applicant.id,
-                    candidate_id=candidate.id,
-                    score=Decimal(str(round(score, 2))),
-                    reason=REASON_SIMILAR_NAME,
-                    status=DuplicateStatus.open,
-                    created_at=utcnow(),
-                    version=1,
-                )
+                .values(**flag_values(applicant.id, candidate.id, score))
                 .on_conflict_do_nothing()
             )
     flags = await session.scalars(

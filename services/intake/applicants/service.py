@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, Text, delete, select, type_coerce
 from sqlalchemy.dialects import postgresql
@@ -34,6 +35,7 @@ from intake.applicants.schemas import (
     Evidence,
 )
 from shared.auth import Principal, Role
+from shared.db import utcnow
 from shared.paging import Page, PageParams, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem
 
@@ -79,20 +81,65 @@ def audit(
 # --- Registration and changes -------------------------------------------------------------------
 
 
+def category_values(applicant_id: uuid.UUID, entry: CategoryIn) -> dict[str, Any]:
+    """One applicant_categories row."""
+    return {
+        "id": uuid.uuid4(),
+        "applicant_id": applicant_id,
+        "category": entry.category,
+        "disability_group": entry.disability_group,
+        "document_type": entry.evidence.document_type,
+        "document_number": entry.evidence.number,
+        "issued_on": entry.evidence.issued_on,
+    }
+
+
 def _category_rows(
     applicant_id: uuid.UUID, entries: Sequence[CategoryIn]
 ) -> list[ApplicantCategory]:
-    return [
-        ApplicantCategory(
-            applicant_id=applicant_id,
-            category=entry.category,
-            disability_group=entry.disability_group,
-            document_type=entry.evidence.document_type,
-            document_number=entry.evidence.number,
-            issued_on=entry.evidence.issued_on,
-        )
-        for entry in entries
-    ]
+    return [ApplicantCategory(**category_values(applicant_id, entry)) for entry in entries]
+
+
+@dataclass(frozen=True)
+class NewApplicant:
+    """A person's applicants row and applicant_categories rows, ready to insert."""
+
+    values: dict[str, Any]
+    categories: list[dict[str, Any]]
+
+
+def new_applicant(
+    data: ApplicantIn,
+    *,
+    fin_hash: str,
+    fin_ciphertext: bytes,
+    referred_by_partner_id: uuid.UUID | None,
+    now: datetime,
+) -> NewApplicant:
+    """The rows of a person registered from `data` (its FIN already hashed and encrypted)."""
+    applicant_id = uuid.uuid4()
+    values: dict[str, Any] = {
+        "id": applicant_id,
+        "fin_hash": fin_hash,
+        "fin_ciphertext": fin_ciphertext,
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        "patronymic": data.patronymic,
+        "name_folded": folded_full_name(data.last_name, data.first_name, data.patronymic),
+        "birth_date": data.birth_date,
+        "sex": data.sex,
+        "phone": data.phone,
+        "address": data.address,
+        "region": data.region,
+        "household_size": data.household_size,
+        "categories": [entry.category.value for entry in data.categories],
+        "referred_by_partner_id": referred_by_partner_id,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    categories = [category_values(applicant_id, entry) for entry in data.categories]
+    return NewApplicant(values, categories)
 
 
 async def create_applicant(
@@ -106,25 +153,16 @@ async def create_applicant(
     fin_hash = fins.hash(data.fin)
     if await session.scalar(select(Applicant.id).where(Applicant.fin_hash == fin_hash)):
         raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
-    applicant = Applicant(
-        id=uuid.uuid4(),
+    new = new_applicant(
+        data,
         fin_hash=fin_hash,
         fin_ciphertext=fins.encrypt(data.fin),
-        first_name=data.first_name,
-        last_name=data.last_name,
-        patronymic=data.patronymic,
-        name_folded=folded_full_name(data.last_name, data.first_name, data.patronymic),
-        birth_date=data.birth_date,
-        sex=data.sex,
-        phone=data.phone,
-        address=data.address,
-        region=data.region,
-        household_size=data.household_size,
-        categories=[entry.category.value for entry in data.categories],
         referred_by_partner_id=referred_by_partner_id,
+        now=utcnow(),
     )
+    applicant = Applicant(**new.values)
     session.add(applicant)
-    session.add_all(_category_rows(applicant.id, data.categories))
+    session.add_all([ApplicantCategory(**values) for values in new.categories])
     try:
         # In a savepoint: a concurrent twin with the same FIN is a conflict, not a failed request.
         async with session.begin_nested():

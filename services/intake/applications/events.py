@@ -4,14 +4,14 @@ any object with the application's attributes: an ORM object or a Core row."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from shared.events import ParticipantEnrolled
+from shared.messaging.outbox import add_events
 
-from shared.events import Envelope, Event, ParticipantEnrolled
-from shared.tables import SHARED_TABLES
+# Moved to shared.messaging.outbox; kept importable here for callers not yet updated.
+__all__ = ["EnrolledFacts", "add_events", "participant_enrolled"]
 
 
 class EnrolledFacts(Protocol):
@@ -48,27 +48,3 @@ def participant_enrolled(application: EnrolledFacts, enrolled_at: datetime) -> P
         sex=application.sex,
         age_band=application.age_band,
     )
-
-
-async def add_events(session: AsyncSession, events: Iterable[Event], batch: int = 5000) -> int:
-    """Many events into the outbox at once (add_event writes one per statement): a committed
-    selection writes one or two per application, tens of thousands in one transaction."""
-    rows: list[dict[str, Any]] = []
-    written = 0
-    for event in events:
-        envelope = Envelope.wrap(event)
-        rows.append(
-            {
-                "event_id": envelope.id,
-                "subject": envelope.type,
-                "envelope": envelope.model_dump(mode="json"),
-            }
-        )
-        if len(rows) >= batch:
-            await session.execute(SHARED_TABLES.outbox.insert(), rows)
-            written += len(rows)
-            rows = []
-    if rows:
-        await session.execute(SHARED_TABLES.outbox.insert(), rows)
-        written += len(rows)
-    return written

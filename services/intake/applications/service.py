@@ -4,14 +4,15 @@ and cancellation. Functions flush, never commit."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.models import Applicant
 from intake.applicants.service import check_can_benefit, get_applicant
 from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus, Source
@@ -23,7 +24,7 @@ from intake.rounds.service import get_round
 from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import ApplicationAssessed, ApplicationSubmitted, EnrollmentCancelled
+from shared.events import ApplicationAssessed, ApplicationSubmitted, EnrollmentCancelled, Event
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
 from shared.problems import Conflict, FieldError, InvalidState, NotFound
@@ -58,7 +59,7 @@ def age_band(age: int) -> str:
     return f"{low}-{low + 9}"
 
 
-def facts_of(applicant: Applicant, reference_date: date) -> Facts:
+def facts_of(applicant: ApplicantFacts, reference_date: date) -> Facts:
     return Facts(
         birth_date=applicant.birth_date,
         sex=applicant.sex,
@@ -89,6 +90,96 @@ def assess(
     return results, points, breakdown
 
 
+class ApplicantFacts(Protocol):
+    """What an application is built from: an Applicant, or a Core row with these columns."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def birth_date(self) -> date: ...
+    @property
+    def sex(self) -> str | None: ...
+    @property
+    def household_size(self) -> int | None: ...
+    @property
+    def categories(self) -> list[str]: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def benefited_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class NewApplication:
+    """An application's row (the applications table's columns) and the events it emits."""
+
+    values: dict[str, Any]
+    events: list[Event]
+
+
+def build_application(
+    applicant: ApplicantFacts,
+    round_: Round | None,
+    *,
+    direction: str,
+    partner_id: uuid.UUID | None,
+    source: Source,
+    now: datetime,
+) -> NewApplication:
+    """A new application assessed against the round's rules, with its submitted and assessed
+    events; the caller writes both (one by one, or a chunk's in bulk)."""
+    reference = round_.period_start if round_ is not None else now.date()
+    results, points, breakdown = assess(round_, facts_of(applicant, reference), now)
+    eligible = all(r.passed for r in results)
+    application_id = uuid.uuid4()
+    categories = list(applicant.categories)
+    band = age_band(age_at(applicant.birth_date, reference))
+    round_id = round_.id if round_ is not None else None
+    values: dict[str, Any] = {
+        "id": application_id,
+        "applicant_id": applicant.id,
+        "partner_id": partner_id,
+        "round_id": round_id,
+        "source": source,
+        "direction": direction,
+        "status": ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible,
+        "region": applicant.region,
+        "categories": categories,
+        "sex": applicant.sex,
+        "age_band": band,
+        "assessment": [r.model_dump(mode="json") for r in results],
+        "score": points,
+        "score_breakdown": [f.model_dump(mode="json") for f in breakdown],
+        "submitted_at": now,
+        "assessed_at": now,
+        "created_at": now,
+        "version": 1,
+    }
+    events: list[Event] = [
+        ApplicationSubmitted(
+            application_id=application_id,
+            applicant_id=applicant.id,
+            region=applicant.region,
+            categories=categories,
+            direction=direction,
+            partner_id=partner_id,
+            submitted_at=now,
+            round_id=round_id,
+            sex=applicant.sex,
+            age_band=band,
+            source=source,
+        ),
+        ApplicationAssessed(
+            application_id=application_id,
+            round_id=round_id,
+            eligible=eligible,
+            failed_rules=[r.rule for r in results if not r.passed],
+            score=points,
+        ),
+    ]
+    return NewApplication(values, events)
+
+
 async def submit_application(
     session: AsyncSession,
     data: ApplicationIn,
@@ -112,28 +203,16 @@ async def submit_application(
         if taken is not None:
             raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED])
 
-    now = utcnow()
-    reference = round_.period_start if round_ is not None else now.date()
-    facts = facts_of(applicant, reference)
-    results, points, breakdown = assess(round_, facts, now)
-    eligible = all(r.passed for r in results)
-    application = Application(
-        applicant_id=applicant.id,
-        partner_id=principal.partner_id,
-        round_id=data.round_id,
-        source=source or (Source.partner if principal.partner_id is not None else Source.staff),
+    source = source or (Source.partner if principal.partner_id is not None else Source.staff)
+    new = build_application(
+        applicant,
+        round_,
         direction=data.direction,
-        status=ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible,
-        region=applicant.region,
-        categories=list(applicant.categories),
-        sex=applicant.sex,
-        age_band=age_band(age_at(applicant.birth_date, reference)),
-        assessment=[r.model_dump(mode="json") for r in results],
-        score=points,
-        score_breakdown=[f.model_dump(mode="json") for f in breakdown],
-        submitted_at=now,
-        assessed_at=now,
+        partner_id=principal.partner_id,
+        source=source,
+        now=utcnow(),
     )
+    application = Application(**new.values)
     session.add(application)
     try:
         # A concurrent twin in the same round is a conflict, not a failed request.
@@ -141,32 +220,8 @@ async def submit_application(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED]) from exc
-    await add_event(
-        session,
-        ApplicationSubmitted(
-            application_id=application.id,
-            applicant_id=applicant.id,
-            region=application.region,
-            categories=application.categories,
-            direction=application.direction,
-            partner_id=application.partner_id,
-            submitted_at=application.submitted_at,
-            round_id=application.round_id,
-            sex=application.sex,
-            age_band=application.age_band,
-            source=application.source,
-        ),
-    )
-    await add_event(
-        session,
-        ApplicationAssessed(
-            application_id=application.id,
-            round_id=application.round_id,
-            eligible=eligible,
-            failed_rules=[r.rule for r in results if not r.passed],
-            score=points,
-        ),
-    )
+    for event in new.events:
+        await add_event(session, event)
     return application
 
 

@@ -56,6 +56,18 @@ def _wake_worker(request: Request) -> None:
         200: {"description": "The same file was uploaded before: its import", "model": ImportOut},
         **problem_responses(401, 403, 404, 409, 413, 422),
     },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "example": {
+                        "file": "referrals.csv (see GET /v1/imports/template.csv)",
+                        "round_id": "3f0c4b5e-8a7d-4c1e-9a57-2b1d6f0e4c21",
+                    }
+                }
+            }
+        }
+    },
 )
 async def upload(
     request: Request,

@@ -23,6 +23,7 @@ _EVIDENCE_COLUMNS = {
     "issued_on": "document_issued_on",
 }
 _FIN = TypeAdapter(Annotated[str, *ApplicantIn.model_fields["fin"].metadata])
+_APPLICANT_FIELDS = [name for name in ApplicantIn.model_fields if name != "categories"]
 _PLACEHOLDER_ID = uuid.UUID(int=0)  # the applicant's id is not known while validating
 
 
@@ -52,11 +53,7 @@ def _split(cell: str) -> list[str]:
 def applicant_input(values: dict[str, str]) -> dict[str, Any]:
     """The file's columns as ApplicantIn's fields: blank cells are left out, categories are
     "a;b" with their documents given in the same order in the document_* columns."""
-    data: dict[str, Any] = {
-        name: values[name]
-        for name in ApplicantIn.model_fields
-        if name != "categories" and values.get(name)
-    }
+    data: dict[str, Any] = {name: values[name] for name in _APPLICANT_FIELDS if values.get(name)}
     types, numbers, dates = (
         _split(values.get(column, "")) for column in _EVIDENCE_COLUMNS.values()
     )

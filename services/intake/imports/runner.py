@@ -10,34 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import multiprocessing
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import islice
-from typing import Any, cast
+from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from intake.applicants.models import Applicant, ApplicantCategory
-from intake.applicants.names import folded_full_name
+from intake.applicants.duplicates import NAME_MATCH_THRESHOLD, flag_values, key_score, name_key
 from intake.applicants.pii import FinProtector
-from intake.applications.events import add_events
-from intake.applications.models import Application, ApplicationStatus, Source
-from intake.applications.service import age_band, assess
-from intake.imports.models import Import, ImportFile, ImportFin, ImportRowError, ImportStatus
-from intake.imports.parser import FileProblem, Row, count_rows, read_rows
+from intake.applicants.service import NewApplicant, new_applicant
+from intake.applications.models import Source
+from intake.applications.service import build_application
+from intake.imports.models import Import, ImportFile, ImportStatus
+from intake.imports.parser import FileProblem, Row, count_rows, read_rows, take
 from intake.imports.rows import Referral, RowError, check_row, fin_hash_of
 from intake.imports.service import FileCipher, already_referred_message, duplicate_message
 from intake.rounds.models import Round
-from intake.rounds.rules import Facts, age_at
+from intake.settings import IntakeSettings
 from shared.context import traced
 from shared.db import utcnow
-from shared.events import ApplicationAssessed, ApplicationSubmitted, Event
+from shared.events import Event
+from shared.messaging.cancel import raise_if_cancelling
+from shared.messaging.outbox import add_events, driver_connection
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +52,26 @@ MAX_FAILURES = 3  # consecutive unexpected failures of one job before it is mark
 _LOCK_CLASS = 0x1A7F  # advisory lock namespace of imports (two-key form: class, object)
 
 
-# Bulk writes go through Core: executemany in batches, without the ORM's work per row.
-_APPLICANTS = cast(Table, Applicant.__table__)
-_CATEGORIES = cast(Table, ApplicantCategory.__table__)
-_APPLICATIONS = cast(Table, Application.__table__)
-_FINS = cast(Table, ImportFin.__table__)
-_ROW_ERRORS = cast(Table, ImportRowError.__table__)
-
-
 def _lock_key(import_id: uuid.UUID) -> int:
     return int.from_bytes(import_id.bytes[:4], "big", signed=True)
 
 
+@dataclass(frozen=True)
+class Ready:
+    """A valid row: the person's rows, should they be new, and what they are referred for."""
+
+    row: int
+    fin_hash: str
+    person: NewApplicant
+    direction: str
+
+
 @dataclass
 class Chunk:
-    """A chunk's rows after validation (done in a worker thread: it is CPU work)."""
+    """A chunk's rows after validation (done in a worker process: it is CPU work)."""
 
     rows: int
-    referrals: list[Referral] = field(default_factory=list)
+    referrals: list[Ready] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     first_rows: dict[str, int] = field(default_factory=dict)  # fin hash -> first row here
 
@@ -74,8 +81,10 @@ def prepare_chunk(
     fins: FinProtector,
     round_id: uuid.UUID | None,
     language: str,
+    partner_id: uuid.UUID | None = None,
 ) -> Chunk:
     chunk = Chunk(rows=len(rows))
+    now = utcnow()
     for number, values in rows:
         fin_hash = fin_hash_of(values, fins)
         duplicate_of = chunk.first_rows.get(fin_hash) if fin_hash else None
@@ -92,8 +101,39 @@ def prepare_chunk(
         if errors:
             chunk.errors += errors
         elif isinstance(result, Referral):
-            chunk.referrals.append(result)
+            person = new_applicant(
+                result.applicant,
+                fin_hash=result.fin_hash,
+                fin_ciphertext=result.fin_ciphertext,
+                referred_by_partner_id=partner_id,
+                now=now,
+            )
+            chunk.referrals.append(Ready(number, result.fin_hash, person, result.direction))
     return chunk
+
+
+# In each validating process: the FIN keys, set once when the process starts.
+_fins: FinProtector | None = None
+
+
+def _forkserver() -> multiprocessing.context.BaseContext:
+    # A fork server with this module loaded starts validators fast; plain fork is unsafe in a
+    # process with threads and an event loop.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def _start_validator(settings: IntakeSettings) -> None:
+    global _fins
+    _fins = FinProtector(settings)
+
+
+def _validate(
+    rows: Sequence[Row], round_id: uuid.UUID | None, language: str, partner_id: uuid.UUID | None
+) -> Chunk:
+    assert _fins is not None
+    return prepare_chunk(rows, _fins, round_id, language, partner_id)
 
 
 async def apply_chunk(
@@ -102,25 +142,30 @@ async def apply_chunk(
     """Writes a prepared chunk in the caller's transaction and advances the job."""
     errors = list(chunk.errors)
     referrals = chunk.referrals
+    connection = await driver_connection(session)
     if chunk.first_rows:
         # FINs met in earlier chunks (or earlier runs of this job) make later rows duplicates.
-        # executemany form: one cached statement, sent in batches (a VALUES list would be
-        # compiled anew for every chunk).
-        recorded = await session.scalars(
-            pg_insert(_FINS).on_conflict_do_nothing().returning(ImportFin.fin_hash),
-            [
-                {"import_id": job.id, "fin_hash": h, "row_number": r}
-                for h, r in chunk.first_rows.items()
-            ],
-        )
-        seen_before = set(chunk.first_rows) - set(recorded)
+        recorded = {
+            record[0]
+            for record in await connection.fetch(
+                "INSERT INTO import_fins (import_id, fin_hash, row_number)"
+                " SELECT $1, unnest($2::text[]), unnest($3::int[])"
+                " ON CONFLICT DO NOTHING RETURNING fin_hash",
+                job.id,
+                list(chunk.first_rows),
+                list(chunk.first_rows.values()),
+            )
+        }
+        seen_before = set(chunk.first_rows) - recorded
         if seen_before:
-            earlier = await session.execute(
-                select(ImportFin.fin_hash, ImportFin.row_number).where(
-                    ImportFin.import_id == job.id, ImportFin.fin_hash.in_(seen_before)
+            first = dict(
+                await connection.fetch(
+                    "SELECT fin_hash, row_number FROM import_fins"
+                    " WHERE import_id = $1 AND fin_hash = ANY($2::text[])",
+                    job.id,
+                    list(seen_before),
                 )
             )
-            first = {fin_hash: row for fin_hash, row in earlier}
             for referral in [r for r in referrals if r.fin_hash in first]:
                 message = duplicate_message(first[referral.fin_hash], job.language)
                 errors.append(RowError(referral.row, "fin", "duplicate_in_file", message))
@@ -141,18 +186,10 @@ async def apply_chunk(
                 refused.append(RowError(referral.row, None, "not_saved", "The row was not saved"))
     errors += refused
     if errors:
-        await session.execute(
-            _ROW_ERRORS.insert(),
-            [
-                {
-                    "import_id": job.id,
-                    "row_number": e.row,
-                    "field": e.field,
-                    "code": e.code,
-                    "message": e.message,
-                }
-                for e in errors
-            ],
+        await connection.copy_records_to_table(
+            "import_row_errors",
+            records=[(job.id, e.row, e.field, e.code, e.message) for e in errors],
+            columns=["import_id", "row_number", "field", "code", "message"],
         )
     rejected = len({e.row for e in errors})
     job.rows_processed += chunk.rows
@@ -164,173 +201,152 @@ async def apply_chunk(
     await session.flush()
 
 
+@dataclass(frozen=True)
+class _Person:
+    """The applicant's facts an application is built from (see ApplicantFacts)."""
+
+    id: uuid.UUID
+    birth_date: date
+    sex: str | None
+    household_size: int | None
+    categories: list[str]
+    region: str
+    benefited_at: datetime | None
+
+
+_FACTS = "id, birth_date, sex, household_size, categories, region, benefited_at"
+_PERSON = [f.strip() for f in _FACTS.split(",")]
+
+
+async def _copy(connection: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    columns = list(rows[0])
+    records = [tuple(row[c] for c in columns) for row in rows]
+    await connection.copy_records_to_table(table, records=records, columns=columns)
+
+
 async def _create(
-    session: AsyncSession, job: Import, referrals: list[Referral], round_: Round | None
+    session: AsyncSession, job: Import, referrals: list[Ready], round_: Round | None
 ) -> list[RowError]:
     """Each referral's applicant (unless registered already) and application, with its events;
-    the rows refused as already referred come back as errors."""
+    the rows refused as already referred come back as errors. Bulk statements throughout: one
+    look-up, one COPY or INSERT ... SELECT per table for the whole chunk."""
     if not referrals:
         return []
-    hashes = [r.fin_hash for r in referrals]
+    connection = await driver_connection(session)
     now = utcnow()
-    new = {r.fin_hash: r for r in referrals}
-    existing = set(
-        await session.scalars(select(Applicant.fin_hash).where(Applicant.fin_hash.in_(hashes)))
-    )
-    for fin_hash in existing:
-        del new[fin_hash]
-    if new:
-        people = [_applicant_values(r, job, now) for r in new.values()]
-        # A person registered meanwhile by someone else is simply not inserted here.
-        inserted = set(
-            await session.scalars(
-                pg_insert(_APPLICANTS)
-                .on_conflict_do_nothing(index_elements=["fin_hash"])
-                .returning(Applicant.fin_hash),
-                people,
-            )
+    known = {
+        record[0]
+        for record in await connection.fetch(
+            "SELECT fin_hash FROM applicants WHERE fin_hash = ANY($1::text[])",
+            [r.fin_hash for r in referrals],
         )
-        ids = {p["fin_hash"]: p["id"] for p in people if p["fin_hash"] in inserted}
-        evidence = [
-            _category_values(ids[r.fin_hash], entry)
-            for r in new.values()
-            if r.fin_hash in ids
-            for entry in r.applicant.categories
-        ]
-        if evidence:
-            await session.execute(_CATEGORIES.insert(), evidence)
-    applicants = {
-        a.fin_hash: a
-        for a in await session.scalars(select(Applicant).where(Applicant.fin_hash.in_(hashes)))
     }
-    # The same person in the same round gets one application (direct ones: one without a round).
-    taken = set(
-        await session.scalars(
-            select(Application.applicant_id).where(
-                Application.applicant_id.in_([a.id for a in applicants.values()]),
-                Application.round_id.is_not_distinct_from(job.round_id),
-            )
+    people: dict[str, _Person] = {}
+    fresh = [r.person for r in referrals if r.fin_hash not in known]
+    for new_person in fresh:
+        new_person.values["created_at"] = new_person.values["updated_at"] = now
+    inserted: list[NewApplicant] = []
+    if fresh:
+        # Through a staging table: COPY is the fast way in, and INSERT ... SELECT can skip a
+        # person registered meanwhile by someone else (ON CONFLICT), which COPY cannot.
+        await connection.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_applicants"
+            " (LIKE applicants INCLUDING DEFAULTS) ON COMMIT DROP"
         )
-    )
+        columns = list(fresh[0].values)
+        await _copy(connection, "import_applicants", [p.values for p in fresh])
+        names = ", ".join(columns)
+        added = {
+            record[0]
+            for record in await connection.fetch(
+                f"INSERT INTO applicants ({names}) SELECT {names} FROM import_applicants"  # noqa: S608 - names from code
+                " ON CONFLICT (fin_hash) DO NOTHING RETURNING id"
+            )
+        }
+        await connection.execute("TRUNCATE import_applicants")
+        inserted = [p for p in fresh if p.values["id"] in added]
+        evidence = [c for p in inserted for c in p.categories]
+        if evidence:
+            await _copy(connection, "applicant_categories", evidence)
+        for p in inserted:
+            facts = {"benefited_at": None, **p.values}
+            people[p.values["fin_hash"]] = _Person(**{k: facts[k] for k in _PERSON})
+    taken: set[uuid.UUID] = set()
+    others = [r.fin_hash for r in referrals if r.fin_hash not in people]
+    if others:
+        for record in await connection.fetch(
+            f"SELECT fin_hash, {_FACTS} FROM applicants WHERE fin_hash = ANY($1::text[])",  # noqa: S608
+            others,
+        ):
+            people[record["fin_hash"]] = _Person(**{k: record[k] for k in _PERSON})
+        # The same person in the same round gets one application (direct ones: one without a
+        # round). Only people registered before can have one.
+        taken = {
+            record[0]
+            for record in await connection.fetch(
+                "SELECT applicant_id FROM applications"
+                " WHERE applicant_id = ANY($1::uuid[]) AND round_id IS NOT DISTINCT FROM $2",
+                [people[h].id for h in others],
+                job.round_id,
+            )
+        }
     refused: list[RowError] = []
     applications: list[dict[str, Any]] = []
     events: list[Event] = []
     for referral in referrals:
-        applicant = applicants[referral.fin_hash]
-        if applicant.id in taken:
-            refused.append(
-                RowError(
-                    referral.row, "fin", "already_referred", already_referred_message(job.language)
-                )
-            )
+        person = people[referral.fin_hash]
+        if person.id in taken:
+            message = already_referred_message(job.language)
+            refused.append(RowError(referral.row, "fin", "already_referred", message))
             continue
-        values, assessed = _application(job, round_, applicant, referral.direction, now)
-        applications.append(values)
-        events += [
-            ApplicationSubmitted(**assessed["submitted"]),
-            ApplicationAssessed(**assessed["assessed"]),
-        ]
+        new = build_application(
+            person,
+            round_,
+            direction=referral.direction,
+            partner_id=job.partner_id,
+            source=Source.import_,
+            now=now,
+        )
+        applications.append(new.values)
+        events += new.events
     if applications:
-        await session.execute(_APPLICATIONS.insert(), applications)
+        for values in applications:
+            # The session's connection takes jsonb as JSON text.
+            values["assessment"] = json.dumps(values["assessment"])
+            values["score_breakdown"] = json.dumps(values["score_breakdown"])
+        await _copy(connection, "applications", applications)
         with traced(principal=job.created_by, correlation_id=str(job.id)):
             await add_events(session, events)
+    if inserted:
+        await _flag_duplicates(connection, inserted)
     return refused
 
 
-def _applicant_values(referral: Referral, job: Import, now: Any) -> dict[str, Any]:
-    data = referral.applicant
-    return {
-        "id": uuid.uuid4(),
-        "fin_hash": referral.fin_hash,
-        "fin_ciphertext": referral.fin_ciphertext,
-        "first_name": data.first_name,
-        "last_name": data.last_name,
-        "patronymic": data.patronymic,
-        "name_folded": folded_full_name(data.last_name, data.first_name, data.patronymic),
-        "birth_date": data.birth_date,
-        "sex": data.sex.value,
-        "phone": data.phone,
-        "address": data.address,
-        "region": data.region,
-        "household_size": data.household_size,
-        "categories": [entry.category.value for entry in data.categories],
-        "referred_by_partner_id": job.partner_id,
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-    }
-
-
-def _category_values(applicant_id: uuid.UUID, entry: Any) -> dict[str, Any]:
-    return {
-        "id": uuid.uuid4(),
-        "applicant_id": applicant_id,
-        "category": entry.category.value,
-        "disability_group": entry.disability_group.value if entry.disability_group else None,
-        "document_type": entry.evidence.document_type,
-        "document_number": entry.evidence.number,
-        "issued_on": entry.evidence.issued_on,
-    }
-
-
-def _application(
-    job: Import, round_: Round | None, applicant: Applicant, direction: str, now: Any
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The application's row, assessed by the same rules as one submitted through the API, and
-    its two events' fields."""
-    reference = round_.period_start if round_ is not None else now.date()
-    facts = Facts(
-        birth_date=applicant.birth_date,
-        sex=applicant.sex,
-        household_size=applicant.household_size,
-        categories=frozenset(applicant.categories),
-        region=applicant.region,
-        benefited_at=applicant.benefited_at,
-        reference_date=reference,
-    )
-    results, points, breakdown = assess(round_, facts, now)
-    eligible = all(r.passed for r in results)
-    values = {
-        "id": uuid.uuid4(),
-        "applicant_id": applicant.id,
-        "partner_id": job.partner_id,
-        "round_id": job.round_id,
-        "source": Source.import_.value,
-        "direction": direction,
-        "status": (ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible).value,
-        "region": applicant.region,
-        "categories": list(applicant.categories),
-        "sex": applicant.sex,
-        "age_band": age_band(age_at(applicant.birth_date, reference)),
-        "assessment": [r.model_dump(mode="json") for r in results],
-        "score": points,
-        "score_breakdown": [f.model_dump(mode="json") for f in breakdown],
-        "submitted_at": now,
-        "assessed_at": now,
-        "created_at": now,
-        "version": 1,
-    }
-    submitted = {
-        "application_id": values["id"],
-        "applicant_id": applicant.id,
-        "region": applicant.region,
-        "categories": values["categories"],
-        "direction": direction,
-        "partner_id": job.partner_id,
-        "submitted_at": now,
-        "round_id": job.round_id,
-        "sex": values["sex"],
-        "age_band": values["age_band"],
-        "source": Source.import_.value,
-    }
-    assessed = {
-        "application_id": values["id"],
-        "round_id": job.round_id,
-        "eligible": eligible,
-        "failed_rules": [r.rule for r in results if not r.passed],
-        "score": points,
-    }
-    return values, {"submitted": submitted, "assessed": assessed}
+async def _flag_duplicates(connection: Any, inserted: list[NewApplicant]) -> None:
+    """find_duplicates for a chunk's new applicants at once: one query for everyone born on
+    their birth dates, compared in Python with the same score and threshold. Two new people
+    in the chunk are flagged once, the later against the earlier, as one by one would."""
+    order = {p.values["id"]: index for index, p in enumerate(inserted)}
+    born: dict[date, list[tuple[uuid.UUID, str]]] = {}
+    for record in await connection.fetch(
+        "SELECT id, last_name, first_name, birth_date FROM applicants"
+        " WHERE birth_date = ANY($1::date[]) AND merged_into_id IS NULL",
+        list({p.values["birth_date"] for p in inserted}),
+    ):
+        key = name_key(record["last_name"], record["first_name"])
+        born.setdefault(record["birth_date"], []).append((record["id"], key))
+    flags = []
+    for index, person in enumerate(inserted):
+        values = person.values
+        key = name_key(values["last_name"], values["first_name"])
+        for candidate_id, candidate_key in born.get(values["birth_date"], []):
+            if order.get(candidate_id, -1) >= index:
+                continue  # itself, or a new person after it (who flags this one)
+            score = key_score(key, candidate_key)
+            if score >= NAME_MATCH_THRESHOLD:
+                flags.append(flag_values(values["id"], candidate_id, score))
+    if flags:
+        await _copy(connection, "duplicate_flags", flags)
 
 
 class ImportWorker:
@@ -340,7 +356,7 @@ class ImportWorker:
         self,
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
-        fins: FinProtector,
+        settings: IntakeSettings,
         cipher: FileCipher,
         *,
         chunk_rows: int = CHUNK_ROWS,
@@ -348,7 +364,8 @@ class ImportWorker:
     ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker
-        self.fins = fins
+        self.settings = settings
+        self._validators: ProcessPoolExecutor | None = None
         self.cipher = cipher
         self.chunk_rows = chunk_rows
         self.poll_seconds = poll_seconds
@@ -369,6 +386,21 @@ class ImportWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._validators is not None:
+            await asyncio.to_thread(self._validators.shutdown, wait=True, cancel_futures=True)
+            self._validators = None
+
+    def _validator_pool(self) -> ProcessPoolExecutor:
+        """Rows are validated in another process, in parallel with this one's database writes
+        (in a thread, validation and writes would share one interpreter lock)."""
+        if self._validators is None:
+            self._validators = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=_forkserver(),
+                initializer=_start_validator,
+                initargs=(self.settings,),
+            )
+        return self._validators
 
     async def _loop(self) -> None:
         while True:
@@ -380,6 +412,7 @@ class ImportWorker:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                raise_if_cancelling()
                 self._wake.clear()
 
     async def run_pending(self) -> bool:
@@ -418,6 +451,8 @@ class ImportWorker:
             await self.run(import_id)
             self._failures.pop(import_id, None)
         except Exception as exc:
+            if isinstance(exc, BrokenProcessPool):
+                self._validators = None  # a validator died: the next attempt starts another
             failures = self._failures.get(import_id, 0) + 1
             self._failures[import_id] = failures
             # The type only: a message may quote a row's values.
@@ -454,21 +489,27 @@ class ImportWorker:
         rows = read_rows(content, job.format)
         # Rows committed before an interruption are skipped, not imported again.
         await asyncio.to_thread(_skip, rows, job.rows_processed)
-        round_id, language = job.round_id, job.language
+        round_id, language, partner_id = job.round_id, job.language, job.partner_id
+        loop = asyncio.get_running_loop()
+        pool = self._validator_pool()
 
-        def next_chunk() -> Chunk | None:
-            batch = list(islice(rows, self.chunk_rows))
-            return prepare_chunk(batch, self.fins, round_id, language) if batch else None
+        async def next_chunk() -> Chunk | None:
+            batch = await asyncio.to_thread(take, rows, self.chunk_rows)
+            if not batch:
+                return None
+            return await loop.run_in_executor(
+                pool, _validate, batch, round_id, language, partner_id
+            )
 
-        # The next chunk is read and validated (CPU, in a thread) while this one is written.
-        upcoming = asyncio.ensure_future(asyncio.to_thread(next_chunk))
+        # The next chunk is read and validated while this one is written.
+        upcoming = asyncio.ensure_future(next_chunk())
         try:
             done = 0
             while max_chunks is None or done < max_chunks:
                 chunk = await upcoming
                 if chunk is None:
                     break
-                upcoming = asyncio.ensure_future(asyncio.to_thread(next_chunk))
+                upcoming = asyncio.ensure_future(next_chunk())
                 async with self.sessionmaker() as session, session.begin():
                     job = await session.get_one(Import, import_id, with_for_update=True)
                     await apply_chunk(session, job, chunk, round_)
@@ -502,7 +543,10 @@ def add_import_worker(app: FastAPI) -> FastAPI:
         async with inner(app) as state:
             runtime = app.state.runtime
             worker = ImportWorker(
-                runtime.engine, runtime.sessionmaker, app.state.fins, FileCipher(app.state.settings)
+                runtime.engine,
+                runtime.sessionmaker,
+                app.state.settings,
+                FileCipher(app.state.settings),
             )
             app.state.import_worker = worker
             worker.start()

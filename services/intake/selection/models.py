@@ -26,6 +26,8 @@ class SelectionStatus(StrEnum):
 class Outcome(StrEnum):
     selected = "selected"
     waitlisted = "waitlisted"
+    # Received assets (one person, one benefit) after applying: skipped at commit or promotion.
+    ineligible = "ineligible"
 
 
 class Selection(Base):

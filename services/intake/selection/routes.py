@@ -59,6 +59,33 @@ async def request_selection(
 
 
 @router.get(
+    "/rounds/{round_id}/selections",
+    response_model=Page[SelectionOut],
+    summary="A round's selection jobs, newest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_selections(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    principal: StaffReader,
+    page: PageParamsDep,
+    status: Annotated[SelectionStatus | None, Query()] = None,
+) -> Page[SelectionOut]:
+    await get_round(session, round_id)
+    stmt = select(Selection).where(Selection.round_id == round_id)
+    if status is not None:
+        stmt = stmt.where(Selection.status == status)
+    return await paginate(
+        session,
+        stmt,
+        key_columns=(Selection.created_at, Selection.id),
+        params=page,
+        to_item=SelectionOut.model_validate,
+        descending=True,
+    )
+
+
+@router.get(
     "/selections/{selection_id}",
     response_model=SelectionOut,
     summary="A selection job: its status and progress",

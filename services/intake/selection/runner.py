@@ -1,6 +1,11 @@
-"""Runs queued selections in the background: a loop in each intake process, woken when a job is
-requested and polling as a fallback, so any replica can take a job (SKIP LOCKED) and a job
-requested on one replica is picked up even if another is idle."""
+"""Runs selections in the background: a loop in each intake process, woken when a job is
+requested and polling as a fallback, so any replica can take a job.
+
+A job belongs to whoever holds its PostgreSQL advisory lock, taken on a connection kept for the
+job's duration; the proposed results are written on that same connection. The server drops the
+lock when that connection dies, so a job left `running` by a crashed process is free again and
+the next poll of any instance takes it over; while its owner lives, nobody else can. (Session
+advisory locks need a direct connection or session pooling, not transaction pooling.)"""
 
 from __future__ import annotations
 
@@ -13,20 +18,30 @@ from typing import cast
 
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake.selection.models import Selection, SelectionStatus
 from intake.selection.service import run_selection
 from shared.db import utcnow
+from shared.messaging.cancel import raise_if_cancelling
 
 log = logging.getLogger(__name__)
 S = cast(sa.Table, Selection.__table__)
+_LOCK_CLASS = 0x5E1C  # advisory lock namespace of selections (two-key form: class, object)
+
+
+def lock_key(selection_id: uuid.UUID) -> tuple[int, int]:
+    return _LOCK_CLASS, int.from_bytes(selection_id.bytes[:4], "big", signed=True)
 
 
 class SelectionRunner:
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], poll_seconds: float = 1.0
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        poll_seconds: float = 1.0,
     ) -> None:
+        self.engine = engine
         self.sessionmaker = sessionmaker
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -34,46 +49,83 @@ class SelectionRunner:
     def wake(self) -> None:
         self._wake.set()
 
-    async def claim(self) -> uuid.UUID | None:
-        """The oldest queued job, now running; None when there is none."""
-        oldest = (
-            sa.select(S.c.id)
-            .where(S.c.status == SelectionStatus.queued)
-            .order_by(S.c.created_at, S.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        async with self.sessionmaker() as session, session.begin():
-            claimed: uuid.UUID | None = await session.scalar(
-                S.update()
-                .where(S.c.id == oldest)
-                .values(
-                    status=SelectionStatus.running, started_at=utcnow(), version=S.c.version + 1
+    @contextlib.asynccontextmanager
+    async def _lock(self, selection_id: uuid.UUID) -> AsyncIterator[AsyncConnection | None]:
+        """The job's lock on a connection of its own; None when another instance holds it."""
+        async with self.engine.connect() as connection:
+            key = lock_key(selection_id)
+            taken = bool(await connection.scalar(sa.select(sa.func.pg_try_advisory_lock(*key))))
+            await connection.commit()
+            if not taken:
+                yield None
+                return
+            try:
+                yield connection
+            except BaseException:
+                # Cancelled or broken mid-job: closing the connection is the sure way to end
+                # its transaction and drop the lock.
+                await connection.invalidate()
+                raise
+            await connection.scalar(sa.select(sa.func.pg_advisory_unlock(*key)))
+            await connection.commit()
+
+    async def run_pending(self) -> bool:
+        """Runs the oldest queued job, or a running one whose owner is gone; False if none."""
+        async with self.sessionmaker() as session:
+            waiting = list(
+                await session.scalars(
+                    sa.select(S.c.id)
+                    .where(S.c.status.in_([SelectionStatus.queued, SelectionStatus.running]))
+                    .order_by(S.c.created_at, S.c.id)
+                    .limit(20)
                 )
-                .returning(S.c.id)
             )
-        return claimed
+        for selection_id in waiting:
+            async with self._lock(selection_id) as connection:
+                if connection is None:
+                    continue
+                # Under the lock: it may have finished between the listing and the lock.
+                started = await connection.scalar(
+                    S.update()
+                    .where(
+                        S.c.id == selection_id,
+                        S.c.status.in_([SelectionStatus.queued, SelectionStatus.running]),
+                    )
+                    .values(
+                        status=SelectionStatus.running,
+                        started_at=utcnow(),
+                        version=S.c.version + 1,
+                    )
+                    .returning(S.c.id)
+                )
+                await connection.commit()
+                if started is None:
+                    continue
+                await run_selection(self.sessionmaker, selection_id, connection=connection)
+                return True
+        return False
 
     async def run(self) -> None:
         while True:
             try:
-                while (selection_id := await self.claim()) is not None:
-                    await run_selection(self.sessionmaker, selection_id)
+                while await self.run_pending():
+                    pass
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("selection runner: claiming a job failed; retrying")
+                log.exception("selection runner: taking a job failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            raise_if_cancelling()
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Nested in the service's lifespan (FastAPI merges a router's lifespan into the app's), so
-    the sessionmaker exists and the task stops before the engine is disposed."""
-    runner = SelectionRunner(app.state.sessionmaker)
+    the engine exists and the task stops before the engine is disposed."""
+    runtime = app.state.runtime
+    runner = SelectionRunner(runtime.engine, runtime.sessionmaker)
     app.state.selection_runner = runner
     task = asyncio.create_task(runner.run(), name="intake-selection-runner")
     try:

@@ -1,47 +1,69 @@
-"""Plans' rules. Functions flush, never commit: the request's session or the event's unit of work
-commits."""
+"""Business plans and their review. Functions flush, never commit: the request's session or the
+event's unit of work commits.
+
+    draft -> submitted -> in_review -> approved
+                             |    \\-> rejected
+                             v
+         changes_requested -> submitted ...
+    open states -> cancelled (enrolment cancelled); approved -> draft (reopened by monitoring)
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plans.business_plans.models import BusinessPlan, PlanItem, PlanStatus
-from plans.business_plans.schemas import PlanItemIn
-from plans.participants.models import Participant
+from plans.business_plans import messages as _messages  # noqa: F401  (registers message keys)
+from plans.business_plans.models import (
+    CENT,
+    EDITABLE,
+    OPEN,
+    BusinessPlan,
+    PlanItem,
+    PlanStatus,
+    PlanVersion,
+)
+from plans.business_plans.schemas import (
+    Check,
+    DecisionIn,
+    PlanContentIn,
+    PlanItemIn,
+    PlanItemOut,
+    Projection,
+    ReviewIn,
+)
+from plans.directions.models import Direction
+from plans.participants import service as participants
+from plans.participants.models import Participant, ParticipantStatus
+from plans.trainings.service import has_completed_training
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import AssetItem, ParticipantEnrolled, PlanApproved, PlanOpened, PlanSubmitted
+from shared.events import (
+    AssetItem,
+    ParticipantEnrolled,
+    PlanApproved,
+    PlanOpened,
+    PlanStateChanged,
+    PlanSubmitted,
+)
 from shared.messaging.outbox import add_event
-from shared.problems import Forbidden, InvalidState, NotFound
+from shared.problems import Conflict, FieldError, Forbidden, InvalidState, NotFound, Problem
+
+REQUIRED_SECTIONS = ("activity", "place", "market", "projections", "jobs_created")
 
 
-async def open_plan_for(session: AsyncSession, enrolled: ParticipantEnrolled) -> BusinessPlan:
-    """A newly enrolled participant gets a draft business plan for their direction."""
-    session.add(
-        Participant(
-            id=enrolled.participant_id,
-            applicant_id=enrolled.applicant_id,
-            region=enrolled.region,
-            categories=enrolled.categories,
-            direction=enrolled.direction,
-            partner_id=enrolled.partner_id,
-            enrolled_at=enrolled.enrolled_at,
-        )
-    )
-    await session.flush()
-    plan = BusinessPlan(
-        participant_id=enrolled.participant_id, direction=enrolled.direction, items=[]
-    )
-    session.add(plan)
-    await session.flush()
-    await add_event(
-        session,
-        PlanOpened(plan_id=plan.id, participant_id=plan.participant_id, direction=plan.direction),
-    )
-    return plan
+class _Item(Protocol):
+    asset_type: str
+    quantity: int
+    unit_price: Decimal
+
+
+# --- reading -------------------------------------------------------------------------------------
 
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID, principal: Principal) -> BusinessPlan:
@@ -58,20 +80,155 @@ async def _visible(session: AsyncSession, plan: BusinessPlan, principal: Princip
     return participant is not None and participant.partner_id == principal.partner_id
 
 
-def plans_query(participant_id: uuid.UUID | None, principal: Principal) -> Select[BusinessPlan]:
+def plans_query(
+    participant_id: uuid.UUID | None, principal: Principal, status: PlanStatus | None = None
+) -> Select[BusinessPlan]:
     query = select(BusinessPlan)
     if participant_id is not None:
         query = query.where(BusinessPlan.participant_id == participant_id)
+    if status is not None:
+        query = query.where(BusinessPlan.status == status)
     if principal.partner_id is not None:
         query = query.join(Participant).where(Participant.partner_id == principal.partner_id)
     return query
 
 
-async def replace_items(
-    session: AsyncSession, plan: BusinessPlan, items: list[PlanItemIn]
-) -> BusinessPlan:
-    if plan.status != PlanStatus.draft:
+def versions_query(plan_id: uuid.UUID) -> Select[PlanVersion]:
+    return select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+
+
+# --- events in -----------------------------------------------------------------------------------
+
+
+async def open_plan_for(
+    session: AsyncSession, enrolled: ParticipantEnrolled
+) -> BusinessPlan | None:
+    """A newly enrolled participant gets a draft business plan for their direction; a
+    participant plans knows already gets nothing more."""
+    if not await participants.add_participant(session, enrolled):
+        return None
+    plan = BusinessPlan(
+        participant_id=enrolled.participant_id, direction=enrolled.direction, items=[]
+    )
+    session.add(plan)
+    await session.flush()
+    await add_event(
+        session,
+        PlanOpened(plan_id=plan.id, participant_id=plan.participant_id, direction=plan.direction),
+    )
+    return plan
+
+
+async def reopen_for_revision(
+    session: AsyncSession, participant_id: uuid.UUID, reason: str
+) -> list[BusinessPlan]:
+    """Monitoring asks for a revision: the participant's approved plan goes back to draft."""
+    plans = (
+        await session.scalars(
+            select(BusinessPlan).where(
+                BusinessPlan.participant_id == participant_id,
+                BusinessPlan.status == PlanStatus.approved,
+            )
+        )
+    ).all()
+    for plan in plans:
+        await _change_state(session, plan, PlanStatus.draft, "reopened", reason)
+    return list(plans)
+
+
+async def cancel_open_plans(
+    session: AsyncSession, participant_id: uuid.UUID, reason: str
+) -> list[BusinessPlan]:
+    """The enrolment was cancelled: plans not decided yet are cancelled with it."""
+    participant = await session.get(Participant, participant_id)
+    if participant is not None and participant.status != ParticipantStatus.cancelled:
+        participant.status = ParticipantStatus.cancelled
+        participant.cancel_reason = reason[:64]
+        participant.cancelled_at = utcnow()
+    plans = (
+        await session.scalars(
+            select(BusinessPlan).where(
+                BusinessPlan.participant_id == participant_id, BusinessPlan.status.in_(OPEN)
+            )
+        )
+    ).all()
+    for plan in plans:
+        await _change_state(session, plan, PlanStatus.cancelled, "cancelled", reason)
+    return list(plans)
+
+
+# --- the author's side ---------------------------------------------------------------------------
+
+
+def _require(plan: BusinessPlan, *states: PlanStatus) -> None:
+    if plan.status not in states:
         raise InvalidState(plan.status)
+
+
+def _written_by(plan: BusinessPlan, principal: Principal) -> None:
+    if principal.id not in plan.authors:
+        plan.authors = [*plan.authors, principal.id]
+    # Touching the row bumps the plan's version even when only items change, so that a stale
+    # If-Match is refused.
+    plan.updated_at = utcnow()
+
+
+async def check_ceiling(
+    session: AsyncSession, direction_code: str, items: Sequence[_Item], field_prefix: str
+) -> None:
+    """422 when the requested assets cost more than the direction allows one participant."""
+    direction = await session.get(Direction, direction_code)
+    if direction is None:
+        raise Problem(
+            422,
+            "validation-error",
+            detail="detail.unknown-direction",
+            params={"direction": direction_code},
+            errors=[
+                FieldError(
+                    field="direction", code="unknown_direction", message="field.unknown-direction"
+                )
+            ],
+        )
+    totals = [(item.unit_price * item.quantity).quantize(CENT) for item in items]
+    total = sum(totals, Decimal("0.00")).quantize(CENT)
+    if total <= direction.ceiling:
+        return
+    names = ", ".join(f"{item.asset_type} {item.quantity} x {item.unit_price}" for item in items)
+    raise Problem(
+        422,
+        "validation-error",
+        detail="detail.ceiling-exceeded",
+        params={
+            "total": total,
+            "ceiling": direction.ceiling,
+            "direction": direction.code,
+            "items": names,
+        },
+        errors=[
+            FieldError(
+                field=f"{field_prefix}.{index}",
+                code="ceiling_exceeded",
+                message="field.ceiling-exceeded",
+            )
+            for index, item in enumerate(items)
+        ],
+        extras={
+            "ceiling": str(direction.ceiling),
+            "total": str(total),
+            "items": [
+                {"asset_type": item.asset_type, "total": str(line)}
+                for item, line in zip(items, totals, strict=True)
+            ],
+        },
+    )
+
+
+async def replace_items(
+    session: AsyncSession, plan: BusinessPlan, items: list[PlanItemIn], principal: Principal
+) -> BusinessPlan:
+    _require(plan, *EDITABLE)
+    await check_ceiling(session, plan.direction, items, "body.items")
     plan.items = [
         PlanItem(
             position=position,
@@ -81,19 +238,74 @@ async def replace_items(
         )
         for position, item in enumerate(items)
     ]
-    # Replacing the items must still bump the plan's version, so a stale If-Match is refused.
-    plan.updated_at = utcnow()
+    _written_by(plan, principal)
     await session.flush()
     return plan
 
 
-async def submit(session: AsyncSession, plan: BusinessPlan, principal: Principal) -> BusinessPlan:
-    if plan.status != PlanStatus.draft:
-        raise InvalidState(plan.status)
+async def update_content(
+    session: AsyncSession, plan: BusinessPlan, body: PlanContentIn, principal: Principal
+) -> BusinessPlan:
+    _require(plan, *EDITABLE)
+    # JSON for the projections column (amounts as strings); the Decimal itself for the money one.
+    changes = body.model_dump(
+        mode="json", exclude_unset=True, exclude_none=True, exclude={"own_contribution"}
+    )
+    for name, value in changes.items():
+        setattr(plan, name, value)
+    if body.own_contribution is not None:
+        plan.own_contribution = body.own_contribution
+    _written_by(plan, principal)
+    await session.flush()
+    return plan
+
+
+def _missing_sections(plan: BusinessPlan) -> list[FieldError]:
+    missing = [name for name in REQUIRED_SECTIONS if getattr(plan, name) in (None, "", [])]
     if not plan.items:
-        raise InvalidState(plan.status, "detail.plan-has-no-items")
+        missing.append("items")
+    return [
+        FieldError(field=name, code="missing", message="field.section-required") for name in missing
+    ]
+
+
+def snapshot(plan: BusinessPlan) -> dict[str, Any]:
+    """The plan as submitted, as JSON (amounts as strings)."""
+    return {
+        "direction": plan.direction,
+        "activity": plan.activity,
+        "place": plan.place,
+        "market": plan.market,
+        "projections": [
+            Projection.model_validate(p).model_dump(mode="json") for p in plan.projections
+        ],
+        "jobs_created": plan.jobs_created,
+        "own_contribution": None if plan.own_contribution is None else str(plan.own_contribution),
+        "items": [PlanItemOut.model_validate(i).model_dump(mode="json") for i in plan.items],
+        "total": str(plan.total),
+    }
+
+
+async def submit(session: AsyncSession, plan: BusinessPlan, principal: Principal) -> BusinessPlan:
+    _require(plan, *EDITABLE)
+    if missing := _missing_sections(plan):
+        raise Problem(422, "validation-error", detail="detail.plan-incomplete", errors=missing)
+    await check_ceiling(session, plan.direction, plan.items, "items")
+    plan.revision += 1
     plan.status = PlanStatus.submitted
+    plan.status_reason = None
     plan.submitted_by = principal.id
+    _written_by(plan, principal)
+    session.add(
+        PlanVersion(
+            plan_id=plan.id,
+            number=plan.revision,
+            content=snapshot(plan),
+            submitted_by=principal.id,
+            comments=[],
+            checklist={},
+        )
+    )
     await session.flush()
     await add_event(
         session,
@@ -102,14 +314,105 @@ async def submit(session: AsyncSession, plan: BusinessPlan, principal: Principal
     return plan
 
 
-async def approve(session: AsyncSession, plan: BusinessPlan, principal: Principal) -> BusinessPlan:
-    if plan.status != PlanStatus.submitted:
-        raise InvalidState(plan.status)
-    if plan.submitted_by == principal.id:
+# --- the reviewer's side -------------------------------------------------------------------------
+
+
+def _not_author(plan: BusinessPlan, principal: Principal) -> None:
+    if principal.id in plan.authors or principal.id == plan.submitted_by:
         raise Forbidden("detail.reviewer-is-author")
+
+
+async def current_version(session: AsyncSession, plan: BusinessPlan) -> PlanVersion:
+    version = await session.scalar(
+        select(PlanVersion).where(
+            PlanVersion.plan_id == plan.id, PlanVersion.number == plan.revision
+        )
+    )
+    assert version is not None, "a submitted plan has its version"
+    return version
+
+
+async def _start_review(
+    session: AsyncSession, plan: BusinessPlan, principal: Principal
+) -> PlanVersion:
+    """A reviewer's first act on a submitted plan puts it in review."""
+    _require(plan, PlanStatus.submitted, PlanStatus.in_review)
+    _not_author(plan, principal)
+    plan.status = PlanStatus.in_review
+    plan.updated_at = utcnow()
+    return await current_version(session, plan)
+
+
+def _comment(version: PlanVersion, section: str, comment: str, principal: Principal) -> None:
+    at = utcnow().isoformat()
+    # A new list, so that SQLAlchemy sees the JSONB column change.
+    version.comments = [
+        *version.comments,
+        {"section": section, "comment": comment, "by": principal.id, "at": at},
+    ]
+
+
+async def review(
+    session: AsyncSession, plan: BusinessPlan, body: ReviewIn, principal: Principal
+) -> PlanVersion:
+    version = await _start_review(session, plan, principal)
+    for comment in body.comments:
+        _comment(version, comment.section, comment.comment, principal)
+    at = utcnow().isoformat()
+    version.checklist = {
+        **version.checklist,
+        **{
+            check.check.value: {
+                "passed": check.passed,
+                "note": check.note,
+                "by": principal.id,
+                "at": at,
+            }
+            for check in body.checklist
+        },
+    }
+    await session.flush()
+    return version
+
+
+async def request_changes(
+    session: AsyncSession, plan: BusinessPlan, body: DecisionIn, principal: Principal
+) -> BusinessPlan:
+    version = await _start_review(session, plan, principal)
+    _comment(version, body.section, body.comment, principal)
+    await _change_state(
+        session, plan, PlanStatus.changes_requested, "changes_requested", body.reason
+    )
+    return plan
+
+
+async def reject(
+    session: AsyncSession, plan: BusinessPlan, body: DecisionIn, principal: Principal
+) -> BusinessPlan:
+    version = await _start_review(session, plan, principal)
+    _comment(version, body.section, body.comment, principal)
+    await _change_state(session, plan, PlanStatus.rejected, "rejected", body.reason)
+    return plan
+
+
+async def approve(
+    session: AsyncSession, plan: BusinessPlan, principal: Principal, *, requires_training: bool
+) -> BusinessPlan:
+    _require(plan, PlanStatus.in_review)
+    _not_author(plan, principal)
+    version = await current_version(session, plan)
+    failing = [c.value for c in Check if not version.checklist.get(c.value, {}).get("passed")]
+    if failing:
+        raise Conflict("detail.checklist-incomplete", extras={"failing_checks": failing})
+    await check_ceiling(session, plan.direction, plan.items, "items")
+    if requires_training and not await has_completed_training(
+        session, plan.participant_id, plan.direction
+    ):
+        raise Conflict("detail.training-required")
     participant = await session.get(Participant, plan.participant_id)
     assert participant is not None
     plan.status = PlanStatus.approved
+    plan.status_reason = None
     plan.approved_by = principal.id
     plan.approved_at = utcnow()
     await session.flush()
@@ -135,3 +438,22 @@ async def approve(session: AsyncSession, plan: BusinessPlan, principal: Principa
         ),
     )
     return plan
+
+
+async def _change_state(
+    session: AsyncSession,
+    plan: BusinessPlan,
+    status: PlanStatus,
+    event_state: str,
+    reason: str | None,
+) -> None:
+    plan.status = status
+    plan.status_reason = reason
+    plan.updated_at = utcnow()
+    await session.flush()
+    await add_event(
+        session,
+        PlanStateChanged(
+            plan_id=plan.id, participant_id=plan.participant_id, state=event_state, reason=reason
+        ),
+    )

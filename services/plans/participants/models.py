@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ARRAY, String, Text
+from sqlalchemy import ARRAY, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plans.base import Base
+from shared.db import utcnow
+
+
+class ParticipantStatus(StrEnum):
+    active = "active"
+    cancelled = "cancelled"
 
 
 class Participant(Base):
@@ -21,3 +28,25 @@ class Participant(Base):
     direction: Mapped[str] = mapped_column(Text)
     partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     enrolled_at: Mapped[datetime]
+    status: Mapped[ParticipantStatus] = mapped_column(
+        String(16), default=ParticipantStatus.active, server_default="active"
+    )
+    cancel_reason: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None]
+
+
+class DirectionConsultation(Base):
+    """An officer's consultation with the participant: the direction chosen, and why."""
+
+    __tablename__ = "direction_consultations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"))
+    direction: Mapped[str] = mapped_column(ForeignKey("directions.code"))
+    reason: Mapped[str] = mapped_column(Text)
+    consulted_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_direction_consultations_participant_created", "participant_id", "created_at"),
+    )

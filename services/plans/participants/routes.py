@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+
+from plans.participants import messages as _messages  # noqa: F401  (registers message keys)
+from plans.participants import service
+from plans.participants.models import DirectionConsultation, Participant, ParticipantStatus
+from plans.participants.schemas import ConsultationIn, ConsultationOut, ParticipantOut
+from shared.auth import Principal, Role, Scope, require
+from shared.db import SessionDep
+from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1/participants", tags=["participants"])
+
+Reader = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.case_officer,
+            Role.plan_reviewer,
+            Role.analyst,
+            scopes=(Scope.plans_read, Scope.plans_write),
+        )
+    ),
+]
+Writer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(Scope.plans_write,)))]
+
+
+@router.get(
+    "",
+    response_model=Page[ParticipantOut],
+    summary="Enrolled participants (a partner sees those it referred)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_participants(
+    session: SessionDep,
+    principal: Reader,
+    page: PageParamsDep,
+    region: Annotated[str | None, Query(max_length=8, examples=["AZ-GA"])] = None,
+    direction: Annotated[str | None, Query(max_length=64, examples=["beekeeping"])] = None,
+    status: ParticipantStatus | None = None,
+) -> Page[ParticipantOut]:
+    query = service.visible_to(principal)
+    if region is not None:
+        query = query.where(Participant.region == region)
+    if direction is not None:
+        query = query.where(Participant.direction == direction)
+    if status is not None:
+        query = query.where(Participant.status == status)
+    return await paginate(
+        session,
+        query,
+        key_columns=(Participant.enrolled_at, Participant.id),
+        params=page,
+        to_item=ParticipantOut.model_validate,
+    )
+
+
+@router.get(
+    "/{participant_id}",
+    response_model=ParticipantOut,
+    summary="A participant: ids and coded facts, no personal data",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_participant(
+    participant_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> Participant:
+    return await service.get_participant(session, participant_id, principal)
+
+
+@router.post(
+    "/{participant_id}/consultations",
+    status_code=201,
+    response_model=ConsultationOut,
+    summary="Record a direction consultation: the direction chosen and why (Idempotency-Key)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def add_consultation(
+    participant_id: uuid.UUID,
+    body: ConsultationIn,
+    session: SessionDep,
+    principal: Writer,
+    idem: IdempotencyDep,
+) -> Response:
+    async def create() -> DirectionConsultation:
+        participant = await service.get_participant(session, participant_id, principal)
+        return await service.choose_direction(session, participant, body, principal)
+
+    return await idem.respond(create, response_model=ConsultationOut)
+
+
+@router.get(
+    "/{participant_id}/consultations",
+    response_model=Page[ConsultationOut],
+    summary="A participant's direction consultations, oldest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_consultations(
+    participant_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageParamsDep
+) -> Page[ConsultationOut]:
+    await service.get_participant(session, participant_id, principal)
+    return await paginate(
+        session,
+        select(DirectionConsultation).where(DirectionConsultation.participant_id == participant_id),
+        key_columns=(DirectionConsultation.created_at, DirectionConsultation.id),
+        params=page,
+        to_item=ConsultationOut.model_validate,
+    )
