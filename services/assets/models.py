@@ -43,7 +43,9 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    items: Mapped[list[OrderItem]] = relationship(lazy="selectin", order_by="OrderItem.position")
+    items: Mapped[list[OrderItem]] = relationship(
+        lazy="selectin", order_by="OrderItem.position", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

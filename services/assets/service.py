@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from sqlalchemy import Select, select
@@ -15,23 +16,20 @@ from shared.events import DeliveredItem, DeliveryCompleted, OrderOpened, PlanApp
 from shared.messaging.outbox import add_event
 from shared.problems import Conflict, FieldError, InvalidState, NotFound, ValidationProblem
 
+log = logging.getLogger(__name__)
+
 
 async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order:
+    existing = await session.scalar(select(Order).where(Order.plan_id == approved.plan_id))
+    if existing is not None:
+        return await _revise(session, existing, approved)
     order = Order(
         plan_id=approved.plan_id,
         participant_id=approved.participant_id,
         region=approved.region,
         direction=approved.direction,
         partner_id=approved.partner_id,
-        items=[
-            OrderItem(
-                position=position,
-                asset_type=item.asset_type,
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-            )
-            for position, item in enumerate(approved.items)
-        ],
+        items=_items(approved),
     )
     session.add(order)
     await session.flush()
@@ -45,6 +43,29 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
         ),
     )
     return order
+
+
+async def _revise(session: AsyncSession, order: Order, approved: PlanApproved) -> Order:
+    """A plan reopened and approved again: an order not yet delivered takes the revised items;
+    one already handed over stays as it was signed."""
+    if order.status != OrderStatus.open:
+        log.info("plan %s approved again after its order %s was delivered", order.plan_id, order.id)
+        return order
+    order.items = _items(approved)
+    await session.flush()
+    return order
+
+
+def _items(approved: PlanApproved) -> list[OrderItem]:
+    return [
+        OrderItem(
+            position=position,
+            asset_type=item.asset_type,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+        )
+        for position, item in enumerate(approved.items)
+    ]
 
 
 def orders_query(

@@ -226,3 +226,44 @@ async def test_duplicate_approval_event_opens_one_order(
     await eventually(both_handled, "both copies handled")
     listing = await assets.client.get(f"/v1/orders?plan_id={event.plan_id}", headers=officer)
     assert len(listing.json()["items"]) == 1
+
+
+async def test_a_plan_approved_again_revises_its_open_order(
+    start_service: StartService, auth: Auth
+) -> None:
+    """A reopened plan approved a second time: one order, with the revised items."""
+    assets = await start_service("assets")
+    officer = auth("asset_officer")
+    plan_id, participant_id = uuid.uuid4(), uuid.uuid4()
+
+    def approved(quantity: int) -> PlanApproved:
+        return PlanApproved(
+            plan_id=plan_id,
+            participant_id=participant_id,
+            region="AZ-SAK",
+            direction="beekeeping",
+            items=[
+                AssetItem(
+                    asset_type="beehive",
+                    quantity=quantity,
+                    unit_price=Decimal("150.00"),
+                    total=Decimal("150.00") * quantity,
+                )
+            ],
+            total=Decimal("150.00") * quantity,
+            approved_at=utcnow(),
+        )
+
+    url = f"/v1/orders?plan_id={plan_id}"
+    await publish(assets, approved(2))
+    await eventually(functools.partial(one_item, assets.client, url, officer), "an order")
+    await publish(assets, approved(5))
+
+    async def revised() -> bool:
+        order = await one_item(assets.client, url, officer)
+        return order is not None and order["items"][0]["quantity"] == 5
+
+    await eventually(revised, "the order revised")
+    listing = (await assets.client.get(url, headers=officer)).json()["items"]
+    assert len(listing) == 1
+    assert listing[0]["total"] == "750.00"
