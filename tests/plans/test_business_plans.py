@@ -20,6 +20,7 @@ from tests.plans import (
     to_approved,
     to_submitted,
 )
+from tests.plans import test_trainings as trainings
 from tests.service_fixtures import Auth, Service, StartService
 
 
@@ -329,6 +330,20 @@ async def test_approval_can_require_a_completed_training(
         == "The participant has not completed a training in this direction"
     )
     assert (await plans.client.get(url, headers=reviewer)).json()["status"] == "in_review"
+
+    # The participant completes a beekeeping course (4 of its 5 days): now the plan is approved.
+    officer = auth("case_officer")
+    course = await trainings.create_course(plans, auth)
+    session = await trainings.create_session(plans, officer, course["id"])
+    await trainings.enrol(plans, officer, session["id"], plan["participant_id"])
+    for day in trainings.DAYS[:4]:
+        attended = await trainings.attend(
+            plans, officer, session["id"], day, [plan["participant_id"]]
+        )
+        assert attended.status_code == 200, attended.text
+    trained = await plans.client.post(f"{url}/approve", headers={**reviewer, **etag(reviewed)})
+    assert trained.status_code == 200, trained.text
+    assert trained.json()["status"] == "approved"
 
 
 async def test_partners_reach_only_their_own_plans(plans: Service, auth: Auth) -> None:
