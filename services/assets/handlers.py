@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assets import service
+from assets.orders import service
 from shared.events import Envelope, PlanApproved
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS

@@ -2,8 +2,11 @@
 
 from fastapi import FastAPI
 
-from assets import routes
+from assets.catalogue.routes import router as catalogue
+from assets.deliveries.routes import router as deliveries
+from assets.funds.routes import router as funds
 from assets.handlers import HANDLERS
+from assets.orders.routes import router as orders
 from assets.settings import AssetsSettings
 from shared.app import create_service_app
 from shared.partner_keys import PartnerKeyStore
@@ -18,7 +21,7 @@ def create_app(settings: AssetsSettings | None = None) -> FastAPI:
         settings or AssetsSettings(),
         title="Dayaq assets",
         description="Orders for approved business plans and deliveries of assets in kind.",
-        routers=[routes.router],
+        routers=[catalogue, funds, orders, deliveries],
         handlers=HANDLERS,
         on_startup=on_startup,
     )

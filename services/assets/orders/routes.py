@@ -5,13 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from assets import service
-from assets.models import Delivery, Order
-from assets.schemas import DeliveryIn, DeliveryOut, OrderOut
+from assets.orders import service as orders
+from assets.orders.models import Order
+from assets.orders.schemas import OrderOut
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import set_etag
-from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
@@ -41,7 +40,7 @@ async def list_orders(
 ) -> Page[OrderOut]:
     return await paginate(
         session,
-        service.orders_query(principal, plan_id, participant_id),
+        orders.orders_query(principal, plan_id, participant_id),
         key_columns=(Order.created_at, Order.id),
         params=page,
         to_item=OrderOut.model_validate,
@@ -58,23 +57,6 @@ async def list_orders(
 async def get_order(
     order_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
 ) -> Order:
-    order = await service.get_order(session, order_id, principal)
+    order = await orders.get_order(session, order_id, principal)
     set_etag(response, order.version)
     return order
-
-
-@router.post(
-    "/deliveries",
-    tags=["deliveries"],
-    status_code=201,
-    response_model=DeliveryOut,
-    summary="Record the handover of an order's assets, item by item with serial numbers",
-    responses=problem_responses(401, 403, 404, 409, 422),
-)
-async def record_delivery(
-    body: DeliveryIn, session: SessionDep, principal: Officer, idem: IdempotencyDep
-) -> Response:
-    async def record() -> Delivery:
-        return await service.record_delivery(session, body, principal)
-
-    return await idem.respond(record, status_code=201, response_model=DeliveryOut)

@@ -1,0 +1,1 @@
+"""Tables of this domain (see assets/models.py, which lists every domain for Alembic)."""
