@@ -2,8 +2,9 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assets.deliveries.service import on_item_status_reported
 from assets.orders import service
-from shared.events import Envelope, PlanApproved
+from shared.events import Envelope, ItemStatusReported, PlanApproved
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
 
@@ -16,4 +17,6 @@ HANDLERS: dict[str, dict[str, Handler]] = {
     "plans": {PlanApproved.type: on_plan_approved},
     # Partners' API keys, so that assets authenticates partners without asking intake.
     "intake": {**PARTNER_KEY_HANDLERS},
+    # Monitors' findings about delivered items: missing, sold, dead, broken.
+    "monitoring": {ItemStatusReported.type: on_item_status_reported},
 }

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events.envelope import Envelope, Event
 
@@ -246,11 +247,93 @@ class OrderOpened(Event):
         return str(self.participant_id)
 
 
+class OrderAwaitingBudget(Event):
+    """The order's fund has no room for it (or no budget for its date): it waits in line."""
+
+    type = "assets.order.awaiting_budget"
+    source_service = "assets"
+
+    order_id: uuid.UUID
+    plan_id: uuid.UUID
+    participant_id: uuid.UUID
+    fund_id: uuid.UUID
+    budget_id: uuid.UUID | None = Field(None, description="None: no budget covers the date")
+    amount: Decimal
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class OrderReserved(Event):
+    type = "assets.order.reserved"
+    source_service = "assets"
+
+    order_id: uuid.UUID
+    plan_id: uuid.UUID
+    participant_id: uuid.UUID
+    fund_id: uuid.UUID
+    budget_id: uuid.UUID
+    amount: Decimal
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class OrderPlaced(Event):
+    """Suppliers and prices agreed; the order went to the suppliers."""
+
+    type = "assets.order.placed"
+    source_service = "assets"
+
+    order_id: uuid.UUID
+    participant_id: uuid.UUID
+    amount: Decimal
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class OrderCancelled(Event):
+    type = "assets.order.cancelled"
+    source_service = "assets"
+
+    order_id: uuid.UUID
+    plan_id: uuid.UUID
+    participant_id: uuid.UUID
+    released: Decimal
+    reason: str = Field(description="Coded reason, never free text")
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class BudgetChanged(Event):
+    """A budget was created or its allocation changed."""
+
+    type = "assets.budget.changed"
+    source_service = "assets"
+    lifecycle = False
+
+    fund_id: uuid.UUID
+    budget_id: uuid.UUID
+    round: str
+    period_start: date
+    period_end: date
+    allocated: Decimal
+
+    def subject_id(self) -> str:
+        return str(self.budget_id)
+
+
 class DeliveredItem(Part):
     asset_type: str
     quantity: int
     unit_price: Money
     serials: list[str] = Field(description="Serial or ear-tag numbers; empty for bulk items")
+    order_item_id: uuid.UUID | None = None
+    unit_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="The delivered units, in the order of `serials`"
+    )
 
 
 class DeliveryCompleted(Event):
@@ -288,6 +371,30 @@ class CaseFlagged(Event):
         return str(self.participant_id)
 
 
+class ItemStatusReported(Event):
+    """A monitor's finding about a delivered item at a visit."""
+
+    type = "monitoring.item.status_reported"
+    source_service = "monitoring"
+
+    visit_id: uuid.UUID
+    unit_id: uuid.UUID | None = Field(None, description="The delivered unit, when known")
+    asset_type: str | None = Field(None, description="With `serial`, when the unit id is not known")
+    serial: str | None = None
+    status: Literal["in_use", "missing", "sold", "dead", "broken"]
+    reported_on: date
+    reason: str | None = Field(None, max_length=64, description="Coded, e.g. sold_to_neighbour")
+
+    @model_validator(mode="after")
+    def _names_a_unit(self) -> ItemStatusReported:
+        if self.unit_id is None and (self.asset_type is None or self.serial is None):
+            raise ValueError("unit_id, or asset_type with serial, is required")
+        return self
+
+    def subject_id(self) -> str:
+        return str(self.visit_id)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     model.type: model
     for model in (
@@ -305,8 +412,14 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PlanStateChanged,
         TrainingCompleted,
         OrderOpened,
+        OrderAwaitingBudget,
+        OrderReserved,
+        OrderPlaced,
+        OrderCancelled,
+        BudgetChanged,
         DeliveryCompleted,
         CaseFlagged,
+        ItemStatusReported,
     )
 }
 

@@ -11,6 +11,7 @@ import httpx
 Headers = dict[str, str]
 POLL_SECONDS = 0.1
 PATIENCE_SECONDS = 60.0
+STATE_FUND = "00000000-0000-0000-0000-0000000000f1"
 
 APPLICANT = {
     "fin": "5ABC7DE",
@@ -136,6 +137,18 @@ async def run_journey(
         headers={**reviewer, "If-Match": submitted.headers["etag"]},
     )
     assert reviewed.status_code == 200, reviewed.text
+    # The state budget has money for the round, so the order can reserve it.
+    budget = await assets.post(
+        f"/v1/funds/{STATE_FUND}/budgets",
+        json={
+            "round": "journey",
+            "period_start": "2000-01-01",
+            "period_end": "2099-12-31",
+            "allocated": "100000.00",
+        },
+        headers=token("admin", "admin-1"),
+    )
+    assert budget.status_code == 201, budget.text
     approved = await plans.post(
         f"{url}/approve", headers={**reviewer, "If-Match": reviewed.headers["etag"]}
     )
@@ -185,6 +198,7 @@ async def run_journey(
         "plans.plan.submitted",
         "plans.plan.approved",
         "assets.order.opened",
+        "assets.order.reserved",
         "assets.delivery.completed",
     ]
 

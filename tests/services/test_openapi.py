@@ -1,5 +1,5 @@
-"""The OpenAPI contract front-end teams build on: every intake and plans endpoint has a summary,
-and every JSON request and response has an example (for a page, its items do)."""
+"""The OpenAPI contract front-end teams build on: every intake, plans and assets endpoint has a
+summary, and every JSON request and response has an example (for a page, its items do)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from assets.main import create_app as create_assets
 from intake.main import create_app as create_intake
 from plans.main import create_app as create_plans
 
@@ -63,6 +64,8 @@ def gaps(app: FastAPI) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("factory", [create_intake, create_plans], ids=["intake", "plans"])
+@pytest.mark.parametrize(
+    "factory", [create_intake, create_plans, create_assets], ids=["intake", "plans", "assets"]
+)
 def test_every_endpoint_has_a_summary_and_examples(factory: Any) -> None:
     assert gaps(factory()) == []

@@ -11,7 +11,7 @@ from shared.db import utcnow
 from shared.events import AssetItem, Envelope, Event, ParticipantEnrolled, PlanApproved
 from shared.messaging.jetstream import subject_for
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
+from tests.services.journey import PASSED_CHECKLIST, PLAN_CONTENT, STATE_FUND, eventually, one_item
 
 
 async def publish(service: Service, event: Event) -> Envelope:
@@ -22,6 +22,20 @@ async def publish(service: Service, event: Event) -> Envelope:
         headers={"Nats-Msg-Id": str(envelope.id)},
     )
     return envelope
+
+
+async def give_the_state_budget_money(assets: Service, auth: Auth) -> None:
+    budget = await assets.client.post(
+        f"/v1/funds/{STATE_FUND}/budgets",
+        json={
+            "round": "2026",
+            "period_start": "2000-01-01",
+            "period_end": "2099-12-31",
+            "allocated": "100000.00",
+        },
+        headers=auth("admin"),
+    )
+    assert budget.status_code == 201, budget.text
 
 
 async def draft_plan(plans: Service, auth: Auth) -> dict[str, Any]:
@@ -127,6 +141,7 @@ async def test_plan_transitions_allowed_and_refused(
 
 async def test_delivery_checks_serials(start_service: StartService, auth: Auth) -> None:
     assets = await start_service("assets")
+    await give_the_state_budget_money(assets, auth)
     officer = auth("asset_officer")
     orders = []
     for _ in range(2):
@@ -187,7 +202,7 @@ async def test_delivery_checks_serials(start_service: StartService, auth: Auth) 
     )
     assert reused_tag.status_code == 409  # an ear tag identifies one animal, once
     order = (await assets.client.get(f"/v1/orders/{orders[1]['id']}", headers=officer)).json()
-    assert order["status"] == "open"
+    assert order["status"] == "reserved"
 
 
 async def test_duplicate_approval_event_opens_one_order(

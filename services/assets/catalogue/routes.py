@@ -1,3 +1,234 @@
-from fastapi import APIRouter
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import select
+
+from assets.catalogue import service as catalogue
+from assets.catalogue.models import AssetType, Supplier
+from assets.catalogue.schemas import (
+    AssetTypeIn,
+    AssetTypeOut,
+    AssetTypeUpdate,
+    PriceListIn,
+    SupplierIn,
+    SupplierOut,
+    SupplierUpdate,
+)
+from shared.auth import Principal, Role, Scope, require
+from shared.db import SessionDep
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
+
+# Staff who buy, plan or report on assets read the catalogue; partners with assets:read too (it
+# names no person). Suppliers are staff-only: they are the ministry's procurement business.
+CatalogueReader = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.asset_officer,
+            Role.analyst,
+            Role.case_officer,
+            Role.plan_reviewer,
+            scopes=(Scope.assets_read,),
+        )
+    ),
+]
+SupplierReader = Annotated[Principal, Depends(require(Role.asset_officer, Role.analyst))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+CodePath = Annotated[str, Path(max_length=64, examples=["beehive"])]
+
+
+@router.get(
+    "/asset-types",
+    tags=["catalogue"],
+    response_model=Page[AssetTypeOut],
+    summary="The asset catalogue, by code",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_asset_types(
+    session: SessionDep, principal: CatalogueReader, page: PageParamsDep
+) -> Page[AssetTypeOut]:
+    return await paginate(
+        session,
+        select(AssetType),
+        key_columns=(AssetType.code,),
+        params=page,
+        to_item=AssetTypeOut.model_validate,
+    )
+
+
+@router.get(
+    "/asset-types/{code}",
+    tags=["catalogue"],
+    response_model=AssetTypeOut,
+    summary="An asset type",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_asset_type(
+    code: CodePath, session: SessionDep, principal: CatalogueReader, response: Response
+) -> AssetType:
+    asset_type = await catalogue.get_asset_type(session, code)
+    set_etag(response, asset_type.version)
+    return asset_type
+
+
+@router.post(
+    "/asset-types",
+    tags=["catalogue"],
+    status_code=201,
+    response_model=AssetTypeOut,
+    summary="Add an asset type to the catalogue (admin)",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_asset_type(
+    body: AssetTypeIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
+) -> Response:
+    async def create() -> AssetType:
+        return await catalogue.create_asset_type(session, body)
+
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=AssetTypeOut,
+        headers=lambda out: {
+            **etag_headers(out.version),
+            "Location": f"/v1/asset-types/{out.code}",
+        },
+    )
+
+
+@router.patch(
+    "/asset-types/{code}",
+    tags=["catalogue"],
+    response_model=AssetTypeOut,
+    summary="Change an asset type's names, unit, tracking or reference price (admin, If-Match)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_asset_type(
+    code: CodePath,
+    body: AssetTypeUpdate,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> AssetType:
+    asset_type = await catalogue.get_asset_type(session, code)
+    check_if_match(if_match, asset_type.version)
+    asset_type = await catalogue.update_asset_type(session, asset_type, body)
+    set_etag(response, asset_type.version)
+    return asset_type
+
+
+@router.get(
+    "/suppliers",
+    tags=["catalogue"],
+    response_model=Page[SupplierOut],
+    summary="Suppliers with their price lists",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_suppliers(
+    session: SessionDep,
+    principal: SupplierReader,
+    page: PageParamsDep,
+    asset_type: Annotated[
+        str | None, Query(max_length=64, description="Only suppliers with a price for this type")
+    ] = None,
+) -> Page[SupplierOut]:
+    query = select(Supplier)
+    if asset_type is not None:
+        query = query.where(Supplier.prices.any(asset_type=asset_type))
+    return await paginate(
+        session,
+        query,
+        key_columns=(Supplier.created_at, Supplier.id),
+        params=page,
+        to_item=SupplierOut.model_validate,
+    )
+
+
+@router.get(
+    "/suppliers/{supplier_id}",
+    tags=["catalogue"],
+    response_model=SupplierOut,
+    summary="A supplier with its price list",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_supplier(
+    supplier_id: uuid.UUID, session: SessionDep, principal: SupplierReader, response: Response
+) -> Supplier:
+    supplier = await catalogue.get_supplier(session, supplier_id)
+    set_etag(response, supplier.version)
+    return supplier
+
+
+@router.post(
+    "/suppliers",
+    tags=["catalogue"],
+    status_code=201,
+    response_model=SupplierOut,
+    summary="Register a supplier, optionally with its price list (admin)",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_supplier(
+    body: SupplierIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
+) -> Response:
+    async def create() -> Supplier:
+        return await catalogue.create_supplier(session, body)
+
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=SupplierOut,
+        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/suppliers/{out.id}"},
+    )
+
+
+@router.patch(
+    "/suppliers/{supplier_id}",
+    tags=["catalogue"],
+    response_model=SupplierOut,
+    summary="Change a supplier's name or contacts (admin, If-Match)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_supplier(
+    supplier_id: uuid.UUID,
+    body: SupplierUpdate,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Supplier:
+    supplier = await catalogue.get_supplier(session, supplier_id)
+    check_if_match(if_match, supplier.version)
+    supplier = await catalogue.update_supplier(session, supplier, body)
+    set_etag(response, supplier.version)
+    return supplier
+
+
+@router.put(
+    "/suppliers/{supplier_id}/prices",
+    tags=["catalogue"],
+    response_model=SupplierOut,
+    summary="Replace a supplier's price list (admin, If-Match)",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def replace_prices(
+    supplier_id: uuid.UUID,
+    body: PriceListIn,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Supplier:
+    supplier = await catalogue.get_supplier(session, supplier_id)
+    check_if_match(if_match, supplier.version)
+    supplier = await catalogue.replace_prices(session, supplier, body.prices)
+    set_etag(response, supplier.version)
+    return supplier

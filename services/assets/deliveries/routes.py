@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assets.deliveries import service as deliveries
-from assets.deliveries.models import Delivery
-from assets.deliveries.schemas import DeliveryIn, DeliveryOut
+from assets.deliveries.models import DeliveredUnit, Delivery, ItemStatus, SerialFlag
+from assets.deliveries.schemas import DeliveryIn, DeliveryOut, ItemOut, SerialFlagOut
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.filestore import FileStore, max_upload_bytes, store_from_settings
 from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
@@ -20,6 +25,21 @@ Reader = Annotated[
     Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(ASSETS_READ,)))
 ]
 Officer = Annotated[Principal, Depends(require(Role.asset_officer))]
+# The signed act carries the participant's signature: staff who handle handovers only.
+ActReader = Officer
+Staff = Annotated[Principal, Depends(require(Role.asset_officer, Role.analyst))]
+
+
+def get_filestore(request: Request) -> FileStore:
+    """The app's file store, made once from its settings (`filestore_path`)."""
+    state = request.app.state
+    if getattr(state, "filestore", None) is None:
+        state.filestore = store_from_settings(state.settings)
+    store: FileStore = state.filestore
+    return store
+
+
+FileStoreDep = Annotated[FileStore, Depends(get_filestore)]
 
 
 @router.post(
@@ -28,12 +48,188 @@ Officer = Annotated[Principal, Depends(require(Role.asset_officer))]
     status_code=201,
     response_model=DeliveryOut,
     summary="Record the handover of an order's assets, item by item with serial numbers",
+    description="Tracked types list one serial or ear-tag number per unit; bulk types give the "
+    "quantity. A number of an asset type handed over before, to anyone, is refused with 409 and "
+    "the attempt is flagged (GET /v1/serial-flags). Emits `assets.delivery.completed`.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def record_delivery(
-    body: DeliveryIn, session: SessionDep, principal: Officer, idem: IdempotencyDep
+    request: Request,
+    body: DeliveryIn,
+    session: SessionDep,
+    principal: Officer,
+    idem: IdempotencyDep,
 ) -> Response:
     async def record() -> Delivery:
         return await deliveries.record_delivery(session, body, principal)
 
-    return await idem.respond(record, status_code=201, response_model=DeliveryOut)
+    try:
+        return await idem.respond(
+            record,
+            status_code=201,
+            response_model=DeliveryOut,
+            headers=lambda out: {
+                **etag_headers(out.version),
+                "Location": f"/v1/deliveries/{out.id}",
+            },
+        )
+    except deliveries.SerialsTaken as refused:
+        # The request's transaction rolls back with the 409; the flag must outlive it.
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        async with sessionmaker() as flags, flags.begin():
+            await deliveries.flag_serials(flags, refused, principal)
+        raise
+
+
+@router.get(
+    "/deliveries",
+    tags=["deliveries"],
+    response_model=Page[DeliveryOut],
+    summary="Deliveries, optionally of one order",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_deliveries(
+    session: SessionDep,
+    principal: Reader,
+    page: PageParamsDep,
+    order_id: uuid.UUID | None = None,
+) -> Page[DeliveryOut]:
+    return await paginate(
+        session,
+        deliveries.deliveries_query(principal, order_id),
+        key_columns=(Delivery.created_at, Delivery.id),
+        params=page,
+        to_item=DeliveryOut.model_validate,
+    )
+
+
+@router.get(
+    "/deliveries/{delivery_id}",
+    tags=["deliveries"],
+    response_model=DeliveryOut,
+    summary="A delivery with its units and whether the signed act is uploaded",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_delivery(
+    delivery_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> Delivery:
+    delivery = await deliveries.get_delivery(session, delivery_id, principal)
+    set_etag(response, delivery.version)
+    return delivery
+
+
+@router.post(
+    "/deliveries/{delivery_id}/act",
+    tags=["deliveries"],
+    response_model=DeliveryOut,
+    summary="Upload the scan or photo of the signed handover act (PDF, JPEG or PNG; If-Match)",
+    description="The type is told by the file's content, not its name; the size limit is the "
+    "service's `max_upload_bytes` (10 MB unless configured). A new upload replaces the old.",
+    responses=problem_responses(401, 403, 404, 412, 413, 415, 422, 428),
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"example": {"file": "act-2026-11-20.pdf"}}}
+        }
+    },
+)
+async def upload_act(
+    request: Request,
+    delivery_id: uuid.UUID,
+    file: Annotated[UploadFile, File(description="The signed act: PDF, JPEG or PNG")],
+    session: SessionDep,
+    principal: Officer,
+    if_match: IfMatchDep,
+    store: FileStoreDep,
+    response: Response,
+) -> Delivery:
+    delivery = await deliveries.get_delivery(session, delivery_id, principal)
+    check_if_match(if_match, delivery.version)
+    limit = max_upload_bytes(request.app.state.settings)
+    content = await file.read(limit + 1)  # one byte more tells "too large" without reading all
+    delivery = await deliveries.attach_act(session, delivery, store, content, limit)
+    set_etag(response, delivery.version)
+    return delivery
+
+
+@router.get(
+    "/deliveries/{delivery_id}/act",
+    tags=["deliveries"],
+    summary="The signed handover act, as uploaded",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, with its content type",
+            "content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}},
+        },
+        **problem_responses(401, 403, 404),
+    },
+)
+async def download_act(
+    delivery_id: uuid.UUID, session: SessionDep, principal: ActReader, store: FileStoreDep
+) -> Response:
+    delivery = await deliveries.get_delivery(session, delivery_id, principal)
+    content, content_type = await deliveries.read_act(delivery, store)
+    return Response(
+        content,
+        media_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="act-{delivery.id}"'},
+    )
+
+
+@router.get(
+    "/items",
+    tags=["deliveries"],
+    response_model=Page[ItemOut],
+    summary="Delivered items with their status and history, found by serial or tag number",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_items(
+    session: SessionDep,
+    principal: Reader,
+    page: PageParamsDep,
+    serial: Annotated[str | None, Query(max_length=64, examples=["AZ-HIVE-0001"])] = None,
+    asset_type: Annotated[str | None, Query(max_length=64, examples=["beehive"])] = None,
+    delivery_id: uuid.UUID | None = None,
+    status: ItemStatus | None = None,
+) -> Page[ItemOut]:
+    return await paginate(
+        session,
+        deliveries.items_query(principal, serial, asset_type, delivery_id, status),
+        key_columns=(DeliveredUnit.id,),
+        params=page,
+        to_item=ItemOut.model_validate,
+    )
+
+
+@router.get(
+    "/items/{item_id}",
+    tags=["deliveries"],
+    response_model=ItemOut,
+    summary="A delivered item with its status history",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_item(
+    item_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> DeliveredUnit:
+    unit = await deliveries.get_item(session, item_id, principal)
+    set_etag(response, unit.version)
+    return unit
+
+
+@router.get(
+    "/serial-flags",
+    tags=["deliveries"],
+    response_model=Page[SerialFlagOut],
+    summary="Refused second handovers of a serial or tag number, oldest first (staff)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_serial_flags(
+    session: SessionDep, principal: Staff, page: PageParamsDep
+) -> Page[SerialFlagOut]:
+    return await paginate(
+        session,
+        deliveries.flags_query(),
+        key_columns=(SerialFlag.flagged_at, SerialFlag.id),
+        params=page,
+        to_item=SerialFlagOut.model_validate,
+    )

@@ -1,47 +1,105 @@
-"""Deliveries and handover acts. Functions flush, never commit."""
+"""Deliveries, handover acts and the delivered items' status. Functions flush, never commit."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assets.deliveries.models import DeliveredUnit, Delivery
+from assets.catalogue.models import Tracking
+from assets.catalogue.service import tracking_of
+from assets.deliveries import messages  # noqa: F401  (registers the message keys)
+from assets.deliveries.models import (
+    DeliveredUnit,
+    Delivery,
+    ItemHistory,
+    ItemStatus,
+    SerialFlag,
+)
 from assets.deliveries.schemas import DeliveryIn
-from assets.orders.models import Order, OrderItem, OrderStatus
-from assets.orders.service import get_order
+from assets.orders.models import Order, OrderItem
+from assets.orders.service import get_order, mark_delivered, orders_query
 from shared.auth import Principal
-from shared.events import DeliveredItem, DeliveryCompleted
+from shared.db import utcnow
+from shared.events import DeliveredItem, DeliveryCompleted, Envelope, ItemStatusReported
+from shared.filestore import FileStore, sniff_content_type
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, InvalidState, ValidationProblem
+from shared.problems import Conflict, FieldError, NotFound, Problem, ValidationProblem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TakenSerial:
+    asset_type: str
+    serial: str
+    existing_unit_id: uuid.UUID
+
+
+class SerialsTaken(Conflict):
+    """Serial or tag numbers handed over before; `taken` says which and with which unit."""
+
+    def __init__(self, order_id: uuid.UUID, taken: Sequence[TakenSerial], paths: list[str]):
+        super().__init__(
+            "detail.serial-already-delivered",
+            errors=[
+                FieldError(
+                    field=path, code="already_delivered", message="field.serial-already-delivered"
+                )
+                for path in paths
+            ],
+        )
+        self.order_id = order_id
+        self.taken = list(taken)
 
 
 async def record_delivery(
     session: AsyncSession, data: DeliveryIn, principal: Principal
 ) -> Delivery:
     order = await get_order(session, data.order_id, principal)
-    if order.status != OrderStatus.open:
-        raise InvalidState(order.status)
-    _check_serials(order, data)
+    # First, so that an order in the wrong state is refused before anything else; every later
+    # refusal rolls this back with the request's transaction.
+    await mark_delivered(session, order)
+    tracking = await tracking_of(session, [item.asset_type for item in order.items])
+    lines = _check_lines(order, data, tracking)
+    await _refuse_taken_serials(session, order, lines)
     delivery = Delivery(
         order_id=order.id,
         delivered_on=data.delivered_on,
         place=data.place,
         signed_by=data.signed_by,
+        officer_id=data.officer_id,
         recorded_by=principal.id,
         units=[
             DeliveredUnit(
-                order_item_id=line.order_item_id, asset_type=item.asset_type, serial=serial
+                order_item_id=item.id,
+                asset_type=item.asset_type,
+                serial=serial,
+                quantity=quantity,
+                history=[
+                    ItemHistory(
+                        status=ItemStatus.in_use,
+                        occurred_on=data.delivered_on,
+                        reason="handover",
+                        recorded_at=utcnow(),
+                    )
+                ],
             )
-            for line, item in _lines(order, data)
-            for serial in line.serials
+            for _, line, item in lines
+            for serial, quantity in _units(line, item)
         ],
     )
     session.add(delivery)
-    order.status = OrderStatus.delivered
     try:
         async with session.begin_nested():
             await session.flush()
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # a concurrent handover took a number after our check
         raise Conflict("detail.serial-already-delivered") from exc
     await add_event(
         session,
@@ -59,8 +117,10 @@ async def record_delivery(
                     quantity=item.quantity,
                     unit_price=item.unit_price,
                     serials=line.serials,
+                    order_item_id=item.id,
+                    unit_ids=[u.id for u in delivery.units if u.order_item_id == item.id],
                 )
-                for line, item in _lines(order, data)
+                for _, line, item in lines
             ],
             total=order.total,
             delivered_on=delivery.delivered_on,
@@ -69,47 +129,246 @@ async def record_delivery(
     return delivery
 
 
-def _lines(order: Order, data: DeliveryIn) -> list[tuple[DeliveryIn.Line, OrderItem]]:
-    by_id = {item.id: item for item in order.items}
-    return [(line, by_id[line.order_item_id]) for line in data.items]
+Line = tuple[int, DeliveryIn.Line, OrderItem]
 
 
-def _check_serials(order: Order, data: DeliveryIn) -> None:
-    """Every order item is handed over in full, each unit with its own serial or tag number."""
+def _units(line: DeliveryIn.Line, item: OrderItem) -> list[tuple[str | None, int]]:
+    if line.serials:
+        return [(serial, 1) for serial in line.serials]
+    return [(None, line.quantity or item.quantity)]
+
+
+def _check_lines(order: Order, data: DeliveryIn, tracking: dict[str, Tracking]) -> list[Line]:
+    """Every order item is handed over in full: a tracked type unit by unit, each with its own
+    serial or tag number; a bulk type as a count. Types not in the catalogue count as tracked."""
     by_id = {item.id: item for item in order.items}
-    errors = []
+    errors: list[FieldError] = []
+    lines: list[Line] = []
+    seen: set[uuid.UUID] = set()
+
+    def error(field: str, code: str, message: str) -> None:
+        errors.append(FieldError(field=field, code=code, message=message))
+
     for index, line in enumerate(data.items):
+        at = f"body.items.{index}"
         item = by_id.get(line.order_item_id)
         if item is None:
-            errors.append(
-                FieldError(
-                    field=f"body.items.{index}.order_item_id",
-                    code="unknown_item",
-                    message="not an item of this order",
-                )
-            )
+            error(f"{at}.order_item_id", "unknown_item", "not an item of this order")
+            continue
+        if item.id in seen:
+            error(f"{at}.order_item_id", "duplicate_item", "this item is listed twice")
+            continue
+        seen.add(item.id)
+        if tracking.get(item.asset_type, Tracking.serial) == Tracking.bulk:
+            if line.serials:
+                error(f"{at}.serials", "not_tracked", "a bulk type is counted, not numbered")
+            elif line.quantity != item.quantity:
+                error(f"{at}.quantity", "count_mismatch", f"quantity {item.quantity} expected")
         elif len(line.serials) != item.quantity:
-            errors.append(
-                FieldError(
-                    field=f"body.items.{index}.serials",
-                    code="count_mismatch",
-                    message=f"{item.quantity} serial numbers expected",
-                )
-            )
+            error(f"{at}.serials", "count_mismatch", f"{item.quantity} serial numbers expected")
         elif len(set(line.serials)) != len(line.serials):
-            errors.append(
-                FieldError(
-                    field=f"body.items.{index}.serials",
-                    code="duplicate",
-                    message="serial numbers repeat",
-                )
-            )
-    missing = set(by_id) - {line.order_item_id for line in data.items}
-    if missing:
-        errors.append(
-            FieldError(
-                field="body.items", code="incomplete", message="every order item must be delivered"
-            )
-        )
+            error(f"{at}.serials", "duplicate", "serial numbers repeat")
+        lines.append((index, line, item))
+    if set(by_id) - seen - {line.order_item_id for line in data.items}:
+        error("body.items", "incomplete", "every order item must be delivered")
     if errors:
         raise ValidationProblem(errors)
+    return lines
+
+
+async def _refuse_taken_serials(session: AsyncSession, order: Order, lines: list[Line]) -> None:
+    """The same serial or tag number of a type is handed over once, to anyone, ever."""
+    wanted = {
+        (item.asset_type, serial): f"body.items.{index}.serials.{position}"
+        for index, line, item in lines
+        for position, serial in enumerate(line.serials)
+    }
+    if not wanted:
+        return
+    rows = await session.execute(
+        select(DeliveredUnit.asset_type, DeliveredUnit.serial, DeliveredUnit.id).where(
+            tuple_(DeliveredUnit.asset_type, DeliveredUnit.serial).in_(list(wanted))
+        )
+    )
+    taken = [TakenSerial(asset_type, str(serial), unit_id) for asset_type, serial, unit_id in rows]
+    if taken:
+        paths = sorted(wanted[(t.asset_type, t.serial)] for t in taken)
+        raise SerialsTaken(order.id, taken, paths)
+
+
+async def flag_serials(session: AsyncSession, refused: SerialsTaken, principal: Principal) -> None:
+    """Keeps a refused second handover for staff to look into. Runs in its own transaction
+    (see the route): the refused request's own transaction is rolled back."""
+    session.add_all(
+        SerialFlag(
+            asset_type=taken.asset_type,
+            serial=taken.serial,
+            order_id=refused.order_id,
+            existing_unit_id=taken.existing_unit_id,
+            flagged_by=principal.id,
+        )
+        for taken in refused.taken
+    )
+    await session.flush()
+    log.warning(
+        "refused a second handover of %d serial(s) for order %s",
+        len(refused.taken),
+        refused.order_id,
+    )
+
+
+def flags_query() -> Select[SerialFlag]:
+    return select(SerialFlag)
+
+
+def _visible_orders(principal: Principal) -> Select[uuid.UUID]:
+    """Ids of the orders the principal may see (the orders domain's rule for partners)."""
+    return orders_query(principal, None, None).with_only_columns(Order.id)
+
+
+def deliveries_query(principal: Principal, order_id: uuid.UUID | None) -> Select[Delivery]:
+    query = select(Delivery)
+    if order_id is not None:
+        query = query.where(Delivery.order_id == order_id)
+    if principal.partner_id is not None:
+        query = query.where(Delivery.order_id.in_(_visible_orders(principal)))
+    return query
+
+
+async def _visible(session: AsyncSession, order_id: uuid.UUID, principal: Principal) -> bool:
+    if principal.partner_id is None:
+        return True
+    query = _visible_orders(principal).where(Order.id == order_id)
+    return await session.scalar(query) is not None
+
+
+async def get_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, principal: Principal
+) -> Delivery:
+    delivery = await session.get(Delivery, delivery_id)
+    if delivery is None or not await _visible(session, delivery.order_id, principal):
+        raise NotFound("delivery", delivery_id)
+    return delivery
+
+
+async def attach_act(
+    session: AsyncSession, delivery: Delivery, store: FileStore, content: bytes, max_bytes: int
+) -> Delivery:
+    """Stores the scan or photo of the signed act; a new upload replaces the one before."""
+    if len(content) > max_bytes:
+        raise Problem(413, "payload-too-large", detail="detail.act-too-large",
+                      params={"limit": max_bytes})  # fmt: skip
+    content_type = sniff_content_type(content[:16])
+    if content_type is None:
+        raise Problem(415, "unsupported-media-type", detail="detail.act-type")
+    previous = delivery.act_key
+    delivery.act_key = await store.put(content, prefix=f"acts/{delivery.id}")
+    delivery.act_content_type = content_type
+    delivery.act_size = len(content)
+    delivery.act_uploaded_at = utcnow()
+    await session.flush()
+    if previous is not None:
+        # The new file is in place; the old one is left over if this transaction fails later,
+        # which costs space but never loses the act the database points to.
+        await store.delete(previous)
+    return delivery
+
+
+async def read_act(delivery: Delivery, store: FileStore) -> tuple[bytes, str]:
+    if delivery.act_key is None or delivery.act_content_type is None:
+        raise NotFound("act", delivery.id)
+    try:
+        return await store.get(delivery.act_key), delivery.act_content_type
+    except KeyError:
+        raise NotFound("act", delivery.id) from None
+
+
+def items_query(
+    principal: Principal,
+    serial: str | None,
+    asset_type: str | None,
+    delivery_id: uuid.UUID | None,
+    status: ItemStatus | None,
+) -> Select[DeliveredUnit]:
+    query = select(DeliveredUnit)
+    if serial is not None:
+        query = query.where(DeliveredUnit.serial == serial)
+    if asset_type is not None:
+        query = query.where(DeliveredUnit.asset_type == asset_type)
+    if delivery_id is not None:
+        query = query.where(DeliveredUnit.delivery_id == delivery_id)
+    if status is not None:
+        query = query.where(DeliveredUnit.status == status)
+    if principal.partner_id is not None:
+        query = query.join(Delivery, Delivery.id == DeliveredUnit.delivery_id).where(
+            Delivery.order_id.in_(_visible_orders(principal))
+        )
+    return query
+
+
+async def get_item(
+    session: AsyncSession, unit_id: uuid.UUID, principal: Principal
+) -> DeliveredUnit:
+    unit = await session.get(DeliveredUnit, unit_id)
+    if unit is not None and principal.partner_id is not None:
+        order_id = await session.scalar(
+            select(Delivery.order_id).where(Delivery.id == unit.delivery_id)
+        )
+        if order_id is None or not await _visible(session, order_id, principal):
+            unit = None
+    if unit is None:
+        raise NotFound("item", unit_id)
+    return unit
+
+
+async def record_status(
+    session: AsyncSession,
+    unit: DeliveredUnit,
+    status: ItemStatus,
+    *,
+    occurred_on: date,
+    source_event_id: uuid.UUID | None,
+    reason: str | None,
+) -> DeliveredUnit:
+    """Adds to the item's history; its status is that of the latest finding by date, so reports
+    that arrive out of order still leave the newest in force."""
+    unit.history.append(
+        ItemHistory(
+            status=status,
+            occurred_on=occurred_on,
+            source_event_id=source_event_id,
+            reason=reason,
+            recorded_at=utcnow(),
+        )
+    )
+    latest = max(unit.history, key=lambda entry: (entry.occurred_on, entry.recorded_at))
+    if unit.status != latest.status:
+        unit.status = latest.status
+    await session.flush()
+    return unit
+
+
+async def on_item_status_reported(
+    session: AsyncSession, event: ItemStatusReported, envelope: Envelope
+) -> None:
+    """Monitoring found an item missing, sold, dead, broken or back in use."""
+    if event.unit_id is not None:
+        unit = await session.get(DeliveredUnit, event.unit_id)
+    else:
+        unit = await session.scalar(
+            select(DeliveredUnit).where(
+                DeliveredUnit.asset_type == event.asset_type, DeliveredUnit.serial == event.serial
+            )
+        )
+    if unit is None:
+        # Nothing to update, and a retry would not find it either.
+        log.warning("visit %s reported on an item assets does not know", event.visit_id)
+        return
+    await record_status(
+        session,
+        unit,
+        ItemStatus(event.status),
+        occurred_on=event.reported_on,
+        source_event_id=envelope.id,
+        reason=event.reason or "monitoring_visit",
+    )

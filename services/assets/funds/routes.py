@@ -1,3 +1,217 @@
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/v1")
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+
+from assets.funds import service as funds
+from assets.funds.models import Budget, Fund, LedgerEntry
+from assets.funds.schemas import (
+    BudgetIn,
+    BudgetOut,
+    FundIn,
+    FundOut,
+    LedgerEntryOut,
+    LedgerOut,
+    TopUpIn,
+)
+from assets.orders.service import serve_line
+from shared.auth import Principal, Role, Scope, require
+from shared.db import SessionDep
+from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep, paginate
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1", tags=["funds"])
+
+Reader = Annotated[
+    Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(Scope.assets_read,)))
+]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+
+
+@router.post(
+    "/funds",
+    status_code=201,
+    response_model=FundOut,
+    summary="Register a partner's fund under its memorandum (admin; the state budget exists)",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_fund(
+    body: FundIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
+) -> Response:
+    async def create() -> Fund:
+        return await funds.create_fund(session, body)
+
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=FundOut,
+        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/funds/{out.id}"},
+    )
+
+
+@router.get(
+    "/funds",
+    response_model=Page[FundOut],
+    summary="Funding sources (a partner sees only its own)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_funds(session: SessionDep, principal: Reader, page: PageParamsDep) -> Page[FundOut]:
+    return await paginate(
+        session,
+        funds.funds_query(principal),
+        key_columns=(Fund.created_at, Fund.id),
+        params=page,
+        to_item=FundOut.model_validate,
+    )
+
+
+@router.get(
+    "/funds/{fund_id}",
+    response_model=FundOut,
+    summary="A funding source",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_fund(
+    fund_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> Fund:
+    fund = await funds.get_fund(session, fund_id, principal)
+    set_etag(response, fund.version)
+    return fund
+
+
+@router.post(
+    "/funds/{fund_id}/budgets",
+    status_code=201,
+    response_model=BudgetOut,
+    summary="Give a fund its budget for a programme round (admin)",
+    description=(
+        "An order is paid from the budget whose period covers the day its plan was approved; "
+        "orders already waiting for such a budget are reserved at once, oldest first."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_budget(
+    fund_id: uuid.UUID,
+    body: BudgetIn,
+    session: SessionDep,
+    principal: Admin,
+    idem: IdempotencyDep,
+) -> Response:
+    async def create() -> Budget:
+        fund = await funds.get_fund(session, fund_id, principal)
+        budget = await funds.create_budget(session, fund, body, principal)
+        await serve_line(session, budget.id)
+        return await funds.get_budget(session, fund, budget.id)
+
+    return await idem.respond(
+        create,
+        status_code=201,
+        response_model=BudgetOut,
+        headers=lambda out: {
+            **etag_headers(out.version),
+            "Location": f"/v1/funds/{fund_id}/budgets/{out.id}",
+        },
+    )
+
+
+@router.get(
+    "/funds/{fund_id}/budgets",
+    response_model=Page[BudgetOut],
+    summary="A fund's budgets, one per round",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_budgets(
+    fund_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageParamsDep
+) -> Page[BudgetOut]:
+    fund = await funds.get_fund(session, fund_id, principal)
+    return await paginate(
+        session,
+        select(Budget).where(Budget.fund_id == fund.id),
+        key_columns=(Budget.period_start, Budget.id),
+        params=page,
+        to_item=BudgetOut.model_validate,
+    )
+
+
+@router.get(
+    "/funds/{fund_id}/budgets/{budget_id}",
+    response_model=BudgetOut,
+    summary="A budget; its ETag changes with the allocation only",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_budget(
+    fund_id: uuid.UUID,
+    budget_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    response: Response,
+) -> Budget:
+    fund = await funds.get_fund(session, fund_id, principal)
+    budget = await funds.get_budget(session, fund, budget_id)
+    set_etag(response, budget.version)
+    return budget
+
+
+@router.post(
+    "/funds/{fund_id}/budgets/{budget_id}/top-ups",
+    response_model=BudgetOut,
+    summary="Add money to a budget (admin, If-Match); waiting orders take it, oldest first",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def top_up(
+    fund_id: uuid.UUID,
+    budget_id: uuid.UUID,
+    body: TopUpIn,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Budget:
+    fund = await funds.get_fund(session, fund_id, principal)
+    budget = await funds.get_budget(session, fund, budget_id)
+    check_if_match(if_match, budget.version)
+    await funds.add_money(session, budget, body.amount, principal)
+    await serve_line(session, budget.id)
+    budget = await funds.get_budget(session, fund, budget_id)
+    set_etag(response, budget.version)
+    return budget
+
+
+@router.get(
+    "/funds/{fund_id}/ledger",
+    response_model=LedgerOut,
+    summary="A round's ledger: allocated, reserved, spent, available and every entry",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def ledger(
+    fund_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: PageParamsDep,
+    round_: Annotated[str, Query(alias="round", description="The round's code")],
+) -> LedgerOut:
+    fund = await funds.get_fund(session, fund_id, principal)
+    budget = await funds.budget_of_round(session, fund, round_)
+    entries = await paginate(
+        session,
+        funds.entries_query(budget),
+        key_columns=(LedgerEntry.at, LedgerEntry.id),
+        params=page,
+        to_item=LedgerEntryOut.model_validate,
+    )
+    return LedgerOut(
+        fund_id=fund.id,
+        budget_id=budget.id,
+        round=budget.round,
+        allocated=budget.allocated,
+        reserved=budget.reserved,
+        spent=budget.spent,
+        available=budget.available,
+        entries=entries.items,
+        next_cursor=entries.next_cursor,
+    )

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
@@ -13,14 +13,33 @@ from shared.db import utcnow
 
 
 class OrderStatus(StrEnum):
+    """awaiting_budget -> reserved -> ordered -> delivered; any but delivered -> cancelled.
+
+    A reserved order may also be delivered directly, without the supplier steps (the thin
+    journey). `open` is the state of orders from before budgets existed; none is left after the
+    0004 migration.
+    """
+
     open = "open"
+    awaiting_budget = "awaiting_budget"
+    reserved = "reserved"
+    ordered = "ordered"
     delivered = "delivered"
+    cancelled = "cancelled"
+
+
+class PriceApproval(StrEnum):
+    not_required = "not_required"
+    required = "required"  # an agreed price is above the plan's: an admin approves it
+    approved = "approved"
 
 
 class Order(Base):
     """The assets to buy and hand over for one approved business plan."""
 
     __tablename__ = "orders"
+    # The queue of a fund's waiting orders, first come first served.
+    __table_args__ = (Index(None, "fund_id", "status", "awaiting_since"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     plan_id: Mapped[uuid.UUID] = mapped_column(unique=True)
@@ -28,7 +47,17 @@ class Order(Base):
     region: Mapped[str] = mapped_column(String(8))
     direction: Mapped[str] = mapped_column(Text)
     partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    status: Mapped[OrderStatus] = mapped_column(String(16), default=OrderStatus.open)
+    status: Mapped[OrderStatus] = mapped_column(String(16), default=OrderStatus.awaiting_budget)
+    approved_on: Mapped[date]  # the plan's approval day (UTC): picks the budget that pays
+    fund_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funds.id"))
+    budget_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("budgets.id"), index=True)
+    reserved_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    awaiting_since: Mapped[datetime | None]
+    price_approval: Mapped[PriceApproval] = mapped_column(
+        String(16), default=PriceApproval.not_required
+    )
+    price_approved_by: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -40,7 +69,13 @@ class Order(Base):
 
     @property
     def total(self) -> Decimal:
+        """At the plan's prices."""
         return sum((item.unit_price * item.quantity for item in self.items), Decimal("0.00"))
+
+    @property
+    def cost(self) -> Decimal:
+        """At the agreed prices where agreed, else the plan's."""
+        return sum((item.price * item.quantity for item in self.items), Decimal("0.00"))
 
 
 class OrderItem(Base):
@@ -52,3 +87,10 @@ class OrderItem(Base):
     asset_type: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # The catalogue's supplier, by id only: the catalogue is another domain's table.
+    supplier_id: Mapped[uuid.UUID | None]
+    agreed_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    @property
+    def price(self) -> Decimal:
+        return self.unit_price if self.agreed_unit_price is None else self.agreed_unit_price

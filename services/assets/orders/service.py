@@ -1,32 +1,90 @@
-"""Orders for approved plans. Functions flush, never commit."""
+"""Orders for approved plans, and the money each holds in its fund's budget. Functions flush,
+never commit.
+
+Which fund pays: the referring partner's fund when it has a budget whose period covers the day the
+plan was approved, else the state budget's budget covering that day. That budget is the order's
+round. An order that does not fit waits (`awaiting_budget`) in its fund's line, first come first
+served: money added or released goes to the oldest waiting orders while they fit.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assets.orders.models import Order, OrderItem, OrderStatus
+from assets.funds import service as funds
+from assets.funds.models import Budget, Fund
+from assets.orders.models import Order, OrderItem, OrderStatus, PriceApproval
+from assets.orders.schemas import CancelIn, TermsIn
 from shared.auth import Principal
-from shared.events import OrderOpened, PlanApproved
+from shared.db import utcnow
+from shared.events import (
+    OrderAwaitingBudget,
+    OrderCancelled,
+    OrderOpened,
+    OrderPlaced,
+    OrderReserved,
+    PlanApproved,
+)
+from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
-from shared.problems import NotFound
+from shared.problems import Conflict, FieldError, InvalidState, NotFound, ValidationProblem
 
 log = logging.getLogger(__name__)
+
+add_messages(
+    {
+        "detail.budget-insufficient": {
+            "az": "Fondun büdcəsində bu məbləğ üçün yer yoxdur",
+            "en": "The fund's budget has no room for this amount",
+            "ru": "В бюджете фонда нет места для этой суммы",
+        },
+        "detail.order-terms-incomplete": {
+            "az": "Hər mal üçün təchizatçı və razılaşdırılmış qiymət lazımdır",
+            "en": "Every item needs a supplier and an agreed price",
+            "ru": "Для каждой позиции нужны поставщик и согласованная цена",
+        },
+        "detail.price-approval-pending": {
+            "az": "Planın qiymətindən yüksək qiymət təsdiq gözləyir",
+            "en": "A price above the plan's awaits approval",
+            "ru": "Цена выше плановой ждёт утверждения",
+        },
+        "field.not-an-item": {
+            "az": "bu sifarişin malı deyil",
+            "en": "not an item of this order",
+            "ru": "не позиция этого заказа",
+        },
+    }
+)
+
+# The states in which an order still holds (or waits for) money and may change.
+_LIVE = (OrderStatus.awaiting_budget, OrderStatus.reserved)
+
+
+# --- the event in -------------------------------------------------------------------------------
 
 
 async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order:
     existing = await session.scalar(select(Order).where(Order.plan_id == approved.plan_id))
     if existing is not None:
         return await _revise(session, existing, approved)
+    approved_on = approved.approved_at.date()
+    fund_id, budget = await funds.paying_fund(session, approved.partner_id, approved_on)
     order = Order(
         plan_id=approved.plan_id,
         participant_id=approved.participant_id,
         region=approved.region,
         direction=approved.direction,
         partner_id=approved.partner_id,
+        approved_on=approved_on,
+        fund_id=fund_id,
+        budget_id=budget.id if budget else None,
+        status=OrderStatus.awaiting_budget,
+        awaiting_since=utcnow(),
         items=_items(approved),
     )
     session.add(order)
@@ -40,18 +98,32 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
             total=order.total,
         ),
     )
+    await _join_line(session, order)
     return order
 
 
 async def _revise(session: AsyncSession, order: Order, approved: PlanApproved) -> Order:
-    """A plan reopened and approved again: an order not yet delivered takes the revised items;
-    one already handed over stays as it was signed."""
-    if order.status != OrderStatus.open:
-        log.info("plan %s approved again after its order %s was delivered", order.plan_id, order.id)
+    """A plan reopened and approved again: an order not yet placed with suppliers takes the
+    revised items (and holds money for them anew); one placed, delivered or cancelled stays."""
+    if order.status not in _LIVE:
+        log.info("plan %s approved again after its order %s was %s", *_ids(order))
         return order
+    freed = order.reserved_amount
+    if order.budget_id is not None and freed:
+        await funds.lock_budget(session, order.budget_id)
+        await funds.release(session, order.budget_id, order.id, freed, funds.SYSTEM)
     order.items = _items(approved)
+    order.reserved_amount = Decimal("0.00")
+    order.price_approval = PriceApproval.not_required
+    order.status = OrderStatus.awaiting_budget
+    order.awaiting_since = utcnow()
     await session.flush()
+    await _join_line(session, order)
     return order
+
+
+def _ids(order: Order) -> tuple[uuid.UUID, uuid.UUID, str]:
+    return order.plan_id, order.id, order.status
 
 
 def _items(approved: PlanApproved) -> list[OrderItem]:
@@ -66,23 +138,270 @@ def _items(approved: PlanApproved) -> list[OrderItem]:
     ]
 
 
+# --- money --------------------------------------------------------------------------------------
+
+
+def needed(order: Order) -> Decimal:
+    """What the order must hold: agreed prices, except those above the plan's that are not
+    approved yet (until then the plan's price is held)."""
+    total = Decimal("0.00")
+    for item in order.items:
+        price = item.price
+        if price > item.unit_price and order.price_approval != PriceApproval.approved:
+            price = item.unit_price
+        total += price * item.quantity
+    return total
+
+
+async def _join_line(session: AsyncSession, order: Order) -> None:
+    """Reserves at once when the budget has room and nobody waits before this order; else the
+    order waits. The budget row lock makes concurrent approvals take turns."""
+    if order.budget_id is None:  # no budget covered the day before; there may be one now
+        budget = await funds.covering_budget(session, order.fund_id, order.approved_on)
+        order.budget_id = budget.id if budget else None
+    if order.budget_id is not None:
+        budget = await funds.lock_budget(session, order.budget_id)
+        ahead = await session.scalar(
+            _line(budget).where(Order.id != order.id, _before(order)).limit(1)
+        )
+        if ahead is None and await funds.reserve(
+            session, budget.id, order.id, needed(order), funds.SYSTEM
+        ):
+            await _reserved(session, order, needed(order))
+            return
+    await add_event(
+        session,
+        OrderAwaitingBudget(
+            order_id=order.id,
+            plan_id=order.plan_id,
+            participant_id=order.participant_id,
+            fund_id=order.fund_id,
+            budget_id=order.budget_id,
+            amount=needed(order),
+        ),
+    )
+
+
+def _line(budget: Budget) -> Select[Order]:
+    """The orders waiting for this budget: its fund's, approved within its period."""
+    return select(Order).where(
+        Order.status == OrderStatus.awaiting_budget,
+        Order.fund_id == budget.fund_id,
+        Order.approved_on >= budget.period_start,
+        Order.approved_on <= budget.period_end,
+    )
+
+
+def _before(order: Order) -> ColumnElement[bool]:
+    assert order.awaiting_since is not None
+    return or_(
+        Order.awaiting_since < order.awaiting_since,
+        (Order.awaiting_since == order.awaiting_since) & (Order.id < order.id),
+    )
+
+
+async def serve_line(session: AsyncSession, budget_id: uuid.UUID) -> list[Order]:
+    """Money was added or released: the oldest waiting orders take it while they fit.
+    Returns the orders reserved."""
+    budget = await funds.lock_budget(session, budget_id)
+    served = []
+    # SKIP LOCKED: an order being cancelled or revised right now is not waiting any more.
+    waiting = await session.scalars(
+        _line(budget)
+        .order_by(Order.awaiting_since, Order.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    for order in waiting.all():
+        amount = needed(order)
+        if not await funds.reserve(session, budget.id, order.id, amount, funds.SYSTEM):
+            break
+        order.budget_id = budget.id
+        await _reserved(session, order, amount)
+        served.append(order)
+    return served
+
+
+async def _reserved(session: AsyncSession, order: Order, amount: Decimal) -> None:
+    assert order.budget_id is not None
+    order.status = OrderStatus.reserved
+    order.reserved_amount = amount
+    order.awaiting_since = None
+    await session.flush()
+    await add_event(
+        session,
+        OrderReserved(
+            order_id=order.id,
+            plan_id=order.plan_id,
+            participant_id=order.participant_id,
+            fund_id=order.fund_id,
+            budget_id=order.budget_id,
+            amount=amount,
+        ),
+    )
+
+
+async def _hold(session: AsyncSession, order: Order, principal: Principal) -> None:
+    """A reserved order's hold follows its terms: less is released at once, more is reserved
+    if the budget has it (else 409 and nothing changes)."""
+    if order.budget_id is None:
+        return
+    if order.status == OrderStatus.awaiting_budget:  # cheaper terms may let it through now
+        await session.flush()
+        await serve_line(session, order.budget_id)
+        return
+    if order.status != OrderStatus.reserved:
+        return
+    difference = needed(order) - order.reserved_amount
+    if difference > 0:
+        if not await funds.reserve(session, order.budget_id, order.id, difference, principal.id):
+            raise Conflict("detail.budget-insufficient")
+    elif difference < 0:
+        await funds.release(session, order.budget_id, order.id, -difference, principal.id)
+    order.reserved_amount += difference
+    await session.flush()
+    if difference < 0:
+        await serve_line(session, order.budget_id)
+
+
+# --- officers' steps ----------------------------------------------------------------------------
+
+
+async def set_terms(
+    session: AsyncSession, order: Order, data: TermsIn, principal: Principal
+) -> Order:
+    """Suppliers and agreed unit prices; a price above the plan's needs an admin's approval."""
+    if order.status not in _LIVE:
+        raise InvalidState(order.status)
+    by_id = {item.id: item for item in order.items}
+    unknown = [
+        FieldError(
+            field=f"body.items.{index}.order_item_id",
+            code="unknown_item",
+            message="field.not-an-item",
+        )
+        for index, line in enumerate(data.items)
+        if line.order_item_id not in by_id
+    ]
+    if unknown:
+        raise ValidationProblem(unknown)
+    for line in data.items:
+        item = by_id[line.order_item_id]
+        item.supplier_id = line.supplier_id
+        item.agreed_unit_price = line.agreed_unit_price
+    above = any(item.price > item.unit_price for item in order.items)
+    order.price_approval = PriceApproval.required if above else PriceApproval.not_required
+    order.price_approved_by = None
+    await _hold(session, order, principal)
+    await session.flush()
+    return order
+
+
+async def approve_price(session: AsyncSession, order: Order, principal: Principal) -> Order:
+    if order.status not in _LIVE or order.price_approval != PriceApproval.required:
+        raise InvalidState(order.status if order.status not in _LIVE else order.price_approval)
+    order.price_approval = PriceApproval.approved
+    order.price_approved_by = principal.id
+    await _hold(session, order, principal)
+    await session.flush()
+    return order
+
+
+async def place(session: AsyncSession, order: Order, principal: Principal) -> Order:
+    if order.status != OrderStatus.reserved:
+        raise InvalidState(order.status)
+    if order.price_approval == PriceApproval.required:
+        raise Conflict("detail.price-approval-pending")
+    if any(i.supplier_id is None or i.agreed_unit_price is None for i in order.items):
+        raise Conflict("detail.order-terms-incomplete")
+    order.status = OrderStatus.ordered
+    await session.flush()
+    await add_event(
+        session,
+        OrderPlaced(
+            order_id=order.id, participant_id=order.participant_id, amount=order.reserved_amount
+        ),
+    )
+    return order
+
+
+async def cancel(
+    session: AsyncSession, order: Order, data: CancelIn, principal: Principal
+) -> Order:
+    """Cancelling releases the order's money, which goes to the next in its fund's line."""
+    if order.status not in (*_LIVE, OrderStatus.ordered):
+        raise InvalidState(order.status)
+    released = order.reserved_amount
+    if order.budget_id is not None and released:
+        await funds.lock_budget(session, order.budget_id)
+        await funds.release(session, order.budget_id, order.id, released, principal.id)
+    order.status = OrderStatus.cancelled
+    order.cancel_reason = data.reason
+    order.reserved_amount = Decimal("0.00")
+    order.awaiting_since = None
+    await session.flush()
+    await add_event(
+        session,
+        OrderCancelled(
+            order_id=order.id,
+            plan_id=order.plan_id,
+            participant_id=order.participant_id,
+            released=released,
+            reason=data.reason,
+        ),
+    )
+    if order.budget_id is not None and released:
+        await serve_line(session, order.budget_id)
+    return order
+
+
+async def mark_delivered(session: AsyncSession, order: Order) -> None:
+    """The handover is signed: the order is delivered and its reservation becomes spending.
+
+    From `ordered`, and from `reserved` too (a handover without the supplier steps)."""
+    if order.status not in (OrderStatus.reserved, OrderStatus.ordered):
+        raise InvalidState(order.status)
+    assert order.budget_id is not None
+    await funds.spend(session, order.budget_id, order.id, order.reserved_amount, funds.SYSTEM)
+    order.status = OrderStatus.delivered
+    await session.flush()
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    """A partner sees orders for the participants it referred and orders paid from its fund."""
+    own_funds = select(Fund.id).where(Fund.partner_id == principal.partner_id)
+    return or_(Order.partner_id == principal.partner_id, Order.fund_id.in_(own_funds))
+
+
 def orders_query(
-    principal: Principal, plan_id: uuid.UUID | None, participant_id: uuid.UUID | None
+    principal: Principal,
+    plan_id: uuid.UUID | None,
+    participant_id: uuid.UUID | None,
+    status: OrderStatus | None = None,
+    fund_id: uuid.UUID | None = None,
 ) -> Select[Order]:
     query = select(Order)
     if plan_id is not None:
         query = query.where(Order.plan_id == plan_id)
     if participant_id is not None:
         query = query.where(Order.participant_id == participant_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if fund_id is not None:
+        query = query.where(Order.fund_id == fund_id)
     if principal.partner_id is not None:
-        query = query.where(Order.partner_id == principal.partner_id)
+        query = query.where(_visible(principal))
     return query
 
 
 async def get_order(session: AsyncSession, order_id: uuid.UUID, principal: Principal) -> Order:
-    order = await session.get(Order, order_id)
-    if order is None or (
-        principal.partner_id is not None and order.partner_id != principal.partner_id
-    ):
+    query = select(Order).where(Order.id == order_id)
+    if principal.partner_id is not None:
+        query = query.where(_visible(principal))
+    order = await session.scalar(query)
+    if order is None:
         raise NotFound("order", order_id)
     return order

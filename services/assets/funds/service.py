@@ -1,0 +1,279 @@
+"""Funds, budgets and the ledger. Functions flush, never commit.
+
+Money moves only through `reserve`, `release` and `spend`, each one conditional UPDATE of the
+budget row: PostgreSQL locks the row and re-checks the condition after any concurrent change, so
+however many transactions reserve at once, a budget never goes below zero (and the table's CHECK
+constraints would refuse it if code ever tried).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assets.funds.models import (
+    STATE_FUND_ID,
+    Budget,
+    EntryKind,
+    Fund,
+    FundKind,
+    LedgerEntry,
+)
+from assets.funds.schemas import BudgetIn, FundIn
+from shared.auth import Principal
+from shared.events import BudgetChanged
+from shared.i18n import add_messages
+from shared.messaging.outbox import add_event
+from shared.problems import Conflict, FieldError, NotFound, ValidationProblem
+
+SYSTEM = "system"
+
+add_messages(
+    {
+        "detail.fund-exists": {
+            "az": "Bu kodla və ya bu tərəfdaş üçün fond artıq var",
+            "en": "A fund with this code, or for this partner, exists already",
+            "ru": "Фонд с этим кодом или для этого партнёра уже существует",
+        },
+        "detail.budget-overlaps": {
+            "az": "Fondun bu dövrü örtən və ya bu adda büdcəsi artıq var",
+            "en": "The fund already has a budget for this round or covering these dates",
+            "ru": "У фонда уже есть бюджет этого раунда или на эти даты",
+        },
+        "field.period-order": {
+            "az": "dövrün sonu başlanğıcından əvvəldir",
+            "en": "the period ends before it starts",
+            "ru": "период заканчивается раньше, чем начинается",
+        },
+    }
+)
+
+
+# --- reading, with partner scoping --------------------------------------------------------------
+
+
+def funds_query(principal: Principal) -> Select[Fund]:
+    query = select(Fund)
+    if principal.partner_id is not None:
+        query = query.where(Fund.partner_id == principal.partner_id)
+    return query
+
+
+async def get_fund(session: AsyncSession, fund_id: uuid.UUID, principal: Principal) -> Fund:
+    fund = await session.get(Fund, fund_id)
+    if fund is None or (
+        principal.partner_id is not None and fund.partner_id != principal.partner_id
+    ):
+        raise NotFound("fund", fund_id)
+    return fund
+
+
+async def get_budget(session: AsyncSession, fund: Fund, budget_id: uuid.UUID) -> Budget:
+    budget = await session.get(Budget, budget_id, populate_existing=True)
+    if budget is None or budget.fund_id != fund.id:
+        raise NotFound("budget", budget_id)
+    return budget
+
+
+async def budget_of_round(session: AsyncSession, fund: Fund, round_: str) -> Budget:
+    budget = await session.scalar(
+        select(Budget)
+        .where(Budget.fund_id == fund.id, Budget.round == round_)
+        .execution_options(populate_existing=True)
+    )
+    if budget is None:
+        raise NotFound("budget", round_)
+    return budget
+
+
+def entries_query(budget: Budget) -> Select[LedgerEntry]:
+    return select(LedgerEntry).where(LedgerEntry.budget_id == budget.id)
+
+
+# --- which fund pays -----------------------------------------------------------------------------
+
+
+async def covering_budget(session: AsyncSession, fund_id: uuid.UUID, on: date) -> Budget | None:
+    """The fund's budget whose period covers `on`: that is the round an order belongs to."""
+    return await session.scalar(
+        select(Budget).where(
+            Budget.fund_id == fund_id, Budget.period_start <= on, Budget.period_end >= on
+        )
+    )
+
+
+async def paying_fund(
+    session: AsyncSession, partner_id: uuid.UUID | None, on: date
+) -> tuple[uuid.UUID, Budget | None]:
+    """The referring partner's fund when it has a budget covering `on`, else the state budget."""
+    if partner_id is not None:
+        fund_id = await session.scalar(select(Fund.id).where(Fund.partner_id == partner_id))
+        if fund_id is not None:
+            budget = await covering_budget(session, fund_id, on)
+            if budget is not None:
+                return fund_id, budget
+    return STATE_FUND_ID, await covering_budget(session, STATE_FUND_ID, on)
+
+
+# --- moving money ------------------------------------------------------------------------------
+
+
+async def reserve(
+    session: AsyncSession, budget_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal, by: str
+) -> bool:
+    """Reserves `amount` if the budget has it available; False (and nothing changed) if not."""
+    if amount > 0:
+        moved = await session.scalar(
+            update(Budget)
+            .where(
+                Budget.id == budget_id,
+                Budget.allocated - Budget.reserved - Budget.spent >= amount,
+            )
+            .values(reserved=Budget.reserved + amount)
+            .returning(Budget.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved is None:
+            return False
+        await _entry(session, budget_id, EntryKind.reservation, order_id, amount, by)
+    return True
+
+
+async def release(
+    session: AsyncSession, budget_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal, by: str
+) -> None:
+    if amount <= 0:
+        return
+    await session.execute(
+        update(Budget)
+        .where(Budget.id == budget_id)
+        .values(reserved=Budget.reserved - amount)
+        .execution_options(synchronize_session=False)
+    )
+    await _entry(session, budget_id, EntryKind.release, order_id, amount, by)
+
+
+async def spend(
+    session: AsyncSession, budget_id: uuid.UUID, order_id: uuid.UUID, amount: Decimal, by: str
+) -> None:
+    """A delivered order's reservation becomes spending."""
+    await session.execute(
+        update(Budget)
+        .where(Budget.id == budget_id)
+        .values(reserved=Budget.reserved - amount, spent=Budget.spent + amount)
+        .execution_options(synchronize_session=False)
+    )
+    await _entry(session, budget_id, EntryKind.spend, order_id, amount, by)
+
+
+async def lock_budget(session: AsyncSession, budget_id: uuid.UUID) -> Budget:
+    """The budget row, locked until commit: its queue of waiting orders is served by one
+    transaction at a time."""
+    budget = await session.scalar(
+        select(Budget)
+        .where(Budget.id == budget_id)
+        # NO KEY UPDATE: orders referencing the budget (a key-share lock) do not block it.
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    assert budget is not None
+    return budget
+
+
+async def _entry(
+    session: AsyncSession,
+    budget_id: uuid.UUID,
+    kind: EntryKind,
+    order_id: uuid.UUID | None,
+    amount: Decimal,
+    by: str,
+) -> None:
+    session.add(
+        LedgerEntry(budget_id=budget_id, kind=kind, order_id=order_id, amount=amount, by=by)
+    )
+    await session.flush()
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+async def create_fund(session: AsyncSession, data: FundIn) -> Fund:
+    fund = Fund(
+        code=data.code,
+        name=data.name,
+        kind=FundKind.partner,
+        partner_id=data.partner_id,
+        memorandum=data.memorandum,
+    )
+    session.add(fund)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("detail.fund-exists") from exc
+    return fund
+
+
+async def create_budget(
+    session: AsyncSession, fund: Fund, data: BudgetIn, principal: Principal
+) -> Budget:
+    if data.period_end < data.period_start:
+        raise ValidationProblem(
+            [FieldError(field="body.period_end", code="period_order", message="field.period-order")]
+        )
+    # The fund row lock orders concurrent budget creations, so the overlap check holds.
+    await session.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update(key_share=True))
+    overlapping = await session.scalar(
+        select(Budget.id).where(
+            Budget.fund_id == fund.id,
+            (Budget.round == data.round)
+            | ((Budget.period_start <= data.period_end) & (Budget.period_end >= data.period_start)),
+        )
+    )
+    if overlapping is not None:
+        raise Conflict("detail.budget-overlaps")
+    budget = Budget(
+        fund_id=fund.id,
+        round=data.round,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        allocated=data.allocated,
+        reserved=Decimal("0.00"),
+        spent=Decimal("0.00"),
+    )
+    session.add(budget)
+    await session.flush()
+    await _entry(session, budget.id, EntryKind.allocation, None, data.allocated, principal.id)
+    await _changed(session, budget)
+    return budget
+
+
+async def add_money(
+    session: AsyncSession, budget: Budget, amount: Decimal, principal: Principal
+) -> Budget:
+    budget = await lock_budget(session, budget.id)
+    budget.allocated += amount
+    budget.version += 1
+    await session.flush()
+    await _entry(session, budget.id, EntryKind.allocation, None, amount, principal.id)
+    await _changed(session, budget)
+    return budget
+
+
+async def _changed(session: AsyncSession, budget: Budget) -> None:
+    await add_event(
+        session,
+        BudgetChanged(
+            fund_id=budget.fund_id,
+            budget_id=budget.id,
+            round=budget.round,
+            period_start=budget.period_start,
+            period_end=budget.period_end,
+            allocated=budget.allocated,
+        ),
+    )
