@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.deliveries.service import on_item_status_reported
 from assets.orders import service
-from shared.events import Envelope, ItemStatusReported, PlanApproved
+from shared.events import Envelope, ItemStatusReported, PlanApproved, PlanStateChanged
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
 
@@ -13,8 +13,18 @@ async def on_plan_approved(session: AsyncSession, event: PlanApproved, envelope:
     await service.open_order_for(session, event)
 
 
+async def on_plan_state_changed(
+    session: AsyncSession, event: PlanStateChanged, envelope: Envelope
+) -> None:
+    if event.state == "cancelled":
+        await service.cancel_for_plan(session, event.plan_id)
+
+
 HANDLERS: dict[str, dict[str, Handler]] = {
-    "plans": {PlanApproved.type: on_plan_approved},
+    "plans": {
+        PlanApproved.type: on_plan_approved,
+        PlanStateChanged.type: on_plan_state_changed,
+    },
     # Partners' API keys, so that assets authenticates partners without asking intake.
     "intake": {**PARTNER_KEY_HANDLERS},
     # Monitors' findings about delivered items: missing, sold, dead, broken.

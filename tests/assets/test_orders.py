@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from assets.handlers import on_plan_state_changed
 from assets.orders.models import Order
 from assets.orders.service import mark_delivered
-from shared.events import Envelope
+from shared.events import Envelope, PlanStateChanged
 from shared.messaging.jetstream import subject_for
 from tests.assets import STATE, add_budget, approval, approve, order_of, outbox_count, partner_key
 from tests.service_fixtures import Auth, Service, StartService
@@ -305,3 +306,30 @@ async def test_a_waiting_order_with_cheaper_terms_goes_ahead_when_it_fits(
     assert cheaper.status_code == 200, cheaper.text
     assert (cheaper.json()["status"], cheaper.json()["reserved_amount"]) == ("reserved", "450.00")
     assert (await ledger(assets, auth))["available"] == "50.00"
+
+
+async def test_a_cancelled_plan_cancels_its_order_and_releases_the_money(
+    start_service: StartService, auth: Auth
+) -> None:
+    assets = await start_service("assets")
+    budget = await add_budget(assets, auth, "3000.00")
+    event = approval("1000.00", quantity=2)
+    order = await approve(assets, event)
+    assert order["status"] == "reserved"
+    cancelled = PlanStateChanged(
+        plan_id=event.plan_id,
+        participant_id=event.participant_id,
+        state="cancelled",
+        reason="enrolment_cancelled",
+    )
+    async with assets.app.state.sessionmaker() as session, session.begin():
+        await on_plan_state_changed(session, cancelled, Envelope.wrap(cancelled))
+        await on_plan_state_changed(session, cancelled, Envelope.wrap(cancelled))  # no harm twice
+    after = await order_of(assets, event.plan_id)
+    assert after["status"] == "cancelled"
+    ledger = await assets.client.get(
+        f"/v1/funds/{STATE}/ledger?round={budget['round']}", headers=auth("admin")
+    )
+    assert ledger.json()["reserved"] == "0.00"
+    assert ledger.json()["available"] == "3000.00"
+    assert await outbox_count(assets, "assets.order.cancelled", order["id"]) == 1

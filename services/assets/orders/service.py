@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assets.funds import service as funds
 from assets.funds.models import Budget, Fund
 from assets.orders.models import Order, OrderItem, OrderStatus, PriceApproval
-from assets.orders.schemas import CancelIn, TermsIn
+from assets.orders.schemas import CancelIn, CancelReason, TermsIn
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import (
@@ -353,6 +353,18 @@ async def cancel(
     if order.budget_id is not None and released:
         await serve_line(session, order.budget_id)
     return order
+
+
+# Who acts when an event, not a person, cancels an order: named in the ledger.
+_PLANS = Principal(kind="staff", subject="plans.plan.state_changed")
+
+
+async def cancel_for_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
+    """The plan was cancelled (its participant's enrolment ended): an order not yet delivered is
+    cancelled and its money released; one handed over stays as signed."""
+    order = await session.scalar(select(Order).where(Order.plan_id == plan_id))
+    if order is not None and order.status in (*_LIVE, OrderStatus.ordered):
+        await cancel(session, order, CancelIn(reason=CancelReason.plan_withdrawn), _PLANS)
 
 
 async def mark_delivered(session: AsyncSession, order: Order) -> None:
