@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Request
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -73,6 +75,18 @@ def store_from_settings(settings: object) -> FileStore:
     if path is None:
         path = Path("data/files") / str(getattr(settings, "service_name", "service"))
     return LocalFileStore(path)
+
+
+def get_filestore(request: Request) -> FileStore:
+    """The app's file store, made once from its settings."""
+    state = request.app.state
+    if getattr(state, "filestore", None) is None:
+        state.filestore = store_from_settings(state.settings)
+    store: FileStore = state.filestore
+    return store
+
+
+FileStoreDep = Annotated[FileStore, Depends(get_filestore)]
 
 
 def max_upload_bytes(settings: object) -> int:

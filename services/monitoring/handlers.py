@@ -1,33 +1,40 @@
-"""Monitoring consumes every service's events: each goes on the participant's timeline, and a
-completed delivery schedules the year of visits."""
+"""Monitoring consumes every service's events, its own included: first each event's projection
+into the read models, then whatever the visits and cases do with it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring import service
+from monitoring.cases.handlers import handlers as case_handlers
+from monitoring.readmodels.projections import PROJECTIONS
 from monitoring.settings import MonitoringSettings
-from shared.events import EVENT_TYPES, DeliveryCompleted, Envelope, Event
+from monitoring.visits.handlers import handlers as visit_handlers
+from shared.events import EVENT_TYPES, Envelope, Event
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
 
 
-async def on_any_event(session: AsyncSession, event: Event, envelope: Envelope) -> None:
-    await service.record_on_timeline(session, envelope)
+def in_order(steps: Sequence[Handler]) -> Handler:
+    """One handler running `steps` one after the other, in the same transaction."""
+
+    async def handle(session: AsyncSession, event: Event, envelope: Envelope) -> None:
+        for step in steps:
+            await step(session, event, envelope)
+
+    return handle
 
 
 def handlers(settings: MonitoringSettings) -> dict[str, dict[str, Handler]]:
-    async def on_delivery_completed(
-        session: AsyncSession, event: DeliveryCompleted, envelope: Envelope
-    ) -> None:
-        await service.record_on_timeline(session, envelope)
-        await service.schedule_visits(session, event, settings.visit_months)
-
+    steps: dict[str, list[Handler]] = {}
+    for by_type in (PROJECTIONS, visit_handlers(settings), case_handlers(settings)):
+        for event_type, handler in by_type.items():
+            steps.setdefault(event_type, []).append(handler)
     by_producer: dict[str, dict[str, Handler]] = {}
-    for event_type, model in EVENT_TYPES.items():
-        if model.lifecycle and model.source_service != "monitoring":
-            by_producer.setdefault(model.source_service, {})[event_type] = on_any_event
-    by_producer["assets"][DeliveryCompleted.type] = on_delivery_completed
-    # Partners' API keys (not lifecycle events, so not on any timeline).
+    for event_type, handlers_of_type in steps.items():
+        producer = EVENT_TYPES[event_type].source_service
+        by_producer.setdefault(producer, {})[event_type] = in_order(handlers_of_type)
+    # Partners' API keys, so that monitoring authenticates partners on its own.
     by_producer.setdefault("intake", {}).update(PARTNER_KEY_HANDLERS)
     return by_producer

@@ -2,9 +2,12 @@
 
 from fastapi import FastAPI
 
-from monitoring import routes
+from monitoring.cases.routes import router as cases
 from monitoring.handlers import handlers
+from monitoring.readmodels.routes import router as readmodels
+from monitoring.reports.routes import router as reports
 from monitoring.settings import MonitoringSettings
+from monitoring.visits.routes import router as visits
 from shared.app import create_service_app
 from shared.partner_keys import PartnerKeyStore
 
@@ -18,8 +21,11 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Dayaq monitoring",
-        description="Visit schedules, participants' timelines and the programme's figures.",
-        routers=[routes.router],
+        description=(
+            "Visits after the handover, case flags and outcomes, participants' timelines and "
+            "the programme's figures."
+        ),
+        routers=[visits, cases, readmodels, reports],
         handlers=handlers(settings),
         on_startup=on_startup,
     )

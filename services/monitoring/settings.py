@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -11,4 +13,10 @@ class MonitoringSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq_monitoring"
     visit_months: list[int] = Field(
         default=[1, 3, 6, 12], description="Months after the handover at which visits are due"
+    )
+    # Visit photos (shared.filestore), kept like assets' handover acts.
+    filestore_path: Path = Path(".dayaq/files/monitoring")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    overdue_check_seconds: float = Field(
+        3600.0, gt=0, description="How often overdue visits are looked for and flagged"
     )

@@ -170,6 +170,12 @@ class PlanSubmitted(Event):
         return str(self.participant_id)
 
 
+class MonthlyProjection(Part):
+    month: int = Field(description="Month of the business, 1-12")
+    income: Money
+    costs: Money
+
+
 class PlanApproved(Event):
     type = "plans.plan.approved"
     source_service = "plans"
@@ -182,6 +188,9 @@ class PlanApproved(Event):
     items: list[AssetItem]
     total: Money
     approved_at: datetime
+    projections: list[MonthlyProjection] = Field(
+        default_factory=list, description="The plan's expected monthly income and costs"
+    )
 
     def subject_id(self) -> str:
         return str(self.participant_id)
@@ -320,6 +329,9 @@ class BudgetChanged(Event):
     period_start: date
     period_end: date
     allocated: Decimal
+    fund_partner_id: uuid.UUID | None = Field(
+        None, description="The partner whose own money the fund is; None: the state budget"
+    )
 
     def subject_id(self) -> str:
         return str(self.budget_id)
@@ -366,6 +378,65 @@ class CaseFlagged(Event):
     participant_id: uuid.UUID
     rule: str = Field(description="Coded reason, e.g. not_operating, asset_sold")
     action: str | None = Field(None, description="What is asked of others, e.g. revise_plan")
+    actions: list[str] = Field(
+        default_factory=list, description="Every action the rule asks for; `action` is the first"
+    )
+    visit_id: uuid.UUID | None = Field(None, description="The visit that raised it, if any")
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class FlagResolved(Event):
+    type = "monitoring.flag.resolved"
+    source_service = "monitoring"
+
+    flag_id: uuid.UUID
+    participant_id: uuid.UUID
+    rule: str
+    resolution: str = Field(description="Coded, e.g. asset_recovered, plan_revised, no_action")
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class ReportedItem(Part):
+    unit_id: uuid.UUID | None = None
+    asset_type: str
+    serial: str | None = None
+    status: Literal["in_use", "missing", "sold", "dead", "broken"]
+
+
+class VisitReported(Event):
+    """A monitor's visit report, as coded facts: never notes, photos or coordinates."""
+
+    type = "monitoring.visit.reported"
+    source_service = "monitoring"
+
+    visit_id: uuid.UUID
+    participant_id: uuid.UUID
+    month: int = Field(description="The scheduled month after the handover: 1, 3, 6 or 12")
+    due_on: date
+    visited_on: date
+    operating: bool
+    income: Money | None = Field(None, description="Monthly income, AZN")
+    costs: Money | None = Field(None, description="Monthly costs, AZN")
+    jobs: int | None = None
+    items: list[ReportedItem] = Field(default_factory=list)
+    revision: int = Field(1, description="1 for the first report; higher for corrections")
+
+    def subject_id(self) -> str:
+        return str(self.participant_id)
+
+
+class CaseClosed(Event):
+    type = "monitoring.case.closed"
+    source_service = "monitoring"
+
+    participant_id: uuid.UUID
+    outcome: Literal["graduated", "failed", "dropped_out"]
+    reason: str | None = Field(None, description="Coded, e.g. operating_at_12_months")
+    closed_on: date
 
     def subject_id(self) -> str:
         return str(self.participant_id)
@@ -378,6 +449,7 @@ class ItemStatusReported(Event):
     source_service = "monitoring"
 
     visit_id: uuid.UUID
+    participant_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = Field(None, description="The delivered unit, when known")
     asset_type: str | None = Field(None, description="With `serial`, when the unit id is not known")
     serial: str | None = None
@@ -392,7 +464,7 @@ class ItemStatusReported(Event):
         return self
 
     def subject_id(self) -> str:
-        return str(self.visit_id)
+        return str(self.participant_id or self.visit_id)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -419,7 +491,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BudgetChanged,
         DeliveryCompleted,
         CaseFlagged,
+        FlagResolved,
         ItemStatusReported,
+        VisitReported,
+        CaseClosed,
     )
 }
 

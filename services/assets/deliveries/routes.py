@@ -12,7 +12,7 @@ from assets.deliveries.schemas import DeliveryIn, DeliveryOut, ItemOut, SerialFl
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
-from shared.filestore import FileStore, max_upload_bytes, store_from_settings
+from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -28,18 +28,6 @@ Officer = Annotated[Principal, Depends(require(Role.asset_officer))]
 # The signed act carries the participant's signature: staff who handle handovers only.
 ActReader = Officer
 Staff = Annotated[Principal, Depends(require(Role.asset_officer, Role.analyst))]
-
-
-def get_filestore(request: Request) -> FileStore:
-    """The app's file store, made once from its settings (`filestore_path`)."""
-    state = request.app.state
-    if getattr(state, "filestore", None) is None:
-        state.filestore = store_from_settings(state.settings)
-    store: FileStore = state.filestore
-    return store
-
-
-FileStoreDep = Annotated[FileStore, Depends(get_filestore)]
 
 
 @router.post(

@@ -266,6 +266,8 @@ async def add_money(
 
 
 async def _changed(session: AsyncSession, budget: Budget) -> None:
+    fund = await session.get(Fund, budget.fund_id)
+    assert fund is not None
     await add_event(
         session,
         BudgetChanged(
@@ -275,5 +277,6 @@ async def _changed(session: AsyncSession, budget: Budget) -> None:
             period_start=budget.period_start,
             period_end=budget.period_end,
             allocated=budget.allocated,
+            fund_partner_id=fund.partner_id,
         ),
     )

@@ -45,6 +45,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import (
     AssetItem,
+    MonthlyProjection,
     ParticipantEnrolled,
     PlanApproved,
     PlanOpened,
@@ -435,6 +436,8 @@ async def approve(
             ],
             total=plan.total,
             approved_at=plan.approved_at,
+            # Monitoring compares the income found at visits with what the plan expected.
+            projections=[MonthlyProjection.model_validate(row) for row in plan.projections],
         ),
     )
     return plan

@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from monitoring import service
-from monitoring.models import Visit
-from monitoring.schemas import TimelineEntryOut, TimelineOut, VisitOut
+from monitoring.visits import service
+from monitoring.visits.models import Visit
+from monitoring.visits.schemas import VisitOut
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.paging import Page, PageParamsDep, paginate
-from shared.problems import NotFound, problem_responses
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
 
@@ -42,23 +42,4 @@ async def list_visits(
         key_columns=(Visit.due_on, Visit.id),
         params=page,
         to_item=VisitOut.model_validate,
-    )
-
-
-@router.get(
-    "/cases/{participant_id}/timeline",
-    tags=["cases"],
-    response_model=TimelineOut,
-    summary="A participant's journey through all services, in order",
-    responses=problem_responses(401, 403, 404),
-)
-async def timeline(
-    participant_id: uuid.UUID, session: SessionDep, principal: Reader
-) -> TimelineOut:
-    entries = await service.timeline(session, participant_id, principal)
-    if not entries:
-        raise NotFound("case", participant_id)
-    return TimelineOut(
-        participant_id=participant_id,
-        entries=[TimelineEntryOut.model_validate(entry) for entry in entries],
     )

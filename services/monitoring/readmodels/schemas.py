@@ -1,24 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-
-from monitoring.models import VisitStatus
-
-
-class VisitOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    participant_id: uuid.UUID
-    delivery_id: uuid.UUID
-    region: str
-    month: int
-    due_on: date
-    status: VisitStatus
 
 
 class TimelineEntryOut(BaseModel):

@@ -1,0 +1,141 @@
+"""Read models: monitoring's own copy of the facts of every service's events.
+
+They are projections only (monitoring.readmodels.projections fills them from the streams), so they
+can be dropped and rebuilt by replaying the streams; the reports read nothing else. Every
+projection is an upsert that touches only the columns its event knows, so events from different
+streams may arrive in any order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Numeric, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from monitoring.base import Base
+from shared.db import utcnow
+
+Money = Numeric(14, 2)
+
+
+class TimelineEntry(Base):
+    """One line per event in a participant's journey, from every service."""
+
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApplicationFact(Base):
+    """One row per application, and so per participant (a participant id is its application's id):
+    who (coded), and when it passed each stage of the funnel."""
+
+    __tablename__ = "application_facts"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    applicant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    round_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    region: Mapped[str | None] = mapped_column(String(8))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    direction: Mapped[str | None] = mapped_column(String(64))
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    sex: Mapped[str | None] = mapped_column(String(8))
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    source: Mapped[str | None] = mapped_column(String(16))
+    applied_at: Mapped[datetime | None] = mapped_column(index=True)
+    eligible: Mapped[bool | None]
+    assessed_at: Mapped[datetime | None]
+    selected_at: Mapped[datetime | None]
+    enrolled_at: Mapped[datetime | None] = mapped_column(index=True)
+    enrollment_cancelled_at: Mapped[datetime | None]
+    plan_approved_at: Mapped[datetime | None]
+    plan_total: Mapped[Decimal | None] = mapped_column(Money)
+    delivered_on: Mapped[date | None]
+    delivered_value: Mapped[Decimal | None] = mapped_column(Money)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    closed_on: Mapped[date | None]
+
+
+class VisitFact(Base):
+    """A reported visit, from monitoring's own `monitoring.visit.reported` (the latest revision)."""
+
+    __tablename__ = "visit_facts"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    month: Mapped[int]
+    due_on: Mapped[date]
+    visited_on: Mapped[date]
+    operating: Mapped[bool]
+    income: Mapped[Decimal | None] = mapped_column(Money)
+    costs: Mapped[Decimal | None] = mapped_column(Money)
+    jobs: Mapped[int | None]
+    revision: Mapped[int] = mapped_column(default=1)
+
+
+class TrainingFact(Base):
+    """A participant's completed training session."""
+
+    __tablename__ = "training_facts"
+
+    participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    course_id: Mapped[uuid.UUID]
+    direction: Mapped[str] = mapped_column(String(64))
+    run_by_partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    completed_on: Mapped[date]
+
+
+class BudgetFact(Base):
+    """A fund's budget for a round, as assets last announced it."""
+
+    __tablename__ = "budget_facts"
+
+    budget_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    fund_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    fund_partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    round: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    allocated: Mapped[Decimal] = mapped_column(Money)
+
+
+class OrderFact(Base):
+    """An order's money: where it is reserved, and how far it went."""
+
+    __tablename__ = "order_facts"
+
+    order_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    participant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    plan_id: Mapped[uuid.UUID | None]
+    fund_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    budget_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    total: Mapped[Decimal | None] = mapped_column(Money)
+    reserved: Mapped[Decimal | None] = mapped_column(Money)
+    status: Mapped[str | None] = mapped_column(String(16))
+    delivered_value: Mapped[Decimal | None] = mapped_column(Money)
+    released: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class DeliveryFact(Base):
+    """A completed delivery (an order may be handed over in more than one)."""
+
+    __tablename__ = "delivery_facts"
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    participant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    total: Mapped[Decimal] = mapped_column(Money)
+    items: Mapped[int] = mapped_column(default=0)
+    delivered_on: Mapped[date]

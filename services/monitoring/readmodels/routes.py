@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from monitoring.readmodels import service
+from monitoring.readmodels.schemas import TimelineEntryOut, TimelineOut
+from shared.auth import Principal, Role, Scope, require
+from shared.db import SessionDep
+from shared.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1")
+
+Reader = Annotated[
+    Principal,
+    Depends(
+        require(Role.monitor, Role.case_officer, Role.analyst, scopes=(Scope.monitoring_read,))
+    ),
+]
+
+
+@router.get(
+    "/cases/{participant_id}/timeline",
+    tags=["cases"],
+    response_model=TimelineOut,
+    summary="A participant's journey through all services, in order",
+    responses=problem_responses(401, 403, 404),
+)
+async def timeline(
+    participant_id: uuid.UUID, session: SessionDep, principal: Reader
+) -> TimelineOut:
+    entries = await service.timeline(session, participant_id, principal)
+    if not entries:
+        raise NotFound("case", participant_id)
+    return TimelineOut(
+        participant_id=participant_id,
+        entries=[TimelineEntryOut.model_validate(entry) for entry in entries],
+    )
