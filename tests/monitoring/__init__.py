@@ -1,0 +1,1 @@
+"""Tests of the monitoring service: visits, cases and flags, read models and reports."""
