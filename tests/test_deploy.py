@@ -412,6 +412,36 @@ def test_the_example_secrets_match_what_is_referenced() -> None:
         assert all("dev-only" in value for key, value in env.items() if key.endswith("_KEY"))
 
 
+# The services that store uploaded files (shared.filestore).
+FILE_SERVICES = ("assets", "monitoring")
+
+
+@pytest.mark.parametrize("service", FILE_SERVICES)
+def test_uploads_go_to_object_storage_in_kubernetes_and_a_volume_in_compose(service: str) -> None:
+    """Pods have a read-only root and several replicas: files must go to the S3 bucket there.
+    Compose keeps them in a named volume, mounted where the setting points."""
+    prefix = service.upper()
+    config = find(manifests(), "ConfigMap", f"{service}-config")["data"]
+    assert config[f"{prefix}_FILESTORE_S3_BUCKET"]
+    assert config[f"{prefix}_FILESTORE_S3_ENDPOINT_URL"].startswith("https://")
+    assert f"{prefix}_FILESTORE_PATH" not in config
+    assert int(config[f"{prefix}_MAX_UPLOAD_BYTES"]) > 0
+    secrets = {d["metadata"]["name"]: d for d in load_all(SECRETS_EXAMPLE)}
+    keys = secrets[f"{service}-secrets"]["stringData"]
+    assert {f"{prefix}_FILESTORE_S3_ACCESS_KEY_ID", f"{prefix}_FILESTORE_S3_SECRET_ACCESS_KEY"} <= (
+        set(keys)
+    )
+    # Access keys are secrets, never configuration.
+    assert not {k for k in config if "ACCESS_KEY" in k or "SECRET" in k}
+
+    (compose,) = load_all(COMPOSE)
+    env = compose["services"][service]["environment"]
+    path = env[f"{prefix}_FILESTORE_PATH"]
+    mounts = dict(v.split(":")[:2][::-1] for v in compose["services"][service]["volumes"])
+    assert mounts[path] in compose["volumes"]
+    assert f"{prefix}_FILESTORE_S3_BUCKET" not in env
+
+
 def test_postgres_has_a_database_and_role_per_service() -> None:
     docs = manifests()
     cluster = find(docs, "Cluster", "dayaq-pg")

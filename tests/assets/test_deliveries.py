@@ -181,21 +181,24 @@ async def test_tracked_units_by_number_and_bulk_by_count(assets: Service, auth: 
     )
     bad = await assets.client.post(
         "/v1/deliveries",
-        json=handover(order, {"serials": ["H-1"]}, {"serials": ["HEN-1"], "quantity": 50}),
+        json=handover(order, {"serials": ["H-1", "H-2", "H-3"]}, {"serials": ["HEN-1"]}),
         headers=officer,
     )
     assert bad.status_code == 422
     assert [(e["field"], e["code"]) for e in bad.json()["errors"]] == [
-        ("body.items.0.serials", "count_mismatch"),
+        ("body.items.0.serials", "over_delivery"),
         ("body.items.1.serials", "not_tracked"),
     ]
-    short = await assets.client.post(
+    unnumbered = await assets.client.post(
         "/v1/deliveries",
-        json=handover(order, {"serials": ["H-1", "H-2"]}, {"quantity": 49}),
+        json=handover(order, {"quantity": 2}, {"quantity": 51}),
         headers=officer,
     )
-    assert short.status_code == 422
-    assert short.json()["errors"][0]["field"] == "body.items.1.quantity"
+    assert unnumbered.status_code == 422
+    assert [(e["field"], e["code"]) for e in unnumbered.json()["errors"]] == [
+        ("body.items.0.serials", "missing"),
+        ("body.items.1.quantity", "over_delivery"),
+    ]
     unsigned = await assets.client.post(
         "/v1/deliveries",
         json={**handover(order, {"serials": ["H-1", "H-2"]}, {"quantity": 50}), "signed_by": "Əli"},

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from assets.handlers import on_plan_state_changed
 from assets.orders.models import Order
-from assets.orders.service import mark_delivered
+from assets.orders.service import deliver
 from shared.events import Envelope, PlanStateChanged
 from shared.messaging.jetstream import subject_for
 from tests.assets import STATE, add_budget, approval, approve, order_of, outbox_count, partner_key
@@ -180,7 +180,7 @@ async def test_suppliers_prices_approval_ordering_and_delivery(
     async with assets.app.state.sessionmaker() as session, session.begin():
         row = await session.scalar(select(Order).where(Order.id == uuid.UUID(order["id"])))
         assert row is not None
-        await mark_delivered(session, row)
+        await deliver(session, row, {item.id: item.quantity for item in row.items})
     totals = await ledger(assets, auth)
     assert (totals["reserved"], totals["spent"], totals["available"]) == (
         "0.00",

@@ -179,11 +179,11 @@ async def test_delivery_checks_serials(start_service: StartService, auth: Auth) 
             "items": [{"order_item_id": order["items"][0]["id"], "serials": serials}],
         }
 
-    short = await assets.client.post(
-        "/v1/deliveries", json=delivery(orders[0], ["TAG-1"]), headers=officer
+    over = await assets.client.post(
+        "/v1/deliveries", json=delivery(orders[0], ["TAG-1", "TAG-2", "TAG-3"]), headers=officer
     )
-    assert short.status_code == 422
-    assert short.json()["errors"][0]["field"] == "body.items.0.serials"
+    assert over.status_code == 422  # three tags for two heifers
+    assert over.json()["errors"][0]["field"] == "body.items.0.serials"
     twice = await assets.client.post(
         "/v1/deliveries", json=delivery(orders[0], ["TAG-1", "TAG-1"]), headers=officer
     )

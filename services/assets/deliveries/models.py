@@ -28,12 +28,12 @@ class ItemStatus(StrEnum):
 
 
 class Delivery(Base):
-    """A signed handover act."""
+    """A signed handover act: some or all of an order's units (an order may take several)."""
 
     __tablename__ = "deliveries"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), unique=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
     delivered_on: Mapped[date]
     place: Mapped[str] = mapped_column(Text)
     signed_by: Mapped[Signer] = mapped_column(String(16))

@@ -35,10 +35,14 @@ Staff = Annotated[Principal, Depends(require(Role.asset_officer, Role.analyst))]
     tags=["deliveries"],
     status_code=201,
     response_model=DeliveryOut,
-    summary="Record the handover of an order's assets, item by item with serial numbers",
-    description="Tracked types list one serial or ear-tag number per unit; bulk types give the "
-    "quantity. A number of an asset type handed over before, to anyone, is refused with 409 and "
-    "the attempt is flagged (GET /v1/serial-flags). Emits `assets.delivery.completed`.",
+    summary="Record a handover of an order's assets, item by item with serial numbers",
+    description="An order may be handed over in several deliveries: each lists the items and "
+    "units it hands over (tracked types one serial or ear-tag number per unit, bulk types a "
+    "quantity); more than remains of an item is refused with 422 on its field. The order is "
+    "`partly_delivered` until every unit is handed over, then `delivered`; each delivery turns "
+    "its share of the reservation into spending. A number of an asset type handed over before, "
+    "to anyone, is refused with 409 and the attempt is flagged (GET /v1/serial-flags). Emits "
+    "`assets.delivery.completed` with this delivery's items and total.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def record_delivery(

@@ -21,6 +21,9 @@ _UNIT: dict[str, Any] = {
 
 
 class DeliveryIn(BaseModel):
+    """One handover: some or all of the order's remaining units. An order may be handed over in
+    several deliveries, each with its own act, date, place and signer."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -47,10 +50,13 @@ class DeliveryIn(BaseModel):
         serials: list[Serial] = Field(
             default_factory=list,
             max_length=10_000,
-            description="One serial or ear-tag number per unit, for types tracked so",
+            description="One serial or ear-tag number per unit handed over, for types tracked so",
         )
         quantity: int | None = Field(
-            None, gt=0, le=1_000_000, description="How many were handed over, for bulk types"
+            None,
+            gt=0,
+            le=1_000_000,
+            description="How many were handed over, for bulk types (at most what remains)",
         )
 
     order_id: uuid.UUID

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -23,14 +24,21 @@ from assets.deliveries.models import (
     SerialFlag,
 )
 from assets.deliveries.schemas import DeliveryIn
-from assets.orders.models import Order, OrderItem
-from assets.orders.service import get_order, mark_delivered, orders_query
+from assets.orders.models import Order, OrderItem, OrderStatus
+from assets.orders.service import DELIVERABLE, deliver, get_order, lock_order, orders_query
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import DeliveredItem, DeliveryCompleted, Envelope, ItemStatusReported
 from shared.filestore import FileStore, sniff_content_type
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, NotFound, Problem, ValidationProblem
+from shared.problems import (
+    Conflict,
+    FieldError,
+    InvalidState,
+    NotFound,
+    Problem,
+    ValidationProblem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +70,16 @@ class SerialsTaken(Conflict):
 async def record_delivery(
     session: AsyncSession, data: DeliveryIn, principal: Principal
 ) -> Delivery:
-    order = await get_order(session, data.order_id, principal)
-    # First, so that an order in the wrong state is refused before anything else; every later
-    # refusal rolls this back with the request's transaction.
-    await mark_delivered(session, order)
+    """One handover of some or all of an order's remaining units. Its share of the order's
+    reservation becomes spending; the order is delivered when nothing remains."""
+    order = await lock_order(session, await get_order(session, data.order_id, principal))
+    # First, so that an order in the wrong state is refused before anything else.
+    if order.status not in DELIVERABLE:
+        raise InvalidState(order.status)
     tracking = await tracking_of(session, [item.asset_type for item in order.items])
     lines = _check_lines(order, data, tracking)
     await _refuse_taken_serials(session, order, lines)
+    await deliver(session, order, {item.id: _count(line) for _, line, item in lines})
     delivery = Delivery(
         order_id=order.id,
         delivered_on=data.delivered_on,
@@ -92,7 +103,7 @@ async def record_delivery(
                 ],
             )
             for _, line, item in lines
-            for serial, quantity in _units(line, item)
+            for serial, quantity in _units(line)
         ],
     )
     session.add(delivery)
@@ -114,7 +125,7 @@ async def record_delivery(
             items=[
                 DeliveredItem(
                     asset_type=item.asset_type,
-                    quantity=item.quantity,
+                    quantity=_count(line),
                     unit_price=item.unit_price,
                     serials=line.serials,
                     order_item_id=item.id,
@@ -122,8 +133,10 @@ async def record_delivery(
                 )
                 for _, line, item in lines
             ],
-            total=order.total,
+            # This delivery's own items, at the plan's prices (as the order's `total`).
+            total=sum((item.unit_price * _count(line) for _, line, item in lines), Decimal("0.00")),
             delivered_on=delivery.delivered_on,
+            order_delivered=order.status == OrderStatus.delivered,
         ),
     )
     return delivery
@@ -132,19 +145,26 @@ async def record_delivery(
 Line = tuple[int, DeliveryIn.Line, OrderItem]
 
 
-def _units(line: DeliveryIn.Line, item: OrderItem) -> list[tuple[str | None, int]]:
+def _count(line: DeliveryIn.Line) -> int:
+    """Units handed over by the line: one per serial number, or the bulk quantity."""
+    return len(line.serials) if line.serials else line.quantity or 0
+
+
+def _units(line: DeliveryIn.Line) -> list[tuple[str | None, int]]:
     if line.serials:
         return [(serial, 1) for serial in line.serials]
-    return [(None, line.quantity or item.quantity)]
+    return [(None, _count(line))]
 
 
 def _check_lines(order: Order, data: DeliveryIn, tracking: dict[str, Tracking]) -> list[Line]:
-    """Every order item is handed over in full: a tracked type unit by unit, each with its own
-    serial or tag number; a bulk type as a count. Types not in the catalogue count as tracked."""
+    """Each line hands over some of an item's remaining units, never more: a tracked type unit
+    by unit, each with its own serial or tag number; a bulk type as a count. Types not in the
+    catalogue count as tracked."""
     by_id = {item.id: item for item in order.items}
     errors: list[FieldError] = []
     lines: list[Line] = []
     seen: set[uuid.UUID] = set()
+    numbers: dict[tuple[str, str], str] = {}
 
     def error(field: str, code: str, message: str) -> None:
         errors.append(FieldError(field=field, code=code, message=message))
@@ -153,24 +173,33 @@ def _check_lines(order: Order, data: DeliveryIn, tracking: dict[str, Tracking]) 
         at = f"body.items.{index}"
         item = by_id.get(line.order_item_id)
         if item is None:
-            error(f"{at}.order_item_id", "unknown_item", "not an item of this order")
+            error(f"{at}.order_item_id", "unknown_item", "field.not-an-item")
             continue
         if item.id in seen:
-            error(f"{at}.order_item_id", "duplicate_item", "this item is listed twice")
+            error(f"{at}.order_item_id", "duplicate_item", "field.item-listed-twice")
             continue
         seen.add(item.id)
         if tracking.get(item.asset_type, Tracking.serial) == Tracking.bulk:
             if line.serials:
-                error(f"{at}.serials", "not_tracked", "a bulk type is counted, not numbered")
-            elif line.quantity != item.quantity:
-                error(f"{at}.quantity", "count_mismatch", f"quantity {item.quantity} expected")
-        elif len(line.serials) != item.quantity:
-            error(f"{at}.serials", "count_mismatch", f"{item.quantity} serial numbers expected")
+                error(f"{at}.serials", "not_tracked", "field.bulk-not-numbered")
+            elif line.quantity is None:
+                error(f"{at}.quantity", "missing", "field.bulk-quantity-needed")
+            elif line.quantity > item.remaining:
+                error(f"{at}.quantity", "over_delivery", "field.over-delivery")
+        elif not line.serials:
+            error(f"{at}.serials", "missing", "field.serials-needed")
+        elif line.quantity is not None and line.quantity != len(line.serials):
+            error(f"{at}.quantity", "count_mismatch", "field.serials-count-mismatch")
         elif len(set(line.serials)) != len(line.serials):
-            error(f"{at}.serials", "duplicate", "serial numbers repeat")
+            error(f"{at}.serials", "duplicate", "field.serials-repeat")
+        elif len(line.serials) > item.remaining:
+            error(f"{at}.serials", "over_delivery", "field.over-delivery")
+        else:
+            for position, serial in enumerate(line.serials):
+                path = f"{at}.serials.{position}"
+                if numbers.setdefault((item.asset_type, serial), path) != path:
+                    error(path, "duplicate", "field.serials-repeat")
         lines.append((index, line, item))
-    if set(by_id) - seen - {line.order_item_id for line in data.items}:
-        error("body.items", "incomplete", "every order item must be delivered")
     if errors:
         raise ValidationProblem(errors)
     return lines

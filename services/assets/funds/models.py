@@ -57,6 +57,8 @@ class Budget(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     fund_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funds.id"), index=True)
     round: Mapped[str] = mapped_column(String(32))
+    # The intake programme round this budget funds, if linked (intake's id; no foreign key).
+    round_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     period_start: Mapped[date]
     period_end: Mapped[date]
     allocated: Mapped[Decimal] = mapped_column(Numeric(14, 2))
@@ -72,6 +74,7 @@ class Budget(Base):
 
 class EntryKind(StrEnum):
     allocation = "allocation"
+    reduction = "reduction"  # allocation taken back, down to at most what is reserved and spent
     reservation = "reservation"
     release = "release"
     spend = "spend"

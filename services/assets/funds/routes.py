@@ -15,6 +15,7 @@ from assets.funds.schemas import (
     FundOut,
     LedgerEntryOut,
     LedgerOut,
+    ReductionIn,
     TopUpIn,
 )
 from assets.orders.service import serve_line
@@ -126,12 +127,21 @@ async def create_budget(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_budgets(
-    fund_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageParamsDep
+    fund_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    page: PageParamsDep,
+    round_id: Annotated[
+        uuid.UUID | None, Query(description="Only the budget linked to this intake round")
+    ] = None,
 ) -> Page[BudgetOut]:
     fund = await funds.get_fund(session, fund_id, principal)
+    query = select(Budget).where(Budget.fund_id == fund.id)
+    if round_id is not None:
+        query = query.where(Budget.round_id == round_id)
     return await paginate(
         session,
-        select(Budget).where(Budget.fund_id == fund.id),
+        query,
         key_columns=(Budget.period_start, Budget.id),
         params=page,
         to_item=BudgetOut.model_validate,
@@ -178,6 +188,36 @@ async def top_up(
     await funds.add_money(session, budget, body.amount, principal)
     await serve_line(session, budget.id)
     budget = await funds.get_budget(session, fund, budget_id)
+    set_etag(response, budget.version)
+    return budget
+
+
+@router.post(
+    "/funds/{fund_id}/budgets/{budget_id}/reductions",
+    response_model=BudgetOut,
+    summary="Take money back from a budget (admin, If-Match), down to what is reserved and spent",
+    description=(
+        "Lowers the allocation by `amount` and writes a `reduction` ledger entry. Refused with 409 "
+        "(on `body.amount`, with the budget's `available`) when the budget has less available: "
+        "money reserved for orders or spent stays theirs; cancel orders to free it first."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def reduce(
+    fund_id: uuid.UUID,
+    budget_id: uuid.UUID,
+    body: ReductionIn,
+    session: SessionDep,
+    principal: Admin,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Budget:
+    fund = await funds.get_fund(session, fund_id, principal)
+    budget = await funds.get_budget(session, fund, budget_id)
+    # Checked under the lock, so a top-up committed meanwhile makes this ETag stale, not lost.
+    budget = await funds.lock_budget(session, budget.id)
+    check_if_match(if_match, budget.version)
+    budget = await funds.reduce_money(session, budget, body.amount, principal)
     set_etag(response, budget.version)
     return budget
 

@@ -75,6 +75,7 @@ class BudgetIn(BaseModel):
             "examples": [
                 {
                     "round": "2027-spring",
+                    "round_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
                     "period_start": "2027-01-01",
                     "period_end": "2027-06-30",
                     "allocated": "250000.00",
@@ -84,6 +85,9 @@ class BudgetIn(BaseModel):
     )
 
     round: Code = Field(description="The programme round's code, unique within the fund")
+    round_id: uuid.UUID | None = Field(
+        None, description="The intake programme round (`/v1/rounds/{id}`) it funds, if any"
+    )
     period_start: date = Field(description="Orders of plans approved from this day ...")
     period_end: date = Field(description="... to this day (inclusive) are paid from this budget")
     allocated: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -95,6 +99,12 @@ class TopUpIn(BaseModel):
     amount: Amount
 
 
+class ReductionIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": "20000.00"}]})
+
+    amount: Amount = Field(description="Taken back from the allocation; at most what is available")
+
+
 class BudgetOut(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
@@ -104,6 +114,7 @@ class BudgetOut(BaseModel):
                     "id": BUDGET_ID,
                     "fund_id": FUND_ID,
                     "round": "2027-spring",
+                    "round_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
                     "period_start": "2027-01-01",
                     "period_end": "2027-06-30",
                     "allocated": "250000.00",
@@ -119,6 +130,7 @@ class BudgetOut(BaseModel):
     id: uuid.UUID
     fund_id: uuid.UUID
     round: str
+    round_id: uuid.UUID | None
     period_start: date
     period_end: date
     allocated: Decimal

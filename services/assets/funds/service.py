@@ -45,6 +45,16 @@ add_messages(
             "en": "The fund already has a budget for this round or covering these dates",
             "ru": "У фонда уже есть бюджет этого раунда или на эти даты",
         },
+        "detail.budget-reduction-too-large": {
+            "az": "Büdcə rezerv edilmiş və xərclənmiş məbləğdən ({floor} AZN) aşağı salına bilməz",
+            "en": "The budget cannot go below what is reserved and spent ({floor} AZN)",
+            "ru": "Бюджет нельзя уменьшить ниже зарезервированного и потраченного ({floor} AZN)",
+        },
+        "field.budget-reduction-too-large": {
+            "az": "büdcədə qalan sərbəst məbləğdən çoxdur",
+            "en": "more than the budget has available",
+            "ru": "больше, чем доступно в бюджете",
+        },
         "field.period-order": {
             "az": "dövrün sonu başlanğıcından əvvəldir",
             "en": "the period ends before it starts",
@@ -240,6 +250,7 @@ async def create_budget(
     budget = Budget(
         fund_id=fund.id,
         round=data.round,
+        round_id=data.round_id,
         period_start=data.period_start,
         period_end=data.period_end,
         allocated=data.allocated,
@@ -261,6 +272,36 @@ async def add_money(
     budget.version += 1
     await session.flush()
     await _entry(session, budget.id, EntryKind.allocation, None, amount, principal.id)
+    await _changed(session, budget)
+    return budget
+
+
+async def reduce_money(
+    session: AsyncSession, budget: Budget, amount: Decimal, principal: Principal
+) -> Budget:
+    """Takes `amount` back from the allocation, down to at most what is reserved and spent.
+
+    Under the budget's row lock, like every reservation: a reduction racing approvals sees their
+    reservations (or they see the reduced allocation), so the budget never goes below zero.
+    """
+    budget = await lock_budget(session, budget.id)
+    if budget.available < amount:
+        raise Conflict(
+            "detail.budget-reduction-too-large",
+            params={"floor": budget.reserved + budget.spent},
+            errors=[
+                FieldError(
+                    field="body.amount",
+                    code="exceeds_available",
+                    message="field.budget-reduction-too-large",
+                )
+            ],
+            extras={"available": str(budget.available)},
+        )
+    budget.allocated -= amount
+    budget.version += 1
+    await session.flush()
+    await _entry(session, budget.id, EntryKind.reduction, None, amount, principal.id)
     await _changed(session, budget)
     return budget
 

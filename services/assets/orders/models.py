@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
@@ -13,17 +13,20 @@ from shared.db import utcnow
 
 
 class OrderStatus(StrEnum):
-    """awaiting_budget -> reserved -> ordered -> delivered; any but delivered -> cancelled.
+    """awaiting_budget -> reserved -> ordered -> [partly_delivered ->] delivered; any but
+    delivered -> cancelled.
 
     A reserved order may also be delivered directly, without the supplier steps (the thin
-    journey). `open` is the state of orders from before budgets existed; none is left after the
-    0004 migration.
+    journey). An order handed over in several deliveries is `partly_delivered` until every item
+    is. `open` is the state of orders from before budgets existed; none is left after the 0004
+    migration.
     """
 
     open = "open"
     awaiting_budget = "awaiting_budget"
     reserved = "reserved"
     ordered = "ordered"
+    partly_delivered = "partly_delivered"
     delivered = "delivered"
     cancelled = "cancelled"
 
@@ -52,6 +55,8 @@ class Order(Base):
     fund_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("funds.id"))
     budget_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("budgets.id"), index=True)
     reserved_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
+    # The part of `reserved_amount` turned into spending by the deliveries so far.
+    spent_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0.00"))
     awaiting_since: Mapped[datetime | None]
     price_approval: Mapped[PriceApproval] = mapped_column(
         String(16), default=PriceApproval.not_required
@@ -80,6 +85,11 @@ class Order(Base):
 
 class OrderItem(Base):
     __tablename__ = "order_items"
+    __table_args__ = (
+        CheckConstraint(
+            "delivered_quantity >= 0 AND delivered_quantity <= quantity", name="delivered_in_range"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -90,7 +100,14 @@ class OrderItem(Base):
     # The catalogue's supplier, by id only: the catalogue is another domain's table.
     supplier_id: Mapped[uuid.UUID | None]
     agreed_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Units handed over so far, over all the order's deliveries.
+    delivered_quantity: Mapped[int] = mapped_column(default=0)
 
     @property
     def price(self) -> Decimal:
         return self.unit_price if self.agreed_unit_price is None else self.agreed_unit_price
+
+    @property
+    def remaining(self) -> int:
+        """Units still to hand over."""
+        return self.quantity - self.delivered_quantity

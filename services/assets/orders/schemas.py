@@ -26,6 +26,7 @@ class OrderItemOut(BaseModel):
     unit_price: Decimal = Field(description="The plan's unit price")
     supplier_id: uuid.UUID | None
     agreed_unit_price: Decimal | None
+    delivered_quantity: int = Field(description="Units handed over so far, in all deliveries")
 
 
 class OrderOut(BaseModel):
@@ -40,7 +41,7 @@ class OrderOut(BaseModel):
                     "region": "AZ-GA",
                     "direction": "beekeeping",
                     "partner_id": None,
-                    "status": "reserved",
+                    "status": "partly_delivered",
                     "fund_id": "00000000-0000-0000-0000-0000000000f1",
                     "budget_id": "9d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
                     "approved_on": "2026-11-20",
@@ -52,11 +53,13 @@ class OrderOut(BaseModel):
                             "unit_price": "150.50",
                             "supplier_id": SUPPLIER_ID,
                             "agreed_unit_price": "148.00",
+                            "delivered_quantity": 1,
                         }
                     ],
                     "total": "301.00",
                     "cost": "296.00",
                     "reserved_amount": "296.00",
+                    "spent_amount": "148.00",
                     "price_approval": "not_required",
                     "price_approved_by": None,
                     "cancel_reason": None,
@@ -82,6 +85,9 @@ class OrderOut(BaseModel):
     cost: Decimal = Field(description="At the agreed prices where agreed")
     reserved_amount: Decimal = Field(
         description="Held in the budget: reserved, or spent once delivered"
+    )
+    spent_amount: Decimal = Field(
+        description="The part of `reserved_amount` spent by the deliveries so far"
     )
     price_approval: PriceApproval
     price_approved_by: str | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -63,6 +64,9 @@ add_messages(
 
 # The states in which an order still holds (or waits for) money and may change.
 _LIVE = (OrderStatus.awaiting_budget, OrderStatus.reserved)
+# Those in which its items may be handed over, and those in which it may still be cancelled.
+DELIVERABLE = (OrderStatus.reserved, OrderStatus.ordered, OrderStatus.partly_delivered)
+_CANCELLABLE = (*_LIVE, OrderStatus.ordered, OrderStatus.partly_delivered)
 
 
 # --- the event in -------------------------------------------------------------------------------
@@ -141,16 +145,18 @@ def _items(approved: PlanApproved) -> list[OrderItem]:
 # --- money --------------------------------------------------------------------------------------
 
 
+def held_price(order: Order, item: OrderItem) -> Decimal:
+    """The unit price the order holds money for: the agreed price, except one above the plan's
+    that is not approved yet (until then the plan's price is held)."""
+    price = item.price
+    if price > item.unit_price and order.price_approval != PriceApproval.approved:
+        return item.unit_price
+    return price
+
+
 def needed(order: Order) -> Decimal:
-    """What the order must hold: agreed prices, except those above the plan's that are not
-    approved yet (until then the plan's price is held)."""
-    total = Decimal("0.00")
-    for item in order.items:
-        price = item.price
-        if price > item.unit_price and order.price_approval != PriceApproval.approved:
-            price = item.unit_price
-        total += price * item.quantity
-    return total
+    """What the order must hold."""
+    return sum((held_price(order, item) * item.quantity for item in order.items), Decimal("0.00"))
 
 
 async def _join_line(session: AsyncSession, order: Order) -> None:
@@ -329,15 +335,16 @@ async def cancel(
     session: AsyncSession, order: Order, data: CancelIn, principal: Principal
 ) -> Order:
     """Cancelling releases the order's money, which goes to the next in its fund's line."""
-    if order.status not in (*_LIVE, OrderStatus.ordered):
+    if order.status not in _CANCELLABLE:
         raise InvalidState(order.status)
-    released = order.reserved_amount
+    # What is still held; a partly delivered order keeps what its deliveries spent.
+    released = order.reserved_amount - order.spent_amount
     if order.budget_id is not None and released:
         await funds.lock_budget(session, order.budget_id)
         await funds.release(session, order.budget_id, order.id, released, principal.id)
     order.status = OrderStatus.cancelled
     order.cancel_reason = data.reason
-    order.reserved_amount = Decimal("0.00")
+    order.reserved_amount = order.spent_amount
     order.awaiting_since = None
     await session.flush()
     await add_event(
@@ -361,22 +368,39 @@ _PLANS = Principal(kind="staff", subject="plans.plan.state_changed")
 
 async def cancel_for_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
     """The plan was cancelled (its participant's enrolment ended): an order not yet delivered is
-    cancelled and its money released; one handed over stays as signed."""
+    cancelled and its money released; what was handed over stays as signed."""
     order = await session.scalar(select(Order).where(Order.plan_id == plan_id))
-    if order is not None and order.status in (*_LIVE, OrderStatus.ordered):
+    if order is not None and order.status in _CANCELLABLE:
         await cancel(session, order, CancelIn(reason=CancelReason.plan_withdrawn), _PLANS)
 
 
-async def mark_delivered(session: AsyncSession, order: Order) -> None:
-    """The handover is signed: the order is delivered and its reservation becomes spending.
+async def deliver(
+    session: AsyncSession, order: Order, quantities: Mapping[uuid.UUID, int]
+) -> Decimal:
+    """A handover of `quantities` (units per order item) is signed: their share of the
+    reservation becomes spending, and the order is delivered once every item is, else partly
+    delivered. Returns the amount spent. The caller holds the order's row lock (`lock_order`)
+    and has checked that no item is over-delivered.
 
     From `ordered`, and from `reserved` too (a handover without the supplier steps)."""
-    if order.status not in (OrderStatus.reserved, OrderStatus.ordered):
+    if order.status not in DELIVERABLE:
         raise InvalidState(order.status)
     assert order.budget_id is not None
-    await funds.spend(session, order.budget_id, order.id, order.reserved_amount, funds.SYSTEM)
-    order.status = OrderStatus.delivered
+    by_id = {item.id: item for item in order.items}
+    amount = Decimal("0.00")
+    for item_id, quantity in quantities.items():
+        item = by_id[item_id]
+        assert 0 < quantity <= item.remaining
+        item.delivered_quantity += quantity
+        amount += held_price(order, item) * quantity
+    complete = all(item.remaining == 0 for item in order.items)
+    if complete:  # the rest of the hold, exactly, whatever the rounding of the parts
+        amount = order.reserved_amount - order.spent_amount
+    await funds.spend(session, order.budget_id, order.id, amount, funds.SYSTEM)
+    order.spent_amount += amount
+    order.status = OrderStatus.delivered if complete else OrderStatus.partly_delivered
     await session.flush()
+    return amount
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -417,3 +441,23 @@ async def get_order(session: AsyncSession, order_id: uuid.UUID, principal: Princ
     if order is None:
         raise NotFound("order", order_id)
     return order
+
+
+async def lock_order(session: AsyncSession, order: Order) -> Order:
+    """The order row, locked until commit and read afresh: concurrent handovers of one order
+    take turns, so none counts units another is handing over."""
+    locked = await session.scalar(
+        select(Order)
+        .where(Order.id == order.id)
+        # NO KEY UPDATE: rows that only reference the order (a serial flag) are not blocked.
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    # The items too: a concurrent handover may have changed their delivered quantities.
+    await session.execute(
+        select(OrderItem)
+        .where(OrderItem.order_id == order.id)
+        .execution_options(populate_existing=True)
+    )
+    return locked
