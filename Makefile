@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench token clean
+.PHONY: run test lint format bench token rebuild-read-models clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)
 	$(BIN)/dayaq token --role $(or $(ROLE),admin)
+
+## rebuild-read-models: empty monitoring's read models and replay every stream into them (MONITORING_* settings)
+rebuild-read-models: $(STAMP)
+	$(BIN)/python -m monitoring.readmodels.rebuild
 
 clean:
 	rm -rf $(VENV) .dayaq .mypy_cache .pytest_cache .ruff_cache

@@ -99,7 +99,8 @@ def create_service_app(
         app.state.sessionmaker = sessionmaker
         if on_startup is not None:
             await on_startup(app)
-        runtime.tasks = [asyncio.create_task(relay.run(), name=f"{service}-relay")] + [
+        # Added to what on_startup may have started, so that all are cancelled on shutdown.
+        runtime.tasks += [asyncio.create_task(relay.run(), name=f"{service}-relay")] + [
             asyncio.create_task(c.run(), name=c.name) for c in consumers
         ]
         log.info("%s started", service)

@@ -54,6 +54,7 @@ class Scope(StrEnum):
     trainings_write = "trainings:write"
     assets_read = "assets:read"
     monitoring_read = "monitoring:read"
+    monitoring_write = "monitoring:write"
     reports_read = "reports:read"
 
 

@@ -4,12 +4,14 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.service import record_benefit
+from intake.applicants.service import record_benefit, record_exclusion
 from intake.applications.models import Application
-from shared.events import DeliveryCompleted, Envelope
+from shared.events import CaseFlagged, DeliveryCompleted, Envelope
 from shared.messaging.consumer import Handler
 
 log = logging.getLogger(__name__)
+
+EXCLUDE_FROM_PROGRAMME = "exclude_from_programme"
 
 
 async def on_delivery_completed(
@@ -28,6 +30,21 @@ async def on_delivery_completed(
     )
 
 
+async def on_case_flagged(session: AsyncSession, event: CaseFlagged, envelope: Envelope) -> None:
+    """A flag asking to exclude the participant (e.g. the assets were sold) excludes the person
+    behind them: later applications are not eligible."""
+    if EXCLUDE_FROM_PROGRAMME not in {event.action, *event.actions}:
+        return
+    application = await session.get(Application, event.participant_id)
+    if application is None:
+        log.warning("flag %s names unknown participant %s", event.flag_id, event.participant_id)
+        return
+    await record_exclusion(
+        session, application.applicant_id, at=envelope.time, rule=event.rule, flag_id=event.flag_id
+    )
+
+
 HANDLERS: dict[str, dict[str, Handler]] = {
     "assets": {DeliveryCompleted.type: on_delivery_completed},
+    "monitoring": {CaseFlagged.type: on_case_flagged},
 }

@@ -3,10 +3,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.filestore import FileStoreSettings
 from shared.settings import ServiceSettings
 
 
-class MonitoringSettings(ServiceSettings):
+class MonitoringSettings(ServiceSettings, FileStoreSettings):
     model_config = SettingsConfigDict(env_prefix="MONITORING_", extra="ignore")
 
     service_name: str = "monitoring"
@@ -16,7 +17,9 @@ class MonitoringSettings(ServiceSettings):
     )
     # Visit photos (shared.filestore), kept like assets' handover acts.
     filestore_path: Path = Path(".dayaq/files/monitoring")
-    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    visit_due_window_days: int = Field(
+        14, ge=0, description="A visit is `due` from this many days before its due date"
+    )
     overdue_check_seconds: float = Field(
         3600.0, gt=0, description="How often overdue visits are looked for and flagged"
     )

@@ -25,7 +25,8 @@ async def on_enrollment_cancelled(
 
 
 async def on_case_flagged(session: AsyncSession, event: CaseFlagged, envelope: Envelope) -> None:
-    if event.action == REVISE_PLAN:
+    # `action` is the first of `actions`: a rule may ask for a revision after something else.
+    if REVISE_PLAN in {event.action, *event.actions}:
         await service.reopen_for_revision(session, event.participant_id, event.rule)
 
 

@@ -362,6 +362,11 @@ class DeliveryCompleted(Event):
     items: list[DeliveredItem]
     total: Money
     delivered_on: date
+    order_delivered: bool = Field(
+        True,
+        description="Whether this delivery completed its order; False for an earlier part of an "
+        "order handed over in several deliveries",
+    )
 
     def subject_id(self) -> str:
         return str(self.participant_id)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from shared.devstack import NatsServer, Postgres, free_port, normalise_database_url
 
-BENCHMARKS = ["relay", "selection", "imports"]
+BENCHMARKS = ["relay", "selection", "imports", "reports"]
 
 
 @contextlib.contextmanager

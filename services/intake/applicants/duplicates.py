@@ -191,6 +191,10 @@ async def merge(
     ):
         keep.benefited_at = drop.benefited_at
         keep.benefited_application_id = drop.benefited_application_id
+    if drop.excluded_at is not None and keep.excluded_at is None:
+        keep.excluded_at = drop.excluded_at
+        keep.excluded_rule = drop.excluded_rule
+        keep.excluded_flag_id = drop.excluded_flag_id
     drop.merged_into_id = keep.id
 
     _resolve(flag, DuplicateStatus.merged, principal)

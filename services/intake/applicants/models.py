@@ -77,6 +77,10 @@ class Applicant(Base):
     )
     benefited_at: Mapped[datetime | None]
     benefited_application_id: Mapped[uuid.UUID | None]
+    # Excluded from the programme by monitoring (e.g. assets sold): later applications fail.
+    excluded_at: Mapped[datetime | None]
+    excluded_rule: Mapped[str | None] = mapped_column(String(64))
+    excluded_flag_id: Mapped[uuid.UUID | None]
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applicants.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

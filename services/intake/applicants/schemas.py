@@ -214,6 +214,8 @@ _SUMMARY_EXAMPLE: dict[str, Any] = {
     "categories": ["martyr_family"],
     "household_size": 4,
     "benefited_at": None,
+    "excluded_at": None,
+    "excluded_rule": None,
     "merged_into_id": None,
     "referred_by_partner_id": None,
     "created_at": "2026-01-10T09:30:00Z",
@@ -234,6 +236,12 @@ class ApplicantSummary(BaseModel):
     categories: list[Category]
     household_size: int | None
     benefited_at: datetime | None = Field(description="When the person received assets, if ever")
+    excluded_at: datetime | None = Field(
+        None, description="When monitoring excluded the person from the programme, if ever"
+    )
+    excluded_rule: str | None = Field(
+        None, description="The monitoring rule that excluded the person, e.g. asset_lost"
+    )
     merged_into_id: uuid.UUID | None = Field(description="Set when merged into another applicant")
     referred_by_partner_id: uuid.UUID | None
     created_at: datetime

@@ -387,6 +387,25 @@ async def record_benefit(
     return applicant
 
 
+async def record_exclusion(
+    session: AsyncSession,
+    applicant_id: uuid.UUID,
+    *,
+    at: datetime,
+    rule: str,
+    flag_id: uuid.UUID,
+) -> Applicant:
+    """Marks the person as excluded from the programme (monitoring found, e.g., the assets
+    sold); the first exclusion is kept, so a repeated flag changes nothing."""
+    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    if applicant.excluded_at is None:
+        applicant.excluded_at = at
+        applicant.excluded_rule = rule
+        applicant.excluded_flag_id = flag_id
+        await session.flush()
+    return applicant
+
+
 async def check_can_benefit(
     session: AsyncSession,
     applicant_id: uuid.UUID,

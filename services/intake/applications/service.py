@@ -18,7 +18,7 @@ from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus, Source
 from intake.applications.schemas import ApplicationIn
 from intake.rounds.models import Round, RoundStatus
-from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, parse_rules
+from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, exclusion, parse_rules
 from intake.rounds.scoring import Factor, Weights, score
 from intake.rounds.service import get_round
 from intake.selection.service import fill_freed_place, lock_round
@@ -68,6 +68,7 @@ def facts_of(applicant: ApplicantFacts, reference_date: date) -> Facts:
         region=applicant.region,
         benefited_at=applicant.benefited_at,
         reference_date=reference_date,
+        excluded_rule=applicant.excluded_rule,
     )
 
 
@@ -75,10 +76,12 @@ def assess(
     round_: Round | None, facts: Facts, submitted_at: datetime
 ) -> tuple[list[RuleResult], Decimal | None, list[Factor]]:
     """Every rule's result, and for an eligible application its score with the breakdown.
-    A direct application (no round) has no rules and no score."""
+    A direct application (no round) has no rules and no score; a person excluded from the
+    programme fails `not_excluded` either way."""
+    excluded = exclusion(facts)
     if round_ is None:
-        return [], None, []
-    results = evaluate(parse_rules(round_.rules), facts)
+        return excluded, None, []
+    results = excluded + evaluate(parse_rules(round_.rules), facts)
     if not all(r.passed for r in results):
         return results, None, []
     points, breakdown = score(
@@ -107,6 +110,8 @@ class ApplicantFacts(Protocol):
     def region(self) -> str: ...
     @property
     def benefited_at(self) -> datetime | None: ...
+    @property
+    def excluded_rule(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -212,9 +212,10 @@ class _Person:
     categories: list[str]
     region: str
     benefited_at: datetime | None
+    excluded_rule: str | None
 
 
-_FACTS = "id, birth_date, sex, household_size, categories, region, benefited_at"
+_FACTS = "id, birth_date, sex, household_size, categories, region, benefited_at, excluded_rule"
 _PERSON = [f.strip() for f in _FACTS.split(",")]
 
 
@@ -269,7 +270,7 @@ async def _create(
         if evidence:
             await _copy(connection, "applicant_categories", evidence)
         for p in inserted:
-            facts = {"benefited_at": None, **p.values}
+            facts = {"benefited_at": None, "excluded_rule": None, **p.values}
             people[p.values["fin_hash"]] = _Person(**{k: facts[k] for k in _PERSON})
     taken: set[uuid.UUID] = set()
     others = [r.fin_hash for r in referrals if r.fin_hash not in people]

@@ -29,6 +29,7 @@ class Facts:
     region: str
     benefited_at: datetime | None
     reference_date: date  # the round's start: ages are counted at this date
+    excluded_rule: str | None = None  # set when monitoring excluded the person (e.g. asset_lost)
 
 
 class RuleResult(BaseModel):
@@ -190,6 +191,24 @@ def sex_in(rule: SexIn, facts: Facts) -> RuleResult:
         explanation=f"sex {facts.sex or 'unknown'} is {'' if passed else 'not '}"
         f"one of {', '.join(rule.sexes)}",
     )
+
+
+NOT_EXCLUDED = "not_excluded"
+
+
+def exclusion(facts: Facts) -> list[RuleResult]:
+    """Not a round's rule but the programme's: a person monitoring excluded (e.g. for selling the
+    assets) is not eligible again, in any round or none."""
+    if facts.excluded_rule is None:
+        return []
+    return [
+        RuleResult(
+            rule=NOT_EXCLUDED,
+            passed=False,
+            observed=facts.excluded_rule,
+            explanation=f"excluded from the programme ({facts.excluded_rule})",
+        )
+    ]
 
 
 def evaluate(rules: Sequence[_Rule], facts: Facts) -> list[RuleResult]:

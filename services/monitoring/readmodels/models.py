@@ -59,7 +59,9 @@ class ApplicationFact(Base):
     selected_at: Mapped[datetime | None]
     enrolled_at: Mapped[datetime | None] = mapped_column(index=True)
     enrollment_cancelled_at: Mapped[datetime | None]
-    plan_approved_at: Mapped[datetime | None]
+    plan_approved_at: Mapped[datetime | None]  # the first approval: the funnel's stage
+    # The latest approval (a plan reopened is approved again): its total and direction are kept.
+    plan_last_approved_at: Mapped[datetime | None]
     plan_total: Mapped[Decimal | None] = mapped_column(Money)
     delivered_on: Mapped[date | None]
     delivered_value: Mapped[Decimal | None] = mapped_column(Money)
@@ -109,6 +111,7 @@ class BudgetFact(Base):
     period_start: Mapped[date]
     period_end: Mapped[date]
     allocated: Mapped[Decimal] = mapped_column(Money)
+    changed_at: Mapped[datetime]  # the event's time: the latest allocation wins
 
 
 class OrderFact(Base):
@@ -123,6 +126,7 @@ class OrderFact(Base):
     budget_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     total: Mapped[Decimal | None] = mapped_column(Money)
     reserved: Mapped[Decimal | None] = mapped_column(Money)
+    reserved_at: Mapped[datetime | None]  # the reservation's event time: the latest wins
     status: Mapped[str | None] = mapped_column(String(16))
     delivered_value: Mapped[Decimal | None] = mapped_column(Money)
     released: Mapped[Decimal | None] = mapped_column(Money)
@@ -139,3 +143,15 @@ class DeliveryFact(Base):
     total: Mapped[Decimal] = mapped_column(Money)
     items: Mapped[int] = mapped_column(default=0)
     delivered_on: Mapped[date]
+
+
+# Every read-model table: what a rebuild empties and fills again from the streams.
+READ_MODELS = (
+    TimelineEntry,
+    ApplicationFact,
+    VisitFact,
+    TrainingFact,
+    BudgetFact,
+    OrderFact,
+    DeliveryFact,
+)

@@ -26,6 +26,8 @@ Reader = Annotated[
     tags=["cases"],
     response_model=TimelineOut,
     summary="A participant's journey through all services, in order",
+    description="Every event about the participant, from the application to the last visit, "
+    "as monitoring received it. A partner sees only the participants it referred.",
     responses=problem_responses(401, 403, 404),
 )
 async def timeline(

@@ -4,18 +4,53 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+_PARTICIPANT = "3f2a7c1e-5b8d-4e6f-9a0b-1c2d3e4f5a6b"
 
 
 class TimelineEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     event_id: uuid.UUID
-    event_type: str
+    event_type: str = Field(description="The event's type, e.g. plans.plan.approved")
     occurred_at: datetime
-    facts: dict[str, Any]
+    facts: dict[str, Any] = Field(description="The event's payload: ids and coded facts only")
 
 
 class TimelineOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "participant_id": _PARTICIPANT,
+                    "entries": [
+                        {
+                            "event_id": "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+                            "event_type": "intake.participant.enrolled",
+                            "occurred_at": "2026-03-02T09:15:00Z",
+                            "facts": {
+                                "participant_id": _PARTICIPANT,
+                                "region": "AZ-GA",
+                                "categories": ["martyr_family"],
+                                "direction": "beekeeping",
+                            },
+                        },
+                        {
+                            "event_id": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
+                            "event_type": "assets.delivery.completed",
+                            "occurred_at": "2026-05-20T11:40:00Z",
+                            "facts": {
+                                "participant_id": _PARTICIPANT,
+                                "total": "721.00",
+                                "delivered_on": "2026-05-20",
+                            },
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     participant_id: uuid.UUID
-    entries: list[TimelineEntryOut]
+    entries: list[TimelineEntryOut] = Field(description="Every event about them, oldest first")

@@ -1,3 +1,326 @@
-from fastapi import APIRouter
+"""The programme's figures: JSON by default, `?format=csv|xlsx` downloads and `?format=png|svg`
+charts. Analysts and admins see exact figures (unless `audience=public`); everyone else, partners
+included, sees counts of 1 to 4 and what is derived from them withheld."""
 
-router = APIRouter(prefix="/v1")
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from monitoring.reports import charts, exports, service
+from monitoring.reports.filters import (
+    Audience,
+    FiltersDep,
+    FundFiltersDep,
+    PeopleFiltersDep,
+    scoped,
+    suppressing,
+)
+from monitoring.reports.schemas import (
+    Breakdown,
+    BudgetReport,
+    FunnelReport,
+    ParticipantsReport,
+    PartnerReport,
+    PartnerReports,
+    SurvivalReport,
+)
+from shared.auth import Principal, Role, Scope, require
+from shared.db import SessionDep
+from shared.problems import NotFound, problem_responses, request_language
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+Reader = Annotated[
+    Principal,
+    Depends(
+        require(
+            Role.analyst,
+            Role.case_officer,
+            Role.monitor,
+            scopes=(Scope.monitoring_read, Scope.reports_read),
+        )
+    ),
+]
+AudienceQuery = Annotated[
+    Audience | None,
+    Query(
+        description=(
+            "Analysts and admins get exact figures; everyone else, and anyone asking for "
+            "`public`, gets every count from 1 to 4 withheld with the figures derived from it "
+            '(null and named in the row\'s `suppressed`; "<5" in CSV and XLSX).'
+        )
+    ),
+]
+TableFormat = Literal["json", "csv", "xlsx"]
+ChartOrTableFormat = Literal["json", "csv", "xlsx", "png", "svg"]
+
+_TABLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            exports.CSV_MEDIA_TYPE.split(";")[0]: {"schema": {"type": "string"}},
+            exports.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
+_CHART_AND_TABLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            **_TABLE[200]["content"],
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/svg+xml": {"schema": {"type": "string"}},
+        }
+    }
+}
+_PROBLEMS = problem_responses(401, 403, 404, 422)
+
+
+async def _chart(render: Any, report: Any, fmt: Literal["png", "svg"], name: str) -> Response:
+    content = await run_in_threadpool(render, report, fmt)
+    return Response(
+        content,
+        media_type=charts.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'inline; filename="{name}.{fmt}"'},
+    )
+
+
+async def _download(lines: list[list[Any]], name: str, fmt: str) -> Response:
+    return await run_in_threadpool(exports.download, lines, name, fmt)
+
+
+@router.get(
+    "/participants",
+    response_model=ParticipantsReport,
+    summary="Participants per year and growth against the programme's first year",
+    description=(
+        "Participants enrolled (and not cancelled) per UTC year of enrolment; `growth` is the "
+        "year's count as a multiple of the first year's (14.0: fourteen times the first year). "
+        "`by` breaks it down by category (a person counts under each of theirs), region, "
+        "direction or referring partner. The period bounds the enrolment day."
+    ),
+    responses={**_CHART_AND_TABLE, **_PROBLEMS},
+)
+async def participants(
+    session: SessionDep,
+    principal: Reader,
+    filters: FiltersDep,
+    by: Annotated[Breakdown | None, Query(description="Break the years down")] = None,
+    format: ChartOrTableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    report = await service.participants_per_year(
+        session, scoped(filters, principal), by=by, suppress=suppressing(principal, audience)
+    )
+    if format in ("png", "svg"):
+        return await _chart(charts.participants_chart, report, format, "participants")
+    if format == "json":
+        return report
+    lines = exports.table(report.years, ["year", "count", "growth"])
+    if by is not None:
+        lines = exports.table(report.breakdown, ["group", "year", "count", "growth"])
+    return await _download(lines, "participants", format)
+
+
+@router.get(
+    "/funnel",
+    response_model=FunnelReport,
+    summary="The funnel from application to a business operating at 12 months",
+    description=(
+        "Applications submitted in the period, at each stage: applied, eligible, selected "
+        "(in a round, or enrolled by hand), plan approved, assets delivered, operating at the "
+        "6-month and at the 12-month visit. A stage counts those who passed every stage before "
+        "it, with the conversion from the previous stage and from applied, and the median days "
+        "from the previous stage."
+    ),
+    responses={**_CHART_AND_TABLE, **_PROBLEMS},
+)
+async def funnel(
+    session: SessionDep,
+    principal: Reader,
+    filters: FiltersDep,
+    format: ChartOrTableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    report = await service.funnel(
+        session, scoped(filters, principal), suppress=suppressing(principal, audience)
+    )
+    if format in ("png", "svg"):
+        return await _chart(charts.funnel_chart, report, format, "funnel")
+    if format == "json":
+        return report
+    columns = [
+        "stage",
+        "count",
+        "conversion_from_previous",
+        "conversion_from_applied",
+        "median_days_from_previous",
+    ]
+    return await _download(exports.table(report.stages, columns), "funnel", format)
+
+
+@router.get(
+    "/survival",
+    response_model=SurvivalReport,
+    summary="Business survival at 3, 6 and 12 months by direction (Kaplan-Meier)",
+    description=(
+        "Businesses handed over in the period. A business closes at the first visit that "
+        "finds it not operating; one still followed is censored at its last visit found "
+        "operating. Survival with its 95% confidence interval and the number still followed "
+        "(at risk) at 3, 6 and 12 months after the handover."
+    ),
+    responses={**_CHART_AND_TABLE, **_PROBLEMS},
+)
+async def survival(
+    session: SessionDep,
+    principal: Reader,
+    filters: FiltersDep,
+    format: ChartOrTableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    report = await service.survival(
+        session, scoped(filters, principal), suppress=suppressing(principal, audience)
+    )
+    if format in ("png", "svg"):
+        return await _chart(charts.survival_chart, report, format, "survival")
+    if format == "json":
+        return report
+    lines: list[list[Any]] = [["direction", "month", "at_risk", "survival", "ci_lower", "ci_upper"]]
+    for curve in report.directions:
+        for row in exports.table(curve.points, lines[0][1:])[1:]:
+            lines.append([curve.direction, *row])
+    return await _download(lines, "survival", format)
+
+
+_PARTNER_COLUMNS = [
+    "partner_id",
+    "enrolled",
+    "priority",
+    "trainings_held",
+    "persons_trained",
+    "persons_with_assets",
+    "items_delivered",
+    "assets_value",
+    "visits_done",
+    "operating",
+    "summary",
+]
+
+
+@router.get(
+    "/partners",
+    response_model=PartnerReports,
+    summary="Each partner's figures under its memorandum (a partner: its own)",
+    description=(
+        "Per referring partner: persons enrolled in the period and, of them, from martyr "
+        "families or war participants; training sessions it ran and persons who completed them; "
+        "assets handed over (persons, items, AZN); visits done; businesses operating at their "
+        "latest visit. `summary` is the headline in the language of Accept-Language."
+    ),
+    responses={**_TABLE, **_PROBLEMS},
+)
+async def partners(
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    filters: FiltersDep,
+    format: TableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    filters = scoped(filters, principal)
+    suppress = suppressing(principal, audience)
+    reports = await service.partner_reports(
+        session,
+        filters,
+        suppress=suppress,
+        language=request_language(request),
+        partner_id=filters.partner_id,
+    )
+    result = PartnerReports(partners=reports, suppressed_below=5 if suppress else None)
+    if format == "json":
+        return result
+    return await _download(exports.table(reports, _PARTNER_COLUMNS), "partners", format)
+
+
+@router.get(
+    "/partners/{partner_id}",
+    response_model=PartnerReport,
+    summary="One partner's report under its memorandum",
+    description=(
+        'E.g. "27 persons enrolled, 14 of them from martyr families or war participants". '
+        "A partner reads only its own (another partner's answers 404)."
+    ),
+    responses={**_TABLE, **_PROBLEMS},
+)
+async def partner(
+    partner_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: Reader,
+    filters: PeopleFiltersDep,
+    format: TableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    if principal.partner_id is not None and partner_id != principal.partner_id:
+        raise NotFound("partner", partner_id)
+    [report] = await service.partner_reports(
+        session,
+        filters,
+        suppress=suppressing(principal, audience),
+        language=request_language(request),
+        partner_id=partner_id,
+    )
+    if format == "json":
+        return report
+    return await _download(exports.table([report], _PARTNER_COLUMNS), "partner", format)
+
+
+@router.get(
+    "/budgets",
+    response_model=BudgetReport,
+    summary="Budget use per fund and round: allocated, reserved, spent, available",
+    description=(
+        "Each fund's budget per round (those overlapping the period), as assets keeps it: "
+        "available = allocated - reserved - spent, with the orders holding money, handed "
+        "over, and waiting for money. A partner sees its own fund only."
+    ),
+    responses={**_TABLE, **_PROBLEMS},
+)
+async def budgets(
+    session: SessionDep,
+    principal: Reader,
+    filters: FundFiltersDep,
+    round_: Annotated[
+        str | None, Query(alias="round", max_length=64, description="The budget round's code")
+    ] = None,
+    format: TableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    filters = scoped(filters, principal)
+    report = await service.budget_use(
+        session,
+        partner_id=filters.partner_id,
+        round_=round_,
+        start=filters.start,
+        end=filters.end,
+        suppress=suppressing(principal, audience),
+    )
+    if format == "json":
+        return report
+    columns = [
+        "fund_id",
+        "fund_partner_id",
+        "round",
+        "period_start",
+        "period_end",
+        "allocated",
+        "reserved",
+        "spent",
+        "available",
+        "orders_reserved",
+        "orders_delivered",
+        "orders_waiting",
+    ]
+    return await _download(exports.table(report.budgets, columns), "budgets", format)

@@ -1,45 +1,394 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 
+from monitoring.settings import MonitoringSettings
 from monitoring.visits import service
-from monitoring.visits.models import Visit
-from monitoring.visits.schemas import VisitOut
+from monitoring.visits.models import Monitor, Visit, VisitPhoto, VisitReport, VisitStatus
+from monitoring.visits.schemas import (
+    AssignIn,
+    CorrectionIn,
+    MonitorIn,
+    MonitorOut,
+    PhotoOut,
+    Region,
+    ReportIn,
+    ReportOut,
+    VisitOut,
+)
 from shared.auth import Principal, Role, Scope, require
-from shared.db import SessionDep
+from shared.db import SessionDep, utcnow
+from shared.etag import IfMatch, IfMatchDep, check_if_match, etag_headers, parse_if_match, set_etag
+from shared.filestore import FileStoreDep, max_upload_bytes
+from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
-from shared.problems import problem_responses
+from shared.problems import FieldError, ValidationProblem, problem_responses
 
 router = APIRouter(prefix="/v1")
 
-MONITORING_READ = Scope.monitoring_read
-
 Reader = Annotated[
     Principal,
-    Depends(require(Role.monitor, Role.case_officer, Role.analyst, scopes=(MONITORING_READ,))),
+    Depends(
+        require(Role.monitor, Role.case_officer, Role.analyst, scopes=(Scope.monitoring_read,))
+    ),
 ]
+# Field staff and officers report; a partner's key needs monitoring:write.
+Reporter = Annotated[
+    Principal,
+    Depends(require(Role.monitor, Role.case_officer, scopes=(Scope.monitoring_write,))),
+]
+# Photos show people's homes and businesses: not for analysts.
+PhotoReader = Annotated[
+    Principal,
+    Depends(require(Role.monitor, Role.case_officer, scopes=(Scope.monitoring_read,))),
+]
+Officer = Annotated[Principal, Depends(require(Role.case_officer))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+MonitorReader = Annotated[Principal, Depends(require(Role.case_officer))]
+
+
+def _settings(request: Request) -> MonitoringSettings:
+    settings: MonitoringSettings = request.app.state.settings
+    return settings
+
+
+Settings = Annotated[MonitoringSettings, Depends(_settings)]
+
+
+async def _optional_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag from your last read, to replace an existing monitor, e.g. "2"',
+        ),
+    ] = None,
+) -> IfMatch | None:
+    if if_match is None or not if_match.strip():
+        return None
+    try:
+        return parse_if_match(if_match)
+    except ValueError:
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field="header.If-Match", code="value_error", message="field.if-match-invalid"
+                )
+            ]
+        ) from None
+
+
+# --- Visits -------------------------------------------------------------------------------------
 
 
 @router.get(
     "/visits",
     tags=["visits"],
     response_model=Page[VisitOut],
-    summary="Scheduled visits, by due date, optionally of one participant",
+    summary="Visits by due date: of a monitor (`me`), a region, a participant; due or overdue",
+    description="`due=due`: scheduled and due within the service's window (14 days unless "
+    "configured) or past; `due=overdue`: scheduled and past the due date. A partner sees the "
+    "visits of its own participants only.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_visits(
     session: SessionDep,
     principal: Reader,
     page: PageParamsDep,
+    settings: Settings,
     participant_id: uuid.UUID | None = None,
+    monitor: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="A monitor's id, or `me`", examples=["me"]),
+    ] = None,
+    region: Region | None = None,
+    status: VisitStatus | None = None,
+    due: Literal["due", "overdue"] | None = None,
 ) -> Page[VisitOut]:
+    filters = service.VisitFilters(participant_id, monitor, region, status, due)
     return await paginate(
         session,
-        service.visits_query(principal, participant_id),
+        service.visits_query(
+            principal, filters, today=utcnow().date(), window_days=settings.visit_due_window_days
+        ),
         key_columns=(Visit.due_on, Visit.id),
         params=page,
         to_item=VisitOut.model_validate,
     )
+
+
+@router.get(
+    "/visits/{visit_id}",
+    tags=["visits"],
+    response_model=VisitOut,
+    summary="A visit, with its ETag",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_visit(
+    visit_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> Visit:
+    visit = await service.get_visit(session, visit_id, principal)
+    set_etag(response, visit.version)
+    return visit
+
+
+@router.post(
+    "/visits/{visit_id}/assign",
+    tags=["visits"],
+    response_model=VisitOut,
+    summary="Give a scheduled visit to another monitor (case officers; If-Match)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def assign_visit(
+    visit_id: uuid.UUID,
+    body: AssignIn,
+    session: SessionDep,
+    principal: Officer,
+    if_match: IfMatchDep,
+    response: Response,
+) -> Visit:
+    visit = await service.get_visit(session, visit_id, principal)
+    check_if_match(if_match, visit.version)
+    visit = await service.reassign(session, visit, body.monitor_id)
+    set_etag(response, visit.version)
+    return visit
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/visits/{visit_id}/report",
+    tags=["visits"],
+    response_model=ReportOut,
+    summary="A visit's report, with its ETag (the revision)",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_report(
+    visit_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> VisitReport:
+    visit = await service.get_visit(session, visit_id, principal)
+    report = await service.get_report(session, visit)
+    set_etag(response, report.revision)
+    return report
+
+
+@router.post(
+    "/visits/{visit_id}/report",
+    tags=["visits"],
+    status_code=201,
+    response_model=ReportOut,
+    summary="Report a visit from the field, once: the device's report_id makes a resend harmless",
+    description="201 for the first report: the visit becomes `reported` (`late` when visited "
+    "after the due date) and `monitoring.visit.reported` is emitted, with "
+    "`monitoring.item.status_reported` for each item found otherwise than last known. The same "
+    "`report_id` sent again answers 200 with the stored report and changes nothing; another "
+    "`report_id` for a visit already reported is 409 (correct it with PUT). Reports may come late "
+    "and in any order. Items name a delivered unit by `unit_id` or by `asset_type` and `serial`.",
+    responses={
+        200: {"model": ReportOut, "description": "The same report_id again: the stored report"},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+)
+async def report_visit(
+    visit_id: uuid.UUID,
+    body: ReportIn,
+    session: SessionDep,
+    principal: Reporter,
+    response: Response,
+) -> VisitReport:
+    visit = await service.get_visit(session, visit_id, principal)
+    report, created = await service.report_visit(
+        session, visit, body, principal, today=utcnow().date()
+    )
+    response.status_code = 201 if created else 200
+    response.headers.update(etag_headers(report.revision))
+    response.headers["Location"] = f"/v1/visits/{visit.id}/report"
+    return report
+
+
+@router.put(
+    "/visits/{visit_id}/report",
+    tags=["visits"],
+    response_model=ReportOut,
+    summary="Correct a visit's report (If-Match: the report's ETag)",
+    description="Raises the revision and emits `monitoring.visit.reported` with it; item events "
+    "only for findings that changed. A stale ETag is 412: another correction came first.",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def correct_report(
+    visit_id: uuid.UUID,
+    body: CorrectionIn,
+    session: SessionDep,
+    principal: Reporter,
+    if_match: IfMatchDep,
+    response: Response,
+) -> VisitReport:
+    visit = await service.get_visit(session, visit_id, principal)
+    report = await service.get_report(session, visit)
+    check_if_match(if_match, report.revision)
+    report = await service.correct_report(
+        session, visit, report, body, principal, today=utcnow().date()
+    )
+    set_etag(response, report.revision)
+    return report
+
+
+# --- Photos -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/visits/{visit_id}/photos",
+    tags=["visits"],
+    status_code=201,
+    response_model=PhotoOut,
+    summary="Add a photo taken at the visit (JPEG or PNG)",
+    description="The type is told by the file's content, not its name; the size limit is the "
+    "service's `max_upload_bytes` (10 MB unless configured).",
+    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {"content": {"multipart/form-data": {"example": {"file": "hives.jpg"}}}}
+    },
+)
+async def add_photo(
+    request: Request,
+    visit_id: uuid.UUID,
+    file: Annotated[UploadFile, File(description="The photo: JPEG or PNG")],
+    session: SessionDep,
+    principal: Reporter,
+    store: FileStoreDep,
+    idem: IdempotencyDep,
+) -> Response:
+    visit = await service.get_visit(session, visit_id, principal)
+    limit = max_upload_bytes(request.app.state.settings)
+    content = await file.read(limit + 1)  # one byte more tells "too large" without reading all
+
+    async def add() -> VisitPhoto:
+        return await service.add_photo(session, visit, store, content, limit, principal)
+
+    return await idem.respond(
+        add,
+        status_code=201,
+        response_model=PhotoOut,
+        headers=lambda out: {"Location": f"/v1/visits/{visit.id}/photos/{out.id}"},
+    )
+
+
+@router.get(
+    "/visits/{visit_id}/photos",
+    tags=["visits"],
+    response_model=Page[PhotoOut],
+    summary="The photos of a visit, oldest first",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_photos(
+    visit_id: uuid.UUID, session: SessionDep, principal: PhotoReader, page: PageParamsDep
+) -> Page[PhotoOut]:
+    visit = await service.get_visit(session, visit_id, principal)
+    return await paginate(
+        session,
+        service.photos_query(visit),
+        key_columns=(VisitPhoto.uploaded_at, VisitPhoto.id),
+        params=page,
+        to_item=PhotoOut.model_validate,
+    )
+
+
+@router.get(
+    "/visits/{visit_id}/photos/{photo_id}",
+    tags=["visits"],
+    summary="A photo, as uploaded",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The image, with its content type",
+            "content": {"image/jpeg": {}, "image/png": {}},
+        },
+        **problem_responses(401, 403, 404),
+    },
+)
+async def get_photo(
+    visit_id: uuid.UUID,
+    photo_id: uuid.UUID,
+    session: SessionDep,
+    principal: PhotoReader,
+    store: FileStoreDep,
+) -> Response:
+    visit = await service.get_visit(session, visit_id, principal)
+    content, content_type = await service.read_photo(session, visit, photo_id, store)
+    return Response(content, media_type=content_type)
+
+
+# --- Monitors -----------------------------------------------------------------------------------
+
+
+def _monitor_out(monitor: Monitor, open_visits: int) -> MonitorOut:
+    return MonitorOut.model_validate(monitor).model_copy(update={"open_visits": open_visits})
+
+
+@router.put(
+    "/monitors/{monitor_id}",
+    tags=["visits"],
+    response_model=MonitorOut,
+    summary="Add a monitor, or change its regions or take it off duty (admins)",
+    description="The id is the staff user's id (the token's subject). Creating answers 201; "
+    "replacing needs If-Match. Scheduled visits nobody has in the monitor's regions are "
+    "assigned at once; visits of regions it leaves go to the region's other monitors.",
+    responses={
+        201: {"model": MonitorOut, "description": "Created"},
+        **problem_responses(401, 403, 412, 422, 428),
+    },
+)
+async def put_monitor(
+    monitor_id: Annotated[str, Path(min_length=1, max_length=64, examples=["monitor-17"])],
+    body: MonitorIn,
+    session: SessionDep,
+    principal: Admin,
+    if_match: Annotated[IfMatch | None, Depends(_optional_if_match)],
+    response: Response,
+) -> MonitorOut:
+    monitor, created = await service.put_monitor(session, monitor_id, body, if_match)
+    response.status_code = 201 if created else 200
+    set_etag(response, monitor.version)
+    return _monitor_out(monitor, await service.open_visits(session, monitor.id))
+
+
+@router.get(
+    "/monitors",
+    tags=["visits"],
+    response_model=Page[MonitorOut],
+    summary="Monitors, with how many open visits each has (case officers)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_monitors(
+    session: SessionDep,
+    principal: MonitorReader,
+    page: PageParamsDep,
+    region: Region | None = None,
+    active: bool | None = None,
+) -> Page[MonitorOut]:
+    return await paginate(
+        session,
+        service.monitors_query(region, active),
+        key_columns=(Monitor.id,),
+        params=page,
+        to_item=lambda row: _monitor_out(row[0], row[1]),
+    )
+
+
+@router.get(
+    "/monitors/{monitor_id}",
+    tags=["visits"],
+    response_model=MonitorOut,
+    summary="A monitor, with its ETag",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_monitor(
+    monitor_id: str, session: SessionDep, principal: MonitorReader, response: Response
+) -> MonitorOut:
+    monitor = await service.get_monitor(session, monitor_id)
+    set_etag(response, monitor.version)
+    return _monitor_out(monitor, await service.open_visits(session, monitor.id))

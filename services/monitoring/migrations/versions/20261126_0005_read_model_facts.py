@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("enrolled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("enrollment_cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("plan_approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("plan_last_approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("plan_total", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("delivered_on", sa.Date(), nullable=True),
         sa.Column("delivered_value", sa.Numeric(precision=14, scale=2), nullable=True),
@@ -74,6 +75,7 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("allocated", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("budget_id", name=op.f("pk_budget_facts")),
     )
     op.create_index(op.f("ix_budget_facts_fund_id"), "budget_facts", ["fund_id"], unique=False)
@@ -105,6 +107,7 @@ def upgrade() -> None:
         sa.Column("budget_id", sa.Uuid(), nullable=True),
         sa.Column("total", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("reserved", sa.Numeric(precision=14, scale=2), nullable=True),
+        sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=True),
         sa.Column("delivered_value", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("released", sa.Numeric(precision=14, scale=2), nullable=True),

@@ -1,0 +1,176 @@
+"""Helpers for the tests of cases, flags and outcomes: events as the other services (and the
+visits domain) send them, applied through monitoring's own handlers or published on NATS."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from monitoring.handlers import handlers
+from monitoring.settings import MonitoringSettings
+from monitoring.visits.models import Visit
+from shared.auth import generate_api_key
+from shared.db import utcnow
+from shared.events import (
+    DeliveredItem,
+    DeliveryCompleted,
+    Envelope,
+    Event,
+    MonthlyProjection,
+    PartnerKeyIssued,
+    PlanApproved,
+    ReportedItem,
+    VisitReported,
+)
+from shared.messaging.jetstream import subject_for
+from shared.tables import SHARED_TABLES
+from tests.service_fixtures import Service
+from tests.services.journey import eventually
+
+__all__ = ["eventually"]
+
+
+async def handle(monitoring: Service, event: Event) -> Envelope:
+    """Applies an event as monitoring's consumer would (every step, in one transaction)."""
+    assert isinstance(monitoring.settings, MonitoringSettings)
+    envelope = Envelope.wrap(event)
+    handler = handlers(monitoring.settings)[event.source_service][event.type]
+    async with monitoring.runtime.sessionmaker() as session, session.begin():
+        await handler(session, event, envelope)
+    return envelope
+
+
+async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
+    """Publishes an event on NATS as its producer would: the service's consumers pick it up."""
+    envelope = Envelope.wrap(event)
+    await service.runtime.nc.jetstream().publish(
+        subject_for(service.settings.nats_namespace, envelope.type),
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
+    )
+    return envelope
+
+
+def delivered(
+    participant_id: uuid.UUID | None = None,
+    *,
+    partner_id: uuid.UUID | None = None,
+    region: str = "AZ-GA",
+    direction: str = "beekeeping",
+    delivered_on: date = date(2026, 1, 31),
+) -> DeliveryCompleted:
+    return DeliveryCompleted(
+        delivery_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        plan_id=uuid.uuid4(),
+        participant_id=participant_id or uuid.uuid4(),
+        region=region,
+        direction=direction,
+        partner_id=partner_id,
+        items=[
+            DeliveredItem(
+                asset_type="beehive",
+                quantity=2,
+                unit_price=Decimal("150.50"),
+                serials=["HIVE-001", "HIVE-002"],
+                unit_ids=[uuid.uuid4(), uuid.uuid4()],
+            )
+        ],
+        total=Decimal("301.00"),
+        delivered_on=delivered_on,
+    )
+
+
+def approved(participant_id: uuid.UUID, income: str = "300.00", **extra: Any) -> PlanApproved:
+    """A plan approval expecting `income` a month, every month."""
+    return PlanApproved(
+        plan_id=uuid.uuid4(),
+        participant_id=participant_id,
+        region="AZ-GA",
+        direction="beekeeping",
+        items=[],
+        total=Decimal("301.00"),
+        approved_at=extra.pop("approved_at", utcnow()),
+        projections=[
+            MonthlyProjection(month=month, income=Decimal(income), costs=Decimal("100.00"))
+            for month in range(1, 13)
+        ],
+        **extra,
+    )
+
+
+def reported(
+    participant_id: uuid.UUID,
+    *,
+    visit_id: uuid.UUID | None = None,
+    month: int = 3,
+    operating: bool = True,
+    income: str | None = None,
+    items: Sequence[tuple[str, str]] = (),
+    revision: int = 1,
+) -> VisitReported:
+    """A visit report; `items` are (serial, status) pairs of beehives."""
+    return VisitReported(
+        visit_id=visit_id or uuid.uuid4(),
+        participant_id=participant_id,
+        month=month,
+        due_on=date(2026, 1, 31),
+        visited_on=date(2026, 5, 2),
+        operating=operating,
+        income=Decimal(income) if income is not None else None,
+        costs=Decimal("50.00"),
+        jobs=1,
+        items=[
+            ReportedItem(asset_type="beehive", serial=serial, status=status)
+            for serial, status in items
+        ],
+        revision=revision,
+    )
+
+
+async def visits_of(monitoring: Service, participant_id: uuid.UUID) -> dict[int, uuid.UUID]:
+    """The participant's scheduled visits: month -> visit id."""
+    async with monitoring.runtime.sessionmaker() as session:
+        rows = await session.execute(
+            select(Visit.month, Visit.id).where(Visit.participant_id == participant_id)
+        )
+        return {month: visit_id for month, visit_id in rows}
+
+
+async def outbox(service: Service, event_type: str) -> list[dict[str, Any]]:
+    """The events of one type the service wrote for publishing, oldest first (their data)."""
+    table = SHARED_TABLES.outbox
+    async with service.runtime.sessionmaker() as session:
+        rows = await session.execute(
+            select(table.c.envelope).where(table.c.subject == event_type).order_by(table.c.id)
+        )
+        return [row.envelope["data"] for row in rows]
+
+
+async def flags(monitoring: Service, headers: dict[str, str], query: str = "") -> list[Any]:
+    response = await monitoring.client.get(f"/v1/flags?limit=200&{query}", headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[Any] = response.json()["items"]
+    return items
+
+
+async def partner_key(monitoring: Service) -> tuple[uuid.UUID, dict[str, str]]:
+    """A partner and its monitoring:read API key, copied into monitoring as intake's event does."""
+    partner_id = uuid.uuid4()
+    key, prefix, key_hash = generate_api_key()
+    await handle(
+        monitoring,
+        PartnerKeyIssued(
+            key_id=uuid.uuid4(),
+            partner_id=partner_id,
+            prefix=prefix,
+            key_hash=key_hash,
+            scopes=["monitoring:read"],
+        ),
+    )
+    return partner_id, {"X-API-Key": key}
