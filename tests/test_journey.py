@@ -14,11 +14,20 @@ import pytest
 from shared.devkeys import mint_token
 from shared.messaging.jetstream import PRODUCERS, stream_name
 from tests.conftest import LaunchServices
-from tests.services.journey import APPLICANT, check_journey, run_journey
+from tests.services.journey import (
+    APPLICANT,
+    check_follow_up,
+    check_journey,
+    follow_up,
+    run_journey,
+)
 
 pytestmark = pytest.mark.e2e
 
-PERSONAL = [APPLICANT[k] for k in ("fin", "first_name", "last_name", "birth_date", "phone")]
+PERSONAL = [APPLICANT[k] for k in ("fin", "first_name", "last_name", "birth_date", "phone")] + [
+    "40.6821",  # the visit's coordinates: where the person lives and works
+    "46.3606",
+]
 
 
 async def test_journey_across_running_services(
@@ -44,6 +53,7 @@ async def test_journey_across_running_services(
             clients["intake"], clients["plans"], clients["assets"], clients["monitoring"], token
         )
         check_journey(result)
+        check_follow_up(await follow_up(clients["assets"], clients["monitoring"], token, result))
     finally:
         for client in clients.values():
             await client.aclose()
@@ -63,7 +73,12 @@ async def test_journey_across_running_services(
     finally:
         await nc.close()
     assert len(events) >= len(result["expected_types"])
-    assert {json.loads(e)["type"] for e in events} >= set(result["expected_types"])
+    assert {json.loads(e)["type"] for e in events} >= {
+        *result["expected_types"],
+        "monitoring.visit.reported",
+        "monitoring.item.status_reported",
+        "monitoring.case.flagged",
+    }
     # ... nor in any log line of any service.
     logs = [service.log.read_text() for service in services.values()]
     for personal in PERSONAL:

@@ -18,9 +18,12 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from monitoring.readmodels.models import ApplicationFact, BudgetFact, TrainingFact, VisitFact
 from monitoring.readmodels.rebuild import rebuild
+from monitoring.reports import service as reports
+from monitoring.reports.filters import Filters
 from shared.messaging.jetstream import PRODUCERS, ensure_streams, stream_name
 from tests.conftest import FreshDatabase
 from tests.monitoring.readmodels_support import (
@@ -51,6 +54,27 @@ def durables(namespace: str) -> dict[str, str]:
     return {producer: f"{namespace}_monitoring-from-{producer}" for producer in PRODUCERS}
 
 
+async def every_report(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Any]:
+    """Every report, exact, as JSON-ready data."""
+    everyone = Filters()
+    async with sessionmaker() as session:
+        found: list[Any] = [
+            await reports.participants_per_year(session, everyone, by=by, suppress=False)
+            for by in (None, "category", "region", "direction", "partner")
+        ]
+        found.append(await reports.funnel(session, everyone, suppress=False))
+        found.append(await reports.survival(session, everyone, suppress=False))
+        found.extend(
+            await reports.partner_reports(session, everyone, suppress=False, language="en")
+        )
+        found.append(
+            await reports.budget_use(
+                session, partner_id=None, round_=None, start=None, end=None, suppress=False
+            )
+        )
+    return [report.model_dump(mode="json") for report in found]
+
+
 async def publish_programme(
     nc: NATS, namespace: str, programme: Programme, seed: int
 ) -> Counter[str]:
@@ -76,6 +100,7 @@ async def test_a_rebuild_gives_the_same_read_models_as_the_live_consumers(
     ):
         await caught_up(nc, nats_namespace, durables(nats_namespace))
         live = await snapshot(sessionmaker)
+        live_reports = await every_report(sessionmaker)
 
         # The figures, against the generator's own records.
         async with sessionmaker() as session:
@@ -106,6 +131,11 @@ async def test_a_rebuild_gives_the_same_read_models_as_the_live_consumers(
         # Rebuilt while the live consumers run (idle now), in batches of an odd size.
         replayed = await rebuild(sessionmaker, nc, namespace=nats_namespace, batch_size=37)
         assert await snapshot(sessionmaker) == live
+        rebuilt_reports = await every_report(sessionmaker)
+    # The reports are the same figures, and they are not empty.
+    assert rebuilt_reports == live_reports
+    funnel = next(report for report in live_reports if "stages" in report)
+    assert funnel["stages"][0]["count"] == len(programme.participants)
     assert replayed.applied == published
     assert not replayed.failed
     # The service's durable consumers are where they were, and the replay's own is gone.

@@ -1,5 +1,5 @@
-"""The OpenAPI contract front-end teams build on: every intake, plans and assets endpoint has a
-summary, and every JSON request and response has an example (for a page, its items do)."""
+"""The OpenAPI contract front-end teams build on: every endpoint of every service has a summary,
+and every JSON request and response has an example (for a page, its items do)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from assets.main import create_app as create_assets
 from intake.main import create_app as create_intake
+from monitoring.main import create_app as create_monitoring
 from plans.main import create_app as create_plans
 
 OPERATIONAL = {"/healthz", "/readyz"}
@@ -65,7 +66,9 @@ def gaps(app: FastAPI) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "factory", [create_intake, create_plans, create_assets], ids=["intake", "plans", "assets"]
+    "factory",
+    [create_intake, create_plans, create_assets, create_monitoring],
+    ids=["intake", "plans", "assets", "monitoring"],
 )
 def test_every_endpoint_has_a_summary_and_examples(factory: Any) -> None:
     assert gaps(factory()) == []
