@@ -13,6 +13,7 @@ Fixtures:
 from __future__ import annotations
 
 import asyncio
+import multiprocessing.forkserver
 import os
 import shutil
 import tempfile
@@ -81,6 +82,14 @@ def _scratch(prefix: str) -> Path:
     # Not pytest's tmp_path: the PostgreSQL user must be able to traverse it, and pytest resets the
     # permissions of its own base folder whenever a run starts.
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_fork_server() -> Iterator[None]:
+    """The import validators' fork server (intake.imports.runner) would outlive the run by a
+    moment: stop it with the run, like every other process the tests start."""
+    yield
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
