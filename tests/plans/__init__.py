@@ -30,7 +30,9 @@ async def publish(service: Service, event: Event, msg_id: str | None = None) -> 
 
 
 def enrolled(
-    direction: str = "beekeeping", partner_id: uuid.UUID | None = None
+    direction: str = "beekeeping",
+    partner_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
 ) -> ParticipantEnrolled:
     return ParticipantEnrolled(
         participant_id=uuid.uuid4(),
@@ -40,6 +42,7 @@ def enrolled(
         direction=direction,
         partner_id=partner_id,
         enrolled_at=utcnow(),
+        round_id=round_id,
     )
 
 
@@ -48,9 +51,10 @@ async def enrol(
     auth: Auth,
     direction: str = "beekeeping",
     partner_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Publishes an enrolment and waits for plans' draft plan."""
-    event = enrolled(direction, partner_id)
+    event = enrolled(direction, partner_id, round_id)
     await publish(plans, event)
     plan: dict[str, Any] = await eventually(
         lambda: one_item(

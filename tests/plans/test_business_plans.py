@@ -310,6 +310,73 @@ async def test_requested_assets_stay_within_the_directions_ceiling(
     assert still.json()["status"] == "draft"
 
 
+async def test_requested_assets_come_from_the_directions_package(
+    plans: Service, auth: Auth
+) -> None:
+    author, admin = auth("case_officer"), auth("admin")
+    plan = await enrol(plans, auth)  # beekeeping: beehive, bee-colony, honey-extractor
+    url = f"/v1/business-plans/{plan['id']}"
+    current = await plans.client.get(url, headers=author)
+    mixed = [
+        {"asset_type": "beehive", "quantity": 2, "unit_price": "150.50"},
+        {"asset_type": "heifer", "quantity": 1, "unit_price": "900.00"},  # cattle's
+        {"asset_type": "honey-extractor", "quantity": 1, "unit_price": "420.00"},
+        {"asset_type": "sewing-machine", "quantity": 1, "unit_price": "300.00"},  # sewing's
+    ]
+    refused = await plans.client.put(
+        f"{url}/items", json={"items": mixed}, headers={**author, **etag(current)}
+    )
+    assert refused.status_code == 422
+    body = refused.json()
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [
+        ("body.items.1.asset_type", "not_in_package"),
+        ("body.items.3.asset_type", "not_in_package"),
+    ]
+    assert body["package"] == ["beehive", "bee-colony", "honey-extractor"]
+    assert "heifer, sewing-machine" in body["detail"]
+    in_az = await plans.client.put(
+        f"{url}/items",
+        json={"items": mixed},
+        headers={**author, **etag(current), "Accept-Language": "az"},
+    )
+    assert in_az.json()["errors"][0]["message"] == "İstiqamətin aktiv paketində deyil"
+    kept = await plans.client.get(url, headers=author)
+    assert kept.json()["items"] == []
+    assert kept.json()["version"] == current.json()["version"]
+
+    # Inside the package, the ceiling (3000.00) still counts in Decimal.
+    over = [{"asset_type": "beehive", "quantity": 3, "unit_price": "1000.01"}]
+    ceiling = await plans.client.put(
+        f"{url}/items", json={"items": over}, headers={**author, **etag(current)}
+    )
+    assert ceiling.status_code == 422
+    assert [(e["field"], e["code"]) for e in ceiling.json()["errors"]] == [
+        ("body.items.0", "ceiling_exceeded")
+    ]
+    filled = await plans.client.put(
+        f"{url}/items", json={"items": BEEHIVES}, headers={**author, **etag(current)}
+    )
+    assert filled.status_code == 200, filled.text
+    written = await plans.client.patch(url, json=PLAN_CONTENT, headers={**author, **etag(filled)})
+
+    # The package loses the extractor before the plan is submitted: the submission is refused.
+    direction = await plans.client.get("/v1/directions/beekeeping", headers=admin)
+    narrowed = await plans.client.patch(
+        "/v1/directions/beekeeping",
+        json={"asset_package": [{"asset_type": "beehive", "quantity": 10}]},
+        headers={**admin, **etag(direction)},
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    late = await plans.client.post(f"{url}/submit", headers={**author, **etag(written)})
+    assert late.status_code == 422
+    assert [(e["field"], e["code"]) for e in late.json()["errors"]] == [
+        ("items.1.asset_type", "not_in_package")
+    ]
+    still = await plans.client.get(url, headers=author)
+    assert (still.json()["status"], still.json()["revision"]) == ("draft", 0)
+    assert await outbox(plans, "plans.plan.submitted") == []
+
+
 async def test_approval_can_require_a_completed_training(
     start_service: StartService, auth: Auth
 ) -> None:

@@ -57,6 +57,7 @@ async def test_a_repeated_enrolment_makes_one_participant_and_one_plan(
         "categories",
         "direction",
         "partner_id",
+        "round_id",
         "enrolled_at",
         "status",
         "cancel_reason",

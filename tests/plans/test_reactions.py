@@ -4,6 +4,7 @@ enrolment."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -41,8 +42,10 @@ async def test_a_flag_asking_for_revision_reopens_the_approved_plan(
     officer, reviewer = auth("case_officer"), auth("plan_reviewer")
     plan = await enrol(plans, auth)
     bystander = await enrol(plans, auth)
-    await to_approved(plans, plan, officer, reviewer, BEEHIVES)
+    first = (await to_approved(plans, plan, officer, reviewer, BEEHIVES)).json()
     await to_approved(plans, bystander, officer, reviewer, BEEHIVES)
+    assert first["approved_by"] is not None
+    assert first["approved_at"] is not None
 
     await publish(plans, flag(bystander["participant_id"], None))  # no revision asked
     await publish(plans, flag(plan["participant_id"], "revise_plan"))
@@ -54,6 +57,7 @@ async def test_a_flag_asking_for_revision_reopens_the_approved_plan(
     body = (await plans.client.get(f"/v1/business-plans/{plan['id']}", headers=officer)).json()
     assert body["status_reason"] == "asset_sold"
     assert body["items"][0]["asset_type"] == "beehive"  # the plan is revised, not restarted
+    assert (body["approved_by"], body["approved_at"]) == (None, None)  # no longer approved
     changes = [e["data"] for e in await outbox(plans, "plans.plan.state_changed")]
     assert changes == [
         {
@@ -64,9 +68,23 @@ async def test_a_flag_asking_for_revision_reopens_the_approved_plan(
         }
     ]
     assert await status_of(plans, auth, bystander) == "approved"
-    # The revision goes through review again, as version 2.
-    resubmitted = await to_submitted(plans, body, officer, BEEHIVES)
-    assert resubmitted.json()["revision"] == 2
+    # The revision goes through review again, as version 2, and its approval is recorded anew.
+    second_reviewer = auth("plan_reviewer", subject="reviewer-2")
+    again = (await to_approved(plans, body, officer, second_reviewer, BEEHIVES)).json()
+    assert (again["status"], again["revision"]) == ("approved", 2)
+    assert again["approved_by"] == "staff:reviewer-2" != first["approved_by"]
+    assert datetime.fromisoformat(again["approved_at"]) > datetime.fromisoformat(
+        first["approved_at"]
+    )
+    approvals = [
+        e["data"]["approved_at"]
+        for e in await outbox(plans, "plans.plan.approved")
+        if e["data"]["plan_id"] == plan["id"]
+    ]
+    assert [datetime.fromisoformat(at) for at in approvals] == [
+        datetime.fromisoformat(first["approved_at"]),
+        datetime.fromisoformat(again["approved_at"]),
+    ]
 
 
 async def test_a_cancelled_enrolment_cancels_open_plans_and_training_places(

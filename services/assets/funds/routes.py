@@ -91,8 +91,10 @@ async def get_fund(
     response_model=BudgetOut,
     summary="Give a fund its budget for a programme round (admin)",
     description=(
-        "An order is paid from the budget whose period covers the day its plan was approved; "
-        "orders already waiting for such a budget are reserved at once, oldest first."
+        "An order is paid from the fund's budget linked to its participant's intake round "
+        "(`round_id`, one budget per fund and round), else from the budget whose period covers "
+        "the day its plan was approved; orders already waiting for such a budget are reserved "
+        "at once, oldest first."
     ),
     responses=problem_responses(401, 403, 404, 409, 422),
 )

@@ -86,7 +86,9 @@ class BudgetIn(BaseModel):
 
     round: Code = Field(description="The programme round's code, unique within the fund")
     round_id: uuid.UUID | None = Field(
-        None, description="The intake programme round (`/v1/rounds/{id}`) it funds, if any"
+        None,
+        description="The intake programme round (`/v1/rounds/{id}`) it funds, if any: orders of "
+        "that round's participants are paid from it whatever day their plans are approved",
     )
     period_start: date = Field(description="Orders of plans approved from this day ...")
     period_end: date = Field(description="... to this day (inclusive) are paid from this budget")

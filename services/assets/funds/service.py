@@ -55,6 +55,16 @@ add_messages(
             "en": "more than the budget has available",
             "ru": "больше, чем доступно в бюджете",
         },
+        "detail.budget-round-linked": {
+            "az": "Fondun bu proqram raunduna bağlı büdcəsi artıq var",
+            "en": "The fund already has a budget linked to this programme round",
+            "ru": "У фонда уже есть бюджет, привязанный к этому раунду программы",
+        },
+        "field.budget-round-linked": {
+            "az": "bu raund artıq fondun başqa büdcəsinə bağlıdır",
+            "en": "this round is linked to another budget of the fund",
+            "ru": "этот раунд уже привязан к другому бюджету фонда",
+        },
         "field.period-order": {
             "az": "dövrün sonu başlanğıcından əvvəldir",
             "en": "the period ends before it starts",
@@ -117,17 +127,32 @@ async def covering_budget(session: AsyncSession, fund_id: uuid.UUID, on: date) -
     )
 
 
+async def budget_for(
+    session: AsyncSession, fund_id: uuid.UUID, on: date, round_id: uuid.UUID | None
+) -> Budget | None:
+    """The fund's budget linked to the participant's round when there is one (however late the
+    plan was approved), else the one covering `on`."""
+    if round_id is not None:
+        linked = await session.scalar(
+            select(Budget).where(Budget.fund_id == fund_id, Budget.round_id == round_id)
+        )
+        if linked is not None:
+            return linked
+    return await covering_budget(session, fund_id, on)
+
+
 async def paying_fund(
-    session: AsyncSession, partner_id: uuid.UUID | None, on: date
+    session: AsyncSession, partner_id: uuid.UUID | None, on: date, round_id: uuid.UUID | None
 ) -> tuple[uuid.UUID, Budget | None]:
-    """The referring partner's fund when it has a budget covering `on`, else the state budget."""
+    """The referring partner's fund when it has a budget for the round or covering `on`, else
+    the state budget."""
     if partner_id is not None:
         fund_id = await session.scalar(select(Fund.id).where(Fund.partner_id == partner_id))
         if fund_id is not None:
-            budget = await covering_budget(session, fund_id, on)
+            budget = await budget_for(session, fund_id, on, round_id)
             if budget is not None:
                 return fund_id, budget
-    return STATE_FUND_ID, await covering_budget(session, STATE_FUND_ID, on)
+    return STATE_FUND_ID, await budget_for(session, STATE_FUND_ID, on, round_id)
 
 
 # --- moving money ------------------------------------------------------------------------------
@@ -247,6 +272,16 @@ async def create_budget(
     )
     if overlapping is not None:
         raise Conflict("detail.budget-overlaps")
+    # One budget per fund and intake round: it is the one that round's orders are paid from.
+    if data.round_id is not None and await session.scalar(
+        select(Budget.id).where(Budget.fund_id == fund.id, Budget.round_id == data.round_id)
+    ):
+        raise Conflict(
+            "detail.budget-round-linked",
+            errors=[
+                FieldError(field="body.round_id", code="taken", message="field.budget-round-linked")
+            ],
+        )
     budget = Budget(
         fund_id=fund.id,
         round=data.round,
@@ -319,5 +354,6 @@ async def _changed(session: AsyncSession, budget: Budget) -> None:
             period_end=budget.period_end,
             allocated=budget.allocated,
             fund_partner_id=fund.partner_id,
+            round_id=budget.round_id,
         ),
     )

@@ -1,10 +1,11 @@
 """Orders for approved plans, and the money each holds in its fund's budget. Functions flush,
 never commit.
 
-Which fund pays: the referring partner's fund when it has a budget whose period covers the day the
-plan was approved, else the state budget's budget covering that day. That budget is the order's
-round. An order that does not fit waits (`awaiting_budget`) in its fund's line, first come first
-served: money added or released goes to the oldest waiting orders while they fit.
+Which budget pays: the one linked to the participant's intake round (`round_id` of the approval)
+when the fund has one, else the one whose period covers the day the plan was approved; from the
+referring partner's fund when it has such a budget, else from the state budget. An order that does
+not fit waits (`awaiting_budget`) in its budget's line, first come first served: money added or
+released goes to the oldest waiting orders while they fit.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
     if existing is not None:
         return await _revise(session, existing, approved)
     approved_on = approved.approved_at.date()
-    fund_id, budget = await funds.paying_fund(session, approved.partner_id, approved_on)
+    fund_id, budget = await funds.paying_fund(
+        session, approved.partner_id, approved_on, approved.round_id
+    )
     order = Order(
         plan_id=approved.plan_id,
         participant_id=approved.participant_id,
@@ -102,7 +105,7 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
             total=order.total,
         ),
     )
-    await _join_line(session, order)
+    await _join_line(session, order, approved.round_id)
     return order
 
 
@@ -122,7 +125,7 @@ async def _revise(session: AsyncSession, order: Order, approved: PlanApproved) -
     order.status = OrderStatus.awaiting_budget
     order.awaiting_since = utcnow()
     await session.flush()
-    await _join_line(session, order)
+    await _join_line(session, order, approved.round_id)
     return order
 
 
@@ -159,11 +162,11 @@ def needed(order: Order) -> Decimal:
     return sum((held_price(order, item) * item.quantity for item in order.items), Decimal("0.00"))
 
 
-async def _join_line(session: AsyncSession, order: Order) -> None:
+async def _join_line(session: AsyncSession, order: Order, round_id: uuid.UUID | None) -> None:
     """Reserves at once when the budget has room and nobody waits before this order; else the
     order waits. The budget row lock makes concurrent approvals take turns."""
-    if order.budget_id is None:  # no budget covered the day before; there may be one now
-        budget = await funds.covering_budget(session, order.fund_id, order.approved_on)
+    if order.budget_id is None:  # no budget for it before; there may be one now
+        budget = await funds.budget_for(session, order.fund_id, order.approved_on, round_id)
         order.budget_id = budget.id if budget else None
     if order.budget_id is not None:
         budget = await funds.lock_budget(session, order.budget_id)
@@ -189,12 +192,17 @@ async def _join_line(session: AsyncSession, order: Order) -> None:
 
 
 def _line(budget: Budget) -> Select[Order]:
-    """The orders waiting for this budget: its fund's, approved within its period."""
+    """The orders waiting for this budget: those that picked it (by round or by date), and its
+    fund's orders that found no budget and were approved within its period."""
     return select(Order).where(
         Order.status == OrderStatus.awaiting_budget,
         Order.fund_id == budget.fund_id,
-        Order.approved_on >= budget.period_start,
-        Order.approved_on <= budget.period_end,
+        or_(
+            Order.budget_id == budget.id,
+            Order.budget_id.is_(None)
+            & (Order.approved_on >= budget.period_start)
+            & (Order.approved_on <= budget.period_end),
+        ),
     )
 
 

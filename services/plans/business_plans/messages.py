@@ -17,6 +17,16 @@ add_messages(
             "en": "Over the direction's cost ceiling",
             "ru": "Превышает предел стоимости направления",
         },
+        "detail.asset-outside-package": {
+            "az": "{direction} istiqamətinin aktiv paketində olmayan aktivlər: {asset_types}",
+            "en": "Not in the asset package of {direction}: {asset_types}",
+            "ru": "Не входит в пакет активов направления {direction}: {asset_types}",
+        },
+        "field.asset-outside-package": {
+            "az": "İstiqamətin aktiv paketində deyil",
+            "en": "Not in the direction's asset package",
+            "ru": "Не входит в пакет активов направления",
+        },
         "detail.unknown-direction": {
             "az": "Planın istiqaməti ({direction}) kataloqda yoxdur",
             "en": "The plan's direction ({direction}) is not in the catalogue",

@@ -125,7 +125,8 @@ async def update_content(
 @router.put(
     "/{plan_id}/items",
     response_model=BusinessPlanOut,
-    summary="Set the requested assets, within the direction's ceiling (If-Match)",
+    summary="Set the requested assets: types of the direction's asset package, within its "
+    "ceiling (If-Match)",
     responses=CHANGE,
 )
 async def put_items(

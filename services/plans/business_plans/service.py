@@ -123,7 +123,8 @@ async def open_plan_for(
 async def reopen_for_revision(
     session: AsyncSession, participant_id: uuid.UUID, reason: str
 ) -> list[BusinessPlan]:
-    """Monitoring asks for a revision: the participant's approved plan goes back to draft."""
+    """Monitoring asks for a revision: the participant's approved plan goes back to draft. It is
+    no longer approved, so the approval's who and when go; approving it again sets them anew."""
     plans = (
         await session.scalars(
             select(BusinessPlan).where(
@@ -133,6 +134,8 @@ async def reopen_for_revision(
         )
     ).all()
     for plan in plans:
+        plan.approved_by = None
+        plan.approved_at = None
         await _change_state(session, plan, PlanStatus.draft, "reopened", reason)
     return list(plans)
 
@@ -174,10 +177,7 @@ def _written_by(plan: BusinessPlan, principal: Principal) -> None:
     plan.updated_at = utcnow()
 
 
-async def check_ceiling(
-    session: AsyncSession, direction_code: str, items: Sequence[_Item], field_prefix: str
-) -> None:
-    """422 when the requested assets cost more than the direction allows one participant."""
+async def _direction_of(session: AsyncSession, direction_code: str) -> Direction:
     direction = await session.get(Direction, direction_code)
     if direction is None:
         raise Problem(
@@ -191,6 +191,56 @@ async def check_ceiling(
                 )
             ],
         )
+    return direction
+
+
+async def check_items(
+    session: AsyncSession, direction_code: str, items: Sequence[_Item], field_prefix: str
+) -> None:
+    """422 when an item is not in the direction's asset package, or the items cost more than
+    the direction allows one participant."""
+    direction = await _direction_of(session, direction_code)
+    _check_package(direction, items, field_prefix)
+    _check_ceiling(direction, items, field_prefix)
+
+
+async def check_ceiling(
+    session: AsyncSession, direction_code: str, items: Sequence[_Item], field_prefix: str
+) -> None:
+    _check_ceiling(await _direction_of(session, direction_code), items, field_prefix)
+
+
+def _check_package(direction: Direction, items: Sequence[_Item], field_prefix: str) -> None:
+    package = [entry["asset_type"] for entry in direction.asset_package]
+    outside = [
+        (index, item.asset_type)
+        for index, item in enumerate(items)
+        if item.asset_type not in package
+    ]
+    if not outside:
+        return
+    raise Problem(
+        422,
+        "validation-error",
+        detail="detail.asset-outside-package",
+        params={
+            "direction": direction.code,
+            "asset_types": ", ".join(asset_type for _, asset_type in outside),
+        },
+        errors=[
+            FieldError(
+                field=f"{field_prefix}.{index}.asset_type",
+                code="not_in_package",
+                message="field.asset-outside-package",
+            )
+            for index, _ in outside
+        ],
+        extras={"package": package},
+    )
+
+
+def _check_ceiling(direction: Direction, items: Sequence[_Item], field_prefix: str) -> None:
+    """422 when the requested assets cost more than the direction allows one participant."""
     totals = [(item.unit_price * item.quantity).quantize(CENT) for item in items]
     total = sum(totals, Decimal("0.00")).quantize(CENT)
     if total <= direction.ceiling:
@@ -229,7 +279,7 @@ async def replace_items(
     session: AsyncSession, plan: BusinessPlan, items: list[PlanItemIn], principal: Principal
 ) -> BusinessPlan:
     _require(plan, *EDITABLE)
-    await check_ceiling(session, plan.direction, items, "body.items")
+    await check_items(session, plan.direction, items, "body.items")
     plan.items = [
         PlanItem(
             position=position,
@@ -291,7 +341,7 @@ async def submit(session: AsyncSession, plan: BusinessPlan, principal: Principal
     _require(plan, *EDITABLE)
     if missing := _missing_sections(plan):
         raise Problem(422, "validation-error", detail="detail.plan-incomplete", errors=missing)
-    await check_ceiling(session, plan.direction, plan.items, "items")
+    await check_items(session, plan.direction, plan.items, "items")
     plan.revision += 1
     plan.status = PlanStatus.submitted
     plan.status_reason = None
@@ -438,6 +488,8 @@ async def approve(
             approved_at=plan.approved_at,
             # Monitoring compares the income found at visits with what the plan expected.
             projections=[MonthlyProjection.model_validate(row) for row in plan.projections],
+            # Assets pays from the budget linked to the participant's round, if there is one.
+            round_id=participant.round_id,
         ),
     )
     return plan

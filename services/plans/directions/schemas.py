@@ -52,7 +52,9 @@ class DirectionUpdate(BaseModel):
     name_en: str | None = Field(None, min_length=1, max_length=200)
     name_ru: str | None = Field(None, min_length=1, max_length=200)
     asset_package: list[PackageItem] | None = Field(None, min_length=1, max_length=50)
-    ceiling: Decimal | None = Ceiling
+    ceiling: Decimal | None = Field(
+        None, gt=0, max_digits=12, decimal_places=2, description="AZN per participant"
+    )
     active: bool | None = Field(None, description="Inactive directions are not offered any more")
 
 

@@ -27,6 +27,9 @@ class Participant(Base):
     categories: Mapped[list[str]] = mapped_column(ARRAY(Text))
     direction: Mapped[str] = mapped_column(Text)
     partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # Intake's programme round the participant was selected in (none when enrolled by hand):
+    # the approved plan carries it, so that assets pays from that round's budget.
+    round_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     enrolled_at: Mapped[datetime]
     status: Mapped[ParticipantStatus] = mapped_column(
         String(16), default=ParticipantStatus.active, server_default="active"

@@ -45,6 +45,7 @@ async def list_participants(
     region: Annotated[str | None, Query(max_length=8, examples=["AZ-GA"])] = None,
     direction: Annotated[str | None, Query(max_length=64, examples=["beekeeping"])] = None,
     status: ParticipantStatus | None = None,
+    round_id: Annotated[uuid.UUID | None, Query(description="Intake's programme round")] = None,
 ) -> Page[ParticipantOut]:
     query = service.visible_to(principal)
     if region is not None:
@@ -53,6 +54,8 @@ async def list_participants(
         query = query.where(Participant.direction == direction)
     if status is not None:
         query = query.where(Participant.status == status)
+    if round_id is not None:
+        query = query.where(Participant.round_id == round_id)
     return await paginate(
         session,
         query,

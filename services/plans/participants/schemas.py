@@ -15,6 +15,7 @@ _PARTICIPANT: dict[str, Any] = {
     "categories": ["martyr_family"],
     "direction": "beekeeping",
     "partner_id": None,
+    "round_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
     "enrolled_at": "2026-11-20T10:00:00Z",
     "status": "active",
     "cancel_reason": None,
@@ -33,6 +34,10 @@ class ParticipantOut(BaseModel):
     categories: list[str]
     direction: str
     partner_id: uuid.UUID | None
+    round_id: uuid.UUID | None = Field(
+        description="Intake's programme round the participant was selected in; none when "
+        "enrolled by hand"
+    )
     enrolled_at: datetime
     status: ParticipantStatus
     cancel_reason: str | None

@@ -30,6 +30,7 @@ async def add_participant(session: AsyncSession, enrolled: ParticipantEnrolled) 
             categories=enrolled.categories,
             direction=enrolled.direction,
             partner_id=enrolled.partner_id,
+            round_id=enrolled.round_id,
             enrolled_at=enrolled.enrolled_at,
             status=ParticipantStatus.active,
         )
