@@ -27,6 +27,11 @@ add_messages(
             "ru": "Зачислено {enrolled} человек, из них {priority} — члены семей шехидов или "
             "участники войны",
         },
+        "report.withheld": {
+            "az": "açıqlanmayan sayda",
+            "en": "an undisclosed number",
+            "ru": "нераскрываемое число",
+        },
         "report.fewer-than-5": {
             "az": "5-dən az",
             "en": "fewer than 5",

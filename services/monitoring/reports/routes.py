@@ -1,6 +1,7 @@
 """The programme's figures: JSON by default, `?format=csv|xlsx` downloads and `?format=png|svg`
 charts. Analysts and admins see exact figures (unless `audience=public`); everyone else, partners
-included, sees counts of 1 to 4 and what is derived from them withheld."""
+included, sees counts of 1 to 4, what is derived from them, and the complementary figures that
+would give them away withheld (monitoring.reports.suppression)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ AudienceQuery = Annotated[
     Query(
         description=(
             "Analysts and admins get exact figures; everyone else, and anyone asking for "
-            "`public`, gets every count from 1 to 4 withheld with the figures derived from it "
+            "`public`, gets every count from 1 to 4 withheld with the figures derived from it, "
+            "and the next smallest figures needed so that none can be worked out by subtraction "
             '(null and named in the row\'s `suppressed`; "<5" in CSV and XLSX).'
         )
     ),

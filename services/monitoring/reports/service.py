@@ -66,10 +66,19 @@ from monitoring.reports.schemas import (
     SurvivalReport,
     YearCount,
 )
-from monitoring.reports.suppression import THRESHOLD, Row, small
+from monitoring.reports.suppression import (
+    THRESHOLD,
+    Cell,
+    Row,
+    complete,
+    hide_ratio_unless,
+    separate,
+    small,
+)
 from shared.i18n import translate
 
 SURVIVAL_MONTHS = (3, 6, 12)
+ESTIMATE = ("survival", "ci_lower", "ci_upper")
 # work_mem for the funnel's medians: a million applications sort in memory.
 SORT_MEMORY = "128MB"
 STAGES: tuple[Stage, ...] = (
@@ -167,7 +176,7 @@ async def participants_per_year(
     if suppress:
         for row in (*years, *breakdown):
             row.hide_if_small("count", "growth")
-        _hide_growth_of_small_first_year(years, breakdown, totals, groups, first_year)
+        _suppress_complementary(years, breakdown, first_year)
 
     return ParticipantsReport(
         by=by,
@@ -178,22 +187,27 @@ async def participants_per_year(
     )
 
 
-def _hide_growth_of_small_first_year(
-    years: list[Row],
-    breakdown: list[Row],
-    totals: dict[int, int],
-    groups: dict[tuple[str | None, int], int],
-    first_year: int | None,
-) -> None:
-    """A growth is a ratio to the first year's count: withheld when that count is."""
+def _suppress_complementary(years: list[Row], breakdown: list[Row], first_year: int | None) -> None:
+    """A year's total and its cells form a group (by category the cells add up to more than the
+    total, as a person counts under each category; grouped all the same, to be safe); a growth
+    is shown only with its count and its first year's count."""
+    total_of = {row.values["year"]: row for row in years}
+    cells: dict[int, list[Cell]] = defaultdict(list)
+    for row in breakdown:
+        cells[row.values["year"]].append(row.cell("count", "growth"))
+    complete([*cells[y], total.cell("count", "growth")] for y, total in total_of.items())
+
     if first_year is None:
         return
-    if small(totals.get(first_year)):
-        for row in years:
-            row.hide("growth")
+    base = total_of[first_year].cell("count")
+    for row in years:
+        hide_ratio_unless(row, "growth", row.cell("count"), base)
+    first = {row.values["group"]: row for row in breakdown if row.values["year"] == first_year}
     for row in breakdown:
-        if small(groups.get((row.values["group"], first_year))):
-            row.hide("growth")
+        group_base = first.get(row.values["group"])
+        hide_ratio_unless(
+            row, "growth", row.cell("count"), group_base.cell("count") if group_base else None
+        )
 
 
 # --- the funnel ---------------------------------------------------------------------------------
@@ -269,17 +283,23 @@ async def funnel(session: AsyncSession, filters: Filters, *, suppress: bool) -> 
             )
         )
     if suppress:
+        derived = (
+            "conversion_from_previous",
+            "conversion_from_applied",
+            "median_days_from_previous",
+        )
+        for row in rows:
+            row.hide_if_small("count", *derived)
+        # Each stage is a part of the one before: no two shown stages may differ by 1 to 4.
+        separate([row.cell("count", *derived) for row in rows])
         for i, row in enumerate(rows):
-            row.hide_if_small(
-                "count",
-                "conversion_from_previous",
-                "conversion_from_applied",
-                "median_days_from_previous",
+            if i:
+                hide_ratio_unless(
+                    row, "conversion_from_previous", row.cell("count"), rows[i - 1].cell("count")
+                )
+            hide_ratio_unless(
+                row, "conversion_from_applied", row.cell("count"), rows[0].cell("count")
             )
-            if i and small(count_of[STAGES[i - 1]]):
-                row.hide("conversion_from_previous")
-            if small(count_of["applied"]):
-                row.hide("conversion_from_applied")
     return FunnelReport(
         stages=[FunnelStage.model_validate(row.out()) for row in rows],
         suppressed_below=_below(suppress),
@@ -377,14 +397,23 @@ def _curve(direction: str | None, cohort: _Cohort, suppress: bool) -> SurvivalCu
             }
         )
         if suppress:
-            row.hide_if_small("at_risk", "survival", "ci_lower", "ci_upper")
-            if small(closed_by):  # the estimate would tell how few closed
-                row.hide("survival", "ci_lower", "ci_upper")
+            row.hide_if_small("at_risk", *ESTIMATE)
+            # The estimate would tell how few closed, or how few did not.
+            if small(closed_by) or small(followed - closed_by):
+                row.hide(*ESTIMATE)
         points.append(row)
     curve = Row({"direction": direction, "followed": followed, "closed": closed_total})
     if suppress:
         curve.hide_if_small("followed")
         curve.hide_if_small("closed")
+        # Businesses still at risk are nested in those followed, and so are those closed.
+        followed_cell = curve.cell("followed")
+        separate([followed_cell, *(point.cell("at_risk", *ESTIMATE) for point in points)])
+        separate([followed_cell, curve.cell("closed")])
+        if curve.hidden("closed"):  # the estimates would tell how many closed
+            for point in points:
+                if point.values["survival"] not in (None, 1.0):
+                    point.hide(*ESTIMATE)
     return SurvivalCurve.model_validate(
         {**curve.out(), "points": [SurvivalPoint.model_validate(p.out()) for p in points]}
     )
@@ -513,14 +542,28 @@ def _partner_report(
         row.hide_if_small("persons_with_assets", "items_delivered", "assets_value")
         row.hide_if_small("visits_done")
         row.hide_if_small("operating")
-    fewer = translate("report.fewer-than-5", language)
+        # Of those enrolled: the priority ones, and those with assets and of them operating.
+        enrolled = row.cell("enrolled")
+        separate([enrolled, row.cell("priority")])
+        separate(
+            [
+                enrolled,
+                row.cell("persons_with_assets", "items_delivered", "assets_value"),
+                row.cell("operating"),
+            ]
+        )
+
+    def said(name: str) -> Any:
+        if not row.hidden(name):
+            return row.values[name]
+        if small(row.exact(name)):
+            return translate("report.fewer-than-5", language)
+        return translate("report.withheld", language)
+
     summary = translate(
         "report.partner-line",
         language,
-        {
-            "enrolled": fewer if row.hidden("enrolled") else row.values["enrolled"],
-            "priority": fewer if row.hidden("priority") else row.values["priority"],
-        },
+        {"enrolled": said("enrolled"), "priority": said("priority")},
     )
     return PartnerReport.model_validate(
         {**row.out(), "summary": summary, "suppressed_below": _below(suppress)}
@@ -611,6 +654,17 @@ async def budget_use(
             row.hide_if_small("orders_reserved", "reserved", "available")
             row.hide_if_small("orders_delivered", "spent", "available")
             row.hide_if_small("orders_waiting")
+            # allocated = reserved + spent + available: never one of the parts withheld alone.
+            complete(
+                [
+                    [
+                        row.cell("reserved"),
+                        row.cell("spent"),
+                        row.cell("available"),
+                        row.cell("allocated"),
+                    ]
+                ]
+            )
         rows.append(row)
     return BudgetReport(
         budgets=[BudgetUse.model_validate(row.out()) for row in rows],
