@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,13 @@ from intake.applicants.duplicates import REASON_SIMILAR_NAME
 from intake.applicants.models import Applicant, ApplicantCategory, DuplicateFlag, DuplicateStatus
 from intake.applications.models import Application
 from intake.imports.parser import COLUMNS
-from intake.imports.runner import ImportWorker
+from intake.imports.runner import ImportWorker, JobFacts, _insert_applicants, prepare_chunk
 from intake.main import create_app
 from intake.settings import IntakeSettings
 from shared.devkeys import ensure_dev_keys
 from shared.tables import SHARED_TABLES
 from tests.intake import register
+from tests.intake.test_applications import open_round
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import eventually
 
@@ -424,3 +426,77 @@ async def test_imported_applicants_are_flagged_as_possible_duplicates(
     }
     assert all(f.status == DuplicateStatus.open and f.score >= 85 for f in flags)
     assert {f.reason for f in flags} == {REASON_SIMILAR_NAME}
+
+
+async def test_round_import_of_new_and_registered_people_is_assessed_alike(
+    start_service: StartService, auth: Auth
+) -> None:
+    # New people's applications are built while validating, registered people's while writing:
+    # both must come out the same, in the round, with their two events each.
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    round_ = await open_round(intake, auth)
+    registered = await register(intake, officer, fin=fin(71))
+    veteran = {
+        "categories": "war_participant",
+        "disability_group": "",
+        "document_type": "veteran_certificate",
+        "document_number": "QV-1",
+        "document_issued_on": "2021-01-20",
+    }
+    rows = [referral(fin(70)), referral(fin(71)), referral(fin(72), **veteran)]
+    response = await upload(intake.client, csv_file(rows), officer, round_id=round_["id"])
+    assert response.status_code == 202, response.text
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (3, 0), job
+
+    sessionmaker = intake.runtime.sessionmaker
+    async with sessionmaker() as session:
+        applications = (await session.scalars(select(Application))).all()
+        people = dict((await session.execute(select(Applicant.id, Applicant.fin_hash))).all())
+    assert len(applications) == 3
+    assert {str(a.round_id) for a in applications} == {round_["id"]}
+    fins = intake.app.state.fins
+    by_fin = {people[a.applicant_id]: a for a in applications}
+    new, known, war = (by_fin[fins.hash(fin(n))] for n in (70, 71, 72))
+    assert str(known.applicant_id) == registered["id"]
+    assert known.categories == ["martyr_family"]  # the registered facts, not the file's
+    assert new.categories == ["martyr_family", "disability"]
+    assert war.categories == ["war_participant"]
+    assert {a.status for a in applications} == {"eligible"}
+
+    outbox = SHARED_TABLES.outbox
+    async with sessionmaker() as session:
+        envelopes = list(await session.scalars(select(outbox.c.envelope)))
+    ours = [e for e in envelopes if e["correlationid"] == response.json()["id"]]
+    assert sorted(e["type"] for e in ours) == sorted(
+        ["intake.application.submitted", "intake.application.assessed"] * 3
+    )
+    assessed = {e["data"]["application_id"]: e["data"] for e in ours if "assessed" in e["type"]}
+    for application in applications:
+        event = assessed[str(application.id)]
+        assert (Decimal(event["score"]), event["round_id"]) == (application.score, round_["id"])
+    assert len({e["principal"] for e in ours}) == 1
+    assert ours[0]["principal"]
+
+
+async def test_people_registered_meanwhile_are_skipped_by_the_chunk_insert(
+    start_service: StartService, auth: Auth
+) -> None:
+    # A person registered by someone else between the chunk's look-up and its insert: the
+    # insert leaves them out (and the caller builds their application as a registered one's).
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    rows = [(2, referral(fin(80))), (3, referral(fin(81)))]
+    facts = JobFacts(uuid.uuid4(), None, "en", None, "staff:test")
+    chunk = prepare_chunk(rows, intake.app.state.fins, facts)
+    assert [r.row for r in chunk.referrals] == [2, 3]
+    assert not chunk.errors
+    await register(intake, officer, fin=fin(81))
+
+    async with intake.runtime.sessionmaker() as session, session.begin():
+        await session.execute(select(1))  # the transaction starts (as the worker's does)
+        inserted = await _insert_applicants(session, chunk.referrals, chunk.columns)
+    assert [r.row for r in inserted] == [2]
+    assert await count(intake.runtime.sessionmaker, Applicant) == 2
+    assert await count(intake.runtime.sessionmaker, ApplicantCategory) == 2 + 1

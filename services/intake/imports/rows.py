@@ -107,7 +107,10 @@ def check_row(
     fins: FinProtector,
     round_id: uuid.UUID | None,
     language: str,
+    *,
+    fin_hash: str | None = None,
 ) -> Referral | list[RowError]:
+    """`fin_hash`: the FIN's hash if the caller has it already (see fin_hash_of)."""
     errors: list[RowError] = []
     applicant: ApplicantIn | None = None
     try:
@@ -131,7 +134,7 @@ def check_row(
         return errors
     return Referral(
         row=row,
-        fin_hash=fins.hash(applicant.fin),
+        fin_hash=fin_hash or fins.hash(applicant.fin),
         fin_ciphertext=fins.encrypt(applicant.fin),
         applicant=applicant,
         direction=application.direction,

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import multiprocessing
+import os
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from itertools import islice
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
@@ -29,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake.applicants.duplicates import NAME_MATCH_THRESHOLD, flag_values, key_score, name_key
 from intake.applicants.pii import FinProtector
-from intake.applicants.service import NewApplicant, new_applicant
+from intake.applicants.service import new_applicant
 from intake.applications.models import Source
 from intake.applications.service import build_application
 from intake.imports.models import Import, ImportFile, ImportStatus
@@ -40,13 +45,17 @@ from intake.rounds.models import Round
 from intake.settings import IntakeSettings
 from shared.context import traced
 from shared.db import utcnow
-from shared.events import Event
+from shared.events import Envelope, Event
 from shared.messaging.cancel import raise_if_cancelling
-from shared.messaging.outbox import add_events, driver_connection
+from shared.messaging.outbox import driver_connection
+from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 1000
+# Validating and building a chunk's rows costs more CPU than writing them: one validator per
+# core left over by the writer and the database (one on a 2-core machine).
+VALIDATORS = max(1, min(4, (os.cpu_count() or 2) - 1))
 POLL_SECONDS = 1.0
 MAX_FAILURES = 3  # consecutive unexpected failures of one job before it is marked failed
 _LOCK_CLASS = 0x1A7F  # advisory lock namespace of imports (two-key form: class, object)
@@ -57,13 +66,35 @@ def _lock_key(import_id: uuid.UUID) -> int:
 
 
 @dataclass(frozen=True)
+class JobFacts:
+    """What validating a job's rows needs to know of the job (sent to the validating process)."""
+
+    id: uuid.UUID
+    round: Round | None
+    language: str
+    partner_id: uuid.UUID | None
+    created_by: str
+
+
+@dataclass(frozen=True)
 class Ready:
-    """A valid row: the person's rows, should they be new, and what they are referred for."""
+    """A valid row, with the rows it writes should its person be new: built in the validating
+    process, so that the writing process only looks things up and copies rows in."""
 
     row: int
     fin_hash: str
-    person: NewApplicant
     direction: str
+    applicant_id: uuid.UUID
+    birth_date: date
+    name_key: str  # for possible-duplicate matching
+    applicant: tuple[Any, ...]  # in Chunk.columns["applicants"] order
+    categories: list[tuple[Any, ...]]
+    application: tuple[Any, ...]  # the application of a new person, and its outbox rows
+    events: list[OutboxRecord]
+
+
+OutboxRecord = tuple[str, str, str]  # event id, subject, envelope JSON
+_OUTBOX_COLUMNS = ["event_id", "subject", "envelope"]
 
 
 @dataclass
@@ -74,42 +105,143 @@ class Chunk:
     referrals: list[Ready] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     first_rows: dict[str, int] = field(default_factory=dict)  # fin hash -> first row here
+    columns: dict[str, list[str]] = field(default_factory=dict)  # table -> the tuples' columns
 
 
-def prepare_chunk(
-    rows: Sequence[Row],
-    fins: FinProtector,
-    round_id: uuid.UUID | None,
-    language: str,
-    partner_id: uuid.UUID | None = None,
-) -> Chunk:
+@dataclass(frozen=True)
+class _Person:
+    """The applicant's facts an application is built from (see ApplicantFacts)."""
+
+    id: uuid.UUID
+    birth_date: date
+    sex: str | None
+    household_size: int | None
+    categories: list[str]
+    region: str
+    benefited_at: datetime | None
+    excluded_rule: str | None
+
+
+_FACTS = "id, birth_date, sex, household_size, categories, region, benefited_at, excluded_rule"
+_PERSON = [f.strip() for f in _FACTS.split(",")]
+
+
+def _outbox_records(events: list[Event]) -> list[OutboxRecord]:
+    """Wrapped in the context of `_job_trace`, which the caller enters once for many rows."""
+    envelopes = [Envelope.wrap(event) for event in events]
+    return [(str(e.id), e.type, e.model_dump_json()) for e in envelopes]
+
+
+def _record(values: dict[str, Any], columns: list[str]) -> tuple[Any, ...]:
+    """A row for COPY, with ids and enums as plain text: they cross from the validating
+    process many times cheaper than UUID and enum objects, and COPY takes either."""
+    return tuple(_plain(values[column]) for column in columns)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _application(
+    person: _Person, direction: str, job: JobFacts, now: datetime
+) -> tuple[dict[str, Any], list[OutboxRecord]]:
+    """The application's row (jsonb as JSON text, as COPY takes it) and its outbox rows."""
+    new = build_application(
+        person,
+        job.round,
+        direction=direction,
+        partner_id=job.partner_id,
+        source=Source.import_,
+        now=now,
+    )
+    values = new.values
+    values["assessment"] = json.dumps(values["assessment"])
+    values["score_breakdown"] = json.dumps(values["score_breakdown"])
+    return values, _outbox_records(new.events)
+
+
+def _ready(number: int, referral: Referral, job: JobFacts, chunk: Chunk, now: datetime) -> Ready:
+    person = new_applicant(
+        referral.applicant,
+        fin_hash=referral.fin_hash,
+        fin_ciphertext=referral.fin_ciphertext,
+        referred_by_partner_id=job.partner_id,
+        now=now,
+    )
+    values = person.values
+    facts = {"benefited_at": None, "excluded_rule": None, **values}
+    application, events = _application(
+        _Person(**{k: facts[k] for k in _PERSON}), referral.direction, job, now
+    )
+    columns = chunk.columns
+    if not columns:
+        columns["applicants"] = list(values)
+        columns["applications"] = list(application)
+    if person.categories and "applicant_categories" not in columns:
+        columns["applicant_categories"] = list(person.categories[0])
+    evidence = columns.get("applicant_categories", [])
+    return Ready(
+        row=number,
+        fin_hash=referral.fin_hash,
+        direction=referral.direction,
+        applicant_id=values["id"],
+        birth_date=values["birth_date"],
+        name_key=_name_key(values["last_name"], values["first_name"]),
+        applicant=_record(values, columns["applicants"]),
+        categories=[_record(c, evidence) for c in person.categories],
+        application=_record(application, columns["applications"]),
+        events=events,
+    )
+
+
+def prepare_chunk(rows: Sequence[Row], fins: FinProtector, job: JobFacts) -> Chunk:
     chunk = Chunk(rows=len(rows))
     now = utcnow()
-    for number, values in rows:
-        fin_hash = fin_hash_of(values, fins)
-        duplicate_of = chunk.first_rows.get(fin_hash) if fin_hash else None
-        result = check_row(number, values, fins, round_id, language)
-        errors = result if isinstance(result, list) else []
-        if duplicate_of is not None:
-            errors.append(
-                RowError(
-                    number, "fin", "duplicate_in_file", duplicate_message(duplicate_of, language)
-                )
-            )
-        elif fin_hash is not None:
-            chunk.first_rows[fin_hash] = number
-        if errors:
-            chunk.errors += errors
-        elif isinstance(result, Referral):
-            person = new_applicant(
-                result.applicant,
-                fin_hash=result.fin_hash,
-                fin_ciphertext=result.fin_ciphertext,
-                referred_by_partner_id=partner_id,
-                now=now,
-            )
-            chunk.referrals.append(Ready(number, result.fin_hash, person, result.direction))
+    round_id = job.round.id if job.round is not None else None
+    with _job_trace(job):
+        for number, values in rows:
+            _prepare_row(chunk, number, values, fins, round_id, job, now)
     return chunk
+
+
+def _job_trace(job: JobFacts) -> contextlib.AbstractContextManager[object]:
+    """The events' correlation id (the import) and principal (its uploader)."""
+    return traced(principal=job.created_by, correlation_id=str(job.id))
+
+
+def _prepare_row(
+    chunk: Chunk,
+    number: int,
+    values: dict[str, str],
+    fins: FinProtector,
+    round_id: uuid.UUID | None,
+    job: JobFacts,
+    now: datetime,
+) -> None:
+    """Checks one row: into the chunk's referrals, or its errors."""
+    fin_hash = fin_hash_of(values, fins)
+    duplicate_of = chunk.first_rows.get(fin_hash) if fin_hash else None
+    result = check_row(number, values, fins, round_id, job.language, fin_hash=fin_hash)
+    errors = result if isinstance(result, list) else []
+    if duplicate_of is not None:
+        message = duplicate_message(duplicate_of, job.language)
+        errors.append(RowError(number, "fin", "duplicate_in_file", message))
+    elif fin_hash is not None:
+        chunk.first_rows[fin_hash] = number
+    if errors:
+        chunk.errors += errors
+    elif isinstance(result, Referral):
+        chunk.referrals.append(_ready(number, result, job, chunk, now))
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_key(last_name: str, first_name: str) -> str:
+    # Names repeat a lot, and folding is the costly part of matching them.
+    return name_key(last_name, first_name)
 
 
 # In each validating process: the FIN keys, set once when the process starts.
@@ -129,11 +261,9 @@ def _start_validator(settings: IntakeSettings) -> None:
     _fins = FinProtector(settings)
 
 
-def _validate(
-    rows: Sequence[Row], round_id: uuid.UUID | None, language: str, partner_id: uuid.UUID | None
-) -> Chunk:
+def _validate(rows: Sequence[Row], job: JobFacts) -> Chunk:
     assert _fins is not None
-    return prepare_chunk(rows, _fins, round_id, language, partner_id)
+    return prepare_chunk(rows, _fins, job)
 
 
 async def apply_chunk(
@@ -171,18 +301,19 @@ async def apply_chunk(
                 errors.append(RowError(referral.row, "fin", "duplicate_in_file", message))
             referrals = [r for r in referrals if r.fin_hash not in first]
 
+    facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by)
     try:
         async with session.begin_nested():
-            refused = await _create(session, job, referrals, round_)
-    except DBAPIError:
+            refused = await _create(session, facts, referrals, chunk.columns)
+    except (DBAPIError, asyncpg.PostgresError):
         # Something in the chunk broke a constraint: find the rows, each in a savepoint of its own.
         refused = []
         for referral in referrals:
             try:
                 async with session.begin_nested():
-                    refused += await _create(session, job, [referral], round_)
-            except DBAPIError as exc:
-                log.warning("import %s row %s not saved: %s", job.id, referral.row, type(exc.orig))
+                    refused += await _create(session, facts, [referral], chunk.columns)
+            except (DBAPIError, asyncpg.PostgresError) as exc:
+                log.warning("import %s row %s not saved: %s", job.id, referral.row, type(exc))
                 refused.append(RowError(referral.row, None, "not_saved", "The row was not saved"))
     errors += refused
     if errors:
@@ -201,32 +332,8 @@ async def apply_chunk(
     await session.flush()
 
 
-@dataclass(frozen=True)
-class _Person:
-    """The applicant's facts an application is built from (see ApplicantFacts)."""
-
-    id: uuid.UUID
-    birth_date: date
-    sex: str | None
-    household_size: int | None
-    categories: list[str]
-    region: str
-    benefited_at: datetime | None
-    excluded_rule: str | None
-
-
-_FACTS = "id, birth_date, sex, household_size, categories, region, benefited_at, excluded_rule"
-_PERSON = [f.strip() for f in _FACTS.split(",")]
-
-
-async def _copy(connection: Any, table: str, rows: list[dict[str, Any]]) -> None:
-    columns = list(rows[0])
-    records = [tuple(row[c] for c in columns) for row in rows]
-    await connection.copy_records_to_table(table, records=records, columns=columns)
-
-
 async def _create(
-    session: AsyncSession, job: Import, referrals: list[Ready], round_: Round | None
+    session: AsyncSession, job: JobFacts, referrals: list[Ready], columns: dict[str, list[str]]
 ) -> list[RowError]:
     """Each referral's applicant (unless registered already) and application, with its events;
     the rows refused as already referred come back as errors. Bulk statements throughout: one
@@ -234,7 +341,6 @@ async def _create(
     if not referrals:
         return []
     connection = await driver_connection(session)
-    now = utcnow()
     known = {
         record[0]
         for record in await connection.fetch(
@@ -242,112 +348,141 @@ async def _create(
             [r.fin_hash for r in referrals],
         )
     }
-    people: dict[str, _Person] = {}
-    fresh = [r.person for r in referrals if r.fin_hash not in known]
-    for new_person in fresh:
-        new_person.values["created_at"] = new_person.values["updated_at"] = now
-    inserted: list[NewApplicant] = []
-    if fresh:
-        # Through a staging table: COPY is the fast way in, and INSERT ... SELECT can skip a
-        # person registered meanwhile by someone else (ON CONFLICT), which COPY cannot.
-        await connection.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS import_applicants"
-            " (LIKE applicants INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
-        columns = list(fresh[0].values)
-        await _copy(connection, "import_applicants", [p.values for p in fresh])
-        names = ", ".join(columns)
-        added = {
-            record[0]
-            for record in await connection.fetch(
-                f"INSERT INTO applicants ({names}) SELECT {names} FROM import_applicants"  # noqa: S608 - names from code
-                " ON CONFLICT (fin_hash) DO NOTHING RETURNING id"
-            )
-        }
-        await connection.execute("TRUNCATE import_applicants")
-        inserted = [p for p in fresh if p.values["id"] in added]
-        evidence = [c for p in inserted for c in p.categories]
-        if evidence:
-            await _copy(connection, "applicant_categories", evidence)
-        for p in inserted:
-            facts = {"benefited_at": None, "excluded_rule": None, **p.values}
-            people[p.values["fin_hash"]] = _Person(**{k: facts[k] for k in _PERSON})
-    taken: set[uuid.UUID] = set()
-    others = [r.fin_hash for r in referrals if r.fin_hash not in people]
-    if others:
-        for record in await connection.fetch(
-            f"SELECT fin_hash, {_FACTS} FROM applicants WHERE fin_hash = ANY($1::text[])",  # noqa: S608
-            others,
-        ):
-            people[record["fin_hash"]] = _Person(**{k: record[k] for k in _PERSON})
-        # The same person in the same round gets one application (direct ones: one without a
-        # round). Only people registered before can have one.
-        taken = {
-            record[0]
-            for record in await connection.fetch(
-                "SELECT applicant_id FROM applications"
-                " WHERE applicant_id = ANY($1::uuid[]) AND round_id IS NOT DISTINCT FROM $2",
-                [people[h].id for h in others],
-                job.round_id,
-            )
-        }
-    refused: list[RowError] = []
-    applications: list[dict[str, Any]] = []
-    events: list[Event] = []
+    fresh = [r for r in referrals if r.fin_hash not in known]
+    inserted = await _insert_applicants(session, fresh, columns) if fresh else []
+    added = {r.fin_hash for r in inserted}
+    # People registered before (or meanwhile): their applications are built here, from the
+    # facts in the database, and refused when they have one in the round already.
+    refused, built = await _register_known(
+        connection, job, [r for r in referrals if r.fin_hash not in added]
+    )
+    applications: list[tuple[Any, ...]] = []
+    outbox: list[OutboxRecord] = []
     for referral in referrals:
-        person = people[referral.fin_hash]
-        if person.id in taken:
-            message = already_referred_message(job.language)
-            refused.append(RowError(referral.row, "fin", "already_referred", message))
-            continue
-        new = build_application(
-            person,
-            round_,
-            direction=referral.direction,
-            partner_id=job.partner_id,
-            source=Source.import_,
-            now=now,
-        )
-        applications.append(new.values)
-        events += new.events
+        if referral.fin_hash in added:
+            applications.append(referral.application)
+            outbox += referral.events
+        elif referral.fin_hash in built:
+            values, events = built[referral.fin_hash]
+            applications.append(_record(values, columns["applications"]))
+            outbox += events
     if applications:
-        for values in applications:
-            # The session's connection takes jsonb as JSON text.
-            values["assessment"] = json.dumps(values["assessment"])
-            values["score_breakdown"] = json.dumps(values["score_breakdown"])
-        await _copy(connection, "applications", applications)
-        with traced(principal=job.created_by, correlation_id=str(job.id)):
-            await add_events(session, events)
+        await connection.copy_records_to_table(
+            "applications", records=applications, columns=columns["applications"]
+        )
+        await connection.copy_records_to_table(
+            SHARED_TABLES.outbox.name, records=outbox, columns=_OUTBOX_COLUMNS
+        )
     if inserted:
         await _flag_duplicates(connection, inserted)
     return refused
 
 
-async def _flag_duplicates(connection: Any, inserted: list[NewApplicant]) -> None:
+async def _insert_applicants(
+    session: AsyncSession, fresh: list[Ready], columns: dict[str, list[str]]
+) -> list[Ready]:
+    """The new people, and their documents; returns those inserted (not registered meanwhile
+    by someone else)."""
+    connection = await driver_connection(session)
+    names = columns["applicants"]
+    try:
+        # COPY straight in: nobody registered them since the look-up, almost always.
+        async with connection.transaction():  # a savepoint
+            await connection.copy_records_to_table(
+                "applicants", records=[r.applicant for r in fresh], columns=names
+            )
+        inserted = fresh
+    except asyncpg.UniqueViolationError:
+        # Someone did: through a staging table, where INSERT ... SELECT ... ON CONFLICT skips
+        # them (COPY cannot).
+        await connection.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_applicants"
+            " (LIKE applicants INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        await connection.copy_records_to_table(
+            "import_applicants", records=[r.applicant for r in fresh], columns=names
+        )
+        listed = ", ".join(names)
+        added = {
+            record[0]
+            for record in await connection.fetch(
+                f"INSERT INTO applicants ({listed}) SELECT {listed} FROM import_applicants"  # noqa: S608 - names from code
+                " ON CONFLICT (fin_hash) DO NOTHING RETURNING id"
+            )
+        }
+        await connection.execute("TRUNCATE import_applicants")
+        inserted = [r for r in fresh if r.applicant_id in added]
+    evidence = [c for r in inserted for c in r.categories]
+    if evidence:
+        await connection.copy_records_to_table(
+            "applicant_categories", records=evidence, columns=columns["applicant_categories"]
+        )
+    return inserted
+
+
+async def _register_known(
+    connection: Any, job: JobFacts, referrals: list[Ready]
+) -> tuple[list[RowError], dict[str, tuple[dict[str, Any], list[OutboxRecord]]]]:
+    """Applications of people registered before: refused rows, and fin hash -> (application
+    row, outbox rows) of the others."""
+    if not referrals:
+        return [], {}
+    people = {
+        record["fin_hash"]: _Person(**{k: record[k] for k in _PERSON})
+        for record in await connection.fetch(
+            f"SELECT fin_hash, {_FACTS} FROM applicants WHERE fin_hash = ANY($1::text[])",  # noqa: S608
+            [r.fin_hash for r in referrals],
+        )
+    }
+    # The same person in the same round gets one application (direct ones: one without a round).
+    taken = {
+        record[0]
+        for record in await connection.fetch(
+            "SELECT applicant_id FROM applications"
+            " WHERE applicant_id = ANY($1::uuid[]) AND round_id IS NOT DISTINCT FROM $2",
+            [p.id for p in people.values()],
+            job.round.id if job.round is not None else None,
+        )
+    }
+    refused: list[RowError] = []
+    built: dict[str, tuple[dict[str, Any], list[OutboxRecord]]] = {}
+    now = utcnow()
+    with _job_trace(job):
+        for referral in referrals:
+            person = people[referral.fin_hash]
+            if person.id in taken:
+                message = already_referred_message(job.language)
+                refused.append(RowError(referral.row, "fin", "already_referred", message))
+            else:
+                built[referral.fin_hash] = _application(person, referral.direction, job, now)
+    return refused, built
+
+
+async def _flag_duplicates(connection: Any, inserted: list[Ready]) -> None:
     """find_duplicates for a chunk's new applicants at once: one query for everyone born on
     their birth dates, compared in Python with the same score and threshold. Two new people
     in the chunk are flagged once, the later against the earlier, as one by one would."""
-    order = {p.values["id"]: index for index, p in enumerate(inserted)}
+    order = {r.applicant_id: index for index, r in enumerate(inserted)}
     born: dict[date, list[tuple[uuid.UUID, str]]] = {}
     for record in await connection.fetch(
         "SELECT id, last_name, first_name, birth_date FROM applicants"
         " WHERE birth_date = ANY($1::date[]) AND merged_into_id IS NULL",
-        list({p.values["birth_date"] for p in inserted}),
+        list({r.birth_date for r in inserted}),
     ):
-        key = name_key(record["last_name"], record["first_name"])
+        key = _name_key(record["last_name"], record["first_name"])
         born.setdefault(record["birth_date"], []).append((record["id"], key))
     flags = []
-    for index, person in enumerate(inserted):
-        values = person.values
-        key = name_key(values["last_name"], values["first_name"])
-        for candidate_id, candidate_key in born.get(values["birth_date"], []):
+    for index, referral in enumerate(inserted):
+        for candidate_id, candidate_key in born.get(referral.birth_date, []):
             if order.get(candidate_id, -1) >= index:
                 continue  # itself, or a new person after it (who flags this one)
-            score = key_score(key, candidate_key)
+            score = key_score(referral.name_key, candidate_key)
             if score >= NAME_MATCH_THRESHOLD:
-                flags.append(flag_values(values["id"], candidate_id, score))
+                flags.append(flag_values(referral.applicant_id, candidate_id, score))
     if flags:
-        await _copy(connection, "duplicate_flags", flags)
+        columns = list(flags[0])
+        records = [tuple(flag[c] for c in columns) for flag in flags]
+        await connection.copy_records_to_table("duplicate_flags", records=records, columns=columns)
 
 
 class ImportWorker:
@@ -361,6 +496,7 @@ class ImportWorker:
         cipher: FileCipher,
         *,
         chunk_rows: int = CHUNK_ROWS,
+        validators: int = VALIDATORS,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.engine = engine
@@ -369,6 +505,7 @@ class ImportWorker:
         self._validators: ProcessPoolExecutor | None = None
         self.cipher = cipher
         self.chunk_rows = chunk_rows
+        self.validators = validators
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -392,11 +529,11 @@ class ImportWorker:
             self._validators = None
 
     def _validator_pool(self) -> ProcessPoolExecutor:
-        """Rows are validated in another process, in parallel with this one's database writes
+        """Rows are validated in other processes, in parallel with this one's database writes
         (in a thread, validation and writes would share one interpreter lock)."""
         if self._validators is None:
             self._validators = ProcessPoolExecutor(
-                max_workers=1,
+                max_workers=self.validators,
                 mp_context=_forkserver(),
                 initializer=_start_validator,
                 initargs=(self.settings,),
@@ -490,34 +627,44 @@ class ImportWorker:
         rows = read_rows(content, job.format)
         # Rows committed before an interruption are skipped, not imported again.
         await asyncio.to_thread(_skip, rows, job.rows_processed)
-        round_id, language, partner_id = job.round_id, job.language, job.partner_id
+        facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by)
         loop = asyncio.get_running_loop()
         pool = self._validator_pool()
 
-        async def next_chunk() -> Chunk | None:
-            batch = await asyncio.to_thread(take, rows, self.chunk_rows)
-            if not batch:
-                return None
-            return await loop.run_in_executor(
-                pool, _validate, batch, round_id, language, partner_id
-            )
+        # Chunks are read and validated ahead, one per validator and one more, while the
+        # oldest is written; they are written in file order, as progress counts rows.
+        ahead: deque[asyncio.Future[Chunk]] = deque()
+        end_of_file = False
 
-        # The next chunk is read and validated while this one is written.
-        upcoming = asyncio.ensure_future(next_chunk())
+        async def read_ahead() -> None:
+            nonlocal end_of_file
+            while not end_of_file and len(ahead) <= self.validators:
+                batch = await asyncio.to_thread(take, rows, self.chunk_rows)
+                if batch:
+                    ahead.append(loop.run_in_executor(pool, _validate, batch, facts))
+                else:
+                    end_of_file = True
+
+        reading = asyncio.ensure_future(read_ahead())
         try:
             done = 0
             while max_chunks is None or done < max_chunks:
-                chunk = await upcoming
-                if chunk is None:
+                await reading
+                if not ahead:
                     break
-                upcoming = asyncio.ensure_future(next_chunk())
+                chunk = await ahead.popleft()
+                reading = asyncio.ensure_future(read_ahead())
                 async with self.sessionmaker() as session, session.begin():
                     job = await session.get_one(Import, import_id, with_for_update=True)
                     await apply_chunk(session, job, chunk, round_)
                 done += 1
         finally:
-            # A chunk read ahead but not written is dropped: progress is what the database says.
-            upcoming.cancel()
+            # Chunks read ahead but not written are dropped: progress is what the database says.
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+            for future in ahead:
+                future.cancel()
 
     async def _finish(
         self, import_id: uuid.UUID, status: ImportStatus, failure: str | None
