@@ -2,6 +2,7 @@
 
 from shared.events.catalog import (
     EVENT_TYPES,
+    ApplicantMerged,
     ApplicationAssessed,
     ApplicationSelected,
     ApplicationSubmitted,
@@ -37,6 +38,7 @@ from shared.events.envelope import Envelope, Event
 
 __all__ = [
     "EVENT_TYPES",
+    "ApplicantMerged",
     "ApplicationAssessed",
     "ApplicationSelected",
     "ApplicationSubmitted",

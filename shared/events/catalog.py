@@ -136,6 +136,25 @@ class PartnerKeyRevoked(Event):
         return str(self.key_id)
 
 
+class ApplicantMerged(Event):
+    """Two registrations found to be one person: the merged applicant's applications now belong
+    to the kept one, which counts as one person for the one-benefit rule."""
+
+    type = "intake.applicant.merged"
+    source_service = "intake"
+    lifecycle = False
+
+    kept_applicant_id: uuid.UUID
+    merged_applicant_id: uuid.UUID
+    moved_application_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="The merged applicant's applications, now the kept one's"
+    )
+    merged_at: datetime
+
+    def subject_id(self) -> str:
+        return str(self.kept_applicant_id)
+
+
 # plans -----------------------------------------------------------------------------------------
 
 
@@ -190,6 +209,9 @@ class PlanApproved(Event):
     approved_at: datetime
     projections: list[MonthlyProjection] = Field(
         default_factory=list, description="The plan's expected monthly income and costs"
+    )
+    round_id: uuid.UUID | None = Field(
+        None, description="Intake's programme round of the participant; none: enrolled by hand"
     )
 
     def subject_id(self) -> str:
@@ -331,6 +353,9 @@ class BudgetChanged(Event):
     allocated: Decimal
     fund_partner_id: uuid.UUID | None = Field(
         None, description="The partner whose own money the fund is; None: the state budget"
+    )
+    round_id: uuid.UUID | None = Field(
+        None, description="The intake programme round the budget is linked to, if any"
     )
 
     def subject_id(self) -> str:
@@ -482,6 +507,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EnrollmentCancelled,
         PartnerKeyIssued,
         PartnerKeyRevoked,
+        ApplicantMerged,
         DirectionChosen,
         PlanOpened,
         PlanSubmitted,

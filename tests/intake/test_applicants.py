@@ -286,6 +286,17 @@ async def test_partner_sees_personal_fields_of_its_own_referrals_only(
     own_list = (await intake.client.get("/v1/applicants", headers=ahik)).json()["items"]
     assert [(a["id"], a["fin"]) for a in own_list] == [(referred["id"], referred["fin"])]
     assert (await intake.client.get("/v1/applicants", headers=other)).json()["items"] == []
+    # Searching by FIN is scoped alike: another partner's referral is not found.
+    for headers, found in ((ahik, [referred["id"]]), (other, [])):
+        search = await intake.client.post(
+            "/v1/applicants/search", json={"fin": referred["fin"]}, headers=headers
+        )
+        assert search.status_code == 200, search.text
+        assert [a["id"] for a in search.json()["items"]] == found
+    staff_search = await intake.client.post(
+        "/v1/applicants/search", json={"fin": staffs["fin"]}, headers=ahik
+    )
+    assert staff_search.json()["items"] == []
 
     rows = await audit_rows(intake, referred["id"])
     assert {r.purpose for r in rows} == {"partner_referral"}
@@ -342,7 +353,13 @@ async def test_no_personal_data_in_events_or_logs(
         assert response.status_code == 201, response.text
         created.append(response.json())
     await intake.client.get(f"/v1/applicants/{created[0]['id']}", headers=officer)
-    await intake.client.get("/v1/applicants?name=xeyyam&fin=9pii001", headers=officer)
+    searched = await intake.client.post(
+        "/v1/applicants/search", json={"name": "xeyyam", "fin": "9pii001"}, headers=officer
+    )
+    assert [a["id"] for a in searched.json()["items"]] == [created[0]["id"]]
+    # A client still sending them in the URL is refused, and the refusal logs none of it.
+    refused = await intake.client.get("/v1/applicants?name=xeyyam&fin=9pii001", headers=officer)
+    assert refused.status_code == 422
     application = await intake.client.post(
         "/v1/applications",
         json={"applicant_id": created[1]["id"], "direction": "beekeeping"},

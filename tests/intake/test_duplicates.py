@@ -4,7 +4,7 @@ flagged, listed for case officers, dismissed with a note or merged."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from intake.applicants.duplicates import find_duplicates
 from intake.applicants.models import Applicant, AuditEntry, DuplicateFlag
 from tests.intake import evidence, field_errors, new_fin, person, register
+from tests.intake.test_applications import outbox
 from tests.service_fixtures import Auth, Service, StartService
 
 
@@ -193,6 +194,17 @@ async def test_merge_keeps_one_and_moves_the_others_applications(
         url, json={"keep_id": keep["id"]}, headers={**officer, "If-Match": "*"}
     )
     assert twice.status_code == 409
+
+    # One event, with ids only; the refused second merge emitted nothing.
+    (event,) = await outbox(intake, "intake.applicant.merged")
+    assert event == {
+        "kept_applicant_id": keep["id"],
+        "merged_applicant_id": drop["id"],
+        "moved_application_ids": [application.json()["id"]],
+        "merged_at": event["merged_at"],
+    }
+    resolved_at = merged.json()["resolved_at"].replace("Z", "+00:00")
+    assert datetime.fromisoformat(event["merged_at"]) == datetime.fromisoformat(resolved_at)
 
 
 async def test_candidates_are_found_by_birth_date_index(intake: Service, auth: Auth) -> None:

@@ -1,15 +1,18 @@
 """Search: by FIN (keyed hash), by name folded the Azerbaijani way, by region, category and
-benefit, cursor-paged; summaries for roles without access to personal fields."""
+benefit, cursor-paged; summaries for roles without access to personal fields. FINs and names go
+in the body of POST /v1/applicants/search; the GET list refuses them in its query string."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select, text
 
 from intake.applicants.models import AuditEntry
-from tests.intake import evidence, field_errors, register
+from tests.conftest import LaunchServices
+from tests.intake import evidence, field_errors, person, register
 from tests.service_fixtures import Auth, Service, StartService
 
 PEOPLE: list[dict[str, Any]] = [
@@ -38,15 +41,25 @@ async def registry(intake: Service, auth: Auth) -> dict[str, dict[str, Any]]:
     return people
 
 
-async def search(intake: Service, headers: dict[str, str], query: str) -> list[dict[str, Any]]:
-    response = await intake.client.get(f"/v1/applicants?{query}", headers=headers)
+async def search(
+    intake: Service, headers: dict[str, str], criteria: dict[str, Any], query: str = ""
+) -> list[dict[str, Any]]:
+    response = await intake.client.post(
+        f"/v1/applicants/search?{query}", json=criteria, headers=headers
+    )
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
 
 
-async def names(intake: Service, auth: Auth, query: str) -> list[str]:
-    return [a["last_name"] for a in await search(intake, auth("case_officer"), query)]
+async def names(intake: Service, auth: Auth, criteria: dict[str, Any]) -> list[str]:
+    return [a["last_name"] for a in await search(intake, auth("case_officer"), criteria)]
+
+
+async def listed(intake: Service, auth: Auth, query: str) -> list[str]:
+    response = await intake.client.get(f"/v1/applicants?{query}", headers=auth("case_officer"))
+    assert response.status_code == 200, response.text
+    return [a["last_name"] for a in response.json()["items"]]
 
 
 @pytest.mark.parametrize(
@@ -71,26 +84,36 @@ async def names(intake: Service, auth: Auth, query: str) -> list[str]:
 async def test_name_search_folds_azerbaijani_letters_and_casing(
     intake: Service, auth: Auth, registry: dict[str, Any], name: str, found: list[str]
 ) -> None:
-    assert await names(intake, auth, f"name={name}") == found
+    assert await names(intake, auth, {"name": name}) == found
 
 
 async def test_fin_region_category_and_benefit_filters(
     intake: Service, auth: Auth, registry: dict[str, Any]
 ) -> None:
     fin = registry["Quliyeva"]["fin"]
-    assert await names(intake, auth, f"fin=%20{fin.lower()}%20") == ["Quliyeva"]
-    assert await names(intake, auth, "fin=ZZZ9999") == []
-    assert await names(intake, auth, "region=AZ-BA") == ["İsmayılov", "Əliyev"]
-    assert await names(intake, auth, "region=az-ba&name=ilham") == ["İsmayılov"]
-    assert await names(intake, auth, "category=disability") == ["Əliyev"]
-    assert await names(intake, auth, "category=martyr_family&region=AZ-BA") == ["İsmayılov"]
-    assert await names(intake, auth, "benefited=true") == []
-    assert len(await names(intake, auth, "benefited=false")) == len(PEOPLE)
+    assert await names(intake, auth, {"fin": f" {fin.lower()} "}) == ["Quliyeva"]
+    assert await names(intake, auth, {"fin": "ZZZ9999"}) == []
+    assert await names(intake, auth, {"region": "az-ba", "name": "ilham"}) == ["İsmayılov"]
+    assert await names(intake, auth, {"fin": fin, "region": "AZ-BA"}) == []
+    # The non-personal criteria work alike in the body and in the GET list's query string.
+    for criteria, query, found in (
+        ({"region": "AZ-BA"}, "region=AZ-BA", ["İsmayılov", "Əliyev"]),
+        ({"category": "disability"}, "category=disability", ["Əliyev"]),
+        (
+            {"category": "martyr_family", "region": "AZ-BA"},
+            "category=martyr_family&region=AZ-BA",
+            ["İsmayılov"],
+        ),
+        ({"benefited": True}, "benefited=true", []),
+        ({"benefited": False}, "benefited=false", [p["last_name"] for p in PEOPLE]),
+        ({}, "", [p["last_name"] for p in PEOPLE]),
+    ):
+        assert await names(intake, auth, criteria) == found, criteria
+        assert await listed(intake, auth, query) == found, query
 
     officer = auth("case_officer")
     for query, field in (
         ("region=AZ-XX", "query.region"),
-        ("fin=12-45", "query.fin"),
         ("category=rich", "query.category"),
         ("benefited=maybe", "query.benefited"),
         ("cursor=nonsense", "query.cursor"),
@@ -98,6 +121,57 @@ async def test_fin_region_category_and_benefit_filters(
         response = await intake.client.get(f"/v1/applicants?{query}", headers=officer)
         assert response.status_code == 422, query
         assert list(field_errors(response)) == [field]
+    for criteria, query, expected in (
+        ({"region": "AZ-XX"}, "", {"body.region": "region_unknown"}),
+        ({"fin": "12-45"}, "", {"body.fin": "string_pattern_mismatch"}),
+        ({"name": " "}, "", {"body.name": "string_too_short"}),
+        ({"category": "rich"}, "", {"body.category": "enum"}),
+        ({"benefited": "maybe"}, "", {"body.benefited": "bool_parsing"}),
+        # An unknown criterion is refused: a typo must not widen the search to everyone.
+        ({"last_name": "Quliyeva"}, "", {"body.last_name": "extra_forbidden"}),
+        ({}, "cursor=nonsense", {"query.cursor": "value_error"}),
+    ):
+        response = await intake.client.post(
+            f"/v1/applicants/search?{query}", json=criteria, headers=officer
+        )
+        assert response.status_code == 422, criteria
+        assert field_errors(response) == expected, criteria
+
+
+async def test_the_list_refuses_fins_and_names_in_its_query_string(
+    intake: Service, auth: Auth, registry: dict[str, Any]
+) -> None:
+    fin = registry["Quliyeva"]["fin"]
+    officer = auth("case_officer")
+    for query, fields in (
+        (f"fin={fin}", ["query.fin"]),
+        ("fin=12-45", ["query.fin"]),  # refused whatever its value
+        ("name=ilham&region=AZ-BA", ["query.name"]),
+        ("last_name=Quliyeva&first_name=G", ["query.first_name", "query.last_name"]),
+        ("birth_date=1985-03-04&phone=0501234567", ["query.birth_date", "query.phone"]),
+    ):
+        response = await intake.client.get(f"/v1/applicants?{query}", headers=officer)
+        assert response.status_code == 422, query
+        assert field_errors(response) == dict.fromkeys(fields, "personal_data_in_query")
+        assert "POST /v1/applicants/search" in response.json()["detail"]
+        assert fin not in response.text
+    azerbaijani = await intake.client.get(
+        f"/v1/applicants?fin={fin}", headers={**officer, "Accept-Language": "az"}
+    )
+    assert azerbaijani.headers["content-language"] == "az"
+    assert "gövdəsində" in azerbaijani.json()["detail"]
+
+    # The contract says so: no personal parameter on the GET, a documented body on the POST.
+    paths = (await intake.client.get("/openapi.json")).json()["paths"]
+    listed_parameters = {p["name"] for p in paths["/v1/applicants"]["get"]["parameters"]}
+    assert not listed_parameters & {"fin", "name", "first_name", "last_name", "birth_date"}
+    assert "POST /v1/applicants/search" in paths["/v1/applicants"]["get"]["description"]
+    body = paths["/v1/applicants/search"]["post"]["requestBody"]["content"]["application/json"]
+    schema = (await intake.client.get("/openapi.json")).json()["components"]["schemas"][
+        body["schema"]["$ref"].rsplit("/", 1)[-1]
+    ]
+    assert {"fin", "name", "region", "category", "benefited"} <= set(schema["properties"])
+    assert {"fin": "5ABC7DE"} in schema["examples"]
 
 
 async def test_pages_by_cursor_without_gaps_or_repeats(
@@ -115,6 +189,22 @@ async def test_pages_by_cursor_without_gaps_or_repeats(
         url = f"/v1/applicants?limit=2&cursor={page['next_cursor']}"
     assert seen == [registry[p["last_name"]]["id"] for p in PEOPLE]
 
+    # The POST search pages alike, the same body sent with each page's cursor.
+    criteria = {"region": "AZ-BA"}
+    searched: list[str] = []
+    query = "limit=1"
+    while True:
+        response = await intake.client.post(
+            f"/v1/applicants/search?{query}", json=criteria, headers=headers
+        )
+        page = response.json()
+        assert len(page["items"]) <= 1
+        searched += [a["id"] for a in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        query = f"limit=1&cursor={page['next_cursor']}"
+    assert searched == [registry["İsmayılov"]["id"], registry["Əliyev"]["id"]]
+
 
 async def test_name_search_gives_summaries_unless_the_caller_may_see_more(
     intake: Service, auth: Auth, registry: dict[str, Any]
@@ -122,7 +212,7 @@ async def test_name_search_gives_summaries_unless_the_caller_may_see_more(
     async with intake.runtime.sessionmaker() as session:
         before = await session.scalar(select(func.count()).select_from(AuditEntry))
     for role in ("analyst", "monitor"):
-        (item,) = await search(intake, auth(role), "name=ilham")
+        (item,) = await search(intake, auth(role), {"name": "ilham"})
         assert item["id"] == registry["İsmayılov"]["id"]
         assert item["region_name"] == "Bakı"
         assert not {"fin", "first_name", "last_name", "birth_date", "phone"} & set(item)
@@ -130,7 +220,7 @@ async def test_name_search_gives_summaries_unless_the_caller_may_see_more(
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == before
 
     (item,) = await search(
-        intake, auth("case_officer", subject="o-9"), "name=ilham&purpose=enrolment"
+        intake, auth("case_officer", subject="o-9"), {"name": "ilham"}, "purpose=enrolment"
     )
     assert (item["first_name"], item["fin"]) == ("İlham", registry["İsmayılov"]["fin"])
     async with intake.runtime.sessionmaker() as session:
@@ -155,3 +245,32 @@ async def test_name_search_uses_the_trigram_index(intake: Service) -> None:
             )
         ).all()
     assert "ix_applicants_name_folded_trgm" in " ".join(row[0] for row in plan)
+
+
+@pytest.mark.e2e
+async def test_a_running_intake_logs_no_search_criteria(
+    launch_services: LaunchServices, auth: Auth
+) -> None:
+    """As a real uvicorn process: no access log line, nor any other, carries the query string or
+    the body of a search."""
+    service = (await launch_services("intake"))["intake"]
+    officer = auth("case_officer")
+    body = person(fin="7LOG123", first_name="Zümrüd", last_name="Tağıyeva")
+    async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+        created = await client.post("/v1/applicants", json=body, headers=officer)
+        assert created.status_code == 201, created.text
+        refused = await client.get("/v1/applicants?fin=7log123&name=zumrud", headers=officer)
+        assert refused.status_code == 422
+        found = await client.post(
+            "/v1/applicants/search?purpose=case_review",
+            json={"fin": "7log123", "name": "zumrud tagiyeva"},
+            headers=officer,
+        )
+        assert [a["id"] for a in found.json()["items"]] == [created.json()["id"]]
+        listed = await client.get("/v1/applicants?region=AZ-GA&limit=5", headers=officer)
+        assert listed.status_code == 200
+    logged = service.log.read_text(encoding="utf-8")
+    assert "intake started" in logged  # the log is the process's own
+    secrets = ("7LOG123", "7log123", "zumrud", "Zümrüd", "Tağıyeva", "tagiyeva", "applicants?")
+    for secret in secrets:
+        assert secret not in logged, secret

@@ -581,6 +581,7 @@ async def test_a_job_left_running_by_a_dead_instance_is_finished_once_by_another
             runner.wake()
             proposed = await run_selection_done(second, auth, selection_id)
             assert proposed["processed"] == proposed["total"] == 10
+            assert proposed["attempts"] == 2  # the dead instance's run, then this one
             async with engine.connect() as connection:
                 rows = (
                     await connection.execute(
@@ -626,3 +627,87 @@ async def run_selection_done(
 
     result: dict[str, Any] = await eventually(proposed, "the selection to be proposed")
     return result
+
+
+async def test_a_job_whose_runs_keep_dying_is_failed_after_the_attempt_limit(
+    fresh_database: Callable[[str], Awaitable[str]],
+    nats_server: Any,
+    nats_namespace: str,
+    dev_keys: Path,
+    auth: Auth,
+) -> None:
+    settings = IntakeSettings(
+        database_url=await fresh_database("intake"),
+        nats_url=nats_server.url,
+        nats_namespace=nats_namespace,
+        jwks_file=ensure_dev_keys(dev_keys),
+        log_json=False,
+        outbox_poll_seconds=0.2,
+        selection_max_attempts=2,
+    )
+    engine = create_engine(settings.database_url)
+
+    async def job() -> Any:
+        async with engine.connect() as connection:
+            return (
+                await connection.execute(
+                    sa.text("SELECT status, attempts, error FROM selections WHERE id = :id"),
+                    {"id": selection_id},
+                )
+            ).one()
+
+    async def writing() -> bool:
+        async with engine.connect() as connection:
+            waiting = await connection.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM selection_results%'"
+                )
+            )
+        return bool(waiting)
+
+    try:
+        async with intake_instance(settings) as setup:
+            round_, _ = await round_with_applicants(setup, auth)
+        selection_id: uuid.UUID | None = None
+        for attempt in (1, 2):
+            # Each instance's run stops at writing the results, and the instance dies there.
+            blocker = await engine.connect()
+            await blocker.execute(sa.text("LOCK TABLE selection_results IN SHARE MODE"))
+            async with intake_instance(settings) as instance:
+                if selection_id is None:
+                    requested = await instance.client.post(
+                        f"/v1/rounds/{round_['id']}/selections", headers=auth("admin")
+                    )
+                    assert requested.status_code == 202, requested.text
+                    selection_id = uuid.UUID(requested.json()["id"])
+                await eventually(writing, f"run {attempt} to be writing the results")
+            await blocker.close()
+            row = await job()
+            assert (row.status, row.attempts, row.error) == ("running", attempt, None)
+
+        async with intake_instance(settings) as last:
+
+            async def failed() -> dict[str, Any] | None:
+                response = await last.client.get(
+                    f"/v1/selections/{selection_id}", headers=auth("analyst")
+                )
+                body: dict[str, Any] = response.json()
+                assert body["status"] in ("running", "failed"), body
+                return body if body["status"] == "failed" else None
+
+            body = await eventually(failed, "the job to be failed")
+            assert (body["error"], body["attempts"]) == ("attempts_exhausted", 2)
+            assert body["finished_at"] is not None
+            async with engine.connect() as connection:
+                written = await connection.scalar(
+                    sa.text("SELECT count(*) FROM selection_results WHERE selection_id = :id"),
+                    {"id": selection_id},
+                )
+            assert written == 0
+            # Failed for good: no runner takes it up again.
+            runner: SelectionRunner = last.app.state.selection_runner
+            assert await runner.run_pending() is False
+            assert (await job()).attempts == 2
+    finally:
+        await engine.dispose()

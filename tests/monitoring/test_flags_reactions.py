@@ -170,7 +170,9 @@ async def test_intake_excludes_a_person_once_and_only_when_asked(
         f"/v1/applicants/{applicant_id}?purpose=case_review", headers=officer
     )
     assert person.json()["excluded_rule"] == "asset_lost"  # the first exclusion is kept
-    summary = await intake.client.get(f"/v1/applicants?fin={APPLICANT['fin']}", headers=officer)
+    summary = await intake.client.post(
+        "/v1/applicants/search", json={"fin": APPLICANT["fin"]}, headers=officer
+    )
     assert summary.json()["items"][0]["excluded_rule"] == "asset_lost"
     again = await intake.client.post(
         "/v1/applications",

@@ -25,6 +25,8 @@ from intake.applicants.names import folded_full_name
 from intake.applications.models import Application
 from shared.auth import Principal
 from shared.db import utcnow
+from shared.events import ApplicantMerged
+from shared.messaging.outbox import add_event
 from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
 
 # token_sort_ratio of the folded "last first" names, 0-100. "Memmedova Aygun" against
@@ -143,7 +145,8 @@ async def merge(
     principal: Principal,
 ) -> DuplicateFlag:
     """Keeps one of the pair: the other's applications and missing categories move to it, the
-    earlier benefit counts for it, and the other is marked merged into it."""
+    earlier benefit counts for it, and the other is marked merged into it. Emits
+    intake.applicant.merged with the moved application ids."""
     if keep_id not in (flag.applicant_id, flag.candidate_id):
         raise ValidationProblem(
             [
@@ -171,11 +174,14 @@ async def merge(
         if applicant.merged_into_id is not None:
             raise InvalidState("merged", extras={"applicant_id": str(applicant.id)})
 
-    await session.execute(
-        update(Application)
-        .where(Application.applicant_id == drop.id)
-        .values(applicant_id=keep.id, version=Application.version + 1)
-        .execution_options(synchronize_session=False)
+    moved = list(
+        await session.scalars(
+            update(Application)
+            .where(Application.applicant_id == drop.id)
+            .values(applicant_id=keep.id, version=Application.version + 1)
+            .returning(Application.id)
+            .execution_options(synchronize_session=False)
+        )
     )
     await session.execute(
         update(ApplicantCategory)
@@ -198,6 +204,7 @@ async def merge(
     drop.merged_into_id = keep.id
 
     _resolve(flag, DuplicateStatus.merged, principal)
+    assert flag.resolved_at is not None
     flag.kept_id = keep.id
     flag.note = note
     for resource_id, reason in (
@@ -214,5 +221,15 @@ async def merge(
                 reason=reason,
             )
         )
+    # Ids only: the other services learn which applications are now one person's, never who.
+    await add_event(
+        session,
+        ApplicantMerged(
+            kept_applicant_id=keep.id,
+            merged_applicant_id=drop.id,
+            moved_application_ids=sorted(moved),
+            merged_at=flag.resolved_at,
+        ),
+    )
     await session.flush()
     return flag

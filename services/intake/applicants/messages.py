@@ -24,6 +24,19 @@ add_messages(
             "en": "The applicant to keep must be one of the pair",
             "ru": "Сохраняемый заявитель должен быть одним из пары",
         },
+        "detail.personal-data-in-query": {
+            "az": "FİN və ad URL-də göndərilmir (jurnallara düşür): onları sorğunun gövdəsində "
+            "POST /v1/applicants/search ünvanına göndərin",
+            "en": "FIN and names are not accepted in the URL, where logs and proxies keep them: "
+            "send them in the body of POST /v1/applicants/search",
+            "ru": "ФИН и имена не принимаются в URL, где их сохраняют журналы и прокси: "
+            "отправьте их в теле POST /v1/applicants/search",
+        },
+        "field.use-post-search": {
+            "az": "POST /v1/applicants/search sorğusunun gövdəsində göndərin",
+            "en": "Send it in the body of POST /v1/applicants/search",
+            "ru": "Отправьте в теле POST /v1/applicants/search",
+        },
         "pydantic.phone_invalid": {
             "az": "Telefon nömrəsi yanlışdır",
             "en": "Not a valid phone number",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 
 from intake.applicants import duplicates
@@ -19,6 +19,7 @@ from intake.applicants.models import (
 from intake.applicants.schemas import (
     ApplicantIn,
     ApplicantOut,
+    ApplicantSearch,
     ApplicantSummary,
     ApplicantUpdate,
     AuditEntryOut,
@@ -90,29 +91,63 @@ async def create_applicant(
     )
 
 
+_SEARCH_RESULTS = (
+    "Oldest first. Personal fields (audited with the purpose given) only for the roles that may "
+    "see them, summaries for the others; a partner finds only its own referrals. Merged "
+    "applicants are left out."
+)
+# Query parameters that would put personal data in URLs, where access logs, proxies and browser
+# histories keep it: refused rather than ignored, so that a client sending them learns at once.
+PERSONAL_QUERY_PARAMETERS = (
+    "fin",
+    "name",
+    "first_name",
+    "last_name",
+    "patronymic",
+    "birth_date",
+    "phone",
+)
+
+
+def _no_personal_data_in_query(request: Request) -> None:
+    refused = [name for name in PERSONAL_QUERY_PARAMETERS if name in request.query_params]
+    if refused:
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field=f"query.{name}",
+                    code="personal_data_in_query",
+                    message="field.use-post-search",
+                )
+                for name in refused
+            ],
+            detail="detail.personal-data-in-query",
+        )
+
+
+NoPersonalDataInQuery = Annotated[None, Depends(_no_personal_data_in_query)]
+
+
 @router.get(
     "/applicants",
     tags=["applicants"],
     response_model=Page[ApplicantOut] | Page[ApplicantSummary],
-    summary="Search applicants, oldest first: personal fields (audited) only for the roles that "
-    "may see them",
-    description="`name` matches every word typed against the start of a word of the name, "
-    "folded: case-insensitive with İ/i and I/ı, and ə, ı, ö, ü, ş, ç, ğ typed as e, i, o, u, s, "
-    'c, g ("memmedova" finds "Məmmədova"). Merged applicants are left out.',
+    summary="List applicants by region, category and benefit (search by FIN or name: POST "
+    "/v1/applicants/search)",
+    description=f"{_SEARCH_RESULTS}\n\n"
+    "FINs and names never travel in URLs: `fin`, `name`, `first_name`, `last_name`, "
+    "`patronymic`, `birth_date` and `phone` are refused with a 422 problem naming each one "
+    '(e.g. `{"field": "query.fin", "code": "personal_data_in_query"}`) that points to '
+    "`POST /v1/applicants/search`.",
     responses=problem_responses(401, 403, 422),
 )
-async def search_applicants(
+async def list_applicants(
     session: SessionDep,
     principal: Reader,
+    _: NoPersonalDataInQuery,
     protector: FinsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
-    fin: Annotated[
-        str | None, Query(pattern=r"^\s*[0-9A-Za-z]{7}\s*$", description="Exact FIN")
-    ] = None,
-    name: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="Words of the name")
-    ] = None,
     region: Annotated[str | None, Query(description="ISO 3166-2:AZ code", examples=["AZ-BA"])] = (
         None
     ),
@@ -130,11 +165,44 @@ async def search_applicants(
             ]
         )
     filters = applicants.ApplicantFilters(
-        fin=fin.strip().upper() if fin else None,
-        name=name,
         region=region.strip().upper() if region else None,
         category=category,
         benefited=benefited,
+    )
+    return await applicants.search_applicants(
+        session, protector, filters, page, principal, purpose=purpose
+    )
+
+
+@router.post(
+    "/applicants/search",
+    tags=["applicants"],
+    response_model=Page[ApplicantOut] | Page[ApplicantSummary],
+    summary="Search applicants by FIN, name, region, category and benefit (criteria in the body, "
+    "never in the URL)",
+    description=f"{_SEARCH_RESULTS}\n\n"
+    "A read: nothing changes but the audit log of who saw whose personal fields, so it needs no "
+    "Idempotency-Key and may be repeated. Pages by `cursor` and `limit` in the query string, as "
+    "every list does; send the same body with each page. `name` matches every word typed "
+    "against the start of a word of the name, folded: case-insensitive with İ/i and I/ı, and ə, "
+    'ı, ö, ü, ş, ç, ğ typed as e, i, o, u, s, c, g ("memmedova" finds "Məmmədova"). Unknown '
+    "criteria are refused (422), so that a typo never widens a search.",
+    responses=problem_responses(401, 403, 422),
+)
+async def search_applicants(
+    body: ApplicantSearch,
+    session: SessionDep,
+    principal: Reader,
+    protector: FinsDep,
+    page: PageParamsDep,
+    purpose: PurposeDep,
+) -> Page[ApplicantOut] | Page[ApplicantSummary]:
+    filters = applicants.ApplicantFilters(
+        fin=body.fin,
+        name=body.name,
+        region=body.region,
+        category=body.category,
+        benefited=body.benefited,
     )
     return await applicants.search_applicants(
         session, protector, filters, page, principal, purpose=purpose

@@ -352,6 +352,36 @@ class DuplicateFlagOut(BaseModel):
     version: int
 
 
+NameWords = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ApplicantSearch(BaseModel):
+    """Search criteria, in the body so that FINs and names stay out of URLs (and so out of
+    access logs, proxies and browser histories). Every criterion given must match."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"fin": "5ABC7DE"},
+                {"name": "memmedova aygun", "region": "AZ-GA", "category": "martyr_family"},
+            ]
+        },
+    )
+
+    fin: Fin | None = Field(None, description="Exact FIN (case and surrounding spaces ignored)")
+    name: NameWords | None = Field(
+        None,
+        description="Words of the name, each matched against the start of a word of the name, "
+        "folded: case-insensitive with İ/i and I/ı, and ə, ı, ö, ü, ş, ç, ğ typed as e, i, o, u, "
+        's, c, g ("memmedova" finds "Məmmədova")',
+        examples=["memmedova aygun"],
+    )
+    region: Region | None = None
+    category: Category | None = None
+    benefited: bool | None = Field(None, description="Whether the person has received assets")
+
+
 class DismissIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"note": "Sisters: different mothers' names"}]}

@@ -41,6 +41,8 @@ class Selection(Base):
     # What the results were computed from; a commit recomputes it and refuses on a difference.
     inputs_hash: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # Times a runner took the job up; a crashed run leaves it running, to be taken up again.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     requested_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -5,7 +5,11 @@ A job belongs to whoever holds its PostgreSQL advisory lock, taken on a connecti
 job's duration; the proposed results are written on that same connection. The server drops the
 lock when that connection dies, so a job left `running` by a crashed process is free again and
 the next poll of any instance takes it over; while its owner lives, nobody else can. (Session
-advisory locks need a direct connection or session pooling, not transaction pooling.)"""
+advisory locks need a direct connection or session pooling, not transaction pooling.)
+
+Each take-up counts as an attempt in the job's row; a job taken up `max_attempts` times without
+finishing (its runs keep dying, e.g. out of memory) is failed with `attempts_exhausted` instead of
+being run again."""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from shared.messaging.cancel import raise_if_cancelling
 log = logging.getLogger(__name__)
 S = cast(sa.Table, Selection.__table__)
 _LOCK_CLASS = 0x5E1C  # advisory lock namespace of selections (two-key form: class, object)
+ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 
 
 def lock_key(selection_id: uuid.UUID) -> tuple[int, int]:
@@ -40,10 +45,12 @@ class SelectionRunner:
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
         poll_seconds: float = 1.0,
+        max_attempts: int = 3,
     ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -85,25 +92,50 @@ class SelectionRunner:
                 if connection is None:
                     continue
                 # Under the lock: it may have finished between the listing and the lock.
-                started = await connection.scalar(
-                    S.update()
+                attempts = await connection.scalar(
+                    sa.select(S.c.attempts)
                     .where(
                         S.c.id == selection_id,
                         S.c.status.in_([SelectionStatus.queued, SelectionStatus.running]),
                     )
+                    .with_for_update()
+                )
+                if attempts is None:
+                    await connection.commit()
+                    continue
+                if attempts >= self.max_attempts:
+                    await self._give_up(connection, selection_id, attempts)
+                    continue
+                await connection.execute(
+                    S.update()
+                    .where(S.c.id == selection_id)
                     .values(
                         status=SelectionStatus.running,
                         started_at=utcnow(),
+                        attempts=S.c.attempts + 1,
                         version=S.c.version + 1,
                     )
-                    .returning(S.c.id)
                 )
                 await connection.commit()
-                if started is None:
-                    continue
                 await run_selection(self.sessionmaker, selection_id, connection=connection)
                 return True
         return False
+
+    async def _give_up(
+        self, connection: AsyncConnection, selection_id: uuid.UUID, attempts: int
+    ) -> None:
+        log.error("selection %s failed: %s attempts did not finish", selection_id, attempts)
+        await connection.execute(
+            S.update()
+            .where(S.c.id == selection_id)
+            .values(
+                status=SelectionStatus.failed,
+                error=ATTEMPTS_EXHAUSTED,
+                finished_at=utcnow(),
+                version=S.c.version + 1,
+            )
+        )
+        await connection.commit()
 
     async def run(self) -> None:
         while True:
@@ -125,7 +157,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Nested in the service's lifespan (FastAPI merges a router's lifespan into the app's), so
     the engine exists and the task stops before the engine is disposed."""
     runtime = app.state.runtime
-    runner = SelectionRunner(runtime.engine, runtime.sessionmaker)
+    runner = SelectionRunner(
+        runtime.engine,
+        runtime.sessionmaker,
+        max_attempts=app.state.settings.selection_max_attempts,
+    )
     app.state.selection_runner = runner
     task = asyncio.create_task(runner.run(), name="intake-selection-runner")
     try:

@@ -23,6 +23,7 @@ class SelectionOut(BaseModel):
                     "processed": 40000,
                     "total": 100000,
                     "error": None,
+                    "attempts": 1,
                     "requested_by": "staff:admin-1",
                     "created_at": "2027-05-02T09:00:00Z",
                     "started_at": "2027-05-02T09:00:01Z",
@@ -39,7 +40,11 @@ class SelectionOut(BaseModel):
     status: SelectionStatus
     processed: int = Field(description="Results written so far")
     total: int = Field(description="Eligible applications being ranked")
-    error: str | None
+    error: str | None = Field(
+        description="Why it failed: the exception's type, or `attempts_exhausted` when its runs "
+        "kept dying before they finished"
+    )
+    attempts: int = Field(description="Times a runner took the job up")
     requested_by: str
     created_at: datetime
     started_at: datetime | None

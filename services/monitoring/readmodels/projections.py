@@ -30,6 +30,7 @@ from monitoring.readmodels.models import (
 )
 from shared.events import (
     EVENT_TYPES,
+    ApplicantMerged,
     ApplicationAssessed,
     ApplicationSelected,
     ApplicationSubmitted,
@@ -220,6 +221,28 @@ async def enrollment_cancelled(
                     ApplicationFact.enrollment_cancelled_at, new.enrollment_cancelled_at
                 )
             },
+        )
+    )
+
+
+async def applicant_merged(
+    session: AsyncSession, event: ApplicantMerged, envelope: Envelope
+) -> None:
+    """The moved applications now count for the kept applicant. Setting the same id again is a
+    no-op, so a redelivery changes nothing; an application not seen yet gets its row, which its
+    own events fill in later."""
+    if not event.moved_application_ids:
+        return
+    statement = insert(ApplicationFact).values(
+        [
+            {"application_id": id_, "applicant_id": event.kept_applicant_id, "categories": []}
+            for id_ in event.moved_application_ids
+        ]
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ApplicationFact.application_id],
+            set_={"applicant_id": statement.excluded.applicant_id},
         )
     )
 
@@ -512,6 +535,7 @@ FACTS: dict[str, Handler] = {
     ApplicationSelected.type: application_selected,
     ParticipantEnrolled.type: participant_enrolled,
     EnrollmentCancelled.type: enrollment_cancelled,
+    ApplicantMerged.type: applicant_merged,
     PlanApproved.type: plan_approved,
     TrainingCompleted.type: training_completed,
     OrderOpened.type: order_opened,
