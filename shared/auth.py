@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 from uuid import UUID
 
 import jwt
@@ -173,6 +173,13 @@ class ApiKeyStore(Protocol):
     async def find(self, prefix: str) -> ApiKeyRecord | None: ...
 
 
+@runtime_checkable
+class KeyUseRecorder(Protocol):
+    """A store that also keeps when each key was last used (intake's); others need not."""
+
+    async def record_use(self, key_id: UUID) -> None: ...
+
+
 def hash_api_key(key: str) -> str:
     # The key carries 256 random bits, so a fast unsalted hash is enough to make a leak useless.
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -211,6 +218,8 @@ async def verify_api_key(key: str, store: ApiKeyStore) -> Principal:
     ):
         logger.info("api key refused (prefix %s)", prefix)
         raise Unauthorized("detail.api-key-invalid")
+    if isinstance(store, KeyUseRecorder):
+        await store.record_use(record.key_id)
     return Principal(
         kind="partner",
         subject=str(record.key_id),

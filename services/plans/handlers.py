@@ -3,8 +3,14 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.business_plans import service
-from plans.trainings.service import cancel_participant_places
-from shared.events import CaseFlagged, EnrollmentCancelled, Envelope, ParticipantEnrolled
+from plans.trainings.service import cancel_participant_places, record_memorandum
+from shared.events import (
+    CaseFlagged,
+    EnrollmentCancelled,
+    Envelope,
+    MemorandumRecorded,
+    ParticipantEnrolled,
+)
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
 
@@ -30,10 +36,18 @@ async def on_case_flagged(session: AsyncSession, event: CaseFlagged, envelope: E
         await service.reopen_for_revision(session, event.participant_id, event.rule)
 
 
+async def on_memorandum_recorded(
+    session: AsyncSession, event: MemorandumRecorded, envelope: Envelope
+) -> None:
+    # The envelope's time orders the versions of one memorandum.
+    await record_memorandum(session, event, envelope.time)
+
+
 HANDLERS: dict[str, dict[str, Handler]] = {
     "intake": {
         ParticipantEnrolled.type: on_participant_enrolled,
         EnrollmentCancelled.type: on_enrollment_cancelled,
+        MemorandumRecorded.type: on_memorandum_recorded,
         **PARTNER_KEY_HANDLERS,
     },
     "monitoring": {CaseFlagged.type: on_case_flagged},

@@ -155,6 +155,24 @@ class ApplicantMerged(Event):
         return str(self.kept_applicant_id)
 
 
+class MemorandumRecorded(Event):
+    """A partner's memorandum as recorded or changed: what it lets the partner do, and when, so
+    that the other services can hold partners to it. Sent whole each time (an upsert)."""
+
+    type = "intake.memorandum.recorded"
+    source_service = "intake"
+    lifecycle = False
+
+    memorandum_id: uuid.UUID
+    partner_id: uuid.UUID
+    areas: list[str] = Field(description="Areas of cooperation, e.g. trainings, monitoring")
+    valid_from: date
+    valid_to: date | None = Field(None, description="None: open-ended")
+
+    def subject_id(self) -> str:
+        return str(self.memorandum_id)
+
+
 # plans -----------------------------------------------------------------------------------------
 
 
@@ -508,6 +526,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PartnerKeyIssued,
         PartnerKeyRevoked,
         ApplicantMerged,
+        MemorandumRecorded,
         DirectionChosen,
         PlanOpened,
         PlanSubmitted,

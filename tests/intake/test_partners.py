@@ -227,6 +227,52 @@ async def test_key_is_shown_once_and_stored_hashed(intake: Service, auth: Auth) 
     assert staff_me.status_code == 403
 
 
+async def test_key_use_is_recorded_at_most_once_a_minute(intake: Service, auth: Auth) -> None:
+    partner = await create_partner(intake, auth)
+    issued = await issue_key(intake, auth, partner["id"])
+    assert issued["last_used_at"] is None
+    url = f"/v1/partners/{partner['id']}/api-keys"
+
+    async def listed() -> Json:
+        response = await intake.client.get(url, headers=auth("admin"))
+        [item] = response.json()["items"]
+        assert isinstance(item, dict)
+        return item
+
+    # The right prefix with a wrong secret authenticates nothing, so it is no use of the key.
+    forged = issued["key"][:-4] + ("AAAA" if not issued["key"].endswith("AAAA") else "BBBB")
+    refused = await intake.client.get("/v1/partners/me", headers={"X-API-Key": forged})
+    assert refused.status_code == 401
+    assert (await listed())["last_used_at"] is None
+
+    before = datetime.now(UTC)
+    me = await intake.client.get("/v1/partners/me", headers=key_headers(issued))
+    assert me.status_code == 200
+    first = await listed()
+    used_at = datetime.fromisoformat(first["last_used_at"])
+    assert before <= used_at <= datetime.now(UTC)
+    assert first["version"] == issued["version"]  # not a change of the key: its ETag stays
+
+    # Within the minute nothing is written again.
+    assert (
+        await intake.client.get("/v1/partners/me", headers=key_headers(issued))
+    ).status_code == 200
+    assert (await listed())["last_used_at"] == first["last_used_at"]
+
+    # A minute later (moved back in the database) the next request stamps it again.
+    async with intake.runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE api_keys SET last_used_at = last_used_at - interval '2 minutes'")
+        )
+    assert (
+        await intake.client.get("/v1/partners/me", headers=key_headers(issued))
+    ).status_code == 200
+    assert datetime.fromisoformat((await listed())["last_used_at"]) > used_at
+    # Shown to the partner too, on its own keys.
+    own = await intake.client.get(url, headers=key_headers(issued))
+    assert own.json()["items"][0]["last_used_at"] is not None
+
+
 async def test_key_scopes_and_expiry_are_checked(intake: Service, auth: Auth) -> None:
     partner = await create_partner(intake, auth)
     url = f"/v1/partners/{partner['id']}/api-keys"

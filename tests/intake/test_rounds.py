@@ -1,11 +1,22 @@
-"""Rounds over HTTP: configuration as data, validation, and the state machine."""
+"""Rounds over HTTP: configuration as data, validation, the state machine, and re-assessment
+when an open round's rules change."""
 
 from __future__ import annotations
 
+import time
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import insert, text
 
+from intake.applicants.models import Applicant
+from intake.applications.models import Application, Source
+from intake.applications.service import build_application
+from intake.rounds.models import Round
+from tests.intake.test_applications import add_applicant, apply, open_round, outbox
 from tests.service_fixtures import Auth, Service, StartService
 
 ROUND: dict[str, Any] = {
@@ -102,14 +113,14 @@ async def test_transitions_and_refusals_name_the_current_state(intake: Service, 
     assert again.status_code == 409
     assert again.json()["current_state"] == "open"
 
-    # Rules decide eligibility: fixed once applications can arrive. Quotas are not.
-    rules = await intake.client.patch(
+    # The period (ages are counted at its start) is fixed once applications can arrive.
+    period = await intake.client.patch(
         url,
-        json={"rules": []},
+        json={"period_start": "2027-03-02"},
         headers=admin | {"If-Match": opened.headers["etag"]},
     )
-    assert rules.status_code == 409
-    assert rules.json()["current_state"] == "open"
+    assert period.status_code == 409
+    assert period.json()["current_state"] == "open"
     quotas = await intake.client.patch(
         url,
         json={"quotas": {"AZ-BA": 150}},
@@ -146,3 +157,197 @@ async def test_draft_round_edits_rules_and_weights(intake: Service, auth: Auth) 
     assert changed.json()["rules"] == [{"rule": "household_size_at_least", "min": 3}]
     assert changed.json()["weights"] == {"waiting": {"per_day": "0.5"}}
     assert changed.headers["etag"] == '"2"'
+
+
+async def _patch(
+    intake: Service, headers: dict[str, str], round_: dict[str, Any], change: dict[str, Any]
+) -> httpx.Response:
+    return await intake.client.patch(
+        f"/v1/rounds/{round_['id']}", json=change, headers=headers | {"If-Match": round_["etag"]}
+    )
+
+
+async def test_a_tightened_rule_reassesses_the_open_rounds_submitted_applications(
+    intake: Service, auth: Auth
+) -> None:
+    round_ = await open_round(
+        intake,
+        auth,
+        rules=[{"rule": "age_between", "min": 18, "max": 55}],
+        weights={"categories": {"points": {"martyr_family": "50"}}},
+    )
+    older = await apply(
+        intake, auth, await add_applicant(intake, birth_date=date(1980, 6, 1)), round_["id"]
+    )
+    younger = await apply(
+        intake,
+        auth,
+        await add_applicant(intake, birth_date=date(2000, 6, 1), categories=("martyr_family",)),
+        round_["id"],
+    )
+    enrolled = await apply(
+        intake, auth, await add_applicant(intake, birth_date=date(1979, 1, 1)), round_["id"]
+    )
+    enrolling = await intake.client.post(
+        f"/v1/applications/{enrolled['id']}/enroll",
+        headers=auth("case_officer") | {"If-Match": f'"{enrolled["version"]}"'},
+    )
+    assert enrolling.status_code == 200, enrolling.text
+    assert older["status"] == younger["status"] == "eligible"
+    assert len(await outbox(intake, "intake.application.assessed")) == 3
+
+    admin = auth("admin", subject="round-admin")
+    changed = await _patch(
+        intake, admin, round_, {"rules": [{"rule": "age_between", "min": 18, "max": 40}]}
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["rules"] == [{"rule": "age_between", "min": 18, "max": 40}]
+    assert body["rules_changed_by"] == "staff:round-admin"
+    assert body["rules_changed_at"] is not None
+    assert changed.headers["etag"] != round_["etag"]
+
+    # One event, for the application whose result changed; none for the others.
+    assessed = (await outbox(intake, "intake.application.assessed"))[3:]
+    assert assessed == [
+        {
+            "application_id": older["id"],
+            "round_id": round_["id"],
+            "eligible": False,
+            "failed_rules": ["age_between"],
+            "score": None,
+        }
+    ]
+    officer = auth("case_officer")
+    now_older = (await intake.client.get(f"/v1/applications/{older['id']}", headers=officer)).json()
+    assert now_older["status"] == "ineligible"
+    assert now_older["score"] is None
+    explained = await intake.client.get(
+        f"/v1/applications/{older['id']}/assessment", headers=officer
+    )
+    assert [(r["rule"], r["passed"], r["explanation"]) for r in explained.json()["rules"]] == [
+        ("age_between", False, "age 46 on 2027-03-01 is outside 18-40")
+    ]
+    # Still eligible with the same score; the stored explanation names the new bounds.
+    now_younger = (
+        await intake.client.get(f"/v1/applications/{younger['id']}", headers=officer)
+    ).json()
+    assert (now_younger["status"], now_younger["score"]) == ("eligible", younger["score"])
+    explained = await intake.client.get(
+        f"/v1/applications/{younger['id']}/assessment", headers=officer
+    )
+    assert explained.json()["rules"][0]["explanation"] == "age 26 on 2027-03-01 is within 18-40"
+    # An enrolled participant keeps the assessment they were enrolled on.
+    now_enrolled = (
+        await intake.client.get(f"/v1/applications/{enrolled['id']}", headers=officer)
+    ).json()
+    assert now_enrolled["status"] == "enrolled"
+
+    # Weights re-score the eligible: one event with the new score, the ineligible unchanged.
+    rescored = await _patch(
+        intake,
+        admin,
+        {**round_, "etag": changed.headers["etag"]},
+        {"weights": {"categories": {"points": {"martyr_family": "70"}}}},
+    )
+    assert rescored.status_code == 200, rescored.text
+    assert [
+        (e["application_id"], e["eligible"], e["score"])
+        for e in (await outbox(intake, "intake.application.assessed"))[4:]
+    ] == [(younger["id"], True, "70.00")]
+
+
+async def test_rule_changes_need_an_open_round_and_if_match(intake: Service, auth: Auth) -> None:
+    admin = auth("admin")
+    round_ = await open_round(intake, auth, rules=[{"rule": "not_benefited"}])
+    tightened = {"rules": [{"rule": "household_size_at_least", "min": 5}]}
+
+    missing = await intake.client.patch(f"/v1/rounds/{round_['id']}", json=tightened, headers=admin)
+    assert missing.status_code == 428
+    changed = await _patch(intake, admin, round_, tightened)
+    assert changed.status_code == 200, changed.text
+    stale = await _patch(intake, admin, round_, {"rules": []})
+    assert stale.status_code == 412
+    # Staff other than admins cannot change them.
+    refused = await _patch(
+        intake, auth("case_officer"), {**round_, "etag": changed.headers["etag"]}, tightened
+    )
+    assert refused.status_code == 403
+
+    closed = await intake.client.post(
+        f"/v1/rounds/{round_['id']}/close", headers=admin | {"If-Match": changed.headers["etag"]}
+    )
+    assert closed.status_code == 200, closed.text
+    changes: list[dict[str, Any]] = [
+        tightened,
+        {"weights": {}},
+        {"priority_categories": ["disability"]},
+    ]
+    for change in changes:
+        late = await _patch(intake, admin, {**round_, "etag": closed.headers["etag"]}, change)
+        assert late.status_code == 409, late.text
+        assert late.json()["current_state"] == "closed"
+    after = await intake.client.get(f"/v1/rounds/{round_['id']}", headers=admin)
+    assert after.json()["rules"] == tightened["rules"]
+    assert after.headers["etag"] == closed.headers["etag"]
+
+
+async def test_reassessing_two_thousand_applications_in_one_request(
+    intake: Service, auth: Auth
+) -> None:
+    """A set-based pass: every application once, half of them changing (the time is printed)."""
+    round_ = await open_round(intake, auth, rules=[{"rule": "age_between", "min": 18, "max": 60}])
+    async with intake.runtime.sessionmaker() as session, session.begin():
+        round_row = await session.get(Round, uuid.UUID(round_["id"]))
+        assert round_row is not None
+        applicants = [
+            Applicant(
+                fin_hash=uuid.uuid4().hex,
+                fin_ciphertext=b"-",
+                first_name="Test",
+                last_name="Person",
+                name_folded="person test",
+                # Even ones 46 at the round's start, odd ones 26.
+                birth_date=date(1980 if n % 2 == 0 else 2000, 6, 1),
+                sex="female",
+                region="AZ-GA",
+                household_size=3,
+                categories=["unemployed"],
+            )
+            for n in range(2_000)
+        ]
+        session.add_all(applicants)
+        await session.flush()
+        now = datetime.now(UTC)
+        rows = [
+            build_application(
+                a, round_row, direction="sewing", partner_id=None, source=Source.staff, now=now
+            ).values
+            for a in applicants
+        ]
+        await session.execute(insert(Application), rows)
+
+    started = time.monotonic()
+    changed = await _patch(
+        intake, auth("admin"), round_, {"rules": [{"rule": "age_between", "min": 18, "max": 40}]}
+    )
+    elapsed = time.monotonic() - started
+    assert changed.status_code == 200, changed.text
+    print(f"re-assessed 2,000 applications in {elapsed:.2f}s")
+
+    assessed = await outbox(intake, "intake.application.assessed")
+    assert len(assessed) == 1_000
+    assert {e["failed_rules"][0] for e in assessed} == {"age_between"}
+    async with intake.runtime.sessionmaker() as session:
+        counts: dict[str, int] = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT status, count(*) FROM applications WHERE round_id = :r"
+                        " GROUP BY status"
+                    ),
+                    {"r": round_["id"]},
+                )
+            ).all()
+        )
+    assert counts == {"eligible": 1_000, "ineligible": 1_000}

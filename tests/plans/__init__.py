@@ -1,16 +1,19 @@
 """Helpers for the plans service's tests: events published on NATS as intake or monitoring would,
-partner keys, and a plan taken through its states over HTTP."""
+partner keys and memoranda, and a plan taken through its states over HTTP."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
+from plans.handlers import on_memorandum_recorded
 from shared.auth import generate_api_key
 from shared.db import utcnow
-from shared.events import Envelope, Event, ParticipantEnrolled, PartnerKeyIssued
+from shared.events import Envelope, Event, MemorandumRecorded, ParticipantEnrolled, PartnerKeyIssued
 from shared.messaging.jetstream import subject_for
 from shared.tables import SHARED_TABLES
 from tests.service_fixtures import Auth, Service
@@ -89,6 +92,29 @@ async def partner_key(plans: Service, *scopes: str) -> tuple[uuid.UUID, dict[str
 
     await eventually(accepted, "the partner key in plans")
     return partner_id, headers
+
+
+async def record_memorandum(
+    plans: Service,
+    partner_id: uuid.UUID,
+    *,
+    areas: Iterable[str] = ("trainings",),
+    valid_from: date = date(2020, 1, 1),
+    valid_to: date | None = None,
+    memorandum_id: uuid.UUID | None = None,
+) -> MemorandumRecorded:
+    """A memorandum in plans' copy, applied through plans' own handler of intake's event (by
+    default: trainings, in force since 2020 with no end)."""
+    event = MemorandumRecorded(
+        memorandum_id=memorandum_id or uuid.uuid4(),
+        partner_id=partner_id,
+        areas=list(areas),
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    async with plans.runtime.sessionmaker() as session, session.begin():
+        await on_memorandum_recorded(session, event, Envelope.wrap(event))
+    return event
 
 
 def etag(response: Any) -> dict[str, str]:

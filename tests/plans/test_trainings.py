@@ -20,6 +20,7 @@ from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
+from tests.plans import record_memorandum
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import eventually
 from tests.services.test_openapi import gaps
@@ -68,8 +69,10 @@ async def add_participants(
 
 
 async def partner_key(plans: Service, *scopes: str) -> tuple[str, dict[str, str]]:
-    """A partner and its API key, as intake's key events would leave them in plans."""
+    """A partner and its API key, as intake's key events would leave them in plans, with a
+    memorandum that lets it run trainings."""
     partner_id = uuid.uuid4()
+    await record_memorandum(plans, partner_id)
     key, prefix, key_hash = generate_api_key()
     async with plans.app.state.sessionmaker() as session, session.begin():
         await session.execute(

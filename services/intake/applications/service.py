@@ -197,6 +197,9 @@ async def submit_application(
     applicant = await get_applicant(session, data.applicant_id, principal)
     round_: Round | None = None
     if data.round_id is not None:
+        # Shares the round row's lock: a change of the rules (which takes it exclusively and then
+        # re-assesses the round) either waits for this application or is read by it.
+        await lock_round(session, data.round_id)
         round_ = await get_round(session, data.round_id)
         if round_.status != RoundStatus.open:
             raise InvalidState(round_.status)

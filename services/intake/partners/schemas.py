@@ -217,6 +217,7 @@ _KEY_EXAMPLE: dict[str, Any] = {
     "expires_at": "2027-01-01T00:00:00Z",
     "revoked_at": None,
     "replaced_by_id": None,
+    "last_used_at": "2026-03-02T10:15:00Z",
     "created_at": "2026-01-21T08:30:00Z",
     "version": 1,
 }
@@ -236,6 +237,9 @@ class ApiKeyOut(BaseModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     replaced_by_id: uuid.UUID | None = Field(description="The key that replaced it by rotation")
+    last_used_at: datetime | None = Field(
+        description="When the key last authenticated a request to intake (to the minute)"
+    )
     created_at: datetime
     version: int
 

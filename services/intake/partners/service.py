@@ -2,7 +2,8 @@
 
 A partner (a principal with a partner_id) sees its own record, memoranda and keys only; another
 partner's answer 404 exactly like missing ones. Every key change is sent to the other services as
-an event, so that they authenticate partners from their own copy (shared.partner_keys).
+an event, so that they authenticate partners from their own copy (shared.partner_keys); so is
+every memorandum recorded, so that they hold partners to its areas and period.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,7 +29,7 @@ from intake.partners.schemas import (
 )
 from shared.auth import ApiKeyRecord, Principal, generate_api_key
 from shared.db import utcnow
-from shared.events import PartnerKeyIssued, PartnerKeyRevoked
+from shared.events import MemorandumRecorded, PartnerKeyIssued, PartnerKeyRevoked
 from shared.messaging.outbox import add_event
 from shared.problems import (
     Conflict,
@@ -116,7 +117,20 @@ async def add_memorandum(session: AsyncSession, partner: Partner, data: Memorand
                 )
             ],
         ) from exc
+    await add_event(session, memorandum_event(memorandum))
     return memorandum
+
+
+def memorandum_event(memorandum: Memorandum) -> MemorandumRecorded:
+    """The memorandum as the other services keep it (plans holds partners' trainings to it).
+    Sent again, whole, whenever a memorandum is recorded or changed."""
+    return MemorandumRecorded(
+        memorandum_id=memorandum.id,
+        partner_id=memorandum.partner_id,
+        areas=list(memorandum.areas),
+        valid_from=memorandum.valid_from,
+        valid_to=memorandum.valid_to,
+    )
 
 
 def memoranda_query(partner: Partner, in_force_on: date | None) -> Select[Memorandum]:
@@ -246,6 +260,9 @@ def _refuse_past_expiry(expires_at: datetime | None, field: str) -> None:
         )
 
 
+_USE_PRECISION = timedelta(minutes=1)  # how often a key's last use is written
+
+
 class DatabaseApiKeyStore:
     """Intake's `ApiKeyStore`: its own table, the master of every key. shared.auth refuses keys
     that are revoked or past their expiry (which a rotation brings forward)."""
@@ -266,3 +283,19 @@ class DatabaseApiKeyStore:
             expires_at=api_key.expires_at,
             revoked_at=api_key.revoked_at,
         )
+
+    async def record_use(self, key_id: uuid.UUID) -> None:
+        """Stamp the key's last use, at most once a minute: within the minute the UPDATE matches
+        no row and writes nothing. Its own short transaction, so it holds even when the request
+        fails; the key's version (its ETag) does not change."""
+        now = utcnow()
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == key_id,
+                    or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - _USE_PRECISION),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )

@@ -38,6 +38,10 @@ class Round(Base):
     priority_categories: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     weights: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Who last changed the rules, weights or priority categories, and when (an open round's
+    # change re-assesses its applications).
+    rules_changed_at: Mapped[datetime | None]
+    rules_changed_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
 
+from intake.applications.reassessment import reassess_round
 from intake.dependencies import Admin
 from intake.rounds import service as rounds
 from intake.rounds.models import Round, RoundStatus
@@ -89,7 +90,14 @@ async def get_round(
 @router.patch(
     "/rounds/{round_id}",
     response_model=RoundOut,
-    summary="Change a round (If-Match); rules, weights and period only while in draft",
+    summary="Change a round (If-Match); rules, weights and priority categories while in draft "
+    "or open (re-assessing its submitted applications), the period only in draft",
+    description="Changing the rules or weights of an open round re-assesses, in the same "
+    "transaction, every application of the round that is eligible or ineligible (not yet "
+    "selected, waitlisted or enrolled), exactly as at submission; `intake.application.assessed` "
+    "is emitted for each application whose eligibility, failed rules or score changed. The round "
+    "records who made the change and when (`rules_changed_by`, `rules_changed_at`). A closed or "
+    "selected round answers 409.",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def update_round(
@@ -102,7 +110,9 @@ async def update_round(
 ) -> Round:
     round_ = await rounds.get_round(session, round_id)
     check_if_match(if_match, round_.version)
-    round_ = await rounds.update_round(session, round_, body)
+    round_ = await rounds.update_round(session, round_, body, principal)
+    if round_.status == RoundStatus.open and body.model_fields_set & {"rules", "weights"}:
+        await reassess_round(session, round_)
     set_etag(response, round_.version)
     return round_
 

@@ -76,8 +76,9 @@ class RoundIn(BaseModel):
 
 
 class RoundUpdate(BaseModel):
-    """Rules, weights and the period change only in draft; quotas and the reserved share until
-    the selection is committed."""
+    """The period changes only in draft; rules, weights and priority categories in draft or open
+    (an open round's applications are then re-assessed); quotas and the reserved share until the
+    selection is committed."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"quotas": {"AZ-BA": 150}, "reserved_share": "0.35"}]}
@@ -104,6 +105,8 @@ class RoundOut(BaseModel):
                     "status": "draft",
                     "created_at": "2027-02-01T09:00:00Z",
                     "updated_at": "2027-02-01T09:00:00Z",
+                    "rules_changed_at": None,
+                    "rules_changed_by": None,
                     "version": 1,
                 }
             ]
@@ -122,4 +125,10 @@ class RoundOut(BaseModel):
     weights: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    rules_changed_at: datetime | None = Field(
+        description="When the rules, weights or priority categories last changed"
+    )
+    rules_changed_by: str | None = Field(
+        description='Who changed them, e.g. "staff:<subject>"', examples=["staff:officer-17"]
+    )
     version: int

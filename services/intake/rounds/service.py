@@ -10,6 +10,8 @@ from intake.rounds.models import Round, RoundStatus
 from intake.rounds.rules import RULES_ADAPTER
 from intake.rounds.schemas import RoundIn, RoundUpdate
 from intake.rounds.scoring import Weights
+from shared.auth import Principal
+from shared.db import utcnow
 from shared.i18n import add_messages
 from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
 
@@ -28,8 +30,12 @@ add_messages(
     }
 )
 
-# Fields fixed once applications can arrive: they decide who is eligible and how they rank.
-_DRAFT_ONLY = frozenset({"period_start", "period_end", "rules", "weights", "priority_categories"})
+# The period is fixed once applications can arrive (ages are counted at its start, waiting up to
+# its end). Eligibility and priority may change while the round is open: the caller then
+# re-assesses the round's applications (intake.applications.reassessment).
+_DRAFT_ONLY = frozenset({"period_start", "period_end"})
+ASSESSMENT_FIELDS = frozenset({"rules", "weights", "priority_categories"})
+_ASSESSMENT_STATES = frozenset({RoundStatus.draft, RoundStatus.open})
 _TRANSITIONS = {
     "open": (RoundStatus.draft, RoundStatus.open),
     "close": (RoundStatus.open, RoundStatus.closed),
@@ -64,10 +70,16 @@ async def get_round(session: AsyncSession, round_id: uuid.UUID) -> Round:
     return round_
 
 
-async def update_round(session: AsyncSession, round_: Round, changes: RoundUpdate) -> Round:
+async def update_round(
+    session: AsyncSession, round_: Round, changes: RoundUpdate, principal: Principal
+) -> Round:
+    """Quotas and the reserved share change until the selection is committed; rules, weights and
+    priority categories in draft or open (recording who changed them); the period in draft."""
     fields = changes.model_fields_set
-    if round_.status == RoundStatus.selected or (
-        round_.status != RoundStatus.draft and fields & _DRAFT_ONLY
+    if (
+        round_.status == RoundStatus.selected
+        or (round_.status != RoundStatus.draft and fields & _DRAFT_ONLY)
+        or (round_.status not in _ASSESSMENT_STATES and fields & ASSESSMENT_FIELDS)
     ):
         raise InvalidState(round_.status)
     for field in fields:
@@ -81,6 +93,9 @@ async def update_round(session: AsyncSession, round_: Round, changes: RoundUpdat
         raise ValidationProblem(
             [FieldError(field="body.period_end", code="value_error", message="field.period-order")]
         )
+    if fields & ASSESSMENT_FIELDS:
+        round_.rules_changed_at = utcnow()
+        round_.rules_changed_by = principal.id
     await session.flush()
     return round_
 

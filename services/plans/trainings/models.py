@@ -1,4 +1,5 @@
-"""Trainings: courses per direction, their sessions, enrolments (with a waitlist) and attendance.
+"""Trainings: courses per direction, their sessions, enrolments (with a waitlist) and attendance,
+and the copy of partners' memoranda that says which partner may run sessions, and when.
 
 Directions are referred to by their code (e.g. "beekeeping"), without a foreign key: the catalogue
 of directions is its own domain.
@@ -162,3 +163,19 @@ class AttendanceDay(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PartnerMemorandum(Base):
+    """A partner's memorandum, copied from intake's `intake.memorandum.recorded` events: a
+    partner runs training sessions only within one that covers the `trainings` area."""
+
+    __tablename__ = "partner_memoranda"
+
+    memorandum_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    partner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    areas: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    valid_from: Mapped[date]
+    # None: open-ended.
+    valid_to: Mapped[date | None]
+    # The time of the newest event applied, so that a late (redelivered) event never undoes it.
+    recorded_at: Mapped[datetime]

@@ -9,17 +9,19 @@ Completion is evaluated on each attendance update: once a participant's attended
 course's threshold (attended / training days >= threshold), the enrolment is completed, for good,
 and plans.training.completed is sent once.
 
-Partners see only the sessions they run, and in them only the participants they referred.
-Memoranda live in intake, so any partner may run a session of any course for now.
+Partners see only the sessions they run, and in them only the participants they referred. A
+session run by a partner must lie, start to end, within one of the partner's memoranda that covers
+trainings (plans' copy of intake's memoranda, kept by intake.memorandum.recorded).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, any_, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.participants.models import Participant, ParticipantStatus
@@ -30,6 +32,7 @@ from plans.trainings.models import (
     Course,
     Enrolment,
     EnrolmentStatus,
+    PartnerMemorandum,
     SessionStatus,
     TrainingSession,
 )
@@ -42,7 +45,7 @@ from plans.trainings.schemas import (
 )
 from shared.auth import Principal
 from shared.etag import IfMatch, check_if_match
-from shared.events import TrainingCompleted
+from shared.events import MemorandumRecorded, TrainingCompleted
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
 from shared.problems import Conflict, FieldError, InvalidState, NotFound, ValidationProblem
@@ -93,6 +96,29 @@ add_messages(
             "az": 'Tərəfdaşın identifikatoru və ya "ministry" olmalıdır',
             "en": 'Should be a partner\'s id or "ministry"',
             "ru": 'Должно быть идентификатором партнёра или "ministry"',
+        },
+        "detail.no-training-memorandum": {
+            "az": "Tərəfdaşın təlimləri əhatə edən memorandumu yoxdur",
+            "en": "The partner has no memorandum that covers trainings",
+            "ru": "У партнёра нет меморандума, охватывающего обучение",
+        },
+        "detail.outside-training-memorandum": {
+            "az": "Sessiyanın tarixləri tərəfdaşın təlimləri əhatə edən heç bir memorandumunun "
+            "müddətinə tam daxil deyil",
+            "en": "The session's dates do not lie within one of the partner's memoranda that "
+            "cover trainings",
+            "ru": "Даты сессии не укладываются целиком в срок ни одного меморандума партнёра, "
+            "охватывающего обучение",
+        },
+        "field.no-training-memorandum": {
+            "az": "Bu tərəfdaşın təlimləri əhatə edən memorandumu yoxdur",
+            "en": "This partner has no memorandum that covers trainings",
+            "ru": "У этого партнёра нет меморандума, охватывающего обучение",
+        },
+        "field.outside-training-memorandum": {
+            "az": "Tarix tərəfdaşın təlimləri əhatə edən memorandumunun müddətindən kənardadır",
+            "en": "The date is outside the partner's memoranda that cover trainings",
+            "ru": "Дата вне срока меморандумов партнёра, охватывающих обучение",
         },
         "field.not-null": {
             "az": "boş ola bilməz",
@@ -203,6 +229,9 @@ async def create_session(
         raise _field_error("body.course_id", "not_found", "field.course-unknown")
     if not course.active:
         raise _field_error("body.course_id", "course_inactive", "field.course-inactive")
+    run_by = _run_by(data.run_by_partner_id, principal)
+    if run_by is not None:
+        await check_memorandum(session, run_by, data.starts_on, data.ends_on)
     training = TrainingSession(
         course=course,
         starts_on=data.starts_on,
@@ -211,7 +240,7 @@ async def create_session(
         place=data.place,
         trainer=data.trainer,
         capacity=data.capacity,
-        run_by_partner_id=_run_by(data.run_by_partner_id, principal),
+        run_by_partner_id=run_by,
         status=SessionStatus.planned,
     )
     session.add(training)
@@ -248,6 +277,10 @@ async def update_session(
             raise _field_error("body", "value_error", "field.period-invalid") from None
         training.starts_on, training.ends_on = starts_on, ends_on
         training.days = _training_days(starts_on, ends_on, days)
+    if fields & (_DATES | {"run_by_partner_id"}) and training.run_by_partner_id is not None:
+        await check_memorandum(
+            session, training.run_by_partner_id, training.starts_on, training.ends_on
+        )
     for field in ("place", "trainer"):
         if field in fields:
             setattr(training, field, getattr(changes, field))
@@ -322,6 +355,92 @@ def sessions_query(
     if run_by_ministry:
         query = query.where(TrainingSession.run_by_partner_id.is_(None))
     return query
+
+
+# --- Partners' memoranda -------------------------------------------------------------------------
+
+TRAININGS_AREA = "trainings"
+
+
+async def record_memorandum(
+    session: AsyncSession, event: MemorandumRecorded, recorded_at: datetime
+) -> None:
+    """Upserts plans' copy of a memorandum; an event older than the copy changes nothing."""
+    values = {
+        "memorandum_id": event.memorandum_id,
+        "partner_id": event.partner_id,
+        "areas": sorted(set(event.areas)),
+        "valid_from": event.valid_from,
+        "valid_to": event.valid_to,
+        "recorded_at": recorded_at,
+    }
+    statement = insert(PartnerMemorandum).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PartnerMemorandum.memorandum_id],
+            set_={name: statement.excluded[name] for name in values if name != "memorandum_id"},
+            where=PartnerMemorandum.recorded_at <= statement.excluded.recorded_at,
+        )
+    )
+
+
+def _in_force(memorandum: PartnerMemorandum, day: date) -> bool:
+    return memorandum.valid_from <= day and (
+        memorandum.valid_to is None or day <= memorandum.valid_to
+    )
+
+
+async def check_memorandum(
+    session: AsyncSession, partner_id: uuid.UUID, starts_on: date, ends_on: date
+) -> None:
+    """Refuses (422) a session of the partner's unless one of its memoranda that covers trainings
+    is in force from the first day to the last: on `run_by_partner_id` when it has none at all,
+    else on the date (or dates) outside them, with the memoranda's periods in `memoranda`."""
+    memoranda = list(
+        await session.scalars(
+            select(PartnerMemorandum)
+            .where(
+                PartnerMemorandum.partner_id == partner_id,
+                any_(PartnerMemorandum.areas) == TRAININGS_AREA,
+            )
+            .order_by(PartnerMemorandum.valid_from, PartnerMemorandum.memorandum_id)
+        )
+    )
+    if not memoranda:
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field="body.run_by_partner_id",
+                    code="no_training_memorandum",
+                    message="field.no-training-memorandum",
+                )
+            ],
+            detail="detail.no-training-memorandum",
+        )
+    if any(_in_force(m, starts_on) and _in_force(m, ends_on) for m in memoranda):
+        return
+    outside = [
+        field
+        for field, day in (("starts_on", starts_on), ("ends_on", ends_on))
+        if not any(_in_force(m, day) for m in memoranda)
+    ]
+    # Both days covered, but by different memoranda: the period as a whole is not.
+    problem = ValidationProblem(
+        [
+            FieldError(
+                field=f"body.{field}",
+                code="outside_training_memorandum",
+                message="field.outside-training-memorandum",
+            )
+            for field in outside or ["starts_on", "ends_on"]
+        ],
+        detail="detail.outside-training-memorandum",
+    )
+    problem.extras["memoranda"] = [
+        {"memorandum_id": m.memorandum_id, "valid_from": m.valid_from, "valid_to": m.valid_to}
+        for m in memoranda
+    ]
+    raise problem
 
 
 # --- Enrolments ----------------------------------------------------------------------------------
