@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from intake.applicants.duplicates import REASON_SIMILAR_NAME
 from intake.applicants.models import Applicant, ApplicantCategory, DuplicateFlag, DuplicateStatus
 from intake.applications.models import Application
+from intake.imports import runner
 from intake.imports.parser import COLUMNS
 from intake.imports.runner import ImportWorker, JobFacts, _insert_applicants, prepare_chunk
 from intake.main import create_app
@@ -500,3 +502,53 @@ async def test_people_registered_meanwhile_are_skipped_by_the_chunk_insert(
     assert [r.row for r in inserted] == [2]
     assert await count(intake.runtime.sessionmaker, Applicant) == 2
     assert await count(intake.runtime.sessionmaker, ApplicantCategory) == 2 + 1
+
+
+async def test_rules_changed_while_an_import_runs_reach_every_row(
+    start_service: StartService, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are validated (and assessed) ahead of their write: an admin who tightens the
+    round's rules meanwhile must not leave rows assessed with the old ones."""
+    intake = await start_service("intake")
+    officer, admin = auth("case_officer"), auth("admin")
+    round_ = await open_round(intake, auth, rules=[{"rule": "age_between", "min": 18, "max": 55}])
+    worker: ImportWorker = intake.app.state.import_worker
+    await worker.stop()
+    rows = [referral(fin(80 + n)) for n in range(4)]  # all born in 1988
+    response = await upload(intake.client, csv_file(rows), officer, round_id=round_["id"])
+    assert response.status_code == 202, response.text
+    import_id = uuid.UUID(response.json()["id"])
+
+    write_chunk = runner.apply_chunk
+    changes: list[httpx.Response] = []
+
+    async def write_then_change_rules(*args: Any) -> None:
+        await write_chunk(*args)
+        if not changes:  # both chunks have been assessed by now, with the old rules
+            changes.append(
+                await intake.client.patch(
+                    f"/v1/rounds/{round_['id']}",
+                    json={"rules": [{"rule": "age_between", "min": 18, "max": 30}]},
+                    headers=admin | {"If-Match": round_["etag"]},
+                )
+            )
+
+    monkeypatch.setattr(runner, "apply_chunk", write_then_change_rules)
+    worker.chunk_rows = 2
+    await worker.run(import_id)
+    assert changes[0].status_code == 200, changes[0].text
+
+    sessionmaker = intake.runtime.sessionmaker
+    async with sessionmaker() as session:
+        applications = (await session.scalars(select(Application))).all()
+        envelopes = list(await session.scalars(select(SHARED_TABLES.outbox.c.envelope)))
+    assert len(applications) == 4
+    assert {(a.status, a.score) for a in applications} == {("ineligible", None)}
+    assessed = [e["data"] for e in envelopes if e["type"] == "intake.application.assessed"]
+    latest = {event["application_id"]: event for event in assessed}
+    assert {str(a.id) for a in applications} == set(latest)
+    assert {(e["eligible"], tuple(e["failed_rules"])) for e in latest.values()} == {
+        (False, ("age_between",))
+    }
+    # First assessed as eligible at import, then once more when found changed: never twice.
+    assert len(assessed) == 8

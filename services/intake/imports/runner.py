@@ -36,12 +36,14 @@ from intake.applicants.duplicates import NAME_MATCH_THRESHOLD, flag_values, key_
 from intake.applicants.pii import FinProtector
 from intake.applicants.service import new_applicant
 from intake.applications.models import Source
+from intake.applications.reassessment import reassess_round
 from intake.applications.service import build_application
 from intake.imports.models import Import, ImportFile, ImportStatus
 from intake.imports.parser import FileProblem, Row, count_rows, read_rows, take
 from intake.imports.rows import Referral, RowError, check_row, fin_hash_of
 from intake.imports.service import FileCipher, already_referred_message, duplicate_message
 from intake.rounds.models import Round
+from intake.selection.service import lock_round
 from intake.settings import IntakeSettings
 from shared.context import traced
 from shared.db import utcnow
@@ -106,6 +108,8 @@ class Chunk:
     errors: list[RowError] = field(default_factory=list)
     first_rows: dict[str, int] = field(default_factory=dict)  # fin hash -> first row here
     columns: dict[str, list[str]] = field(default_factory=dict)  # table -> the tuples' columns
+    # When the round's rules it was assessed with last changed (None: never, or no round).
+    rules_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -199,13 +203,26 @@ def _ready(number: int, referral: Referral, job: JobFacts, chunk: Chunk, now: da
 
 
 def prepare_chunk(rows: Sequence[Row], fins: FinProtector, job: JobFacts) -> Chunk:
-    chunk = Chunk(rows=len(rows))
+    chunk = Chunk(rows=len(rows), rules_changed_at=_rules_stamp(job.round))
     now = utcnow()
     round_id = job.round.id if job.round is not None else None
     with _job_trace(job):
         for number, values in rows:
             _prepare_row(chunk, number, values, fins, round_id, job, now)
     return chunk
+
+
+def _rules_stamp(round_: Round | None) -> datetime | None:
+    return round_.rules_changed_at if round_ is not None else None
+
+
+async def _round_now(session: AsyncSession, round_id: uuid.UUID | None) -> Round | None:
+    """The round as it is now, its row shared-locked like any change to its applications, so
+    that a change of its rules waits for this chunk or is seen by it."""
+    if round_id is None:
+        return None
+    await lock_round(session, round_id)
+    return await session.get(Round, round_id, populate_existing=True)
 
 
 def _job_trace(job: JobFacts) -> contextlib.AbstractContextManager[object]:
@@ -657,6 +674,16 @@ class ImportWorker:
                 async with self.sessionmaker() as session, session.begin():
                     job = await session.get_one(Import, import_id, with_for_update=True)
                     await apply_chunk(session, job, chunk, round_)
+                    current = await _round_now(session, job.round_id)
+                    if current is not None and _rules_stamp(current) != chunk.rules_changed_at:
+                        # The round's rules changed while the import ran: this chunk was
+                        # assessed with the old ones. Assess again (only changed results emit
+                        # events) and validate the rest of the file with the new rules.
+                        await reassess_round(session, current)
+                        round_ = current
+                        facts = JobFacts(
+                            job.id, current, job.language, job.partner_id, job.created_by
+                        )
                 done += 1
         finally:
             # Chunks read ahead but not written are dropped: progress is what the database says.
