@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
+from shared.idempotency import purge_periodically
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
@@ -103,6 +104,11 @@ def create_service_app(
         runtime.tasks += [asyncio.create_task(relay.run(), name=f"{service}-relay")] + [
             asyncio.create_task(c.run(), name=c.name) for c in consumers
         ]
+        runtime.tasks.append(
+            asyncio.create_task(
+                purge_periodically(engine, settings), name=f"{service}-idempotency-purge"
+            )
+        )
         log.info("%s started", service)
         try:
             yield

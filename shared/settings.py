@@ -36,6 +36,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_base_seconds: float = 0.5
 
+    # Idempotency records: kept this long, and their request hashes keyed with this secret.
+    idempotency_retention_hours: float = Field(24, gt=0)
+    idempotency_hash_key: SecretStr = SecretStr("dev-only-idempotency-hash-key")
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -1,7 +1,13 @@
-from pydantic import Field, SecretStr
+from typing import Annotated
+
+from pydantic import Field, SecretStr, StringConstraints
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+# Key ids are written into ciphertexts: short, and of safe characters.
+KEY_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
+KeyId = Annotated[str, StringConstraints(pattern=KEY_ID_PATTERN)]
 
 
 class IntakeSettings(ServiceSettings):
@@ -11,8 +17,18 @@ class IntakeSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq_intake"
     # Keys for the FIN: a keyed hash for look-ups, and encryption for display to staff who need it.
     fin_hash_key: SecretStr = SecretStr("dev-only-fin-hash-key")
+    # The FIN encryption keyring: the current key (new ciphertexts) and its id, written into each
+    # ciphertext; `fin_encryption_old_keys` ({"id": "key"}, JSON in the environment) are the keys
+    # still read, kept until a rotation has re-encrypted every row under them.
     fin_encryption_key: SecretStr = SecretStr("dev-only-fin-encryption-key")
+    fin_encryption_key_id: KeyId = "1"
+    fin_encryption_old_keys: dict[KeyId, SecretStr] = {}
     # Times a selection job may be taken up (a process that dies mid-run leaves it to be taken up
     # again) before it is failed with `attempts_exhausted`, so that a job that kills its worker
     # cannot take every instance down in turn.
     selection_max_attempts: int = Field(3, ge=1)
+
+    @property
+    def fin_keyring(self) -> dict[str, SecretStr]:
+        """Every FIN encryption key by id, the current one included."""
+        return {**self.fin_encryption_old_keys, self.fin_encryption_key_id: self.fin_encryption_key}

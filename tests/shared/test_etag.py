@@ -76,8 +76,12 @@ async def client():
         async def action() -> ThingOut:
             return ThingOut(id=1, version=1)
 
+        async def read(ref: str) -> ThingOut:
+            return ThingOut(id=int(ref), version=1)
+
         return await idem.respond(
             action,
+            read=read,
             response_model=ThingOut,
             headers=lambda out: {"Location": f"/v1/things/{out.id}", "ETag": etag_for(out.version)},
         )

@@ -93,8 +93,13 @@ async def create_asset_type(
     async def create() -> AssetType:
         return await catalogue.create_asset_type(session, body)
 
+    async def read(code: str) -> AssetType:
+        return await catalogue.get_asset_type(session, code)
+
     return await idem.respond(
         create,
+        read=read,
+        reference=lambda out: out.code,
         status_code=201,
         response_model=AssetTypeOut,
         headers=lambda out: {
@@ -182,8 +187,12 @@ async def create_supplier(
     async def create() -> Supplier:
         return await catalogue.create_supplier(session, body)
 
+    async def read(ref: str) -> Supplier:
+        return await catalogue.get_supplier(session, uuid.UUID(ref))
+
     return await idem.respond(
         create,
+        read=read,
         status_code=201,
         response_model=SupplierOut,
         headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/suppliers/{out.id}"},

@@ -55,9 +55,13 @@ async def record_delivery(
     async def record() -> Delivery:
         return await deliveries.record_delivery(session, body, principal)
 
+    async def read(ref: str) -> Delivery:
+        return await deliveries.get_delivery(session, uuid.UUID(ref), principal)
+
     try:
         return await idem.respond(
             record,
+            read=read,
             status_code=201,
             response_model=DeliveryOut,
             headers=lambda out: {

@@ -47,8 +47,12 @@ async def create_fund(
     async def create() -> Fund:
         return await funds.create_fund(session, body)
 
+    async def read(ref: str) -> Fund:
+        return await funds.get_fund(session, uuid.UUID(ref), principal)
+
     return await idem.respond(
         create,
+        read=read,
         status_code=201,
         response_model=FundOut,
         headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/funds/{out.id}"},
@@ -111,8 +115,13 @@ async def create_budget(
         await serve_line(session, budget.id)
         return await funds.get_budget(session, fund, budget.id)
 
+    async def read(ref: str) -> Budget:
+        fund = await funds.get_fund(session, fund_id, principal)
+        return await funds.get_budget(session, fund, uuid.UUID(ref))
+
     return await idem.respond(
         create,
+        read=read,
         status_code=201,
         response_model=BudgetOut,
         headers=lambda out: {

@@ -83,11 +83,22 @@ async def create_applicant(
             session, protector, applicant, principal, purpose=purpose
         )
 
+    async def read(ref: str) -> ApplicantOut:
+        # A replay is a read like any other: scoped to the caller, audited with its purpose.
+        applicant = await applicants.get_applicant(session, uuid.UUID(ref), principal)
+        return await applicants.reveal_applicant(
+            session, protector, applicant, principal, purpose=purpose
+        )
+
     return await idem.respond(
         create,
+        read=read,
         status_code=201,
         response_model=ApplicantOut,
-        headers=lambda out: etag_headers(out.version),
+        headers=lambda out: {
+            **etag_headers(out.version),
+            "Location": f"/v1/applicants/{out.id}",
+        },
     )
 
 

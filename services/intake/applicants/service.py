@@ -111,13 +111,14 @@ class NewApplicant:
 def new_applicant(
     data: ApplicantIn,
     *,
+    applicant_id: uuid.UUID,
     fin_hash: str,
     fin_ciphertext: bytes,
     referred_by_partner_id: uuid.UUID | None,
     now: datetime,
 ) -> NewApplicant:
-    """The rows of a person registered from `data` (its FIN already hashed and encrypted)."""
-    applicant_id = uuid.uuid4()
+    """The rows of a person registered from `data` (its FIN already hashed, and encrypted with
+    `applicant_id`)."""
     values: dict[str, Any] = {
         "id": applicant_id,
         "fin_hash": fin_hash,
@@ -153,10 +154,12 @@ async def create_applicant(
     fin_hash = fins.hash(data.fin)
     if await session.scalar(select(Applicant.id).where(Applicant.fin_hash == fin_hash)):
         raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
+    applicant_id = uuid.uuid4()
     new = new_applicant(
         data,
+        applicant_id=applicant_id,
         fin_hash=fin_hash,
-        fin_ciphertext=fins.encrypt(data.fin),
+        fin_ciphertext=fins.encrypt(data.fin, applicant_id),
         referred_by_partner_id=referred_by_partner_id,
         now=utcnow(),
     )
@@ -253,7 +256,7 @@ async def reveal_applicants(
         out.append(
             ApplicantOut(
                 **summary,
-                fin=fins.decrypt(applicant.fin_ciphertext),
+                fin=fins.decrypt(applicant.fin_ciphertext, applicant.id),
                 first_name=applicant.first_name,
                 last_name=applicant.last_name,
                 patronymic=applicant.patronymic,

@@ -47,8 +47,12 @@ async def submit_application(
     async def submit() -> Application:
         return await applications.submit_application(session, body, principal)
 
+    async def read(ref: str) -> Application:
+        return await applications.get_application(session, uuid.UUID(ref), principal)
+
     return await idem.respond(
         submit,
+        read=read,
         status_code=201,
         response_model=ApplicationOut,
         headers=lambda out: {

@@ -41,6 +41,7 @@ class Referral:
 
     row: int
     fin_hash: str
+    applicant_id: uuid.UUID  # of the applicants row made if the person is new: binds the FIN
     fin_ciphertext: bytes
     applicant: ApplicantIn
     direction: str
@@ -132,10 +133,12 @@ def check_row(
         errors += _errors(row, exc, language)
     if errors or applicant is None:
         return errors
+    applicant_id = uuid.uuid4()
     return Referral(
         row=row,
         fin_hash=fin_hash or fins.hash(applicant.fin),
-        fin_ciphertext=fins.encrypt(applicant.fin),
+        applicant_id=applicant_id,
+        fin_ciphertext=fins.encrypt(applicant.fin, applicant_id),
         applicant=applicant,
         direction=application.direction,
     )

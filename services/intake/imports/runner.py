@@ -171,6 +171,7 @@ def _application(
 def _ready(number: int, referral: Referral, job: JobFacts, chunk: Chunk, now: datetime) -> Ready:
     person = new_applicant(
         referral.applicant,
+        applicant_id=referral.applicant_id,
         fin_hash=referral.fin_hash,
         fin_ciphertext=referral.fin_ciphertext,
         referred_by_partner_id=job.partner_id,

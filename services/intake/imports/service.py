@@ -7,15 +7,14 @@ import asyncio
 import csv
 import hashlib
 import io
-import os
 import uuid
 from collections.abc import AsyncIterator
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.applicants.pii import Keyring
 from intake.applicants.service import audit
 from intake.imports.models import FileFormat, Import, ImportFile, ImportRowError
 from intake.imports.parser import COLUMNS, FileProblem, detect_format, read_rows, take
@@ -78,15 +77,13 @@ class FileCipher:
     derived from the FIN encryption key and bound to its import."""
 
     def __init__(self, settings: IntakeSettings) -> None:
-        secret = settings.fin_encryption_key.get_secret_value().encode()
-        self._aead = AESGCM(hashlib.sha256(b"dayaq import file\x00" + secret).digest())
+        self.keyring = Keyring(settings, label=b"dayaq import file\x00")
 
     def encrypt(self, import_id: uuid.UUID, content: bytes) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, content, import_id.bytes)
+        return self.keyring.seal(content, import_id.bytes)
 
     def decrypt(self, import_id: uuid.UUID, sealed: bytes) -> bytes:
-        return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], import_id.bytes)
+        return self.keyring.open(sealed, import_id.bytes, unversioned_associated=import_id.bytes)
 
 
 def owner_of(principal: Principal) -> str:

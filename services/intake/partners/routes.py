@@ -55,8 +55,12 @@ async def create_partner(
     async def create() -> Partner:
         return await partners.create_partner(session, body)
 
+    async def read(ref: str) -> Partner:
+        return await partners.get_partner(session, uuid.UUID(ref), principal)
+
     return await idem.respond(
         create,
+        read=read,
         status_code=201,
         response_model=PartnerOut,
         headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/partners/{out.id}"},
@@ -150,8 +154,13 @@ async def add_memorandum(
         partner = await partners.get_partner(session, partner_id, principal)
         return await partners.add_memorandum(session, partner, body)
 
+    async def read(ref: str) -> Memorandum:
+        partner = await partners.get_partner(session, partner_id, principal)
+        return await partners.get_memorandum(session, partner, uuid.UUID(ref))
+
     return await idem.respond(
         add,
+        read=read,
         status_code=201,
         response_model=MemorandumOut,
         headers=lambda out: {"Location": f"/v1/partners/{partner_id}/memoranda/{out.id}"},

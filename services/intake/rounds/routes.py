@@ -40,8 +40,12 @@ async def create_round(
     async def create() -> Round:
         return await rounds.create_round(session, body)
 
+    async def read(ref: str) -> Round:
+        return await rounds.get_round(session, uuid.UUID(ref))
+
     return await idem.respond(
         create,
+        read=read,
         status_code=201,
         response_model=RoundOut,
         headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/rounds/{out.id}"},

@@ -47,8 +47,13 @@ async def request_selection(
 
     runner: SelectionRunner = request.app.state.selection_runner
     background.add_task(runner.wake)  # after the response, so after the commit
+
+    async def read(ref: str) -> Selection:
+        return await selections.get_selection(session, uuid.UUID(ref))
+
     return await idem.respond(
         create,
+        read=read,
         status_code=202,
         response_model=SelectionOut,
         headers=lambda out: {

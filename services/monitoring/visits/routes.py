@@ -269,8 +269,12 @@ async def add_photo(
     async def add() -> VisitPhoto:
         return await service.add_photo(session, visit, store, content, limit, principal)
 
+    async def read(ref: str) -> VisitPhoto:
+        return await service.get_photo(session, visit, uuid.UUID(ref))
+
     return await idem.respond(
         add,
+        read=read,
         status_code=201,
         response_model=PhotoOut,
         headers=lambda out: {"Location": f"/v1/visits/{visit.id}/photos/{out.id}"},

@@ -612,12 +612,17 @@ def photos_query(visit: Visit) -> Select[VisitPhoto]:
     return select(VisitPhoto).where(VisitPhoto.visit_id == visit.id)
 
 
-async def read_photo(
-    session: AsyncSession, visit: Visit, photo_id: uuid.UUID, store: FileStore
-) -> tuple[bytes, str]:
+async def get_photo(session: AsyncSession, visit: Visit, photo_id: uuid.UUID) -> VisitPhoto:
     photo = await session.get(VisitPhoto, photo_id)
     if photo is None or photo.visit_id != visit.id:
         raise NotFound("photo", photo_id)
+    return photo
+
+
+async def read_photo(
+    session: AsyncSession, visit: Visit, photo_id: uuid.UUID, store: FileStore
+) -> tuple[bytes, str]:
+    photo = await get_photo(session, visit, photo_id)
     try:
         return await store.get(photo.key), photo.content_type
     except KeyError:

@@ -78,8 +78,13 @@ async def create_direction(
     async def create() -> Direction:
         return await service.create_direction(session, body)
 
+    async def read(code: str) -> Direction:
+        return await service.get_direction(session, code)
+
     return await idem.respond(
         create,
+        read=read,
+        reference=lambda out: out.code,
         response_model=DirectionOut,
         headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/directions/{out.code}"},
     )

@@ -95,7 +95,11 @@ async def add_consultation(
         participant = await service.get_participant(session, participant_id, principal)
         return await service.choose_direction(session, participant, body, principal)
 
-    return await idem.respond(create, response_model=ConsultationOut)
+    async def read(ref: str) -> DirectionConsultation:
+        participant = await service.get_participant(session, participant_id, principal)
+        return await service.get_consultation(session, participant, uuid.UUID(ref))
+
+    return await idem.respond(create, read=read, response_model=ConsultationOut)
 
 
 @router.get(

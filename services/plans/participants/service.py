@@ -60,6 +60,15 @@ async def get_participant(
     return participant
 
 
+async def get_consultation(
+    session: AsyncSession, participant: Participant, consultation_id: uuid.UUID
+) -> DirectionConsultation:
+    consultation = await session.get(DirectionConsultation, consultation_id)
+    if consultation is None or consultation.participant_id != participant.id:
+        raise NotFound("consultation", consultation_id)
+    return consultation
+
+
 async def choose_direction(
     session: AsyncSession, participant: Participant, body: ConsultationIn, principal: Principal
 ) -> DirectionConsultation:

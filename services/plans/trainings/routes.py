@@ -110,8 +110,12 @@ async def create_course(
     async def create() -> Course:
         return await service.create_course(session, body)
 
+    async def read(ref: str) -> Course:
+        return await service.get_course(session, uuid.UUID(ref))
+
     return await idem.respond(
         create,
+        read=read,
         response_model=CourseOut,
         headers=lambda out: {
             **etag_headers(out.version),
@@ -193,8 +197,12 @@ async def create_session(
     async def create() -> TrainingSession:
         return await service.create_session(session, body, principal)
 
+    async def read(ref: str) -> TrainingSession:
+        return await service.get_session(session, uuid.UUID(ref), principal)
+
     return await idem.respond(
         create,
+        read=read,
         response_model=SessionOut,
         headers=lambda out: {
             **etag_headers(out.version),
@@ -378,8 +386,14 @@ async def enrol(
         training = await service.get_session(session, session_id, principal, lock=True)
         return await service.enrol(session, training, body.participant_id, principal)
 
+    async def read(ref: str) -> Enrolment:
+        training = await service.get_session(session, session_id, principal)
+        return await service.get_enrolment(session, training, uuid.UUID(ref), principal)
+
     return await idem.respond(
         create,
+        read=read,
+        reference=lambda out: out.participant_id,
         response_model=EnrolmentOut,
         headers=lambda out: {
             **etag_headers(out.version),

@@ -1,0 +1,28 @@
+"""idempotency records without response bodies
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-03 00:00:00
+
+Idempotency records keep the status and the id of the resource created, no longer the response
+(which could hold personal data); the records kept so far are deleted. An index on created_at
+serves the purge of records past their retention.
+"""
+
+from collections.abc import Sequence
+
+from shared.tables import idempotency_keys_with_bodies, idempotency_keys_without_bodies
+
+# revision identifiers, used by Alembic.
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    idempotency_keys_without_bodies()
+
+
+def downgrade() -> None:
+    idempotency_keys_with_bodies()
