@@ -79,11 +79,15 @@ async def _rotate_column(
             ids = [row[0] for row in rows]
             old = [row[1] for row in rows]
             new = [reseal(row[0], row[1]) for row in rows]
-            given = sa.func.unnest(
-                sa.cast(sa.bindparam("ids", ids), ARRAY(UUID(as_uuid=True))),
-                sa.cast(sa.bindparam("old", old), ARRAY(BYTEA)),
-                sa.cast(sa.bindparam("new", new), ARRAY(BYTEA)),
-            ).table_valued("id", "old", "new")
+            given = (
+                sa.func.unnest(
+                    sa.cast(sa.bindparam("ids", ids), ARRAY(UUID(as_uuid=True))),
+                    sa.cast(sa.bindparam("old", old), ARRAY(BYTEA)),
+                    sa.cast(sa.bindparam("new", new), ARRAY(BYTEA)),
+                )
+                .table_valued("id", "old", "new")
+                .render_derived()
+            )
             result = await connection.execute(
                 sa.update(table)
                 .where(id_column == given.c.id, data_column == given.c.old)
