@@ -54,7 +54,11 @@ DEFAULT_DATA_DIR = ".dayaq"
 READY_TIMEOUT = 120.0
 SERVICE_STOP_TIMEOUT = 10.0
 # Generated once per data folder; the settings refuse anything marked dev-only in production.
-DEV_SECRETS = ("INTAKE_FIN_HASH_KEY", "INTAKE_FIN_ENCRYPTION_KEY")
+DEV_SECRETS = (
+    "INTAKE_FIN_HASH_KEY",
+    "INTAKE_FIN_ENCRYPTION_KEY",
+    *(f"{service.upper()}_IDEMPOTENCY_HASH_KEY" for service, _ in SERVICES),
+)
 
 
 class UsageError(Exception):

@@ -8,6 +8,7 @@ only in intake's applicant registry (ALLOWED)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import nats
@@ -65,7 +66,14 @@ IMPORTED = [
     referral("4IMP0RT", first_name="Sevinc", last_name="Əliquliyeva"),  # a duplicate in the file
 ]
 
-FINS = [APPLICANT["fin"], API_PERSON["fin"], PARTNER_PERSON["fin"], "4IMP0RT", "5IMP0RT", "6IMP0RT"]
+FINS: list[str] = [
+    str(APPLICANT["fin"]),
+    str(API_PERSON["fin"]),
+    str(PARTNER_PERSON["fin"]),
+    "4IMP0RT",
+    "5IMP0RT",
+    "6IMP0RT",
+]
 OTHER_PERSONAL = [
     # the journey's applicant
     "Aygün",
@@ -161,7 +169,7 @@ async def all_published(service: Service) -> bool:
         left = await session.scalar(
             text(f"SELECT count(*) FROM {outbox.name} WHERE published_at IS NULL")  # noqa: S608
         )
-    return left == 0
+    return bool(left == 0)
 
 
 async def test_personal_data_rests_only_in_intakes_registry(
@@ -206,7 +214,7 @@ async def test_personal_data_rests_only_in_intakes_registry(
         lambda role, subject: auth(role, subject=subject),
     )
     for service in services.values():
-        await eventually(lambda s=service: all_published(s), "every event published")
+        await eventually(functools.partial(all_published, service), "every event published")
 
     leaks: list[str] = []
     registry: set[tuple[str, str, str]] = set()
