@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench token rebuild-read-models clean
+.PHONY: run test lint format bench token rebuild-read-models rotate-fin-keys clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ token: $(STAMP)
 ## rebuild-read-models: empty monitoring's read models and replay every stream into them (MONITORING_* settings)
 rebuild-read-models: $(STAMP)
 	$(BIN)/python -m monitoring.readmodels.rebuild
+
+## rotate-fin-keys: re-encrypt every FIN under the current INTAKE_FIN_ENCRYPTION_KEY (INTAKE_* settings)
+rotate-fin-keys: $(STAMP)
+	$(BIN)/python -m intake.applicants.rotate
 
 clean:
 	rm -rf $(VENV) .dayaq .mypy_cache .pytest_cache .ruff_cache
