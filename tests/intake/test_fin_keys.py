@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, text, update
 
 from intake.applicants.models import Applicant
-from intake.applicants.pii import FinProtector, key_id_of
+from intake.applicants.pii import FinProtector, header, key_id_of
 from intake.applicants.rotate import rotate
 from intake.settings import IntakeSettings
 from tests.intake import register
@@ -50,10 +50,10 @@ def rotated(settings: IntakeSettings) -> IntakeSettings:
     )
 
 
-def unversioned(settings: IntakeSettings, fin: str) -> bytes:
+def unversioned(settings: IntakeSettings, fin: str, nonce_start: bytes = b"") -> bytes:
     """A ciphertext as written before key ids: nonce, then AES-GCM with the constant b"fin"."""
     key = hashlib.sha256(settings.fin_encryption_key.get_secret_value().encode()).digest()
-    nonce = os.urandom(12)
+    nonce = nonce_start + os.urandom(12 - len(nonce_start))
     return nonce + AESGCM(key).encrypt(nonce, fin.encode(), b"fin")
 
 
@@ -90,6 +90,29 @@ async def test_ciphertexts_of_the_first_format_still_read(intake: Service, auth:
     read = await intake.client.get(f"/v1/applicants/{created['id']}", headers=officer)
     assert read.status_code == 200, read.text
     assert read.json()["fin"] == created["fin"]
+
+
+async def test_a_first_format_ciphertext_that_looks_like_the_new_key_is_rotated_too(
+    intake: Service, auth: Auth
+) -> None:
+    officer = auth("case_officer")
+    created = await register(intake, officer)
+    applicant_id = uuid.UUID(created["id"])
+    new_settings = rotated(settings_of(intake))
+    # Its random nonce happens to begin like a ciphertext under key "2".
+    lookalike = unversioned(settings_of(intake), created["fin"], nonce_start=header("2"))
+    async with intake.runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Applicant).where(Applicant.id == applicant_id).values(fin_ciphertext=lookalike)
+        )
+    assert FinProtector(new_settings).decrypt(lookalike, applicant_id) == created["fin"]
+
+    rotation = await rotate(intake.runtime.engine, new_settings)
+    assert rotation.fins == 1
+    only_new = FinProtector(new_settings.model_copy(update={"fin_encryption_old_keys": {}}))
+    assert (
+        only_new.decrypt((await ciphertexts(intake))[applicant_id], applicant_id) == created["fin"]
+    )
 
 
 async def test_rotation_while_registrations_and_reads_go_on(intake: Service, auth: Auth) -> None:

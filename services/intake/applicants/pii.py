@@ -26,7 +26,7 @@ from intake.settings import IntakeSettings
 
 NONCE_BYTES = 12
 FORMAT_VERSION = 1
-_UNVERSIONED_FIN_ASSOCIATED_DATA = b"fin"
+UNVERSIONED_FIN_ASSOCIATED_DATA = b"fin"
 
 
 def header(key_id: str) -> bytes:
@@ -73,13 +73,8 @@ class Keyring:
         sealed with."""
         key_id = key_id_of(ciphertext)
         if key_id is not None and key_id in self._aeads:
-            start = len(header(key_id))
-            nonce, sealed = (
-                ciphertext[start : start + NONCE_BYTES],
-                ciphertext[start + NONCE_BYTES :],
-            )
             try:
-                return self._aeads[key_id].decrypt(nonce, sealed, ciphertext[:start] + owner)
+                return self._open_versioned(key_id, ciphertext, owner)
             except InvalidTag:
                 pass  # an unversioned ciphertext can start like a header, by chance
         nonce, sealed = ciphertext[:NONCE_BYTES], ciphertext[NONCE_BYTES:]
@@ -90,9 +85,20 @@ class Keyring:
                 continue
         raise InvalidTag
 
-    def is_current(self, ciphertext: bytes) -> bool:
-        """Whether the ciphertext is under the current key, as its header tells."""
-        return ciphertext.startswith(self.current_header)
+    def is_current(self, ciphertext: bytes, owner: bytes) -> bool:
+        """Whether the ciphertext opens under the current key."""
+        if not ciphertext.startswith(self.current_header):
+            return False
+        try:
+            self._open_versioned(self.key_id, ciphertext, owner)
+        except InvalidTag:
+            return False
+        return True
+
+    def _open_versioned(self, key_id: str, ciphertext: bytes, owner: bytes) -> bytes:
+        start = len(header(key_id))
+        nonce, sealed = ciphertext[start : start + NONCE_BYTES], ciphertext[start + NONCE_BYTES :]
+        return self._aeads[key_id].decrypt(nonce, sealed, ciphertext[:start] + owner)
 
 
 class FinProtector:
@@ -108,6 +114,6 @@ class FinProtector:
 
     def decrypt(self, ciphertext: bytes, applicant_id: uuid.UUID) -> str:
         opened = self.keyring.open(
-            ciphertext, applicant_id.bytes, unversioned_associated=_UNVERSIONED_FIN_ASSOCIATED_DATA
+            ciphertext, applicant_id.bytes, unversioned_associated=UNVERSIONED_FIN_ASSOCIATED_DATA
         )
         return opened.decode()

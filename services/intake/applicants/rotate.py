@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intake.applicants.models import Applicant
-from intake.applicants.pii import FinProtector, Keyring
+from intake.applicants.pii import UNVERSIONED_FIN_ASSOCIATED_DATA, FinProtector, Keyring
 from intake.imports.models import ImportFile
 from intake.imports.service import FileCipher
 from intake.settings import IntakeSettings
@@ -58,68 +58,81 @@ async def _rotate_column(
     keyring: Keyring,
     table: sa.Table,
     columns: tuple[str, str],
-    reseal: Callable[[uuid.UUID, bytes], bytes],
+    unversioned_associated: Callable[[uuid.UUID], bytes],
     batch_size: int,
 ) -> tuple[int, int]:
     """(rows re-encrypted, rows left under other keys) of one column of `table`, walked in the
-    order of its id; `columns` are (id, ciphertext)."""
+    order of its id; `columns` are (id, ciphertext).
+
+    Every row is looked at, and kept only if it opens under the current key: a header alone
+    could, by chance, start a ciphertext of the first format."""
     id_column, data_column = table.c[columns[0]], table.c[columns[1]]
-    current = sa.literal(keyring.current_header, BYTEA)
-    stale = sa.func.substring(data_column, 1, len(keyring.current_header)) != current
     changed = 0
     after: uuid.UUID | None = None
     while True:
-        query = sa.select(id_column, data_column).where(stale).order_by(id_column).limit(batch_size)
+        query = sa.select(id_column, data_column).order_by(id_column).limit(batch_size)
         if after is not None:
             query = query.where(id_column > after)
-        async with engine.begin() as connection:
+        async with engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-            if not rows:
-                break
-            ids = [row[0] for row in rows]
-            old = [row[1] for row in rows]
-            new = [reseal(row[0], row[1]) for row in rows]
-            given = (
-                sa.func.unnest(
-                    sa.cast(sa.bindparam("ids", ids), ARRAY(UUID(as_uuid=True))),
-                    sa.cast(sa.bindparam("old", old), ARRAY(BYTEA)),
-                    sa.cast(sa.bindparam("new", new), ARRAY(BYTEA)),
-                )
-                .table_valued("id", "old", "new")
-                .render_derived()
+        if not rows:
+            break
+        after = rows[-1][0]
+        stale = [(id_, sealed) for id_, sealed in rows if not keyring.is_current(sealed, id_.bytes)]
+        if not stale:
+            continue
+        fresh = [
+            keyring.seal(
+                keyring.open(sealed, id_.bytes, unversioned_associated=unversioned_associated(id_)),
+                id_.bytes,
             )
+            for id_, sealed in stale
+        ]
+        given = (
+            sa.func.unnest(
+                sa.cast(sa.bindparam("ids", [id_ for id_, _ in stale]), ARRAY(UUID(as_uuid=True))),
+                sa.cast(sa.bindparam("old", [sealed for _, sealed in stale]), ARRAY(BYTEA)),
+                sa.cast(sa.bindparam("new", fresh), ARRAY(BYTEA)),
+            )
+            .table_valued("id", "old", "new")
+            .render_derived()
+        )
+        # Compare and set: a row changed since it was read is left to the count below.
+        async with engine.begin() as connection:
             result = await connection.execute(
                 sa.update(table)
                 .where(id_column == given.c.id, data_column == given.c.old)
                 .values({data_column.name: given.c.new})
             )
-            changed += result.rowcount
-        after = ids[-1]
+        changed += result.rowcount
+    # Rows written meanwhile by an instance that still encrypts with an older key.
+    header = sa.literal(keyring.current_header, BYTEA)
+    other_key = sa.func.substring(data_column, 1, len(keyring.current_header)) != header
     async with engine.connect() as connection:
-        left = await connection.scalar(sa.select(sa.func.count()).select_from(table).where(stale))
+        left = await connection.scalar(
+            sa.select(sa.func.count()).select_from(table).where(other_key)
+        )
     return changed, left or 0
 
 
 async def rotate(
     engine: AsyncEngine, settings: IntakeSettings, *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> Rotation:
-    fins = FinProtector(settings)
-    files = FileCipher(settings)
     rotation = Rotation(key_id=settings.fin_encryption_key_id)
     rotation.fins, rotation.fins_left = await _rotate_column(
         engine,
-        fins.keyring,
+        FinProtector(settings).keyring,
         Applicant.metadata.tables[Applicant.__tablename__],
         ("id", "fin_ciphertext"),
-        lambda id_, sealed: fins.encrypt(fins.decrypt(sealed, id_), id_),
+        lambda _: UNVERSIONED_FIN_ASSOCIATED_DATA,
         batch_size,
     )
     rotation.files, rotation.files_left = await _rotate_column(
         engine,
-        files.keyring,
+        FileCipher(settings).keyring,
         ImportFile.metadata.tables[ImportFile.__tablename__],
         ("import_id", "content"),
-        lambda id_, sealed: files.encrypt(id_, files.decrypt(id_, sealed)),
+        lambda import_id: import_id.bytes,
         batch_size,
     )
     return rotation
