@@ -72,6 +72,7 @@ async def find_duplicates(
             Applicant.birth_date == applicant.birth_date,
             Applicant.id != applicant.id,
             Applicant.merged_into_id.is_(None),
+            Applicant.claimed.is_(False),  # partners' claims are reviewed as claims
         )
     )
     matches = [(c, name_score(applicant, c)) for c in candidates]
