@@ -101,7 +101,8 @@ async def test_another_partners_fin_is_answered_as_a_new_referral(
 
     # The id B got reaches only B's own record, never the registered person.
     seen = await intake.client.get(f"/v1/applicants/{record['id']}", headers=b)
-    assert seen.status_code == 200 and seen.json()["first_name"] == "Aygün"
+    assert seen.status_code == 200
+    assert seen.json()["first_name"] == "Aygün"
     hidden = await intake.client.get(f"/v1/applicants/{registered['id']}", headers=b)
     assert hidden.status_code == 404
     found = await intake.client.post(
