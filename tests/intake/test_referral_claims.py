@@ -18,6 +18,7 @@ from shared.tables import SHARED_TABLES
 from tests.intake import person, register
 from tests.intake.test_applications import open_round
 from tests.intake.test_imports import csv_file, finished, referral, upload
+from tests.intake.test_selection import all_results, run_selection
 from tests.service_fixtures import Auth, Service, StartService
 
 Headers = dict[str, str]
@@ -225,6 +226,12 @@ async def test_refused_or_unconsented_claims_show_the_partner_nothing(
     b, c = await partner_key(intake, auth, "NGO B"), await partner_key(intake, auth, "NGO C")
     round_ = await open_round(intake, auth)
     registered = await register(intake, a)
+    of_a = await intake.client.post(
+        "/v1/applications",
+        json={"applicant_id": registered["id"], "round_id": round_["id"], "direction": "sewing"},
+        headers=a,
+    )
+    assert of_a.status_code == 201, of_a.text
     records = {}
     for name, headers in (("b", b), ("c", c)):
         records[name] = await register(intake, headers, fin=registered["fin"])
@@ -281,8 +288,9 @@ async def test_refused_or_unconsented_claims_show_the_partner_nothing(
         assert hidden.status_code == 404
 
     # Reviewed, the round is selected; the refused and unconsented applications are not in it.
-    selection = await intake.client.post(f"/v1/rounds/{round_['id']}/selections", headers=admin)
-    assert selection.status_code == 202, selection.text
+    selection = await run_selection(intake, auth, round_["id"])
+    results = await all_results(intake, auth, selection["id"])
+    assert [r["application_id"] for r in results] == [of_a.json()["id"]]
 
 
 async def test_an_import_decides_known_fins_exactly_as_the_api(intake: Service, auth: Auth) -> None:
