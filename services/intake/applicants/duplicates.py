@@ -63,10 +63,15 @@ def flag_values(applicant_id: uuid.UUID, candidate_id: uuid.UUID, score: float) 
 
 
 async def find_duplicates(
-    session: AsyncSession, applicant: Applicant, *, threshold: float = NAME_MATCH_THRESHOLD
+    session: AsyncSession,
+    applicant: Applicant,
+    *,
+    threshold: float = NAME_MATCH_THRESHOLD,
+    record: bool = True,
 ) -> list[DuplicateFlag]:
     """Flags every registered person born the same day with a similar name, once per pair
-    (a pair dismissed before stays dismissed); returns the applicant's open flags."""
+    (a pair dismissed before stays dismissed); returns the applicant's open flags. `record`
+    False does the same look-ups and writes nothing (a referral claim: see create_applicant)."""
     candidates = await session.scalars(
         select(Applicant).where(
             Applicant.birth_date == applicant.birth_date,
@@ -92,7 +97,7 @@ async def find_duplicates(
         )
         known_ids = {a for pair in known for a in pair} - {applicant.id}
         for candidate, score in matches:
-            if candidate.id in known_ids:
+            if candidate.id in known_ids or not record:
                 continue
             await session.execute(
                 insert(DuplicateFlag)
