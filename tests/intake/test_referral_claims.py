@@ -152,11 +152,20 @@ async def test_link_with_consent_shows_the_partner_the_person(intake: Service, a
     a, b = await partner_key(intake, auth, "AHİK"), await partner_key(intake, auth, "Other NGO")
     registered = await register(intake, a)
     record = await register(intake, b, fin=registered["fin"], first_name="Aygun")
-    applied = await intake.client.post(
-        "/v1/applications",
-        json={"applicant_id": record["id"], "direction": "poultry"},
-        headers=b,
-    )
+    round_ = await open_round(intake, auth)
+    applied, in_round, of_a = [
+        await intake.client.post(
+            "/v1/applications",
+            json={"applicant_id": applicant, "round_id": round_id, "direction": "poultry"},
+            headers=headers,
+        )
+        for applicant, round_id, headers in (
+            (record["id"], None, b),
+            (record["id"], round_["id"], b),
+            (registered["id"], round_["id"], a),
+        )
+    ]
+    assert {applied.status_code, in_round.status_code, of_a.status_code} == {201}
     (queued,) = await claims(intake, auth)
     officer = auth("case_officer", subject="o-7")
     url = f"/v1/referral-claims/{queued['id']}"
@@ -195,6 +204,12 @@ async def test_link_with_consent_shows_the_partner_the_person(intake: Service, a
     assert own.json()["merged_into_id"] == registered["id"]
     application = await intake.client.get(f"/v1/applications/{applied.json()['id']}", headers=b)
     assert application.json()["applicant_id"] == registered["id"]
+    # One application per person per round: B's in the round A's person had applied to closes.
+    twin = await intake.client.get(f"/v1/applications/{in_round.json()['id']}", headers=b)
+    assert (twin.json()["status"], twin.json()["close_reason"]) == (
+        "withdrawn",
+        "duplicate_referral",
+    )
     async with intake.runtime.sessionmaker() as session:
         audited = (
             await session.execute(

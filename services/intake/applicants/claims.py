@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.applicants.models import Applicant, ClaimStatus, Purpose, ReferralClaim
-from intake.applicants.service import audit
+from intake.applicants.service import audit, resolve_merged
 from intake.applications.models import Application, ApplicationStatus
 from shared.auth import Principal
 from shared.db import utcnow
@@ -81,6 +81,10 @@ async def link(
     move over, emitting intake.applicant.merged) and the partner may read the person as its
     referral. Without consent the link is recorded for the ministry only: the partner's record
     stays as it was, is never selected, and the partner learns nothing."""
+    if claim.status == ClaimStatus.pending:
+        # The person may have been merged into another since the claim was made.
+        person = await resolve_merged(session, await session.get_one(Applicant, claim.person_id))
+        claim.person_id = person.id
     _resolve(session, claim, ClaimStatus.linked, note=note, principal=principal, consent=consent)
     if not consent:
         await session.flush()

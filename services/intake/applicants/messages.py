@@ -51,12 +51,12 @@ add_messages(
             "ru": "Для поиска по ФИН или имени укажите цель (?purpose= или X-Purpose)",
         },
         "detail.referral-under-review": {
-            "az": "Tərəfdaşın bu göndərişi baxışdadır: əvvəlcə /v1/referral-claims-də onu "
-            "əlaqələndirin və ya rədd edin",
-            "en": "This partner referral is under review: link or refuse it at "
-            "/v1/referral-claims first",
-            "ru": "Это направление партнёра на рассмотрении: сначала свяжите или отклоните его "
-            "в /v1/referral-claims",
+            "az": "Bu, tərəfdaşın qeydiyyatda olan şəxsə göndərişidir: yalnız /v1/referral-claims"
+            "-də razılıqla əlaqələndirildikdən sonra qəbul oluna bilər",
+            "en": "This is a partner's referral of a registered person: it can be enrolled only "
+            "once linked with consent at /v1/referral-claims",
+            "ru": "Это направление партнёром уже зарегистрированного лица: его можно зачислить "
+            "только после связывания с согласием в /v1/referral-claims",
         },
         "detail.referral-claims-pending": {
             "az": "Raundun müraciətlərinə dair tərəfdaş göndərişləri baxış gözləyir "

@@ -189,7 +189,7 @@ async def fin_registrations(
         )
     ).all()
     linked: set[uuid.UUID] = set()
-    if partner_id is not None and rows:
+    if partner_id is not None:  # even when nothing was found: the same statements either way
         linked = set(await session.scalars(_consented_links(partner_id)))
     found: dict[str, FinRegistration] = {}
     for fin_hash in {row.fin_hash for row in rows}:
@@ -521,7 +521,7 @@ class AlreadyBenefited(Problem):
         )
 
 
-async def _resolve_merged(session: AsyncSession, applicant: Applicant) -> Applicant:
+async def resolve_merged(session: AsyncSession, applicant: Applicant) -> Applicant:
     """The applicant a merged one now lives on (merges never form cycles)."""
     while applicant.merged_into_id is not None:
         applicant = await get_applicant(session, applicant.merged_into_id)
@@ -536,7 +536,7 @@ async def record_benefit(
     application_id: uuid.UUID,
 ) -> Applicant:
     """Marks the person as having received assets; the first benefit's date is kept."""
-    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
     if applicant.benefited_at is None or at < applicant.benefited_at:
         applicant.benefited_at = at
         applicant.benefited_application_id = application_id
@@ -554,7 +554,7 @@ async def record_exclusion(
 ) -> Applicant:
     """Marks the person as excluded from the programme (monitoring found, e.g., the assets
     sold); the first exclusion is kept, so a repeated flag changes nothing."""
-    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
     if applicant.excluded_at is None:
         applicant.excluded_at = at
         applicant.excluded_rule = rule
@@ -578,7 +578,7 @@ async def check_can_benefit(
     reason = (override_reason or "").strip() or None
     if reason is not None and not principal.is_admin:
         raise Forbidden("detail.benefit-override-admin-only")
-    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
     if applicant.claimed:
         # A partner's claim on a registered person: which person it is waits for the review.
         raise Conflict("detail.referral-under-review")
