@@ -63,15 +63,13 @@ def flag_values(applicant_id: uuid.UUID, candidate_id: uuid.UUID, score: float) 
 
 
 async def find_duplicates(
-    session: AsyncSession,
-    applicant: Applicant,
-    *,
-    threshold: float = NAME_MATCH_THRESHOLD,
-    record: bool = True,
+    session: AsyncSession, applicant: Applicant, *, threshold: float = NAME_MATCH_THRESHOLD
 ) -> list[DuplicateFlag]:
     """Flags every registered person born the same day with a similar name, once per pair
-    (a pair dismissed before stays dismissed); returns the applicant's open flags. `record`
-    False does the same look-ups and writes nothing (a referral claim: see create_applicant)."""
+    (a pair dismissed before stays dismissed); returns the applicant's open flags. A partner's
+    referral claim is reviewed as a claim, never flagged: for it the same look-ups write
+    nothing, so that registering it takes as long as registering a new person."""
+    record = not applicant.claimed
     candidates = await session.scalars(
         select(Applicant).where(
             Applicant.birth_date == applicant.birth_date,

@@ -273,9 +273,7 @@ async def create_applicant(
             if attempt or referred_by_partner_id is None:
                 raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
             continue
-        # A claim is reviewed as a claim, not as a possible duplicate; the look-ups are the
-        # same all the same, so that its answer takes as long as a new referral's.
-        await find_duplicates(session, applicant, record=not applicant.claimed)
+        await find_duplicates(session, applicant)  # a claim's writes nothing, in the same time
         return applicant
     raise AssertionError("unreachable")
 
