@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, delete, or_, select, type_coerce
+from sqlalchemy import Select, String, Text, Uuid, any_, bindparam, delete, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 _DUPLICATE_FIN = FieldError(field="body.fin", code="duplicate", message="already registered")
 
+
+_HASH_ARRAY = postgresql.ARRAY(String(64))
 
 # --- Who may see personal fields ----------------------------------------------------------------
 
@@ -185,25 +187,39 @@ async def fin_registrations(
                 Applicant.claimed,
                 Applicant.referred_by_partner_id,
                 Applicant.merged_into_id,
-            ).where(Applicant.fin_hash.in_(list(fin_hashes)))
+            )
+            # One array parameter however many: an import asks for a chunk's FINs at once.
+            .where(
+                Applicant.fin_hash == any_(bindparam("fin_hashes", list(fin_hashes), _HASH_ARRAY))
+            )
         )
     ).all()
+    holders: dict[str, list[Any]] = {}
+    for row in rows:
+        holders.setdefault(row.fin_hash, []).append(row)
+    # The registered person of each FIN (a claim is only ever made on a registered person).
+    people = {
+        fin_hash: person
+        for fin_hash, group in holders.items()
+        if (person := next((row for row in group if not row.claimed), None)) is not None
+    }
     linked: set[uuid.UUID] = set()
     if partner_id is not None:  # even when nothing was found: the same statements either way
-        linked = set(await session.scalars(_consented_links(partner_id)))
+        ids = bindparam("people", [p.id for p in people.values()], postgresql.ARRAY(Uuid))
+        linked = set(
+            await session.scalars(
+                _consented_links(partner_id).where(ReferralClaim.person_id == any_(ids))
+            )
+        )
     found: dict[str, FinRegistration] = {}
-    for fin_hash in {row.fin_hash for row in rows}:
-        holders = [row for row in rows if row.fin_hash == fin_hash]
-        person = next((row for row in holders if not row.claimed), None)
-        if person is None:
-            continue  # never: a claim is made on a registered person, who stays
+    for fin_hash, person in people.items():
         if partner_id is None or person.referred_by_partner_id == partner_id or person.id in linked:
             found[fin_hash] = FinRegistration(own_id=person.id)
             continue
         mine = next(
             (
                 row
-                for row in holders
+                for row in holders[fin_hash]
                 if row.claimed
                 and row.referred_by_partner_id == partner_id
                 and row.merged_into_id is None
