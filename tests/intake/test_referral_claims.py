@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from intake.applicants.models import Applicant, AuditEntry, ReferralClaim
 from intake.applications.models import Application
@@ -363,3 +363,17 @@ async def test_an_import_decides_known_fins_exactly_as_the_api(intake: Service, 
             select(Application.id).where(Application.applicant_id == person_a.id)
         )
     assert on_person is not None
+
+
+async def test_fin_look_ups_use_an_index_whatever_the_claims(intake: Service) -> None:
+    # The one-person rule's unique index is partial (NOT claimed), so it cannot serve a look-up
+    # of every record with a FIN: another index must, or each registration scans the registry.
+    async with intake.runtime.sessionmaker() as session, session.begin():
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = (
+            await session.execute(
+                text("EXPLAIN SELECT id, claimed FROM applicants WHERE fin_hash = ANY(:h)"),
+                {"h": ["a" * 64, "b" * 64]},
+            )
+        ).all()
+    assert "ix_applicants_fin_hash_partner" in " ".join(row[0] for row in plan)

@@ -101,13 +101,8 @@ class Applicant(Base):
             unique=True,
             postgresql_where=text("NOT claimed"),
         ),
-        Index(
-            "ix_applicants_fin_hash_claims",
-            "fin_hash",
-            "referred_by_partner_id",
-            unique=True,
-            postgresql_where=text("claimed"),
-        ),
+        # Every look-up by FIN (its leading column), and one claim of a FIN per partner.
+        Index("ix_applicants_fin_hash_partner", "fin_hash", "referred_by_partner_id", unique=True),
         Index("ix_applicants_created_at_id", "created_at", "id"),
         Index("ix_applicants_categories", "categories", postgresql_using="gin"),
         Index(

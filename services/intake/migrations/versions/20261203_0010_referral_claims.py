@@ -37,12 +37,13 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("NOT claimed"),
     )
+    # Every look-up by FIN (the leading column: the partial index above serves only queries
+    # that say NOT claimed), and one claim of a FIN per partner.
     op.create_index(
-        "ix_applicants_fin_hash_claims",
+        "ix_applicants_fin_hash_partner",
         "applicants",
         ["fin_hash", "referred_by_partner_id"],
         unique=True,
-        postgresql_where=sa.text("claimed"),
     )
     op.create_table(
         "referral_claims",
@@ -102,7 +103,7 @@ def downgrade() -> None:
         " (SELECT id FROM applicants WHERE claimed)"
     )
     op.execute("DELETE FROM applicants WHERE claimed")
-    op.drop_index("ix_applicants_fin_hash_claims", table_name="applicants")
+    op.drop_index("ix_applicants_fin_hash_partner", table_name="applicants")
     op.drop_index("ix_applicants_fin_hash_registered", table_name="applicants")
     op.create_unique_constraint(op.f("uq_applicants_fin_hash"), "applicants", ["fin_hash"])
     op.drop_column("applicants", "claimed")
