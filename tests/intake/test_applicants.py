@@ -289,12 +289,14 @@ async def test_partner_sees_personal_fields_of_its_own_referrals_only(
     # Searching by FIN is scoped alike: another partner's referral is not found.
     for headers, found in ((ahik, [referred["id"]]), (other, [])):
         search = await intake.client.post(
-            "/v1/applicants/search", json={"fin": referred["fin"]}, headers=headers
+            "/v1/applicants/search?purpose=partner_referral",
+            json={"fin": referred["fin"]},
+            headers=headers,
         )
         assert search.status_code == 200, search.text
         assert [a["id"] for a in search.json()["items"]] == found
     staff_search = await intake.client.post(
-        "/v1/applicants/search", json={"fin": staffs["fin"]}, headers=ahik
+        "/v1/applicants/search?purpose=partner_referral", json={"fin": staffs["fin"]}, headers=ahik
     )
     assert staff_search.json()["items"] == []
 
@@ -354,7 +356,9 @@ async def test_no_personal_data_in_events_or_logs(
         created.append(response.json())
     await intake.client.get(f"/v1/applicants/{created[0]['id']}", headers=officer)
     searched = await intake.client.post(
-        "/v1/applicants/search", json={"name": "xeyyam", "fin": "9pii001"}, headers=officer
+        "/v1/applicants/search?purpose=case_review",
+        json={"name": "xeyyam", "fin": "9pii001"},
+        headers=officer,
     )
     assert [a["id"] for a in searched.json()["items"]] == [created[0]["id"]]
     # A client still sending them in the URL is refused, and the refusal logs none of it.

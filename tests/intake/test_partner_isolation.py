@@ -24,6 +24,7 @@ B_OWNED = {
     "import_id",
     "flag_id",
     "selection_id",
+    "claim_id",
 }
 
 
@@ -87,6 +88,13 @@ async def b_objects(intake: Service, auth: Auth) -> tuple[dict[str, str], dict[s
     assert twin.status_code == 201, twin.text
     flags = await intake.client.get("/v1/duplicates", headers=auth("case_officer"))
     flag = flags.json()["items"][0]
+    # B refers the twin too: a referral claim awaiting review.
+    claimed = await intake.client.post(
+        "/v1/applicants", json={**APPLICANT, "fin": "7TWIN77"}, headers=b
+    )
+    assert claimed.status_code == 201, claimed.text
+    claims = await intake.client.get("/v1/referral-claims", headers=auth("case_officer"))
+    claim = claims.json()["items"][0]
     round_ = await intake.client.post(
         "/v1/rounds",
         json={
@@ -117,6 +125,7 @@ async def b_objects(intake: Service, auth: Auth) -> tuple[dict[str, str], dict[s
         "flag_id": flag["id"],
         "round_id": round_id,
         "selection_id": selection.json()["id"],
+        "claim_id": claim["id"],
     }
     return ids, {"X-API-Key": key_a}
 
@@ -132,6 +141,7 @@ async def snapshot(intake: Service, ids: dict[str, str], auth: Auth) -> list[Any
         f"/v1/applications/{ids['application_id']}",
         f"/v1/imports/{ids['import_id']}",
         f"/v1/duplicates/{ids['flag_id']}",
+        f"/v1/referral-claims/{ids['claim_id']}",
     ]
     seen = []
     for url in urls:
@@ -193,6 +203,7 @@ async def test_partner_a_can_neither_see_nor_change_partner_b(
                     "import_id",
                     "flag_id",
                     "selection_id",
+                    "claim_id",
                 )
                 for p in params
             ):

@@ -4,6 +4,7 @@ in the body of POST /v1/applicants/search; the GET list refuses them in its quer
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -42,7 +43,10 @@ async def registry(intake: Service, auth: Auth) -> dict[str, dict[str, Any]]:
 
 
 async def search(
-    intake: Service, headers: dict[str, str], criteria: dict[str, Any], query: str = ""
+    intake: Service,
+    headers: dict[str, str],
+    criteria: dict[str, Any],
+    query: str = "purpose=case_review",
 ) -> list[dict[str, Any]]:
     response = await intake.client.post(
         f"/v1/applicants/search?{query}", json=criteria, headers=headers
@@ -206,31 +210,84 @@ async def test_pages_by_cursor_without_gaps_or_repeats(
     assert searched == [registry["İsmayılov"]["id"], registry["Əliyev"]["id"]]
 
 
-async def test_name_search_gives_summaries_unless_the_caller_may_see_more(
+async def audit_count(intake: Service) -> int:
+    async with intake.runtime.sessionmaker() as session:
+        return await session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+async def test_fin_and_name_searches_are_refused_to_roles_without_personal_data(
     intake: Service, auth: Auth, registry: dict[str, Any]
 ) -> None:
-    async with intake.runtime.sessionmaker() as session:
-        before = await session.scalar(select(func.count()).select_from(AuditEntry))
+    # Analysts and monitors used to find people by FIN or name and learn their categories and
+    # benefit, unaudited: a FIN or name search is a read of personal data.
+    before = await audit_count(intake)
+    fin = registry["İsmayılov"]["fin"]
     for role in ("analyst", "monitor"):
-        (item,) = await search(intake, auth(role), {"name": "ilham"})
-        assert item["id"] == registry["İsmayılov"]["id"]
-        assert item["region_name"] == "Bakı"
+        for criteria in ({"name": "ilham"}, {"fin": fin}, {"fin": fin, "region": "AZ-BA"}):
+            response = await intake.client.post(
+                "/v1/applicants/search?purpose=case_review", json=criteria, headers=auth(role)
+            )
+            assert response.status_code == 403, (role, criteria, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert fin not in response.text
+        # Region and category remain theirs, as summaries.
+        (item,) = await search(intake, auth(role), {"region": "AZ-BA", "category": "disability"})
+        assert item["id"] == registry["Əliyev"]["id"]
         assert not {"fin", "first_name", "last_name", "birth_date", "phone"} & set(item)
-    async with intake.runtime.sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(AuditEntry)) == before
+    assert await audit_count(intake) == before
 
-    (item,) = await search(
-        intake, auth("case_officer", subject="o-9"), {"name": "ilham"}, "purpose=enrolment"
-    )
+
+async def test_fin_and_name_searches_need_a_purpose(
+    intake: Service, auth: Auth, registry: dict[str, Any]
+) -> None:
+    for criteria in ({"name": "ilham"}, {"fin": registry["İsmayılov"]["fin"]}):
+        response = await intake.client.post(
+            "/v1/applicants/search", json=criteria, headers=auth("case_officer")
+        )
+        assert response.status_code == 422, response.text
+        assert field_errors(response) == {"query.purpose": "missing"}
+    # A region search is no look-up of a person: it needs none.
+    assert len(await search(intake, auth("case_officer"), {"region": "AZ-BA"}, "")) == 2
+
+
+async def test_each_fin_or_name_search_is_one_audit_row_with_its_purpose_and_results(
+    intake: Service, auth: Auth, registry: dict[str, Any]
+) -> None:
+    officer = auth("case_officer", subject="o-9")
+    (item,) = await search(intake, officer, {"name": "ilham"}, "purpose=enrolment")
     assert (item["first_name"], item["fin"]) == ("İlham", registry["İsmayılov"]["fin"])
-    async with intake.runtime.sessionmaker() as session:
-        last = await session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
-    assert last is not None
-    assert (str(last.resource_id), last.principal, last.purpose) == (
-        item["id"],
-        "staff:o-9",
-        "enrolment",
+    fin = registry["Quliyeva"]["fin"]
+    assert await search(intake, officer, {"fin": fin, "region": "AZ-BA"}) == []
+    nothing = await intake.client.post(
+        "/v1/applicants/search",
+        json={"fin": fin, "region": "AZ-BA"},
+        headers={**officer, "X-Purpose": "duplicate_review"},
     )
+    assert nothing.json()["items"] == []
+    async with intake.runtime.sessionmaker() as session:
+        searches = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "search").order_by(AuditEntry.id)
+            )
+        ).all()
+        reads = (
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "read", AuditEntry.principal == "staff:o-9"
+                )
+            )
+        ).all()
+    assert [(s.principal, s.purpose, s.reason, s.result_ids) for s in searches] == [
+        ("staff:o-9", "enrolment", "criteria:name", [uuid.UUID(item["id"])]),
+        ("staff:o-9", "case_review", "criteria:fin,region", []),
+        ("staff:o-9", "duplicate_review", "criteria:fin,region", []),
+    ]
+    # Never the criteria themselves.
+    for row in searches:
+        assert "ilham" not in str(row.reason).lower()
+        assert fin not in str(row.reason)
+    # Each person shown is still a read in their own audit log.
+    assert [(str(r.resource_id), r.purpose) for r in reads] == [(item["id"], "enrolment")]
 
 
 async def test_name_search_uses_the_trigram_index(intake: Service) -> None:

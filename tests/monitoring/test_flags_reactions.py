@@ -171,7 +171,7 @@ async def test_intake_excludes_a_person_once_and_only_when_asked(
     )
     assert person.json()["excluded_rule"] == "asset_lost"  # the first exclusion is kept
     summary = await intake.client.post(
-        "/v1/applicants/search", json={"fin": APPLICANT["fin"]}, headers=officer
+        "/v1/applicants/search?purpose=case_review", json={"fin": APPLICANT["fin"]}, headers=officer
     )
     assert summary.json()["items"][0]["excluded_rule"] == "asset_lost"
     again = await intake.client.post(

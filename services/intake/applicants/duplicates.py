@@ -66,12 +66,16 @@ async def find_duplicates(
     session: AsyncSession, applicant: Applicant, *, threshold: float = NAME_MATCH_THRESHOLD
 ) -> list[DuplicateFlag]:
     """Flags every registered person born the same day with a similar name, once per pair
-    (a pair dismissed before stays dismissed); returns the applicant's open flags."""
+    (a pair dismissed before stays dismissed); returns the applicant's open flags. A partner's
+    referral claim is reviewed as a claim, never flagged: for it the same look-ups write
+    nothing, so that registering it takes as long as registering a new person."""
+    record = not applicant.claimed
     candidates = await session.scalars(
         select(Applicant).where(
             Applicant.birth_date == applicant.birth_date,
             Applicant.id != applicant.id,
             Applicant.merged_into_id.is_(None),
+            Applicant.claimed.is_(False),  # partners' claims are reviewed as claims
         )
     )
     matches = [(c, name_score(applicant, c)) for c in candidates]
@@ -91,7 +95,7 @@ async def find_duplicates(
         )
         known_ids = {a for pair in known for a in pair} - {applicant.id}
         for candidate, score in matches:
-            if candidate.id in known_ids:
+            if candidate.id in known_ids or not record:
                 continue
             await session.execute(
                 insert(DuplicateFlag)

@@ -37,6 +37,35 @@ add_messages(
             "en": "Send it in the body of POST /v1/applicants/search",
             "ru": "Отправьте в теле POST /v1/applicants/search",
         },
+        "detail.search-personal-data": {
+            "az": "FİN və ya adla axtarış şəxsi məlumatlara girişdir: yalnız işçi məmurları, "
+            "administratorlar və tərəfdaşlar (öz göndərişləri daxilində) edə bilər",
+            "en": "A search by FIN or name reads personal data: only case officers, "
+            "administrators and partners (within their own referrals) may make it",
+            "ru": "Поиск по ФИН или имени — это доступ к персональным данным: он разрешён только "
+            "кураторам, администраторам и партнёрам (в пределах их направлений)",
+        },
+        "field.purpose-required": {
+            "az": "FİN və ya adla axtarışın məqsədi göstərilməlidir (?purpose= və ya X-Purpose)",
+            "en": "A search by FIN or name needs its purpose (?purpose= or X-Purpose)",
+            "ru": "Для поиска по ФИН или имени укажите цель (?purpose= или X-Purpose)",
+        },
+        "detail.referral-under-review": {
+            "az": "Bu, tərəfdaşın qeydiyyatda olan şəxsə göndərişidir: yalnız /v1/referral-claims"
+            "-də razılıqla əlaqələndirildikdən sonra qəbul oluna bilər",
+            "en": "This is a partner's referral of a registered person: it can be enrolled only "
+            "once linked with consent at /v1/referral-claims",
+            "ru": "Это направление партнёром уже зарегистрированного лица: его можно зачислить "
+            "только после связывания с согласием в /v1/referral-claims",
+        },
+        "detail.referral-claims-pending": {
+            "az": "Raundun müraciətlərinə dair tərəfdaş göndərişləri baxış gözləyir "
+            "(/v1/referral-claims)",
+            "en": "Partner referrals among the round's applications await review "
+            "(/v1/referral-claims)",
+            "ru": "Направления партнёров среди заявок раунда ждут рассмотрения "
+            "(/v1/referral-claims)",
+        },
         "pydantic.phone_invalid": {
             "az": "Telefon nömrəsi yanlışdır",
             "en": "Not a valid phone number",

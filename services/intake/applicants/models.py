@@ -15,6 +15,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,7 +60,8 @@ class Applicant(Base):
     __tablename__ = "applicants"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    fin_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Unique among registered people; a claim repeats the FIN of the person it may be.
+    fin_hash: Mapped[str] = mapped_column(String(64))
     fin_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     first_name: Mapped[str] = mapped_column(Text)
     last_name: Mapped[str] = mapped_column(Text)
@@ -82,12 +86,23 @@ class Applicant(Base):
     excluded_rule: Mapped[str | None] = mapped_column(String(64))
     excluded_flag_id: Mapped[uuid.UUID | None]
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applicants.id"))
+    # A partner's referral of a FIN registered outside its own referrals: the partner's record,
+    # not the registry's, until a case officer links it (see ReferralClaim).
+    claimed: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
+        Index(
+            "ix_applicants_fin_hash_registered",
+            "fin_hash",
+            unique=True,
+            postgresql_where=text("NOT claimed"),
+        ),
+        # Every look-up by FIN (its leading column), and one claim of a FIN per partner.
+        Index("ix_applicants_fin_hash_partner", "fin_hash", "referred_by_partner_id", unique=True),
         Index("ix_applicants_created_at_id", "created_at", "id"),
         Index("ix_applicants_categories", "categories", postgresql_using="gin"),
         Index(
@@ -148,6 +163,38 @@ class DuplicateFlag(Base):
     )
 
 
+class ClaimStatus(StrEnum):
+    pending = "pending"
+    linked = "linked"
+    refused = "refused"
+
+
+class ReferralClaim(Base):
+    """A partner referred a FIN registered outside its own referrals. The partner got a record of
+    its own (`applicant_id`, a claimed applicant) answered like any new referral; a case officer
+    links it to the registered person (`person_id`) or refuses it. Only a link with the person's
+    consent shows the partner the outcome."""
+
+    __tablename__ = "referral_claims"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), unique=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id"))
+    status: Mapped[ClaimStatus] = mapped_column(String(16), default=ClaimStatus.pending)
+    consent: Mapped[bool | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_referral_claims_status_created_at_id", "status", "created_at", "id"),
+    )
+
+
 class AuditEntry(Base):
     """Who read or changed personal data, when, and why."""
 
@@ -160,4 +207,6 @@ class AuditEntry(Base):
     resource_id: Mapped[uuid.UUID] = mapped_column(index=True)
     purpose: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
+    # A search's results (the ids only, never its criteria).
+    result_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,15 +6,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 
-from intake.applicants import duplicates
+from intake.applicants import claims, duplicates
 from intake.applicants import service as applicants
 from intake.applicants.models import (
     Applicant,
     AuditEntry,
     Category,
+    ClaimStatus,
     DuplicateFlag,
     DuplicateStatus,
     Purpose,
+    ReferralClaim,
 )
 from intake.applicants.schemas import (
     ApplicantIn,
@@ -25,7 +27,10 @@ from intake.applicants.schemas import (
     AuditEntryOut,
     DismissIn,
     DuplicateFlagOut,
+    LinkIn,
     MergeIn,
+    ReferralClaimOut,
+    RefuseIn,
     region_names,
 )
 from intake.dependencies import REFERRALS_READ, Admin, FinsDep, Officer, Reader
@@ -65,6 +70,11 @@ PurposeDep = Annotated[Purpose | None, Depends(_purpose)]
     status_code=201,
     response_model=ApplicantOut,
     summary="Register an applicant; possible duplicates are flagged for review",
+    description="A FIN registered before is a 409 on `body.fin` for staff, and for a partner "
+    "when the person is its own referral. A partner's FIN registered outside its referrals is "
+    "answered exactly as a new referral (a record of its own) and waits for a case officer's "
+    "review at `/v1/referral-claims`: a partner never learns whether someone else registered a "
+    "person.",
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_applicant(
@@ -194,7 +204,10 @@ async def list_applicants(
     description=f"{_SEARCH_RESULTS}\n\n"
     "A read: nothing changes but the audit log of who saw whose personal fields, so it needs no "
     "Idempotency-Key and may be repeated. Pages by `cursor` and `limit` in the query string, as "
-    "every list does; send the same body with each page. `name` matches every word typed "
+    "every list does; send the same body with each page. A search by `fin` or `name` reads "
+    "personal data: only case officers, admins and partners (within their own referrals) may "
+    "make it (others: 403), always with a `purpose` (422 without), and each search is one audit "
+    "row with its purpose and the ids it returned. `name` matches every word typed "
     "against the start of a word of the name, folded: case-insensitive with İ/i and I/ı, and ə, "
     'ı, ö, ü, ş, ç, ğ typed as e, i, o, u, s, c, g ("memmedova" finds "Məmmədova"). Unknown '
     "criteria are refused (422), so that a typo never widens a search.",
@@ -394,3 +407,92 @@ async def merge_duplicate(
     )
     set_etag(response, flag.version)
     return flag
+
+
+# --- Referral claims ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/referral-claims",
+    tags=["referral-claims"],
+    response_model=Page[ReferralClaimOut],
+    summary="Partners' referrals of FINs registered outside their own referrals, oldest first "
+    "(ids only: no personal fields)",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_referral_claims(
+    session: SessionDep,
+    principal: DuplicateOfficer,
+    page: PageParamsDep,
+    status: ClaimStatus = ClaimStatus.pending,
+) -> Page[ReferralClaimOut]:
+    return await paginate(
+        session,
+        select(ReferralClaim).where(ReferralClaim.status == status),
+        key_columns=(ReferralClaim.created_at, ReferralClaim.id),
+        params=page,
+        to_item=ReferralClaimOut.model_validate,
+    )
+
+
+@router.get(
+    "/referral-claims/{claim_id}",
+    tags=["referral-claims"],
+    response_model=ReferralClaimOut,
+    summary="A referral claim, with its ETag",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_referral_claim(
+    claim_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer, response: Response
+) -> ReferralClaim:
+    claim = await claims.get_claim(session, claim_id)
+    set_etag(response, claim.version)
+    return claim
+
+
+@router.post(
+    "/referral-claims/{claim_id}/link",
+    tags=["referral-claims"],
+    response_model=ReferralClaimOut,
+    summary="The partner referred the registered person: link them, saying whether the person "
+    "consented to share with the partner (If-Match required; audited)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def link_referral_claim(
+    claim_id: uuid.UUID,
+    body: LinkIn,
+    session: SessionDep,
+    principal: DuplicateOfficer,
+    if_match: IfMatchDep,
+    response: Response,
+) -> ReferralClaim:
+    claim = await claims.get_claim(session, claim_id)
+    check_if_match(if_match, claim.version)
+    claim = await claims.link(
+        session, claim, consent=body.consent, note=body.note, principal=principal
+    )
+    set_etag(response, claim.version)
+    return claim
+
+
+@router.post(
+    "/referral-claims/{claim_id}/refuse",
+    tags=["referral-claims"],
+    response_model=ReferralClaimOut,
+    summary="Refuse the partner's referral; the partner learns nothing (If-Match required; "
+    "audited)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def refuse_referral_claim(
+    claim_id: uuid.UUID,
+    body: RefuseIn,
+    session: SessionDep,
+    principal: DuplicateOfficer,
+    if_match: IfMatchDep,
+    response: Response,
+) -> ReferralClaim:
+    claim = await claims.get_claim(session, claim_id)
+    check_if_match(if_match, claim.version)
+    claim = await claims.refuse(session, claim, note=body.note, principal=principal)
+    set_etag(response, claim.version)
+    return claim

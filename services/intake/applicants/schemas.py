@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 from intake.applicants import messages as _messages  # noqa: F401 - registers the message keys
 from intake.applicants.models import (
     Category,
+    ClaimStatus,
     DisabilityGroup,
     DuplicateStatus,
     Sex,
@@ -403,3 +404,65 @@ class MergeIn(BaseModel):
         description="Which of the pair to keep: applicant_id or candidate_id"
     )
     note: Text | None = None
+
+
+class ReferralClaimOut(BaseModel):
+    """A partner's referral of a FIN registered outside its own referrals, for a case officer:
+    ids only (read both records at /v1/applicants/{id} with purpose=duplicate_review)."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3f2a9c1e-5b7d-4e8a-9c0b-1d2e3f4a5b6c",
+                    "applicant_id": "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+                    "person_id": "9a1c4e2b-7d3f-4a8e-b6c0-5f2e1d0c9b88",
+                    "partner_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+                    "status": "pending",
+                    "consent": None,
+                    "note": None,
+                    "resolved_by": None,
+                    "resolved_at": None,
+                    "created_at": "2026-12-03T09:30:00Z",
+                    "version": 1,
+                }
+            ]
+        },
+    )
+
+    id: uuid.UUID
+    applicant_id: uuid.UUID = Field(description="The partner's record, made by its registration")
+    person_id: uuid.UUID = Field(description="The person registered with the same FIN")
+    partner_id: uuid.UUID
+    status: ClaimStatus
+    consent: bool | None = Field(
+        description="When linked: whether the person consented to share with the partner"
+    )
+    note: str | None = Field(description="Why it was linked or refused")
+    resolved_by: str | None
+    resolved_at: datetime | None
+    created_at: datetime
+    version: int
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"consent": True, "note": "Same person; consent form signed 2026-12-02"}]
+        }
+    )
+
+    consent: bool = Field(
+        description="The person consented to share their record with the referring partner: "
+        "only then does the partner see the outcome"
+    )
+    note: Text
+
+
+class RefuseIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "The partner has no memorandum for this area"}]}
+    )
+
+    note: Text

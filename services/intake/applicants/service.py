@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, delete, select, type_coerce
+from sqlalchemy import Select, String, Text, Uuid, any_, bindparam, delete, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,9 @@ from intake.applicants.models import (
     ApplicantCategory,
     AuditEntry,
     Category,
+    ClaimStatus,
     Purpose,
+    ReferralClaim,
 )
 from intake.applicants.names import folded_full_name, search_tokens
 from intake.applicants.pii import FinProtector
@@ -37,12 +39,14 @@ from intake.applicants.schemas import (
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.paging import Page, PageParams, paginate
-from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem
+from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem, ValidationProblem
 
 log = logging.getLogger(__name__)
 
 _DUPLICATE_FIN = FieldError(field="body.fin", code="duplicate", message="already registered")
 
+
+_HASH_ARRAY = postgresql.ARRAY(String(64))
 
 # --- Who may see personal fields ----------------------------------------------------------------
 
@@ -116,9 +120,11 @@ def new_applicant(
     fin_ciphertext: bytes,
     referred_by_partner_id: uuid.UUID | None,
     now: datetime,
+    claimed: bool = False,
 ) -> NewApplicant:
     """The rows of a person registered from `data` (its FIN already hashed, and encrypted with
-    `applicant_id`)."""
+    `applicant_id`); `claimed`: a partner's claim on a FIN registered outside its referrals (see
+    ReferralClaim)."""
     values: dict[str, Any] = {
         "id": applicant_id,
         "fin_hash": fin_hash,
@@ -135,12 +141,111 @@ def new_applicant(
         "household_size": data.household_size,
         "categories": [entry.category.value for entry in data.categories],
         "referred_by_partner_id": referred_by_partner_id,
+        "claimed": claimed,
         "created_at": now,
         "updated_at": now,
         "version": 1,
     }
     categories = [category_values(applicant_id, entry) for entry in data.categories]
     return NewApplicant(values, categories)
+
+
+@dataclass(frozen=True)
+class FinRegistration:
+    """A FIN as its registrant may know it. `own_id`: the record the registrant may use (for staff
+    the registered person; for a partner its own referral, or the person linked to it with
+    consent). `person_id` alone: registered, but outside the partner's referrals, so the
+    registration becomes a claim on that person. Neither: a new person."""
+
+    own_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+
+
+NEW_FIN = FinRegistration()
+
+
+def _consented_links(partner_id: uuid.UUID) -> Select[uuid.UUID]:
+    """The people linked to the partner's referrals with their consent."""
+    return select(ReferralClaim.person_id).where(
+        ReferralClaim.partner_id == partner_id,
+        ReferralClaim.status == ClaimStatus.linked,
+        ReferralClaim.consent.is_(True),
+    )
+
+
+async def fin_registrations(
+    session: AsyncSession, fin_hashes: Sequence[str], partner_id: uuid.UUID | None
+) -> dict[str, FinRegistration]:
+    """How each registered FIN (keyed hash) stands for the registrant (None: staff); FINs not
+    registered are left out. The one decision of the API and the import alike."""
+    if not fin_hashes:
+        return {}
+    rows = (
+        await session.execute(
+            select(
+                Applicant.fin_hash,
+                Applicant.id,
+                Applicant.claimed,
+                Applicant.referred_by_partner_id,
+                Applicant.merged_into_id,
+            )
+            # One array parameter however many: an import asks for a chunk's FINs at once.
+            .where(
+                Applicant.fin_hash == any_(bindparam("fin_hashes", list(fin_hashes), _HASH_ARRAY))
+            )
+        )
+    ).all()
+    holders: dict[str, list[Any]] = {}
+    for row in rows:
+        holders.setdefault(row.fin_hash, []).append(row)
+    # The registered person of each FIN (a claim is only ever made on a registered person).
+    people = {
+        fin_hash: person
+        for fin_hash, group in holders.items()
+        if (person := next((row for row in group if not row.claimed), None)) is not None
+    }
+    linked: set[uuid.UUID] = set()
+    if partner_id is not None:  # even when nothing was found: the same statements either way
+        ids = bindparam("people", [p.id for p in people.values()], postgresql.ARRAY(Uuid))
+        linked = set(
+            await session.scalars(
+                _consented_links(partner_id).where(ReferralClaim.person_id == any_(ids))
+            )
+        )
+    found: dict[str, FinRegistration] = {}
+    for fin_hash, person in people.items():
+        if partner_id is None or person.referred_by_partner_id == partner_id or person.id in linked:
+            found[fin_hash] = FinRegistration(own_id=person.id)
+            continue
+        mine = next(
+            (
+                row
+                for row in holders[fin_hash]
+                if row.claimed
+                and row.referred_by_partner_id == partner_id
+                and row.merged_into_id is None
+            ),
+            None,
+        )
+        found[fin_hash] = (
+            FinRegistration(own_id=mine.id) if mine else FinRegistration(person_id=person.id)
+        )
+    return found
+
+
+def claim_values(
+    applicant_id: uuid.UUID, person_id: uuid.UUID, partner_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """A pending referral_claims row."""
+    return {
+        "id": uuid.uuid4(),
+        "applicant_id": applicant_id,
+        "person_id": person_id,
+        "partner_id": partner_id,
+        "status": ClaimStatus.pending,
+        "created_at": now,
+        "version": 1,
+    }
 
 
 async def create_applicant(
@@ -150,43 +255,63 @@ async def create_applicant(
     *,
     referred_by_partner_id: uuid.UUID | None = None,
 ) -> Applicant:
-    """Registers a person (409 on a FIN already registered) and flags possible duplicates."""
+    """Registers a person and flags possible duplicates; 409 on a FIN the registrant knows
+    (staff: any registered FIN; a partner: its own referrals). A partner's FIN registered outside
+    its referrals is answered alike, as a record of its own, and waits for a case officer's
+    review as a referral claim: being registered is itself sensitive."""
     fin_hash = fins.hash(data.fin)
-    if await session.scalar(select(Applicant.id).where(Applicant.fin_hash == fin_hash)):
-        raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
-    applicant_id = uuid.uuid4()
-    new = new_applicant(
-        data,
-        applicant_id=applicant_id,
-        fin_hash=fin_hash,
-        fin_ciphertext=fins.encrypt(data.fin, applicant_id),
-        referred_by_partner_id=referred_by_partner_id,
-        now=utcnow(),
-    )
-    applicant = Applicant(**new.values)
-    session.add(applicant)
-    session.add_all([ApplicantCategory(**values) for values in new.categories])
-    try:
-        # In a savepoint: a concurrent twin with the same FIN is a conflict, not a failed request.
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
-    await find_duplicates(session, applicant)
-    return applicant
+    for attempt in range(2):
+        registrations = await fin_registrations(session, [fin_hash], referred_by_partner_id)
+        found = registrations.get(fin_hash, NEW_FIN)
+        if found.own_id is not None:
+            raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
+        now = utcnow()
+        applicant_id = uuid.uuid4()
+        new = new_applicant(
+            data,
+            applicant_id=applicant_id,
+            fin_hash=fin_hash,
+            fin_ciphertext=fins.encrypt(data.fin, applicant_id),
+            referred_by_partner_id=referred_by_partner_id,
+            now=now,
+            claimed=found.person_id is not None,
+        )
+        applicant = Applicant(**new.values)
+        session.add(applicant)
+        session.add_all([ApplicantCategory(**values) for values in new.categories])
+        if found.person_id is not None:
+            assert referred_by_partner_id is not None
+            claim = claim_values(applicant.id, found.person_id, referred_by_partner_id, now)
+            session.add(ReferralClaim(**claim))
+        try:
+            # In a savepoint: a concurrent twin with the same FIN is a conflict, not a failed
+            # request; one registered meanwhile by someone else is looked at again.
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError as exc:
+            if attempt or referred_by_partner_id is None:
+                raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
+            continue
+        await find_duplicates(session, applicant)  # a claim's writes nothing, in the same time
+        return applicant
+    raise AssertionError("unreachable")
 
 
 async def get_applicant(
     session: AsyncSession, applicant_id: uuid.UUID, principal: Principal | None = None
 ) -> Applicant:
-    """The applicant; for a partner, only one it referred (any other answers 404 alike)."""
+    """The applicant; for a partner, only one it referred or one linked to its referral with
+    the person's consent (any other answers 404 alike)."""
     applicant = await session.get(Applicant, applicant_id)
-    if applicant is None or (
-        principal is not None
-        and principal.partner_id is not None
-        and applicant.referred_by_partner_id != principal.partner_id
-    ):
+    if applicant is None:
         raise NotFound("applicant", applicant_id)
+    partner_id = principal.partner_id if principal is not None else None
+    if partner_id is not None and applicant.referred_by_partner_id != partner_id:
+        linked = await session.scalar(
+            _consented_links(partner_id).where(ReferralClaim.person_id == applicant.id)
+        )
+        if linked is None:
+            raise NotFound("applicant", applicant_id)
     return applicant
 
 
@@ -253,6 +378,8 @@ async def reveal_applicants(
     for applicant in applicants:
         audit(session, principal, "read", applicant.id, purpose=why)
         summary = ApplicantSummary.model_validate(applicant).model_dump()
+        if principal.partner_id not in (None, summary["referred_by_partner_id"]):
+            summary["referred_by_partner_id"] = None  # another partner's: not this one's to know
         out.append(
             ApplicantOut(
                 **summary,
@@ -297,7 +424,15 @@ def search_statement(
 ) -> Select[Applicant]:
     stmt = select(Applicant)
     if principal.partner_id is not None:
-        stmt = stmt.where(Applicant.referred_by_partner_id == principal.partner_id)
+        stmt = stmt.where(
+            or_(
+                Applicant.referred_by_partner_id == principal.partner_id,
+                Applicant.id.in_(_consented_links(principal.partner_id)),
+            )
+        )
+    else:
+        # Claims are partners' records awaiting review (GET /v1/referral-claims), not people.
+        stmt = stmt.where(Applicant.claimed.is_(False))
     if not filters.include_merged:
         stmt = stmt.where(Applicant.merged_into_id.is_(None))
     if filters.fin is not None:
@@ -326,6 +461,25 @@ def search_statement(
     return stmt
 
 
+def searches_personal_data(filters: ApplicantFilters) -> bool:
+    return filters.fin is not None or filters.name is not None
+
+
+def check_may_search(
+    principal: Principal, filters: ApplicantFilters, purpose: Purpose | None
+) -> None:
+    """A search by FIN or name is a read of personal data: only for the roles that may read it
+    (a partner within its own referrals), and only with a purpose (403, else 422)."""
+    if not searches_personal_data(filters):
+        return
+    if not may_see_personal_data(principal):
+        raise Forbidden("detail.search-personal-data")
+    if purpose is None:
+        raise ValidationProblem(
+            [FieldError(field="query.purpose", code="missing", message="field.purpose-required")]
+        )
+
+
 async def search_applicants(
     session: AsyncSession,
     fins: FinProtector,
@@ -336,7 +490,9 @@ async def search_applicants(
     purpose: Purpose | None = None,
 ) -> Page[ApplicantOut] | Page[ApplicantSummary]:
     """A page of applicants, oldest first: with personal fields (audited) for the roles that may
-    see them, else summaries."""
+    see them, else summaries. A search by FIN or name (see check_may_search) is itself one audit
+    row: its purpose, which criteria were given (never their values) and the ids it returned."""
+    check_may_search(principal, filters, purpose)
     page: Page[Applicant] = await paginate(
         session,
         search_statement(fins, filters, principal),
@@ -344,9 +500,24 @@ async def search_applicants(
         params=params,
         to_item=lambda applicant: applicant,
     )
+    if searches_personal_data(filters):
+        assert purpose is not None
+        given = [name for name, value in vars(filters).items() if value not in (None, False)]
+        session.add(
+            AuditEntry(
+                principal=principal.id,
+                action="search",
+                resource="applicant_search",
+                resource_id=uuid.uuid4(),
+                purpose=purpose.value,
+                reason="criteria:" + ",".join(given),
+                result_ids=[applicant.id for applicant in page.items],
+            )
+        )
     if may_see_personal_data(principal):
         items = await reveal_applicants(session, fins, page.items, principal, purpose=purpose)
         return Page[ApplicantOut](items=items, next_cursor=page.next_cursor)
+    await session.flush()
     return Page[ApplicantSummary](
         items=[ApplicantSummary.model_validate(a) for a in page.items],
         next_cursor=page.next_cursor,
@@ -367,7 +538,7 @@ class AlreadyBenefited(Problem):
         )
 
 
-async def _resolve_merged(session: AsyncSession, applicant: Applicant) -> Applicant:
+async def resolve_merged(session: AsyncSession, applicant: Applicant) -> Applicant:
     """The applicant a merged one now lives on (merges never form cycles)."""
     while applicant.merged_into_id is not None:
         applicant = await get_applicant(session, applicant.merged_into_id)
@@ -382,7 +553,7 @@ async def record_benefit(
     application_id: uuid.UUID,
 ) -> Applicant:
     """Marks the person as having received assets; the first benefit's date is kept."""
-    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
     if applicant.benefited_at is None or at < applicant.benefited_at:
         applicant.benefited_at = at
         applicant.benefited_application_id = application_id
@@ -400,7 +571,7 @@ async def record_exclusion(
 ) -> Applicant:
     """Marks the person as excluded from the programme (monitoring found, e.g., the assets
     sold); the first exclusion is kept, so a repeated flag changes nothing."""
-    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
     if applicant.excluded_at is None:
         applicant.excluded_at = at
         applicant.excluded_rule = rule
@@ -424,7 +595,10 @@ async def check_can_benefit(
     reason = (override_reason or "").strip() or None
     if reason is not None and not principal.is_admin:
         raise Forbidden("detail.benefit-override-admin-only")
-    applicant = await _resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
+    if applicant.claimed:
+        # A partner's claim on a registered person: which person it is waits for the review.
+        raise Conflict("detail.referral-under-review")
     if applicant.benefited_at is None:
         return
     if reason is None:

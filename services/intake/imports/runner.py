@@ -34,7 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake.applicants.duplicates import NAME_MATCH_THRESHOLD, flag_values, key_score, name_key
 from intake.applicants.pii import FinProtector
-from intake.applicants.service import new_applicant
+from intake.applicants.service import (
+    FinRegistration,
+    claim_values,
+    fin_registrations,
+    new_applicant,
+)
 from intake.applications.models import Source
 from intake.applications.reassessment import reassess_round
 from intake.applications.service import build_application
@@ -354,25 +359,30 @@ async def _create(
     session: AsyncSession, job: JobFacts, referrals: list[Ready], columns: dict[str, list[str]]
 ) -> list[RowError]:
     """Each referral's applicant (unless registered already) and application, with its events;
-    the rows refused as already referred come back as errors. Bulk statements throughout: one
-    look-up, one COPY or INSERT ... SELECT per table for the whole chunk."""
+    the rows refused as already referred come back as errors. A FIN registered before is decided
+    exactly as the API decides it (`fin_registrations`): staff, and a partner for its own
+    referrals, apply for the person found; a partner's FIN registered outside its referrals
+    becomes a claim, written as a new person's rows are, so that its row result is a new
+    referral's. Bulk statements throughout: one look-up, one COPY or INSERT ... SELECT per table
+    for the whole chunk."""
     if not referrals:
         return []
     connection = await driver_connection(session)
-    known = {
-        record[0]
-        for record in await connection.fetch(
-            "SELECT fin_hash FROM applicants WHERE fin_hash = ANY($1::text[])",
-            [r.fin_hash for r in referrals],
-        )
-    }
+    known = await fin_registrations(session, [r.fin_hash for r in referrals], job.partner_id)
     fresh = [r for r in referrals if r.fin_hash not in known]
     inserted = await _insert_applicants(session, fresh, columns) if fresh else []
     added = {r.fin_hash for r in inserted}
+    if meanwhile := [r.fin_hash for r in fresh if r.fin_hash not in added]:
+        # Registered by someone else since the look-up: decided again, as registered.
+        known |= await fin_registrations(session, meanwhile, job.partner_id)
+    claims = [r for r in referrals if r.fin_hash in known and known[r.fin_hash].own_id is None]
+    if claims:
+        await _insert_claims(connection, job, claims, known, columns)
+        added |= {r.fin_hash for r in claims}
     # People registered before (or meanwhile): their applications are built here, from the
     # facts in the database, and refused when they have one in the round already.
     refused, built = await _register_known(
-        connection, job, [r for r in referrals if r.fin_hash not in added]
+        connection, job, [r for r in referrals if r.fin_hash not in added], known
     )
     applications: list[tuple[Any, ...]] = []
     outbox: list[OutboxRecord] = []
@@ -394,6 +404,40 @@ async def _create(
     if inserted:
         await _flag_duplicates(connection, inserted)
     return refused
+
+
+async def _insert_claims(
+    connection: Any,
+    job: JobFacts,
+    claims: list[Ready],
+    known: dict[str, FinRegistration],
+    columns: dict[str, list[str]],
+) -> None:
+    """A partner's records of people registered outside its referrals (claimed rows), their
+    documents, and their pending referral_claims rows for a case officer's review."""
+    assert job.partner_id is not None  # staff see every registered person
+    names = columns["applicants"]
+    at = names.index("claimed")
+    await connection.copy_records_to_table(
+        "applicants",
+        records=[(*r.applicant[:at], True, *r.applicant[at + 1 :]) for r in claims],
+        columns=names,
+    )
+    evidence = [c for r in claims for c in r.categories]
+    if evidence:
+        await connection.copy_records_to_table(
+            "applicant_categories", records=evidence, columns=columns["applicant_categories"]
+        )
+    now = utcnow()
+    rows = []
+    for referral in claims:
+        person_id = known[referral.fin_hash].person_id
+        assert person_id is not None
+        rows.append(claim_values(referral.applicant_id, person_id, job.partner_id, now))
+    claim_columns = list(rows[0])
+    await connection.copy_records_to_table(
+        "referral_claims", records=[_record(r, claim_columns) for r in rows], columns=claim_columns
+    )
 
 
 async def _insert_applicants(
@@ -425,7 +469,7 @@ async def _insert_applicants(
             record[0]
             for record in await connection.fetch(
                 f"INSERT INTO applicants ({listed}) SELECT {listed} FROM import_applicants"  # noqa: S608 - names from code
-                " ON CONFLICT (fin_hash) DO NOTHING RETURNING id"
+                " ON CONFLICT (fin_hash) WHERE NOT claimed DO NOTHING RETURNING id"
             )
         }
         await connection.execute("TRUNCATE import_applicants")
@@ -439,17 +483,19 @@ async def _insert_applicants(
 
 
 async def _register_known(
-    connection: Any, job: JobFacts, referrals: list[Ready]
+    connection: Any, job: JobFacts, referrals: list[Ready], known: dict[str, FinRegistration]
 ) -> tuple[list[RowError], dict[str, tuple[dict[str, Any], list[OutboxRecord]]]]:
-    """Applications of people registered before: refused rows, and fin hash -> (application
-    row, outbox rows) of the others."""
+    """Applications of people registered before, on the record the importer may use (see
+    fin_registrations): refused rows, and fin hash -> (application row, outbox rows) of the
+    others."""
     if not referrals:
         return [], {}
+    record_of = {r.fin_hash: known[r.fin_hash].own_id for r in referrals}
     people = {
-        record["fin_hash"]: _Person(**{k: record[k] for k in _PERSON})
+        record["id"]: _Person(**{k: record[k] for k in _PERSON})
         for record in await connection.fetch(
-            f"SELECT fin_hash, {_FACTS} FROM applicants WHERE fin_hash = ANY($1::text[])",  # noqa: S608
-            [r.fin_hash for r in referrals],
+            f"SELECT {_FACTS} FROM applicants WHERE id = ANY($1::uuid[])",  # noqa: S608
+            list(record_of.values()),
         )
     }
     # The same person in the same round gets one application (direct ones: one without a round).
@@ -458,7 +504,7 @@ async def _register_known(
         for record in await connection.fetch(
             "SELECT applicant_id FROM applications"
             " WHERE applicant_id = ANY($1::uuid[]) AND round_id IS NOT DISTINCT FROM $2",
-            [p.id for p in people.values()],
+            list(people),
             job.round.id if job.round is not None else None,
         )
     }
@@ -467,7 +513,7 @@ async def _register_known(
     now = utcnow()
     with _job_trace(job):
         for referral in referrals:
-            person = people[referral.fin_hash]
+            person = people[record_of[referral.fin_hash]]
             if person.id in taken:
                 message = already_referred_message(job.language)
                 refused.append(RowError(referral.row, "fin", "already_referred", message))
@@ -484,7 +530,7 @@ async def _flag_duplicates(connection: Any, inserted: list[Ready]) -> None:
     born: dict[date, list[tuple[uuid.UUID, str]]] = {}
     for record in await connection.fetch(
         "SELECT id, last_name, first_name, birth_date FROM applicants"
-        " WHERE birth_date = ANY($1::date[]) AND merged_into_id IS NULL",
+        " WHERE birth_date = ANY($1::date[]) AND merged_into_id IS NULL AND NOT claimed",
         list({r.birth_date for r in inserted}),
     ):
         key = _name_key(record["last_name"], record["first_name"])

@@ -75,6 +75,17 @@ async def request_selection(
     )
     if active is not None:
         raise Conflict("detail.selection-active", extras={"selection_id": active})
+    # Which person a partner's claimed referral is decides who may be selected: review first.
+    pending_claims = await session.scalar(
+        sa.text(
+            "SELECT count(*) FROM applications a JOIN referral_claims c"
+            " ON c.applicant_id = a.applicant_id"
+            " WHERE a.round_id = :round_id AND c.status = 'pending'"
+        ),
+        {"round_id": round_.id},
+    )
+    if pending_claims:
+        raise Conflict("detail.referral-claims-pending", extras={"pending": pending_claims})
     selection = Selection(
         round_id=round_.id, status=SelectionStatus.queued, requested_by=principal.id
     )
@@ -112,9 +123,12 @@ async def read_candidates(session: AsyncSession, round_: Round) -> list[Candidat
     Already in rank order (regions in byte order, as Python compares them): PostgreSQL sorts
     them faster than Python, and `select`, which sorts anyway, does so in linear time on sorted
     input."""
+    # Applications of partners' claimed referrals that were refused or linked without consent
+    # stay on the partner's record: never selected (with consent they moved to the person).
     rows = await (await _driver(session)).fetch(
-        "SELECT id, region, score, submitted_at, categories && $2::text[] FROM applications"
+        "SELECT id, region, score, submitted_at, categories && $2::text[] FROM applications a"
         " WHERE round_id = $1 AND status = $3"
+        " AND NOT EXISTS (SELECT FROM applicants p WHERE p.id = a.applicant_id AND p.claimed)"
         ' ORDER BY region COLLATE "C", score DESC, submitted_at, id',
         round_.id,
         list(round_.priority_categories),
