@@ -18,6 +18,11 @@ class IntakeSettings(ServiceSettings):
     # again) before it is failed with `attempts_exhausted`, so that a job that kills its worker
     # cannot take every instance down in turn.
     selection_max_attempts: int = Field(3, ge=1)
+    partner_keys_snapshot_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="How often the keys in force are sent as a snapshot, besides at each change",
+    )
 
     @model_validator(mode="after")
     def _refuse_weak_keys_in_production(self) -> "IntakeSettings":
