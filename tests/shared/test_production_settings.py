@@ -139,11 +139,12 @@ WEAK_KEYS = {
 }
 
 
+@pytest.mark.parametrize("encoding", ["base64", "hex"])
 @pytest.mark.parametrize("name", WEAK_KEYS)
 @pytest.mark.parametrize("field", ["fin_hash_key", "fin_encryption_key"])
-def test_weak_fin_keys_are_refused(field: str, name: str) -> None:
+def test_weak_fin_keys_are_refused(field: str, name: str, encoding: str) -> None:
     key, reason = WEAK_KEYS[name]
-    encoded = base64.b64encode(key).decode()
+    encoded = base64.b64encode(key).decode() if encoding == "base64" else key.hex()
     with pytest.raises(ValidationError, match=f"{field} [^;]*{reason}") as error:
         IntakeSettings(**production(**{field: encoded}))
     # Not even a piece of the refused key (or of the other settings) in the message.
@@ -151,11 +152,11 @@ def test_weak_fin_keys_are_refused(field: str, name: str) -> None:
 
 
 def test_a_key_that_is_not_base64_is_refused() -> None:
-    with pytest.raises(ValidationError, match="fin_hash_key is not base64"):
+    with pytest.raises(ValidationError, match="fin_hash_key is neither hex nor base64"):
         IntakeSettings(**production(fin_hash_key="correct horse battery staple!"))
 
 
-def test_random_keys_pass_in_either_base64_alphabet() -> None:
+def test_random_keys_pass_in_hex_or_either_base64_alphabet() -> None:
     for _ in range(200):
         key = os.urandom(32)
         assert key_weakness(key) is None
@@ -163,3 +164,7 @@ def test_random_keys_pass_in_either_base64_alphabet() -> None:
     url_safe = base64.urlsafe_b64encode(os.urandom(48)).decode().rstrip("=")
     settings = IntakeSettings(**production(fin_encryption_key=url_safe))
     assert settings.fin_encryption_key.get_secret_value() == url_safe
+    # `openssl rand -hex 32`, as deploy/README.md has made them: 32 bytes, not base64 of hex.
+    assert IntakeSettings(**production(fin_hash_key=os.urandom(32).hex()))
+    with pytest.raises(ValidationError, match="fin_hash_key is 16 bytes long"):
+        IntakeSettings(**production(fin_hash_key=os.urandom(16).hex()))
