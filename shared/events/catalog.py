@@ -151,7 +151,8 @@ class PartnerKeysSnapshot(Event):
     """Every partner key in force (neither revoked nor expired), as intake holds them at
     `taken_at`. Sent whenever a key changes and periodically; a service reconciles its copy with
     the last one, so that a revocation it missed (dead-lettered, or trimmed from the stream) still
-    takes effect: a copy the snapshot does not list, and that no newer event touched, is revoked."""
+    takes effect: a copy the snapshot does not list, and that no newer event touched, is revoked.
+    A key takes about 300 bytes: NATS's default 1 MB payload holds some 3,000 keys in force."""
 
     type = "intake.partner_keys.snapshot"
     source_service = "intake"
