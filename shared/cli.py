@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from shared import migrations
-from shared.devkeys import ensure_dev_keys, mint_token
+from shared.devkeys import ensure_dev_keys, mark_development_folder, mint_token
 from shared.devstack import (
     NatsServer,
     PortInUse,
@@ -378,7 +378,8 @@ def _data_dir_args(args: argparse.Namespace) -> list[str]:
 
 
 def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str]) -> NoReturn:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    # Whatever is made under it (keys, secrets, credentials) is refused in production.
+    mark_development_folder(config.data_dir)
     # The ExitStack stops in reverse: services, then NATS, then PostgreSQL.
     if config.database_url is None:
         postgres = Postgres(config.data_dir / "postgres", config.pg_port)

@@ -2,6 +2,10 @@
 
 `ensure_dev_keys` writes an EC P-256 key and its JWKS into a folder (services read the JWKS through
 `jwks_file`); `mint_token` signs ES256 tokens with it. Tests use their own folder the same way.
+
+Everything development makes is marked so that production settings refuse it (shared.settings):
+secrets contain DEV_SECRET_MARKER, the JWKS names its key "dev-only-...", a folder of development
+keys holds a DEV_FOLDER_MARKER file, and tokens carry the DEV_TOKEN_ISSUER.
 """
 
 from __future__ import annotations
@@ -25,13 +29,25 @@ from jwt.algorithms import ECAlgorithm
 
 PRIVATE_KEY_FILE = "signing-key.pem"
 JWKS_FILE = "jwks.json"
+DEV_SECRET_MARKER = "dev-only"  # noqa: S105
+DEV_FOLDER_MARKER = "DEV-ONLY"
+DEV_TOKEN_ISSUER = "dayaq-dev"  # noqa: S105
+
+
+def mark_development_folder(directory: Path) -> None:
+    """Marks `directory` and everything under it as development: refused in production."""
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / DEV_FOLDER_MARKER
+    if not marker.exists():
+        marker.write_text("Development keys and secrets: production settings refuse files here.\n")
 
 
 def _key_id(public_key: ec.EllipticCurvePublicKey) -> str:
     der = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:12]).decode("ascii")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(der).digest()[:12]).decode("ascii")
+    return f"{DEV_SECRET_MARKER}-{digest}"
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
@@ -66,7 +82,7 @@ def _load_private_key(directory: Path) -> ec.EllipticCurvePrivateKey:
 def ensure_dev_keys(directory: Path) -> Path:
     """Creates the key (mode 0600) and `jwks.json` in `directory` unless present; returns the
     JWKS path."""
-    directory.mkdir(parents=True, exist_ok=True)
+    mark_development_folder(directory)
     key_path = directory / PRIVATE_KEY_FILE
     if not key_path.exists():
         pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
@@ -97,7 +113,7 @@ def mint_token(
     *,
     roles: list[str],
     subject: str = "dev-user",
-    issuer: str = "dayaq-dev",
+    issuer: str = DEV_TOKEN_ISSUER,
     audience: str = "dayaq",
     ttl_seconds: int = 8 * 3600,
     partner_id: UUID | None = None,

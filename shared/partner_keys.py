@@ -6,24 +6,51 @@ A service that accepts partner keys:
 - adds the table to its metadata (`add_partner_keys_table(Base.metadata)` in models.py) and creates
   it in a migration (`create_partner_keys_table()` / `drop_partner_keys_table()`);
 - consumes intake's key events (`"intake": {**PARTNER_KEY_HANDLERS}` in its handlers);
-- puts `PartnerKeyStore(app.state.sessionmaker)` on `app.state.api_key_store`.
+- puts `PartnerKeyStore(app.state.sessionmaker)` on `app.state.api_key_store`;
+- mixes `PartnerKeySettings` into its Settings and awaits `start_reconciliation(app)` in its
+  on_startup.
 
 Intake keeps its own `api_keys` table as the master. The copy holds the key's SHA-256 only.
+
+Events alone could leave a revoked key alive: a revocation that a service dead-lettered, or one
+trimmed from the stream before a new service read it. So intake also sends the keys in force as a
+snapshot (`intake.partner_keys.snapshot`, no personal data) whenever a key changes and
+periodically, and each service reconciles its copy with the LAST snapshot: read straight from
+intake's stream at start and every `partner_keys_reconcile_seconds`, and applied again whenever
+one arrives through its consumer. Reading the last message by subject needs no call to intake and
+no consumer of its own; a dead-lettered snapshot is read again on the next round.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import Field
+from pydantic_settings import BaseSettings
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import ApiKeyRecord
 from shared.db import UTCDateTime, new_metadata
-from shared.events import Envelope, PartnerKeyIssued, PartnerKeyRevoked
+from shared.events import (
+    Envelope,
+    KeyInForce,
+    PartnerKeyIssued,
+    PartnerKeyRevoked,
+    PartnerKeysSnapshot,
+)
 from shared.messaging.consumer import Handler
+from shared.messaging.jetstream import stream_name, subject_for
+
+log = logging.getLogger(__name__)
 
 TABLE_NAME = "partner_keys"
 
@@ -92,15 +119,28 @@ async def on_partner_key_issued(
     Never clears a revocation, and an event older than the row's newest is ignored: a failed event
     is retried while later ones flow on, so they can arrive out of order.
     """
+    await _upsert_keys(session, [event], envelope.time)
+
+
+async def _upsert_keys(
+    session: AsyncSession, keys: list[PartnerKeyIssued] | list[KeyInForce], at: datetime
+) -> None:
+    if not keys:
+        return
     table = PARTNER_KEYS
     statement = insert(table).values(
-        key_id=event.key_id,
-        partner_id=event.partner_id,
-        prefix=event.prefix,
-        key_hash=event.key_hash,
-        scopes=sorted(set(event.scopes)),
-        expires_at=event.expires_at,
-        updated_at=envelope.time,
+        [
+            {
+                "key_id": key.key_id,
+                "partner_id": key.partner_id,
+                "prefix": key.prefix,
+                "key_hash": key.key_hash,
+                "scopes": sorted(set(key.scopes)),
+                "expires_at": key.expires_at,
+                "updated_at": at,
+            }
+            for key in keys
+        ]
     )
     changed = ("partner_id", "prefix", "key_hash", "scopes", "expires_at", "updated_at")
     await session.execute(
@@ -132,7 +172,79 @@ async def on_partner_key_revoked(
     )
 
 
+async def on_partner_keys_snapshot(
+    session: AsyncSession, event: PartnerKeysSnapshot, envelope: Envelope
+) -> None:
+    """Make the copy agree with intake's keys at `taken_at`: add or update the keys listed, and
+    revoke every other copy, unless an event newer than the snapshot touched it (a key issued
+    after the snapshot was taken). Never brings a revoked key back."""
+    table = PARTNER_KEYS
+    at = event.taken_at
+    await _upsert_keys(session, event.keys, at)
+    await session.execute(
+        sa.update(table)
+        .where(
+            table.c.revoked_at.is_(None),
+            table.c.updated_at <= at,
+            table.c.key_id.not_in([key.key_id for key in event.keys]),
+        )
+        .values(revoked_at=at, updated_at=at)
+    )
+
+
 PARTNER_KEY_HANDLERS: dict[str, Handler] = {
     PartnerKeyIssued.type: on_partner_key_issued,
     PartnerKeyRevoked.type: on_partner_key_revoked,
+    PartnerKeysSnapshot.type: on_partner_keys_snapshot,
 }
+
+INTAKE_SOURCE = "/dayaq/intake"
+
+
+class PartnerKeySettings(BaseSettings):
+    """The reconciliation's setting in a service's Settings (a mixin: the service's env prefix
+    applies, e.g. PLANS_PARTNER_KEYS_RECONCILE_SECONDS)."""
+
+    partner_keys_reconcile_seconds: float = Field(
+        300.0, gt=0, description="How often the copy of partner keys is reconciled with intake's"
+    )
+
+
+async def reconcile_with_last_snapshot(
+    js: JetStreamContext, sessionmaker: async_sessionmaker[AsyncSession], namespace: str
+) -> bool:
+    """Apply the last snapshot in intake's stream; False when there is none yet."""
+    try:
+        message = await js.get_last_msg(
+            stream_name(namespace, "intake"), subject_for(namespace, PartnerKeysSnapshot.type)
+        )
+    except NotFoundError:
+        return False
+    envelope = Envelope.model_validate_json(message.data or b"")
+    if envelope.type != PartnerKeysSnapshot.type or envelope.source != INTAKE_SOURCE:
+        raise ValueError(f"not intake's key snapshot: {envelope.type} from {envelope.source}")
+    event = PartnerKeysSnapshot.model_validate(envelope.data)
+    async with sessionmaker() as session, session.begin():
+        await on_partner_keys_snapshot(session, event, envelope)
+    return True
+
+
+async def start_reconciliation(app: FastAPI) -> None:
+    """For a service's on_startup: reconcile once now, then every
+    `partner_keys_reconcile_seconds` (PartnerKeySettings) for as long as the service runs."""
+    runtime, settings = app.state.runtime, app.state.settings
+    js = runtime.nc.jetstream()
+
+    async def reconcile() -> None:
+        try:
+            await reconcile_with_last_snapshot(js, runtime.sessionmaker, settings.nats_namespace)
+        except Exception as exc:  # the next round tries again; the consumer still applies events
+            log.warning("partner keys not reconciled: %s", exc.__class__.__name__)
+
+    async def periodically() -> None:
+        while True:
+            await asyncio.sleep(settings.partner_keys_reconcile_seconds)
+            await reconcile()
+
+    await reconcile()
+    runtime.tasks.append(asyncio.create_task(periodically(), name="partner-keys-reconcile"))

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The development secrets that `dayaq run` writes; refused outside development.
-DEV_SECRET_MARKER = "dev-only"  # noqa: S105
+from shared.devkeys import DEV_FOLDER_MARKER, DEV_SECRET_MARKER, DEV_TOKEN_ISSUER
+
+# A closed set: a misspelt environment ("prod") refuses to start instead of skipping the checks.
+Environment = Literal["development", "test", "production"]
 
 
 class ServiceSettings(BaseSettings):
     """Read from the environment: `DAYAQ_*` for what all services share, `<SERVICE>_*` for one."""
 
-    model_config = SettingsConfigDict(env_prefix="DAYAQ_", extra="ignore")
+    # The refused input is never shown: it holds every secret of the environment.
+    model_config = SettingsConfigDict(
+        env_prefix="DAYAQ_", extra="ignore", hide_input_in_errors=True
+    )
 
     service_name: str = ""
-    environment: str = Field("development", description="development, test or production")
+    environment: Environment = Field("development", description="development, test or production")
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq"
     nats_url: str = "nats://127.0.0.1:4222"
     # Prefix for stream names and subjects, so that several environments (or tests) share one NATS.
@@ -28,7 +34,7 @@ class ServiceSettings(BaseSettings):
     # Authentication: staff tokens are verified against a JWKS, from a URL or a local file.
     jwks_url: str | None = None
     jwks_file: Path | None = None
-    jwt_issuer: str = "dayaq-dev"
+    jwt_issuer: str = DEV_TOKEN_ISSUER
     jwt_audience: str = "dayaq"
 
     # Messaging
@@ -47,8 +53,30 @@ class ServiceSettings(BaseSettings):
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production":
             for name, value in self:
-                if isinstance(value, SecretStr) and DEV_SECRET_MARKER in value.get_secret_value():
+                text = value.get_secret_value() if isinstance(value, SecretStr) else value
+                if isinstance(text, str) and DEV_SECRET_MARKER in text:
                     raise ValueError(f"{name} is a development secret; set a real one")
+                # Key and credential files are the settings named `*_file`.
+                if name.endswith("_file") and isinstance(value, Path) and _is_development(value):
+                    raise ValueError(f"{name} is a development key file ({value}); set a real one")
             if self.jwks_url is None and self.jwks_file is None:
                 raise ValueError("set jwks_url or jwks_file in production")
+            if self.jwt_issuer == DEV_TOKEN_ISSUER:
+                raise ValueError(
+                    f"jwt_issuer is the development issuer {DEV_TOKEN_ISSUER!r}; "
+                    "set the identity provider's"
+                )
         return self
+
+
+def _is_development(path: Path) -> bool:
+    """A file that `dayaq run` or `ensure_dev_keys` wrote: inside a folder they marked, or
+    carrying the marker itself (the development JWKS names its key "dev-only-...")."""
+    path = path.absolute()
+    if any((folder / DEV_FOLDER_MARKER).exists() for folder in path.parents):
+        return True
+    try:
+        with path.open("rb") as file:
+            return DEV_SECRET_MARKER.encode() in file.read(1 << 20)
+    except OSError:  # missing or unreadable: whatever reads it fails on its own
+        return False

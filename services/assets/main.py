@@ -9,11 +9,12 @@ from assets.handlers import HANDLERS
 from assets.orders.routes import router as orders
 from assets.settings import AssetsSettings
 from shared.app import create_service_app
-from shared.partner_keys import PartnerKeyStore
+from shared.partner_keys import PartnerKeyStore, start_reconciliation
 
 
 async def on_startup(app: FastAPI) -> None:
     app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
+    await start_reconciliation(app)
 
 
 def create_app(settings: AssetsSettings | None = None) -> FastAPI:

@@ -1,10 +1,11 @@
 from pydantic_settings import SettingsConfigDict
 
 from shared.filestore import FileStoreSettings
+from shared.partner_keys import PartnerKeySettings
 from shared.settings import ServiceSettings
 
 
-class AssetsSettings(ServiceSettings, FileStoreSettings):
+class AssetsSettings(ServiceSettings, FileStoreSettings, PartnerKeySettings):
     """Scans and photos of signed handover acts go to the file store (shared.filestore): a local
     folder, or an S3-compatible bucket with ASSETS_FILESTORE_S3_BUCKET."""
 

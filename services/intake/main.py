@@ -1,5 +1,7 @@
 """The intake service: persons, applications, partners and enrolment."""
 
+import asyncio
+
 from fastapi import FastAPI
 
 from intake.applicants.pii import FinProtector
@@ -9,7 +11,7 @@ from intake.handlers import HANDLERS
 from intake.imports.routes import router as imports
 from intake.imports.runner import add_import_worker
 from intake.partners.routes import router as partners
-from intake.partners.service import DatabaseApiKeyStore
+from intake.partners.service import DatabaseApiKeyStore, publish_keys_snapshots
 from intake.rounds.routes import router as rounds
 from intake.selection.routes import router as selection
 from intake.settings import IntakeSettings
@@ -22,6 +24,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.fins = FinProtector(settings)
         app.state.api_key_store = DatabaseApiKeyStore(app.state.sessionmaker)
+        snapshots = publish_keys_snapshots(
+            app.state.sessionmaker, settings.partner_keys_snapshot_seconds
+        )
+        app.state.runtime.tasks.append(asyncio.create_task(snapshots, name="keys-snapshots"))
 
     app = create_service_app(
         settings,

@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from pydantic import Field, SecretStr, StringConstraints
+from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.key_strength import refuse_weak_key
 from shared.settings import ServiceSettings
 
 # Key ids are written into ciphertexts: short, and of safe characters.
@@ -16,6 +17,7 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq_intake"
     # Keys for the FIN: a keyed hash for look-ups, and encryption for display to staff who need it.
+    # In production each must be base64 of at least 32 random bytes (shared.key_strength).
     fin_hash_key: SecretStr = SecretStr("dev-only-fin-hash-key")
     # The FIN encryption keyring: the current key (new ciphertexts) and its id, written into each
     # ciphertext; `fin_encryption_old_keys` ({"id": "key"}, JSON in the environment) are the keys
@@ -27,6 +29,19 @@ class IntakeSettings(ServiceSettings):
     # again) before it is failed with `attempts_exhausted`, so that a job that kills its worker
     # cannot take every instance down in turn.
     selection_max_attempts: int = Field(3, ge=1)
+    partner_keys_snapshot_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="How often the keys in force are sent as a snapshot, besides at each change",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_weak_keys_in_production(self) -> "IntakeSettings":
+        if self.environment == "production":
+            refuse_weak_key("fin_hash_key", self.fin_hash_key.get_secret_value())
+            for key_id, key in self.fin_keyring.items():
+                refuse_weak_key(f"fin_encryption_key {key_id}", key.get_secret_value())
+        return self
 
     @property
     def fin_keyring(self) -> dict[str, SecretStr]:

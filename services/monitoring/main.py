@@ -12,11 +12,12 @@ from monitoring.reports.routes import router as reports
 from monitoring.settings import MonitoringSettings
 from monitoring.visits.routes import router as visits
 from shared.app import Runtime, create_service_app
-from shared.partner_keys import PartnerKeyStore
+from shared.partner_keys import PartnerKeyStore, start_reconciliation
 
 
 async def on_startup(app: FastAPI) -> None:
     app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
+    await start_reconciliation(app)
     # Overdue visits are flagged on a schedule; the task is cancelled with the others on shutdown.
     settings: MonitoringSettings = app.state.settings
     runtime: Runtime = app.state.runtime

@@ -4,10 +4,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.filestore import FileStoreSettings
+from shared.partner_keys import PartnerKeySettings
 from shared.settings import ServiceSettings
 
 
-class MonitoringSettings(ServiceSettings, FileStoreSettings):
+class MonitoringSettings(ServiceSettings, FileStoreSettings, PartnerKeySettings):
     model_config = SettingsConfigDict(env_prefix="MONITORING_", extra="ignore")
 
     service_name: str = "monitoring"

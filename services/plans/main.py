@@ -9,11 +9,12 @@ from plans.participants.routes import router as participants
 from plans.settings import PlansSettings
 from plans.trainings.routes import router as trainings
 from shared.app import create_service_app
-from shared.partner_keys import PartnerKeyStore
+from shared.partner_keys import PartnerKeyStore, start_reconciliation
 
 
 async def on_startup(app: FastAPI) -> None:
     app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
+    await start_reconciliation(app)
 
 
 def create_app(settings: PlansSettings | None = None) -> FastAPI:

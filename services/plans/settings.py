@@ -1,10 +1,11 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.partner_keys import PartnerKeySettings
 from shared.settings import ServiceSettings
 
 
-class PlansSettings(ServiceSettings):
+class PlansSettings(ServiceSettings, PartnerKeySettings):
     model_config = SettingsConfigDict(env_prefix="PLANS_", extra="ignore")
 
     service_name: str = "plans"

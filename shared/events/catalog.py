@@ -136,6 +136,32 @@ class PartnerKeyRevoked(Event):
         return str(self.key_id)
 
 
+class KeyInForce(Part):
+    """One key of a snapshot: what `intake.partner_key.issued` carries for it."""
+
+    key_id: uuid.UUID
+    partner_id: uuid.UUID
+    prefix: str
+    key_hash: str
+    scopes: list[str]
+    expires_at: datetime | None = None
+
+
+class PartnerKeysSnapshot(Event):
+    """Every partner key in force (neither revoked nor expired), as intake holds them at
+    `taken_at`. Sent whenever a key changes and periodically; a service reconciles its copy with
+    the last one, so that a revocation it missed (dead-lettered, or trimmed from the stream) still
+    takes effect: a copy the snapshot does not list, and that no newer event touched, is revoked.
+    A key takes about 300 bytes: NATS's default 1 MB payload holds some 3,000 keys in force."""
+
+    type = "intake.partner_keys.snapshot"
+    source_service = "intake"
+    lifecycle = False
+
+    taken_at: datetime
+    keys: list[KeyInForce]
+
+
 class ApplicantMerged(Event):
     """Two registrations found to be one person: the merged applicant's applications now belong
     to the kept one, which counts as one person for the one-benefit rule."""
@@ -525,6 +551,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         EnrollmentCancelled,
         PartnerKeyIssued,
         PartnerKeyRevoked,
+        PartnerKeysSnapshot,
         ApplicantMerged,
         MemorandumRecorded,
         DirectionChosen,

@@ -4,14 +4,21 @@ A partner (a principal with a partner_id) sees its own record, memoranda and key
 partner's answer 404 exactly like missing ones. Every key change is sent to the other services as
 an event, so that they authenticate partners from their own copy (shared.partner_keys); so is
 every memorandum recorded, so that they hold partners to its areas and period.
+
+Each key change also sends a snapshot of every key in force (`intake.partner_keys.snapshot`), and
+so does `publish_keys_snapshot` periodically: the services reconcile their copies with the last
+one, so that a revocation they missed still takes effect. Key changes take one lock in turn, so
+that each snapshot holds every change made before its `taken_at` and none made after.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,7 +36,13 @@ from intake.partners.schemas import (
 )
 from shared.auth import ApiKeyRecord, Principal, generate_api_key
 from shared.db import utcnow
-from shared.events import MemorandumRecorded, PartnerKeyIssued, PartnerKeyRevoked
+from shared.events import (
+    KeyInForce,
+    MemorandumRecorded,
+    PartnerKeyIssued,
+    PartnerKeyRevoked,
+    PartnerKeysSnapshot,
+)
 from shared.messaging.outbox import add_event
 from shared.problems import (
     Conflict,
@@ -39,6 +52,8 @@ from shared.problems import (
     NotFound,
     ValidationProblem,
 )
+
+log = logging.getLogger(__name__)
 
 # --- Partners -----------------------------------------------------------------------------------
 
@@ -157,6 +172,7 @@ async def get_memorandum(
 
 async def issue_api_key(session: AsyncSession, partner: Partner, data: ApiKeyIn) -> ApiKeyIssued:
     _refuse_past_expiry(data.expires_at, "body.expires_at")
+    await _lock_keys(session)
     api_key, key = await _new_key(
         session,
         partner_id=partner.id,
@@ -164,6 +180,7 @@ async def issue_api_key(session: AsyncSession, partner: Partner, data: ApiKeyIn)
         expires_at=data.expires_at,
         label=data.label,
     )
+    await add_event(session, await keys_snapshot(session))
     return ApiKeyIssued(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
 
 
@@ -183,6 +200,7 @@ async def rotate_api_key(session: AsyncSession, old: ApiKey, data: RotateIn) -> 
     if old.status != KeyStatus.active:
         raise InvalidState(old.status)
     _refuse_past_expiry(data.expires_at, "body.expires_at")
+    await _lock_keys(session)
     now = utcnow()
     expires_at = data.expires_at
     if expires_at is None and old.expires_at is not None:
@@ -201,6 +219,7 @@ async def rotate_api_key(session: AsyncSession, old: ApiKey, data: RotateIn) -> 
     await session.flush()
     # The same event as at issue, with the new expiry: the other services' copy is an upsert.
     await add_event(session, _issued_event(old))
+    await add_event(session, await keys_snapshot(session))
     return ApiKeyRotated(
         **ApiKeyOut.model_validate(new).model_dump(),
         key=key,
@@ -212,10 +231,67 @@ async def revoke_api_key(session: AsyncSession, api_key: ApiKey) -> ApiKey:
     """Refused at once, here and (as soon as the event arrives) in every other service."""
     if api_key.revoked_at is not None:
         raise InvalidState(KeyStatus.revoked)
+    await _lock_keys(session)
     api_key.revoked_at = utcnow()
     await session.flush()
     await add_event(session, PartnerKeyRevoked(key_id=api_key.id, revoked_at=api_key.revoked_at))
+    await add_event(session, await keys_snapshot(session))
     return api_key
+
+
+# Any fixed number, the same in every intake process: pg_advisory_xact_lock's key.
+_KEYS_LOCK = 0x6B657973  # "keys"
+
+
+async def _lock_keys(session: AsyncSession) -> None:
+    """Held until the transaction ends: key changes and snapshots take their turn, so a snapshot
+    never misses a change whose events are older than it."""
+    await session.execute(select(func.pg_advisory_xact_lock(_KEYS_LOCK)))
+
+
+async def keys_snapshot(session: AsyncSession) -> PartnerKeysSnapshot:
+    """Every key in force now, under the keys lock (which the caller holds)."""
+    now = utcnow()
+    in_force = await session.scalars(
+        select(ApiKey)
+        .where(
+            ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)
+        )
+        .order_by(ApiKey.id)
+    )
+    keys = [
+        KeyInForce(
+            key_id=api_key.id,
+            partner_id=api_key.partner_id,
+            prefix=api_key.prefix,
+            key_hash=api_key.key_hash,
+            scopes=list(api_key.scopes),
+            expires_at=api_key.expires_at,
+        )
+        for api_key in in_force
+    ]
+    # Taken after every event of this transaction: those it lists are older than the snapshot.
+    return PartnerKeysSnapshot(taken_at=utcnow(), keys=keys)
+
+
+async def publish_keys_snapshot(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """One snapshot through the outbox, in its own transaction."""
+    async with sessionmaker() as session, session.begin():
+        await _lock_keys(session)
+        await add_event(session, await keys_snapshot(session))
+
+
+async def publish_keys_snapshots(
+    sessionmaker: async_sessionmaker[AsyncSession], every_seconds: float
+) -> None:
+    """A snapshot now and every `every_seconds`, so that the stream always holds a recent one
+    (even after its older messages were trimmed) for services that start or missed one."""
+    while True:
+        try:
+            await publish_keys_snapshot(sessionmaker)
+        except Exception as exc:  # the database is away: the next round tries again
+            log.warning("partner keys snapshot not written: %s", exc.__class__.__name__)
+        await asyncio.sleep(every_seconds)
 
 
 async def _new_key(
