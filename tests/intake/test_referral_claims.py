@@ -24,7 +24,7 @@ from tests.service_fixtures import Auth, Service, StartService
 Headers = dict[str, str]
 # What differs between any two registrations: the record's own id and time, and what was sent.
 VARYING_FIELDS = {"id", "created_at", "fin"}
-VARYING_HEADERS = {"date", "content-length", "x-request-id", "x-correlation-id"}
+VARYING_HEADERS = {"date", "content-length", "location", "x-request-id", "x-correlation-id"}
 
 
 @pytest.fixture
