@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# What a caller's X-Correlation-ID may be (a UUID is one); anything else is replaced.
+SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass
@@ -146,8 +150,10 @@ def _install_trace(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request_id = correlation_id.get() or str(uuid.uuid4())
-        # A caller's correlation id joins this request to a larger piece of work.
-        correlation = request.headers.get("X-Correlation-ID") or request_id
+        # A caller's correlation id joins this request to a larger piece of work; it goes into
+        # every log line and event, so only a UUID or a short safe token is taken as it is.
+        sent = request.headers.get("X-Correlation-ID", "")
+        correlation = sent if SAFE_CORRELATION_ID.fullmatch(sent) else request_id
         set_trace(request_id=request_id, correlation_id=correlation)
         response = await call_next(request)
         response.headers["X-Correlation-ID"] = correlation
