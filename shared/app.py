@@ -23,12 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
+from shared.headers import SecurityHeaders
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
 from shared.messaging.jetstream import connect, ensure_streams
 from shared.messaging.relay import OutboxRelay
-from shared.metrics import install_metrics
+from shared.metrics import install_metrics, serve_metrics
 from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
 
@@ -48,6 +49,7 @@ class Runtime:
     relay: OutboxRelay
     consumers: list[Consumer]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop_metrics: Callable[[], None] = lambda: None
 
 
 def create_service_app(
@@ -107,10 +109,13 @@ def create_service_app(
         runtime.tasks += [asyncio.create_task(relay.run(), name=f"{service}-relay")] + [
             asyncio.create_task(c.run(), name=c.name) for c in consumers
         ]
+        if settings.metrics_port is not None:
+            runtime.stop_metrics = serve_metrics(settings.metrics_host, settings.metrics_port)
         log.info("%s started", service)
         try:
             yield
         finally:
+            runtime.stop_metrics()
             for task in runtime.tasks:
                 task.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
@@ -127,6 +132,11 @@ def create_service_app(
         openapi_tags=openapi_tags,
     )
     app.state.settings = settings
+    # Outside Starlette's outermost middleware, so that the 500s it answers carry them too.
+    build_middleware_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]
+        build_middleware_stack(), hsts_seconds=settings.hsts_seconds
+    )
 
     install_problem_handlers(app)
     install_metrics(app)
