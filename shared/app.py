@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,16 +24,20 @@ from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
 from shared.idempotency import purge_periodically
+from shared.headers import SecurityHeaders
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
 from shared.messaging.jetstream import connect, ensure_streams
 from shared.messaging.relay import OutboxRelay
-from shared.metrics import install_metrics
+from shared.metrics import install_metrics, serve_metrics
 from shared.problems import install_problem_handlers
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# What a caller's X-Correlation-ID may be (a UUID is one); anything else is replaced.
+SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass
@@ -45,6 +50,7 @@ class Runtime:
     relay: OutboxRelay
     consumers: list[Consumer]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop_metrics: Callable[[], None] = lambda: None
 
 
 def create_service_app(
@@ -109,10 +115,13 @@ def create_service_app(
                 purge_periodically(engine, settings), name=f"{service}-idempotency-purge"
             )
         )
+        if settings.metrics_port is not None:
+            runtime.stop_metrics = serve_metrics(settings.metrics_host, settings.metrics_port)
         log.info("%s started", service)
         try:
             yield
         finally:
+            runtime.stop_metrics()
             for task in runtime.tasks:
                 task.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
@@ -129,6 +138,11 @@ def create_service_app(
         openapi_tags=openapi_tags,
     )
     app.state.settings = settings
+    # Outside Starlette's outermost middleware, so that the 500s it answers carry them too.
+    build_middleware_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]
+        build_middleware_stack(), hsts_seconds=settings.hsts_seconds
+    )
 
     install_problem_handlers(app)
     install_metrics(app)
@@ -152,8 +166,10 @@ def _install_trace(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request_id = correlation_id.get() or str(uuid.uuid4())
-        # A caller's correlation id joins this request to a larger piece of work.
-        correlation = request.headers.get("X-Correlation-ID") or request_id
+        # A caller's correlation id joins this request to a larger piece of work; it goes into
+        # every log line and event, so only a UUID or a short safe token is taken as it is.
+        sent = request.headers.get("X-Correlation-ID", "")
+        correlation = sent if SAFE_CORRELATION_ID.fullmatch(sent) else request_id
         set_trace(request_id=request_id, correlation_id=correlation)
         response = await call_next(request)
         response.headers["X-Correlation-ID"] = correlation

@@ -48,6 +48,8 @@ SERVICES: tuple[tuple[str, int], ...] = (
     ("monitoring", 8004),
 )
 SERVICE_NAMES = tuple(name for name, _ in SERVICES)
+# Each service's /metrics, on a port of its own: 9101-9104 unless <SERVICE>_METRICS_PORT says.
+METRICS_PORT_OFFSET = 1100
 DEFAULT_PG_PORT = 5433
 DEFAULT_NATS_PORT = 4222
 DEFAULT_DATA_DIR = ".dayaq"
@@ -105,6 +107,8 @@ def service_env(
     secrets: Mapping[str, str],
     nats_namespace: str = "",
     base: Mapping[str, str] | None = None,
+    metrics_port: int | None = None,
+    host: str = "127.0.0.1",
 ) -> dict[str, str]:
     """The environment of one service process: `base` (default os.environ), secrets where the
     environment does not set them, and the service's own `<SERVICE>_*` settings."""
@@ -118,6 +122,9 @@ def service_env(
     env[f"{prefix}_ENVIRONMENT"] = "development"
     if nats_namespace:
         env[f"{prefix}_NATS_NAMESPACE"] = nats_namespace
+    if metrics_port is not None:
+        env[f"{prefix}_METRICS_PORT"] = str(metrics_port)
+        env[f"{prefix}_METRICS_HOST"] = host
     env["PYTHONUNBUFFERED"] = "1"  # logs reach the file as they happen
     return env
 
@@ -237,6 +244,7 @@ def running_services(
     host: str = "127.0.0.1",
     nats_namespace: str = "",
     timeout: float = READY_TIMEOUT,
+    metrics_ports: Mapping[str, int] | None = None,
 ) -> Iterator[dict[str, RunningService]]:
     """Start the services named in `ports` (a database URL for each), wait until they are ready,
     and stop them on exit."""
@@ -250,6 +258,8 @@ def running_services(
                 jwks_file=jwks_file,
                 secrets=secrets,
                 nats_namespace=nats_namespace,
+                metrics_port=(metrics_ports or {}).get(name),
+                host=host,
             )
             started.append(start_service(name, port, env=env, log_dir=log_dir, host=host))
         wait_ready(started, timeout)
@@ -266,6 +276,7 @@ class _Config:
     host: str
     data_dir: Path
     ports: dict[str, int]
+    metrics_ports: dict[str, int]
     pg_port: int
     nats_port: int
     database_url: str | None
@@ -283,6 +294,10 @@ def _config(args: argparse.Namespace) -> _Config:
         host=args.host,
         data_dir=Path(args.data_dir).absolute(),
         ports={name: env_port(f"{name.upper()}_PORT", port) for name, port in SERVICES},
+        metrics_ports={
+            name: env_port(f"{name.upper()}_METRICS_PORT", port + METRICS_PORT_OFFSET)
+            for name, port in SERVICES
+        },
         pg_port=env_port("DAYAQ_PG_PORT", DEFAULT_PG_PORT),
         nats_port=env_port("DAYAQ_NATS_PORT", DEFAULT_NATS_PORT),
         database_url=database_url,
@@ -294,6 +309,10 @@ def _check_ports(config: _Config) -> list[str]:
     """Every port we would listen on, checked before anything starts."""
     wanted = [
         (port, name, f"{name.upper()}_PORT", config.host) for name, port in config.ports.items()
+    ]
+    wanted += [
+        (port, f"{name} metrics", f"{name.upper()}_METRICS_PORT", config.host)
+        for name, port in config.metrics_ports.items()
     ]
     if config.database_url is None:
         wanted.append((config.pg_port, "PostgreSQL", "DAYAQ_PG_PORT", "127.0.0.1"))
@@ -412,6 +431,7 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
             log_dir=config.data_dir / "logs",
             ports=config.ports,
             host=config.host,
+            metrics_ports=config.metrics_ports,
         )
     )
     _print_table(config, list(services.values()), data_dir_args)
@@ -474,7 +494,8 @@ def _parser() -> argparse.ArgumentParser:
         help="start PostgreSQL and nats-server (unless DATABASE_URL / NATS_URL are set), "
         "migrate, and serve the four services",
         description="Ports come from INTAKE_PORT, PLANS_PORT, ASSETS_PORT, MONITORING_PORT "
-        f"(8001-8004), DAYAQ_PG_PORT ({DEFAULT_PG_PORT}) and DAYAQ_NATS_PORT "
+        "(8001-8004), <SERVICE>_METRICS_PORT (/metrics: 9101-9104), "
+        f"DAYAQ_PG_PORT ({DEFAULT_PG_PORT}) and DAYAQ_NATS_PORT "
         f"({DEFAULT_NATS_PORT}).",
     )
     run_parser.add_argument("--host", default="127.0.0.1", help="where the services listen")

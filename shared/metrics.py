@@ -1,4 +1,5 @@
-"""Prometheus metrics every service exposes at /metrics."""
+"""Prometheus metrics every service exposes at /metrics, on a port of its own (`metrics_port`),
+never on the API's: the API port is the one the ingress publishes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import Counter, Histogram, start_http_server
 
 HTTP_REQUESTS = Counter("dayaq_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_SECONDS = Histogram("dayaq_http_request_seconds", "HTTP request duration", ["method", "route"])
@@ -42,6 +43,14 @@ def install_metrics(app: FastAPI) -> None:
         HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
         return response
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+def serve_metrics(host: str, port: int) -> Callable[[], None]:
+    """Serves /metrics on `host:port` from a thread of this process; returns what stops it."""
+    server, thread = start_http_server(port, addr=host)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return stop

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.i18n import has_message, negotiate_language, translate
+from shared.logs import mark_logged
 
 logger = logging.getLogger(__name__)
 
@@ -273,39 +273,25 @@ async def _handle_stale_data(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, PreconditionFailed())
 
 
-def _redacted_traceback(exc: BaseException) -> str:
-    """Exception types and stack frames, without messages: those may quote personal data
-    (SQL parameters, validator input)."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
-    parts: list[str] = []
-    for error in reversed(chain):
-        parts.extend(traceback.format_tb(error.__traceback__))
-        parts.append(f"{type(error).__module__}.{type(error).__qualname__}\n")
-    return "".join(parts)
-
-
 def current_request_id(request: Request) -> str:
     return correlation_id.get() or request.headers.get("x-request-id") or "-"
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = current_request_id(request)
-    # Neither the body nor the query string is logged: both may hold personal data.
+    # Neither the body nor the query string is logged: both may hold personal data. The
+    # exception is formatted without its message (shared.logs), and once: not again by uvicorn
+    # when Starlette re-raises it after this response.
     logger.error(
-        "unhandled %s on %s %s (request %s)\n%s",
+        "unhandled %s on %s %s (request %s)",
         type(exc).__qualname__,
         request.method,
         request.url.path,
         request_id,
-        _redacted_traceback(exc),
+        exc_info=exc,
         extra={"request_id": request_id},
     )
+    mark_logged(exc)
     problem = Problem(
         500, "internal-error", detail="detail.internal-error", params={"request_id": request_id}
     )

@@ -49,6 +49,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # /metrics is served on this port only (none: not served), never on the API's.
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"  # noqa: S104 (Prometheus scrapes the pod's address)
+    # Strict-Transport-Security max-age, for a service reached over TLS only (0: not sent).
+    hsts_seconds: int = Field(0, ge=0)
+
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production":

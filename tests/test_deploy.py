@@ -349,8 +349,13 @@ def test_each_service_is_deployed_as_designed(service: str) -> None:
     assert annotations["prometheus.io/path"] == "/metrics"
     (container,) = pod["spec"]["containers"]
     assert container.get("args", ["serve"]) == ["serve"]
-    port = container["ports"][0]
-    assert port["containerPort"] == int(annotations["prometheus.io/port"]) == 8000
+    port, metrics_port = container["ports"]
+    assert (port["name"], port["containerPort"]) == ("http", 8000)
+    # Prometheus scrapes /metrics on a port of its own, which no Service publishes.
+    assert metrics_port["name"] == "metrics"
+    assert metrics_port["containerPort"] == int(annotations["prometheus.io/port"])
+    assert int(config["data"][f"{service.upper()}_METRICS_PORT"]) == metrics_port["containerPort"]
+    assert int(config["data"][f"{service.upper()}_HSTS_SECONDS"]) >= 31536000
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
@@ -366,7 +371,7 @@ def test_each_service_is_deployed_as_designed(service: str) -> None:
     selector = spec["selector"]["matchLabels"]
     service_doc = find(docs, "Service", service)
     assert service_doc["spec"]["selector"] == selector
-    assert service_doc["spec"]["ports"][0]["targetPort"] == port["name"]
+    assert [p["targetPort"] for p in service_doc["spec"]["ports"]] == [port["name"]]
     budget = find(docs, "PodDisruptionBudget", service)
     assert budget["spec"]["selector"]["matchLabels"] == selector
     assert budget["spec"]["minAvailable"] < spec["replicas"]
@@ -410,6 +415,31 @@ def test_the_example_secrets_match_what_is_referenced() -> None:
         # Placeholders the services refuse in production, where they can tell.
         assert all("CHANGE-ME" in value for key, value in env.items() if key.endswith("_KEY"))
         assert all("dev-only" in value for key, value in env.items() if key.endswith("_KEY"))
+
+
+def test_the_ingress_routes_each_api_prefix_to_its_service_and_nothing_else() -> None:
+    """One base URL: every /v1 prefix of a service's OpenAPI goes to that service's API port;
+    /metrics, /docs and the probes are not published."""
+    (ingress,) = [d for d in manifests() if d["kind"] == "Ingress"]
+    assert ingress["spec"]["tls"]
+    routed: dict[str, set[str]] = {}
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            assert path["pathType"] == "Prefix"
+            assert re.fullmatch(r"/v1/[a-z-]+", path["path"]), path["path"]
+            backend = path["backend"]["service"]
+            assert backend["port"] == {"name": "http"}
+            routed.setdefault(backend["name"], set()).add(path["path"])
+    every = {prefix for prefixes in routed.values() for prefix in prefixes}
+    for published in ("/", "/metrics", "/docs", "/openapi.json", "/healthz", "/readyz"):
+        assert not any(published == p or published.startswith(p + "/") for p in every)
+    assert set(routed) == set(SERVICES)
+    for service in SERVICES:
+        app = importlib.import_module(f"{service}.main").create_app()
+        paths = app.openapi()["paths"]
+        prefixes = {"/".join(p.split("/")[:3]) for p in paths if p.startswith("/v1/")}
+        assert prefixes == routed[service], service
+        assert "/metrics" not in paths
 
 
 # The services that store uploaded files (shared.filestore).
@@ -727,9 +757,10 @@ def test_the_image_entrypoint_migrates_then_serves(
 
     assert asyncio.run(revision())
 
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env |= {
         "PORT": str(port),
+        f"{prefix}_METRICS_PORT": str(metrics_port),
         f"{prefix}_NATS_URL": nats_server.url,
         f"{prefix}_NATS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",
         f"{prefix}_JWKS_FILE": str(ensure_dev_keys(tmp_path / "keys")),
@@ -751,7 +782,9 @@ def test_the_image_entrypoint_migrates_then_serves(
             else:
                 pytest.fail(f"not ready: {log.read_text()}")
             assert client.get("/healthz").status_code == 200
-            metrics = client.get("/metrics")
+            # /metrics is on its own port, not on the API's.
+            assert client.get("/metrics").status_code == 404
+            metrics = client.get(f"http://127.0.0.1:{metrics_port}/metrics")
             assert metrics.status_code == 200
             assert "# TYPE" in metrics.text
         # `exec` in the entry point: the signal reaches uvicorn itself, which stops in time.

@@ -41,6 +41,7 @@ def _environment(ports: dict[str, int]) -> dict[str, str]:
 
 def _free_ports() -> dict[str, int]:
     variables = [f"{name.upper()}_PORT" for name in SERVICE_NAMES]
+    variables += [f"{name.upper()}_METRICS_PORT" for name in SERVICE_NAMES]
     variables += ["DAYAQ_PG_PORT", "DAYAQ_NATS_PORT"]
     ports: dict[str, int] = {}
     while len(ports) < len(variables):

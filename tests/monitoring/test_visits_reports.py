@@ -379,3 +379,48 @@ async def test_a_partner_sees_and_reports_only_its_own_participants_visits(
     )
     assert assign.status_code == 403
     assert (await monitoring.client.get("/v1/monitors", headers=key)).status_code == 403
+
+
+async def test_notes_and_exact_place_go_only_to_monitors_officers_and_admins(
+    monitoring: Service, auth: Auth
+) -> None:
+    partner = uuid.uuid4()
+    _, visits = await deliver(
+        monitoring, auth, partner_id=partner, delivered_on=utcnow().date() - relativedelta(months=8)
+    )
+    visit = visits[0]
+    url = f"/v1/visits/{visit['id']}/report"
+    made = await monitoring.client.post(url, json=report(visit), headers=auth("monitor"))
+    assert made.status_code == 201, made.text
+    assert made.json()["notes"] == NOTES
+
+    readers = {
+        "monitor": auth("monitor"),
+        "case_officer": auth("case_officer"),
+        "admin": auth("admin"),
+        "analyst": auth("analyst"),
+        "partner": await partner_key(monitoring, partner, Scope.monitoring_read),
+    }
+    for who, headers in readers.items():
+        response = await monitoring.client.get(url, headers=headers)
+        assert response.status_code == 200, (who, response.text)
+        body = response.json()
+        if who in ("monitor", "case_officer", "admin"):
+            assert body["notes"] == NOTES, who
+            assert body["location"] == {"latitude": "40.682100", "longitude": "46.360600"}, who
+        else:
+            assert body["notes"] is None, who
+            assert body["location"] is None, who
+            assert "Rauf" not in response.text
+            assert "40.68" not in response.text
+            assert body["operating"] is True  # the coded facts stay
+
+    # A partner's key that reports gets back its own report without them, as a reader would.
+    writer = await partner_key(monitoring, partner, Scope.monitoring_read, Scope.monitoring_write)
+    second = visits[1]
+    sent = await monitoring.client.post(
+        f"/v1/visits/{second['id']}/report", json=report(second), headers=writer
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["notes"] is None
+    assert sent.json()["location"] is None

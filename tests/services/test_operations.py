@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
+import httpx
 import pytest
 
 from shared.context import traced
 from shared.db import create_engine
+from shared.devstack import free_port
 from shared.events import EVENT_TYPES
 from shared.logs import configure_logging
 from tests.service_fixtures import StartService
@@ -24,14 +27,19 @@ PREFIXES = {
 
 @pytest.mark.parametrize("name", list(PREFIXES))
 async def test_probes_metrics_and_documents(start_service: StartService, name: str) -> None:
-    service = await start_service(name)
+    metrics_port = free_port()
+    service = await start_service(name, metrics_port=metrics_port, metrics_host="127.0.0.1")
     client = service.client
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": True, "nats": True}
 
-    metrics = await client.get("/metrics")
+    # /metrics on a port of its own, never on the API's (the one the ingress publishes).
+    assert (await client.get("/metrics")).status_code == 404
+    async with httpx.AsyncClient(timeout=5) as scraper:
+        metrics = await scraper.get(f"http://127.0.0.1:{metrics_port}/metrics")
+    assert metrics.status_code == 200
     assert "dayaq_http_requests_total" in metrics.text
     assert 'route="/readyz"' in metrics.text
 
@@ -94,3 +102,43 @@ def test_json_log_lines_name_the_service_and_trace(capsys: pytest.CaptureFixture
     assert line["request_id"] == "r-1"
     assert line["correlation_id"] == "c-1"
     assert line["principal"] == "staff:u-1"
+
+
+async def test_security_headers_on_api_problem_docs_and_500(start_service: StartService) -> None:
+    service = await start_service("intake")
+    client = service.client
+    api = await client.get("/v1/applicants")  # 401: a problem, answered inside the app
+    docs = await client.get("/docs")
+    probe = await client.get("/healthz")
+    for response in (api, docs, probe):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert "strict-transport-security" not in response.headers  # not behind TLS here
+    assert api.status_code == 401
+    assert api.headers["cache-control"] == "no-store"
+    assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    # The docs page keeps its own scripts and styles, served by the service itself.
+    assert docs.status_code == 200
+    assert "default-src" not in docs.headers["content-security-policy"]
+    assets = re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css))"', docs.text)
+    assert assets
+    for asset in assets:
+        assert (await client.get(asset)).status_code == 200, asset
+
+
+async def test_security_headers_on_a_500_and_hsts_behind_tls(start_service: StartService) -> None:
+    service = await start_service("plans", hsts_seconds=31536000)
+
+    @service.app.get("/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    transport = httpx.ASGITransport(app=service.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="https://plans") as client:
+        response = await client.get("/v1/boom")
+    assert response.status_code == 500
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"

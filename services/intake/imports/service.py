@@ -24,6 +24,7 @@ from intake.settings import IntakeSettings
 from shared.auth import Principal
 from shared.i18n import add_messages, translate
 from shared.problems import FieldError, InvalidState, NotFound, Problem, ValidationProblem
+from shared.spreadsheets import safe_cell
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 NONCE_BYTES = 12
@@ -211,9 +212,9 @@ async def error_file(
         read = take(rows, ERROR_FILE_BATCH)
         for number, values in read:
             if number in errors:
-                writer.writerow(
-                    [number, *(values.get(c, "") for c in COLUMNS), "; ".join(errors[number])]
-                )
+                # The uploaded text goes back as it came, but never as a formula.
+                cells = [values.get(c, "") for c in COLUMNS] + ["; ".join(errors[number])]
+                writer.writerow([number, *map(safe_cell, cells)])
         return out.getvalue(), bool(read)
 
     async def stream() -> AsyncIterator[str]:

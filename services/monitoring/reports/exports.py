@@ -1,5 +1,6 @@
 """Reports as CSV and XLSX downloads: one header row, then one row per line of the report, with
-"<5" where a figure is withheld (monitoring.reports.suppression)."""
+"<5" where a figure is withheld (monitoring.reports.suppression). Text that a spreadsheet would
+run as a formula is written inert (shared.spreadsheets); numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from openpyxl.styles import Font
 from pydantic import BaseModel
 
 from monitoring.reports.suppression import MARK
+from shared.spreadsheets import safe_cell
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,7 +41,7 @@ def to_csv(lines: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for line in lines:
-        writer.writerow([_text(value) for value in line])
+        writer.writerow([_text(safe_cell(value)) for value in line])
     # With a BOM, spreadsheet programs read the Azerbaijani letters as UTF-8.
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -57,7 +59,7 @@ def to_xlsx(lines: list[list[Any]], title: str) -> bytes:
     sheet: Any = workbook.active
     sheet.title = title[:31]
     for line in lines:
-        sheet.append([_cell(value) for value in line])
+        sheet.append([safe_cell(_cell(value)) for value in line])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

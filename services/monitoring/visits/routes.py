@@ -46,6 +46,18 @@ PhotoReader = Annotated[
     Depends(require(Role.monitor, Role.case_officer, scopes=(Scope.monitoring_read,))),
 ]
 Officer = Annotated[Principal, Depends(require(Role.case_officer))]
+# A report's free-text notes and exact place describe a person's home and life: only the staff who
+# visit and decide (and admins) read them; analysts and partners' keys get them null.
+NOTES_READERS = (Role.monitor, Role.case_officer)
+
+
+def _report_out(report: VisitReport, principal: Principal) -> ReportOut:
+    out = ReportOut.model_validate(report)
+    if principal.kind == "staff" and principal.has_any_role(*NOTES_READERS):
+        return out
+    return out.model_copy(update={"notes": None, "location": None})
+
+
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 MonitorReader = Annotated[Principal, Depends(require(Role.case_officer))]
 
@@ -165,15 +177,17 @@ async def assign_visit(
     tags=["visits"],
     response_model=ReportOut,
     summary="A visit's report, with its ETag (the revision)",
+    description="`notes` and `location` are given to monitors, case officers and admins only; "
+    "for analysts and partners' keys they are null.",
     responses=problem_responses(401, 403, 404),
 )
 async def get_report(
     visit_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
-) -> VisitReport:
+) -> ReportOut:
     visit = await service.get_visit(session, visit_id, principal)
     report = await service.get_report(session, visit)
     set_etag(response, report.revision)
-    return report
+    return _report_out(report, principal)
 
 
 @router.post(
@@ -199,7 +213,7 @@ async def report_visit(
     session: SessionDep,
     principal: Reporter,
     response: Response,
-) -> VisitReport:
+) -> ReportOut:
     visit = await service.get_visit(session, visit_id, principal)
     report, created = await service.report_visit(
         session, visit, body, principal, today=utcnow().date()
@@ -207,7 +221,7 @@ async def report_visit(
     response.status_code = 201 if created else 200
     response.headers.update(etag_headers(report.revision))
     response.headers["Location"] = f"/v1/visits/{visit.id}/report"
-    return report
+    return _report_out(report, principal)
 
 
 @router.put(
@@ -226,7 +240,7 @@ async def correct_report(
     principal: Reporter,
     if_match: IfMatchDep,
     response: Response,
-) -> VisitReport:
+) -> ReportOut:
     visit = await service.get_visit(session, visit_id, principal)
     report = await service.get_report(session, visit)
     check_if_match(if_match, report.revision)
@@ -234,7 +248,7 @@ async def correct_report(
         session, visit, report, body, principal, today=utcnow().date()
     )
     set_etag(response, report.revision)
-    return report
+    return _report_out(report, principal)
 
 
 # --- Photos -------------------------------------------------------------------------------------

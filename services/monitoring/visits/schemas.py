@@ -149,8 +149,10 @@ class ReportOut(BaseModel):
     income: Decimal | None
     costs: Decimal | None
     jobs: int | None
-    notes: str | None
-    location: Location | None
+    notes: str | None = Field(description="Monitors, case officers and admins only; else null")
+    location: Location | None = Field(
+        description="Monitors, case officers and admins only; else null"
+    )
     late: bool = Field(description="Visited after the due date")
     revision: int = Field(description="1 for the first report; raised by each correction")
     reported_by: str
