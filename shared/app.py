@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
-from shared.idempotency import purge_periodically
 from shared.headers import SecurityHeaders
+from shared.idempotency import purge_periodically
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
