@@ -45,6 +45,7 @@ def production(**overrides: Any) -> dict[str, Any]:
         "jwt_issuer": "https://login.example.invalid/realms/dayaq",
         "fin_hash_key": strong_key(),
         "fin_encryption_key": strong_key(),
+        "idempotency_hash_key": strong_key(),
     } | overrides
 
 
