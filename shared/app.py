@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
+from shared.limits import install_request_limits
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
@@ -125,6 +126,8 @@ def create_service_app(
     app.state.settings = settings
 
     install_problem_handlers(app)
+    # Inside the metrics and trace middleware: refusals are measured and carry the request id.
+    install_request_limits(app, settings)
     install_metrics(app)
     _install_trace(app)
     app.include_router(_probes())

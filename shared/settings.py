@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_base_seconds: float = 0.5
 
+    # Requests: a body larger than this is refused before it is read (uploads declare their own).
+    max_body_bytes: int = Field(1024 * 1024, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = True
 

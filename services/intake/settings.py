@@ -16,3 +16,9 @@ class IntakeSettings(ServiceSettings):
     # again) before it is failed with `attempts_exhausted`, so that a job that kills its worker
     # cannot take every instance down in turn.
     selection_max_attempts: int = Field(3, ge=1)
+    # Bulk imports: the file's size, its rows, and (XLSX) what it may unpack to, so that a
+    # small zip cannot unpack to gigabytes or millions of strings held in memory.
+    import_max_file_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    import_max_rows: int = Field(100_000, gt=0)
+    import_xlsx_max_uncompressed_bytes: int = Field(256 * 1024 * 1024, gt=0)
+    import_xlsx_max_shared_strings: int = Field(1_000_000, gt=0)

@@ -17,6 +17,9 @@ class MonitoringSettings(ServiceSettings, FileStoreSettings):
     )
     # Visit photos (shared.filestore), kept like assets' handover acts.
     filestore_path: Path = Path(".dayaq/files/monitoring")
+    max_photos_per_visit: int = Field(20, ge=1, description="Photos a visit may keep")
+    # Checked from the image's header before it is decoded: 50 megapixels, ~150 MB decoded.
+    photo_max_pixels: int = Field(50_000_000, gt=0)
     visit_due_window_days: int = Field(
         14, ge=0, description="A visit is `due` from this many days before its due date"
     )
