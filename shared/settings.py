@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     # Requests: a body larger than this is refused before it is read (uploads declare their own).
     max_body_bytes: int = Field(1024 * 1024, gt=0)
 
+    # Rate limits (shared.ratelimit): counted in memory, per replica, unless a shared storage of
+    # the `limits` library is named here, e.g. "async+redis://redis:6379".
+    rate_limit_storage_uri: str = "async+memory://"
+
     log_level: str = "INFO"
     log_json: bool = True
 

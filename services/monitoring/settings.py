@@ -17,6 +17,9 @@ class MonitoringSettings(ServiceSettings, FileStoreSettings):
     )
     # Visit photos (shared.filestore), kept like assets' handover acts.
     filestore_path: Path = Path(".dayaq/files/monitoring")
+    # Reports, per partner key or staff user, moving window; each query's time is bounded too.
+    rate_limit_reports: str = "60/minute"
+    report_statement_timeout_ms: int = Field(30_000, gt=0)
     max_photos_per_visit: int = Field(20, ge=1, description="Photos a visit may keep")
     # Checked from the image's header before it is decoded: 50 megapixels, ~150 MB decoded.
     photo_max_pixels: int = Field(50_000_000, gt=0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from shared.db import SessionDep
 from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses, request_language
+from shared.ratelimit import RateLimit
 from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
@@ -51,6 +52,7 @@ def _wake_worker(request: Request) -> None:
 @router.post(
     "/imports",
     tags=["imports"],
+    dependencies=[Depends(RateLimit("rate_limit_imports"))],
     status_code=202,
     response_model=ImportOut,
     summary="Upload a CSV or XLSX file of referrals as an import job",
