@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from pydantic import AfterValidator
 
 from shared.auth import CurrentPrincipal
 from shared.i18n import add_messages
@@ -33,6 +35,15 @@ add_messages(
         },
     }
 )
+
+
+def _parses(text: str) -> str:
+    parse(text)  # ValueError for a limit the library cannot read: refused at start-up
+    return text
+
+
+# A setting holding a limit in the library's notation, checked when the settings load.
+RateLimitSetting = Annotated[str, AfterValidator(_parses)]
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:

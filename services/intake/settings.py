@@ -1,6 +1,7 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from shared.ratelimit import RateLimitSetting
 from shared.settings import ServiceSettings
 
 
@@ -23,6 +24,6 @@ class IntakeSettings(ServiceSettings):
     import_xlsx_max_uncompressed_bytes: int = Field(256 * 1024 * 1024, gt=0)
     import_xlsx_max_shared_strings: int = Field(1_000_000, gt=0)
     # Rate limits per partner key or staff user, moving window ("10/minute", "100 per hour").
-    rate_limit_imports: str = "10/minute"
-    rate_limit_selections: str = "5/minute"
-    rate_limit_searches: str = "60/minute"
+    rate_limit_imports: RateLimitSetting = "10/minute"
+    rate_limit_selections: RateLimitSetting = "5/minute"
+    rate_limit_searches: RateLimitSetting = "60/minute"

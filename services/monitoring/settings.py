@@ -4,6 +4,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.filestore import FileStoreSettings
+from shared.ratelimit import RateLimitSetting
 from shared.settings import ServiceSettings
 
 
@@ -18,7 +19,7 @@ class MonitoringSettings(ServiceSettings, FileStoreSettings):
     # Visit photos (shared.filestore), kept like assets' handover acts.
     filestore_path: Path = Path(".dayaq/files/monitoring")
     # Reports, per partner key or staff user, moving window; each query's time is bounded too.
-    rate_limit_reports: str = "60/minute"
+    rate_limit_reports: RateLimitSetting = "60/minute"
     report_statement_timeout_ms: int = Field(30_000, gt=0)
     max_photos_per_visit: int = Field(20, ge=1, description="Photos a visit may keep")
     # Checked from the image's header before it is decoded: 50 megapixels, ~150 MB decoded.

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
+from pydantic import ValidationError
 
+from intake.settings import IntakeSettings
 from shared.devstack import normalise_database_url
 from tests.service_fixtures import Auth, StartService
 
@@ -67,3 +70,9 @@ async def test_a_report_query_past_the_statement_timeout_is_a_503_problem(
     assert waited < 5
     # The timeout was the report's transaction's only.
     assert (await monitoring.client.get("/v1/reports/funnel", headers=analyst)).status_code == 200
+
+
+def test_a_limit_the_library_cannot_read_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError):
+        IntakeSettings(rate_limit_searches="lots")
+    assert IntakeSettings(rate_limit_searches="100 per hour").rate_limit_searches == "100 per hour"
