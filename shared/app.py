@@ -25,6 +25,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
 from shared.headers import SecurityHeaders
 from shared.idempotency import purge_periodically
+from shared.limits import install_request_limits
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
@@ -145,6 +146,8 @@ def create_service_app(
     )
 
     install_problem_handlers(app)
+    # Inside the metrics and trace middleware: refusals are measured and carry the request id.
+    install_request_limits(app, settings)
     install_metrics(app)
     _install_trace(app)
     app.include_router(_probes())

@@ -23,6 +23,7 @@ from uuid import UUID
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from shared.context import set_trace
@@ -240,25 +241,45 @@ api_key_scheme = APIKeyHeader(
 )
 
 
+# Where the request's verified principal is kept, so that it is verified once per request.
+PRINCIPAL_SCOPE_KEY = "dayaq.principal"
+
+
+async def authenticate(request: Request) -> Principal:
+    """The caller, from a bearer token (tried first) or an API key; 401 when neither verifies.
+
+    Verified once per request: shared.limits calls it before reading a body, get_principal after.
+    """
+    known = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if isinstance(known, Principal):
+        principal = known
+    else:
+        # The same headers, read the same way, as bearer_scheme and api_key_scheme.
+        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        api_key = request.headers.get(api_key_scheme.model.name)
+        if token and scheme.lower() == "bearer":
+            settings: ServiceSettings = request.app.state.settings
+            principal = await verify_bearer(token, settings)
+        elif api_key:
+            store: ApiKeyStore | None = getattr(request.app.state, "api_key_store", None)
+            if store is None:
+                raise Unauthorized("detail.api-key-invalid")
+            principal = await verify_api_key(api_key, store)
+        else:
+            raise Unauthorized("detail.credentials-missing")
+        request.scope[PRINCIPAL_SCOPE_KEY] = principal
+    # Logs and the events written during this request name who acted.
+    set_trace(principal=principal.id)
+    return principal
+
+
 async def get_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    """The caller, from a bearer token (tried first) or an API key; 401 when neither verifies."""
-    if bearer is not None:
-        settings: ServiceSettings = request.app.state.settings
-        principal = await verify_bearer(bearer.credentials, settings)
-    elif api_key:
-        store: ApiKeyStore | None = getattr(request.app.state, "api_key_store", None)
-        if store is None:
-            raise Unauthorized("detail.api-key-invalid")
-        principal = await verify_api_key(api_key, store)
-    else:
-        raise Unauthorized("detail.credentials-missing")
-    # Logs and the events written during this request name who acted.
-    set_trace(principal=principal.id)
-    return principal
+    """The caller (see `authenticate`); the two schemes document the headers in OpenAPI."""
+    return await authenticate(request)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Protocol
 
 import boto3
 from botocore.config import Config
@@ -52,8 +53,10 @@ class FileStoreSettings(BaseSettings):
 
 
 class FileStore(Protocol):
-    async def put(self, content: bytes, *, prefix: str) -> str:
-        """Stores `content` under a new random key beginning with `prefix`; returns the key."""
+    async def put(self, content: bytes | BinaryIO, *, prefix: str) -> str:
+        """Stores `content` (bytes, or a file read from where it stands: an upload's temporary
+        file, copied without holding it in memory) under a new random key beginning with
+        `prefix`; returns the key."""
         ...
 
     async def get(self, key: str) -> bytes:
@@ -80,16 +83,20 @@ class LocalFileStore:
             raise KeyError(key)
         return path
 
-    async def put(self, content: bytes, *, prefix: str) -> str:
+    async def put(self, content: bytes | BinaryIO, *, prefix: str) -> str:
         key = _new_key(prefix)
         await asyncio.to_thread(self._write, self._path(key), content)
         return key
 
     @staticmethod
-    def _write(path: Path, content: bytes) -> None:
+    def _write(path: Path, content: bytes | BinaryIO) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        partial.write_bytes(content)
+        if isinstance(content, bytes):
+            partial.write_bytes(content)
+        else:
+            with partial.open("wb") as out:
+                shutil.copyfileobj(content, out)
         partial.replace(path)
 
     async def get(self, key: str) -> bytes:
@@ -143,7 +150,7 @@ class S3FileStore:
             raise KeyError(key)
         return self.prefix + key
 
-    async def put(self, content: bytes, *, prefix: str) -> str:
+    async def put(self, content: bytes | BinaryIO, *, prefix: str) -> str:
         key = _new_key(prefix)
         await asyncio.to_thread(
             self.client.put_object, Bucket=self.bucket, Key=self._object(key), Body=content

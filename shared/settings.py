@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
     # Idempotency records: kept this long, and their request hashes keyed with this secret.
     idempotency_retention_hours: float = Field(24, gt=0)
     idempotency_hash_key: SecretStr = SecretStr("dev-only-idempotency-hash-key")
+    # Requests: a body larger than this is refused before it is read (uploads declare their own).
+    max_body_bytes: int = Field(1024 * 1024, gt=0)
+
+    # Rate limits (shared.ratelimit): counted in memory, per replica, unless a shared storage of
+    # the `limits` library is named here, e.g. "async+redis://redis:6379".
+    rate_limit_storage_uri: str = "async+memory://"
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -4,6 +4,7 @@ from pydantic import Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.key_strength import refuse_weak_key
+from shared.ratelimit import RateLimitSetting
 from shared.settings import ServiceSettings
 
 # Key ids are written into ciphertexts: short, and of safe characters.
@@ -47,3 +48,14 @@ class IntakeSettings(ServiceSettings):
     def fin_keyring(self) -> dict[str, SecretStr]:
         """Every FIN encryption key by id, the current one included."""
         return {**self.fin_encryption_old_keys, self.fin_encryption_key_id: self.fin_encryption_key}
+
+    # Bulk imports: the file's size, its rows, and (XLSX) what it may unpack to, so that a
+    # small zip cannot unpack to gigabytes or millions of strings held in memory.
+    import_max_file_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    import_max_rows: int = Field(100_000, gt=0)
+    import_xlsx_max_uncompressed_bytes: int = Field(256 * 1024 * 1024, gt=0)
+    import_xlsx_max_shared_strings: int = Field(1_000_000, gt=0)
+    # Rate limits per partner key or staff user, moving window ("10/minute", "100 per hour").
+    rate_limit_imports: RateLimitSetting = "10/minute"
+    rate_limit_selections: RateLimitSetting = "5/minute"
+    rate_limit_searches: RateLimitSetting = "60/minute"

@@ -5,6 +5,7 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.filestore import FileStoreSettings
 from shared.partner_keys import PartnerKeySettings
+from shared.ratelimit import RateLimitSetting
 from shared.settings import ServiceSettings
 
 
@@ -18,6 +19,12 @@ class MonitoringSettings(ServiceSettings, FileStoreSettings, PartnerKeySettings)
     )
     # Visit photos (shared.filestore), kept like assets' handover acts.
     filestore_path: Path = Path(".dayaq/files/monitoring")
+    # Reports, per partner key or staff user, moving window; each query's time is bounded too.
+    rate_limit_reports: RateLimitSetting = "60/minute"
+    report_statement_timeout_ms: int = Field(30_000, gt=0)
+    max_photos_per_visit: int = Field(20, ge=1, description="Photos a visit may keep")
+    # Checked from the image's header before it is decoded: 50 megapixels, ~150 MB decoded.
+    photo_max_pixels: int = Field(50_000_000, gt=0)
     visit_due_window_days: int = Field(
         14, ge=0, description="A visit is `due` from this many days before its due date"
     )

@@ -24,6 +24,7 @@ from shared import migrations
 from shared.auth import Principal, Role
 from shared.db import create_engine, create_sessionmaker
 from shared.devstack import create_database
+from shared.uploads import Upload
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 REGIONS = ("AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI")
@@ -104,7 +105,8 @@ async def run(pg_url: str, nats_url: str) -> None:
                 session,
                 cipher,
                 officer,
-                content=content,
+                upload=Upload.of_bytes(content),
+                settings=settings,
                 file_name="bench.csv",
                 round_id=None,
                 language="en",

@@ -3,11 +3,13 @@ would, partner keys, monitors, and the events monitoring wrote."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 
 from monitoring.settings import MonitoringSettings
@@ -25,8 +27,16 @@ from shared.partner_keys import on_partner_key_issued
 from shared.tables import SHARED_TABLES
 from tests.service_fixtures import Auth, Service
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+def an_image(fmt: str, size: tuple[int, int] = (8, 8), **save: Any) -> bytes:
+    """A real image (photos are decoded and re-encoded on upload)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 150, 0)).save(out, fmt, **save)
+    return out.getvalue()
+
+
+PNG = an_image("PNG")
+JPEG = an_image("JPEG")
 PDF = b"%PDF-1.7\n" + b"\x00" * 64
 
 

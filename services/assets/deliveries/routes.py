@@ -14,8 +14,10 @@ from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
+from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
 
@@ -128,6 +130,7 @@ async def get_delivery(
         }
     },
 )
+@upload_limit("max_upload_bytes")
 async def upload_act(
     request: Request,
     delivery_id: uuid.UUID,
@@ -140,9 +143,14 @@ async def upload_act(
 ) -> Delivery:
     delivery = await deliveries.get_delivery(session, delivery_id, principal)
     check_if_match(if_match, delivery.version)
-    limit = max_upload_bytes(request.app.state.settings)
-    content = await file.read(limit + 1)  # one byte more tells "too large" without reading all
-    delivery = await deliveries.attach_act(session, delivery, store, content, limit)
+    upload = await receive_upload(
+        file,
+        limit=max_upload_bytes(request.app.state.settings),
+        types=deliveries.ACT_TYPES,
+        too_large_detail="detail.act-too-large",
+        wrong_type_detail="detail.act-type",
+    )
+    delivery = await deliveries.attach_act(session, delivery, store, upload)
     set_etag(response, delivery.version)
     return delivery
 

@@ -29,16 +29,16 @@ from assets.orders.service import DELIVERABLE, deliver, get_order, lock_order, o
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import DeliveredItem, DeliveryCompleted, Envelope, ItemStatusReported
-from shared.filestore import FileStore, sniff_content_type
+from shared.filestore import FileStore
 from shared.messaging.outbox import add_event
 from shared.problems import (
     Conflict,
     FieldError,
     InvalidState,
     NotFound,
-    Problem,
     ValidationProblem,
 )
+from shared.uploads import Upload
 
 log = logging.getLogger(__name__)
 
@@ -280,20 +280,20 @@ async def get_delivery(
     return delivery
 
 
+# The signed act is kept exactly as scanned: it is the evidence of the handover.
+ACT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
 async def attach_act(
-    session: AsyncSession, delivery: Delivery, store: FileStore, content: bytes, max_bytes: int
+    session: AsyncSession, delivery: Delivery, store: FileStore, upload: Upload
 ) -> Delivery:
-    """Stores the scan or photo of the signed act; a new upload replaces the one before."""
-    if len(content) > max_bytes:
-        raise Problem(413, "payload-too-large", detail="detail.act-too-large",
-                      params={"limit": max_bytes})  # fmt: skip
-    content_type = sniff_content_type(content[:16])
-    if content_type is None:
-        raise Problem(415, "unsupported-media-type", detail="detail.act-type")
+    """Stores the scan or photo of the signed act (checked by `shared.uploads.receive_upload`);
+    a new upload replaces the one before."""
+    assert upload.content_type is not None
     previous = delivery.act_key
-    delivery.act_key = await store.put(content, prefix=f"acts/{delivery.id}")
-    delivery.act_content_type = content_type
-    delivery.act_size = len(content)
+    delivery.act_key = await store.put(upload.file, prefix=f"acts/{delivery.id}")
+    delivery.act_content_type = upload.content_type
+    delivery.act_size = upload.size
     delivery.act_uploaded_at = utcnow()
     await session.flush()
     if previous is not None:

@@ -40,6 +40,7 @@ from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
+from shared.ratelimit import RateLimit
 
 router = APIRouter(prefix="/v1")
 
@@ -198,6 +199,7 @@ async def list_applicants(
 @router.post(
     "/applicants/search",
     tags=["applicants"],
+    dependencies=[Depends(RateLimit("rate_limit_searches"))],
     response_model=Page[ApplicantOut] | Page[ApplicantSummary],
     summary="Search applicants by FIN, name, region, category and benefit (criteria in the body, "
     "never in the URL)",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from itertools import islice
+from typing import IO, BinaryIO
 
+from defusedxml.ElementTree import iterparse
 from openpyxl import load_workbook
 
 from intake.imports.models import FileFormat
@@ -60,6 +63,8 @@ TEMPLATE_ROWS = (
 )  # fmt: skip
 
 Row = tuple[int, dict[str, str]]  # (row number in the file, header being row 1; column -> text)
+# The file's bytes, or a file (an upload's temporary file) read from its start and left open.
+Source = bytes | BinaryIO
 
 
 class FileProblem(Exception):
@@ -71,9 +76,43 @@ class FileProblem(Exception):
         self.detail = detail
 
 
-def detect_format(content: bytes) -> FileFormat:
+def detect_format(head: bytes) -> FileFormat:
     # An XLSX file is a zip archive; anything else is taken as CSV text.
-    return FileFormat.xlsx if content.startswith(b"PK\x03\x04") else FileFormat.csv
+    return FileFormat.xlsx if head.startswith(b"PK\x03\x04") else FileFormat.csv
+
+
+def _open(source: Source) -> BinaryIO:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    source.seek(0)
+    return source
+
+
+def check_workbook(source: Source, *, max_uncompressed: int, max_shared_strings: int) -> None:
+    """Refuses a zip bomb before openpyxl opens it: the members' uncompressed sizes together (zip
+    reads no member past its declared size), and the shared strings, which openpyxl keeps all in
+    memory, counted as they stream by."""
+    try:
+        with zipfile.ZipFile(_open(source)) as archive:
+            members = archive.infolist()
+            if sum(member.file_size for member in members) > max_uncompressed:
+                raise FileProblem("xlsx-too-large", "The workbook is too large uncompressed")
+            for member in members:
+                if member.filename.lower().endswith("sharedstrings.xml"):
+                    with archive.open(member) as xml:
+                        _count_shared_strings(xml, max_shared_strings)
+    except (zipfile.BadZipFile, SyntaxError, ValueError):  # ParseError is a SyntaxError
+        raise FileProblem("unreadable-xlsx", "The XLSX file cannot be read") from None
+
+
+def _count_shared_strings(xml: IO[bytes], limit: int) -> None:
+    count = 0
+    for _, element in iterparse(xml, events=("end",)):
+        if element.tag.rsplit("}", 1)[-1] == "si":
+            count += 1
+            if count > limit:
+                raise FileProblem("too-many-shared-strings", "The workbook has too many strings")
+        element.clear()
 
 
 def template_csv() -> str:
@@ -84,9 +123,9 @@ def template_csv() -> str:
     return out.getvalue()
 
 
-def read_rows(content: bytes, fmt: FileFormat) -> Iterator[Row]:
+def read_rows(source: Source, fmt: FileFormat) -> Iterator[Row]:
     """The data rows, numbered as in the file; blank rows are skipped but keep their numbers."""
-    records = _csv_records(content) if fmt == FileFormat.csv else _xlsx_records(content)
+    records = _csv_records(source) if fmt == FileFormat.csv else _xlsx_records(source)
     try:
         header = next(records)
     except StopIteration:
@@ -104,18 +143,19 @@ def read_rows(content: bytes, fmt: FileFormat) -> Iterator[Row]:
             yield number, values
 
 
-def count_rows(content: bytes, fmt: FileFormat) -> int:
-    """The data rows in the file, read the same way as `read_rows` (blank rows not counted)."""
-    return sum(1 for _ in read_rows(content, fmt))
+def count_rows(source: Source, fmt: FileFormat, *, up_to: int | None = None) -> int:
+    """The data rows in the file, read the same way as `read_rows` (blank rows not counted);
+    with `up_to`, counting stops there."""
+    return sum(1 for _ in islice(read_rows(source, fmt), up_to))
 
 
 def take(rows: Iterator[Row], size: int) -> list[Row]:
     return list(islice(rows, size))
 
 
-def _csv_records(content: bytes) -> Iterator[list[str]]:
+def _csv_records(source: Source) -> Iterator[list[str]]:
     # utf-8-sig: Excel writes a byte-order mark in front of UTF-8 CSV.
-    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(_open(source), encoding="utf-8-sig", newline="")
     try:
         header = text.readline()
         text.seek(0)
@@ -125,11 +165,15 @@ def _csv_records(content: bytes) -> Iterator[list[str]]:
         yield from csv.reader(text, delimiter=delimiter)
     except UnicodeDecodeError:
         raise FileProblem("not-utf8", "The CSV file is not UTF-8 text") from None
+    except csv.Error:  # a NUL byte, say, which PostgreSQL could not store either
+        raise FileProblem("unreadable-csv", "The CSV file cannot be read") from None
+    finally:
+        text.detach()  # the file stays open: it is the caller's
 
 
-def _xlsx_records(content: bytes) -> Iterator[list[str]]:
+def _xlsx_records(source: Source) -> Iterator[list[str]]:
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = load_workbook(_open(source), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged archive
         raise FileProblem("unreadable-xlsx", "The XLSX file cannot be read") from None
     try:

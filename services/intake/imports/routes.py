@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -13,9 +13,13 @@ from intake.imports.models import Import, ImportRowError
 from intake.imports.parser import COLUMNS, REQUIRED_COLUMNS, template_csv
 from intake.imports.schemas import ImportOut, RowErrorOut
 from intake.imports.service import FileCipher
+from intake.settings import IntakeSettings
 from shared.db import SessionDep
+from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses, request_language
+from shared.ratelimit import RateLimit
+from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
 
@@ -48,6 +52,7 @@ def _wake_worker(request: Request) -> None:
 @router.post(
     "/imports",
     tags=["imports"],
+    dependencies=[Depends(RateLimit("rate_limit_imports"))],
     status_code=202,
     response_model=ImportOut,
     summary="Upload a CSV or XLSX file of referrals as an import job",
@@ -69,6 +74,7 @@ def _wake_worker(request: Request) -> None:
         }
     },
 )
+@upload_limit("import_max_file_bytes")
 async def upload(
     request: Request,
     file: Annotated[UploadFile, File(description="The referrals, CSV or XLSX")],
@@ -79,12 +85,14 @@ async def upload(
         uuid.UUID | None, Form(description="The open round the referrals apply to")
     ] = None,
 ) -> Response:
-    content = await file.read(imports.MAX_FILE_BYTES + 1)
+    settings: IntakeSettings = request.app.state.settings
+    upload = await receive_upload(file, limit=settings.import_max_file_bytes)
     job, created = await imports.create_import(
         session,
         _cipher(request),
         principal,
-        content=content,
+        upload=upload,
+        settings=settings,
         file_name=file.filename or "upload",
         round_id=round_id,
         language=request_language(request),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import hashlib
 import io
 import uuid
 from collections.abc import AsyncIterator
+from typing import BinaryIO
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -17,16 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.applicants.pii import Keyring
 from intake.applicants.service import audit
 from intake.imports.models import FileFormat, Import, ImportFile, ImportRowError
-from intake.imports.parser import COLUMNS, FileProblem, detect_format, read_rows, take
+from intake.imports.parser import (
+    COLUMNS,
+    FileProblem,
+    check_workbook,
+    count_rows,
+    detect_format,
+    read_rows,
+    take,
+)
 from intake.rounds.models import RoundStatus
 from intake.rounds.service import get_round
 from intake.settings import IntakeSettings
 from shared.auth import Principal
 from shared.i18n import add_messages, translate
-from shared.problems import FieldError, InvalidState, NotFound, Problem, ValidationProblem
+from shared.problems import FieldError, InvalidState, NotFound, Problem
 from shared.spreadsheets import safe_cell
+from shared.uploads import Upload
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 NONCE_BYTES = 12
 
 add_messages(
@@ -55,6 +63,21 @@ add_messages(
             "az": "Fayl oxunmur: UTF-8 CSV və ya XLSX, başlıq sətri ilə olmalıdır",
             "en": "The file cannot be read: it should be UTF-8 CSV or XLSX with a header row",
             "ru": "Файл не читается: нужен CSV в UTF-8 или XLSX со строкой заголовков",
+        },
+        "field.import-xlsx-too-large": {
+            "az": "XLSX faylı açılmış halda çox böyükdür (ən çox {limit} bayt)",
+            "en": "The XLSX file is too large uncompressed (at most {limit} bytes)",
+            "ru": "XLSX-файл в распакованном виде слишком большой (не более {limit} байт)",
+        },
+        "field.import-too-many-shared-strings": {
+            "az": "XLSX faylında çox mətn var (ən çox {limit})",
+            "en": "The XLSX file has too many distinct texts (at most {limit})",
+            "ru": "В XLSX-файле слишком много разных строк (не более {limit})",
+        },
+        "field.import-too-many-rows": {
+            "az": "Faylda çox sətir var (ən çox {limit}); faylı bölün",
+            "en": "The file has too many rows (at most {limit}); split it",
+            "ru": "В файле слишком много строк (не более {limit}); разделите его",
         },
         "field.import-missing-columns": {
             "az": "Başlıqda sütunlar çatışmır",
@@ -92,24 +115,47 @@ def owner_of(principal: Principal) -> str:
     return f"partner:{principal.partner_id}" if principal.partner_id is not None else "staff"
 
 
-def _file_problem(code: str, message: str) -> ValidationProblem:
-    return ValidationProblem([FieldError(field="body.file", code=code, message=message)])
+def _file_problem(code: str, message: str, status: int = 422) -> Problem:
+    return Problem(
+        status,
+        "payload-too-large" if status == 413 else "validation-error",
+        errors=[FieldError(field="body.file", code=code, message=message)],
+    )
 
 
-def check_file(content: bytes) -> FileFormat:
-    """The file's format, once its header row has been read; 422 when it cannot be."""
-    if len(content) > MAX_FILE_BYTES:
-        raise Problem(413, "payload-too-large", detail=f"At most {MAX_FILE_BYTES} bytes")
-    fmt = detect_format(content)
+def check_file(file: BinaryIO, settings: IntakeSettings, language: str) -> FileFormat:
+    """The file's format, once it is known not to be a zip bomb, to have at most
+    `import_max_rows` rows and a header row that can be read; else 413 or 422 on `body.file`."""
+    fmt = detect_format(file.read(4))
     try:
-        take(read_rows(content, fmt), 1)
+        if fmt == FileFormat.xlsx:
+            check_workbook(
+                file,
+                max_uncompressed=settings.import_xlsx_max_uncompressed_bytes,
+                max_shared_strings=settings.import_xlsx_max_shared_strings,
+            )
+        take(read_rows(file, fmt), 1)
+        if count_rows(file, fmt, up_to=settings.import_max_rows + 1) > settings.import_max_rows:
+            limit = settings.import_max_rows
+            message = translate("field.import-too-many-rows", language, {"limit": limit})
+            raise _file_problem("too-many-rows", message)
     except FileProblem as problem:
+        if problem.code == "xlsx-too-large":
+            limit = settings.import_xlsx_max_uncompressed_bytes
+            message = translate("field.import-xlsx-too-large", language, {"limit": limit})
+            raise _file_problem(problem.code, message, 413) from None
+        if problem.code == "too-many-shared-strings":
+            limit = settings.import_xlsx_max_shared_strings
+            message = translate("field.import-too-many-shared-strings", language, {"limit": limit})
+            raise _file_problem(problem.code, message, 413) from None
         message = (
             "field.import-missing-columns"
             if problem.code == "missing-columns"
             else "field.import-file-unreadable"
         )
         raise _file_problem(problem.code, message) from None
+    finally:
+        file.seek(0)
     return fmt
 
 
@@ -118,19 +164,20 @@ async def create_import(
     cipher: FileCipher,
     principal: Principal,
     *,
-    content: bytes,
+    upload: Upload,
+    settings: IntakeSettings,
     file_name: str,
     round_id: uuid.UUID | None,
     language: str,
 ) -> tuple[Import, bool]:
     """The new import (queued), or the one made earlier from the same file: (import, created)."""
-    fmt = await asyncio.to_thread(check_file, content)
+    fmt = await asyncio.to_thread(check_file, upload.file, settings, language)
     if round_id is not None:
         round_ = await get_round(session, round_id)
         if round_.status != RoundStatus.open:
             raise InvalidState(round_.status)
     owner = owner_of(principal)
-    sha256 = hashlib.sha256(content).hexdigest()
+    sha256 = upload.sha256
     if (earlier := await _same_file(session, owner, sha256, round_id)) is not None:
         return earlier, False
     job = Import(
@@ -142,7 +189,7 @@ async def create_import(
         file_name=file_name[:255],
         format=fmt,
         sha256=sha256,
-        size=len(content),
+        size=upload.size,
         language=language,
     )
     session.add(job)
@@ -154,6 +201,8 @@ async def create_import(
         earlier = await _same_file(session, owner, sha256, round_id)
         assert earlier is not None
         return earlier, False
+    # Whole in memory now, within `import_max_file_bytes`: it is stored encrypted in one row.
+    content = await asyncio.to_thread(upload.file.read)
     sealed = await asyncio.to_thread(cipher.encrypt, job.id, content)
     session.add(ImportFile(import_id=job.id, content=sealed))
     await session.flush()

@@ -18,6 +18,7 @@ from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
+from shared.ratelimit import RateLimit
 
 router = APIRouter(prefix="/v1", tags=["selection"], lifespan=lifespan)
 
@@ -31,7 +32,8 @@ StaffReader = Annotated[Principal, Depends(require(Role.case_officer, Role.analy
     response_model=SelectionOut,
     summary="Run the selection of a closed round: a job resource (Location), computed in the "
     "background into results to review before commit",
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 429),
+    dependencies=[Depends(RateLimit("rate_limit_selections"))],
 )
 async def request_selection(
     round_id: uuid.UUID,

@@ -6,9 +6,13 @@ would give them away withheld (monitoring.reports.suppression)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from monitoring.reports import charts, exports, service
@@ -29,11 +33,18 @@ from monitoring.reports.schemas import (
     PartnerReports,
     SurvivalReport,
 )
+from monitoring.settings import MonitoringSettings
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
-from shared.problems import NotFound, problem_responses, request_language
+from shared.i18n import add_messages
+from shared.problems import NotFound, Problem, problem_responses, request_language
+from shared.ratelimit import RateLimit
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(
+    prefix="/v1/reports",
+    tags=["reports"],
+    dependencies=[Depends(RateLimit("rate_limit_reports"))],
+)
 
 Reader = Annotated[
     Principal,
@@ -77,7 +88,43 @@ _CHART_AND_TABLE: dict[int | str, dict[str, Any]] = {
         }
     }
 }
-_PROBLEMS = problem_responses(401, 403, 404, 422)
+_PROBLEMS = problem_responses(401, 403, 404, 422, 429, 503)
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE when statement_timeout stops a query
+
+add_messages(
+    {
+        "detail.report-timeout": {
+            "az": "Hesabat vaxtında hazırlanmadı; süzgəcləri daraldın və ya sonra cəhd edin",
+            "en": "The report took too long; narrow its filters or try again later",
+            "ru": "Отчёт не успел сформироваться; сузьте фильтры или повторите позже",
+        },
+    }
+)
+
+
+async def _report_session(session: SessionDep, request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session with every query of the report bounded by
+    `report_statement_timeout_ms` (SET LOCAL: this transaction only); a query stopped by it is
+    a 503, not an error of ours."""
+    settings: MonitoringSettings = request.app.state.settings
+    await session.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"),
+        {"ms": str(settings.report_statement_timeout_ms)},
+    )
+    try:
+        yield session
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        raise Problem(
+            503,
+            "service-unavailable",
+            detail="detail.report-timeout",
+            headers={"Retry-After": "60"},
+        ) from None
+
+
+ReportSession = Annotated[AsyncSession, Depends(_report_session, scope="function")]
 
 
 async def _chart(render: Any, report: Any, fmt: Literal["png", "svg"], name: str) -> Response:
@@ -106,7 +153,7 @@ async def _download(lines: list[list[Any]], name: str, fmt: str) -> Response:
     responses={**_CHART_AND_TABLE, **_PROBLEMS},
 )
 async def participants(
-    session: SessionDep,
+    session: ReportSession,
     principal: Reader,
     filters: FiltersDep,
     by: Annotated[Breakdown | None, Query(description="Break the years down")] = None,
@@ -140,7 +187,7 @@ async def participants(
     responses={**_CHART_AND_TABLE, **_PROBLEMS},
 )
 async def funnel(
-    session: SessionDep,
+    session: ReportSession,
     principal: Reader,
     filters: FiltersDep,
     format: ChartOrTableFormat = "json",
@@ -176,7 +223,7 @@ async def funnel(
     responses={**_CHART_AND_TABLE, **_PROBLEMS},
 )
 async def survival(
-    session: SessionDep,
+    session: ReportSession,
     principal: Reader,
     filters: FiltersDep,
     format: ChartOrTableFormat = "json",
@@ -225,7 +272,7 @@ _PARTNER_COLUMNS = [
 )
 async def partners(
     request: Request,
-    session: SessionDep,
+    session: ReportSession,
     principal: Reader,
     filters: FiltersDep,
     format: TableFormat = "json",
@@ -259,7 +306,7 @@ async def partners(
 async def partner(
     partner_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
+    session: ReportSession,
     principal: Reader,
     filters: PeopleFiltersDep,
     format: TableFormat = "json",
@@ -291,7 +338,7 @@ async def partner(
     responses={**_TABLE, **_PROBLEMS},
 )
 async def budgets(
-    session: SessionDep,
+    session: ReportSession,
     principal: Reader,
     filters: FundFiltersDep,
     round_: Annotated[

@@ -29,6 +29,11 @@ add_messages(
             "en": "The photo must be a JPEG or PNG file",
             "ru": "Фотография должна быть файлом JPEG или PNG",
         },
+        "detail.photo-limit": {
+            "az": "Bir səfərin ən çox {limit} şəkli ola bilər",
+            "en": "A visit may have at most {limit} photos",
+            "ru": "У визита может быть не больше {limit} фотографий",
+        },
         "detail.photo-too-large": {
             "az": "Fayl çox böyükdür (ən çox {limit} bayt)",
             "en": "The file is too large (at most {limit} bytes)",

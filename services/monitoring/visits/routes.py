@@ -24,8 +24,10 @@ from shared.db import SessionDep, utcnow
 from shared.etag import IfMatch, IfMatchDep, check_if_match, etag_headers, parse_if_match, set_etag
 from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
+from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
+from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
 
@@ -261,12 +263,15 @@ async def correct_report(
     response_model=PhotoOut,
     summary="Add a photo taken at the visit (JPEG or PNG)",
     description="The type is told by the file's content, not its name; the size limit is the "
-    "service's `max_upload_bytes` (10 MB unless configured).",
-    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    "service's `max_upload_bytes` (10 MB unless configured), and a visit keeps at most "
+    "`max_photos_per_visit` photos (409 beyond). The photo is stored re-encoded from its pixels, "
+    "turned as the camera said: its EXIF (GPS included), XMP and text metadata are dropped.",
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
     openapi_extra={
         "requestBody": {"content": {"multipart/form-data": {"example": {"file": "hives.jpg"}}}}
     },
 )
+@upload_limit("max_upload_bytes")
 async def add_photo(
     request: Request,
     visit_id: uuid.UUID,
@@ -276,12 +281,18 @@ async def add_photo(
     store: FileStoreDep,
     idem: IdempotencyDep,
 ) -> Response:
+    settings: MonitoringSettings = request.app.state.settings
     visit = await service.get_visit(session, visit_id, principal)
-    limit = max_upload_bytes(request.app.state.settings)
-    content = await file.read(limit + 1)  # one byte more tells "too large" without reading all
+    upload = await receive_upload(
+        file,
+        limit=max_upload_bytes(settings),
+        types=service.PHOTO_TYPES,
+        too_large_detail="detail.photo-too-large",
+        wrong_type_detail="detail.photo-type",
+    )
 
     async def add() -> VisitPhoto:
-        return await service.add_photo(session, visit, store, content, limit, principal)
+        return await service.add_photo(session, visit, store, upload, settings, principal)
 
     async def read(ref: str) -> VisitPhoto:
         return await service.get_photo(session, visit, uuid.UUID(ref))

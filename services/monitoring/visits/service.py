@@ -3,6 +3,7 @@ Functions flush, never commit."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.settings import MonitoringSettings
 from monitoring.visits import messages  # noqa: F401  (registers the message keys)
 from monitoring.visits.models import (
     ItemStatus,
@@ -33,7 +35,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.etag import IfMatch, check_if_match
 from shared.events import DeliveryCompleted, ItemStatusReported, VisitReported
-from shared.filestore import FileStore, sniff_content_type
+from shared.filestore import FileStore
 from shared.messaging.outbox import add_event
 from shared.problems import (
     Conflict,
@@ -44,6 +46,7 @@ from shared.problems import (
     Problem,
     ValidationProblem,
 )
+from shared.uploads import Upload, without_metadata
 
 # Azerbaijan with Nakhchivan and the Caspian shore, generously boxed: a check against a GPS
 # fix that is plainly wrong, not a border.
@@ -585,21 +588,27 @@ async def add_photo(
     session: AsyncSession,
     visit: Visit,
     store: FileStore,
-    content: bytes,
-    max_bytes: int,
+    upload: Upload,
+    settings: MonitoringSettings,
     principal: Principal,
 ) -> VisitPhoto:
-    if len(content) > max_bytes:
-        raise Problem(
-            413, "payload-too-large", detail="detail.photo-too-large", params={"limit": max_bytes}
-        )
-    content_type = sniff_content_type(content[:16])
-    if content_type not in PHOTO_TYPES:
-        raise Problem(415, "unsupported-media-type", detail="detail.photo-type")
+    """Keeps the photo without its metadata; a visit has at most `max_photos_per_visit`."""
+    # The visit's row lock counts the photos of concurrent uploads one after the other.
+    await session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update())
+    photos = await session.scalar(
+        select(func.count()).select_from(VisitPhoto).where(VisitPhoto.visit_id == visit.id)
+    )
+    limit = settings.max_photos_per_visit
+    if (photos or 0) >= limit:
+        raise Conflict("detail.photo-limit", params={"limit": limit}, extras={"limit": limit})
+    content = await asyncio.to_thread(
+        without_metadata, upload, max_pixels=settings.photo_max_pixels
+    )
+    assert upload.content_type is not None
     photo = VisitPhoto(
         visit_id=visit.id,
         key=await store.put(content, prefix=f"visits/{visit.id}"),
-        content_type=content_type,
+        content_type=upload.content_type,
         size=len(content),
         uploaded_by=principal.id,
     )
