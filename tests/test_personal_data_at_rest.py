@@ -149,8 +149,9 @@ async def stream_messages(url: str, namespace: str) -> list[bytes]:
         messages: list[bytes] = []
         # By name: listing every stream pages, and a long run holds many namespaces' streams.
         for service in (*PRODUCERS, DEADLETTER):
+            name = stream_name(namespace, service)
             try:
-                stream = await jsm.stream_info(stream_name(namespace, service))
+                stream = await jsm.stream_info(name)
             except NotFoundError:
                 continue
             state = stream.state
@@ -158,7 +159,7 @@ async def stream_messages(url: str, namespace: str) -> list[bytes]:
                 continue
             for sequence in range(state.first_seq, state.last_seq + 1):
                 try:
-                    msg = await jsm.get_msg(stream.config.name, sequence)
+                    msg = await jsm.get_msg(name, sequence)
                 except NotFoundError:  # a deleted message
                     continue
                 headers = repr(msg.headers or {}).encode()
