@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from secrets import token_urlsafe
 from types import FrameType
@@ -40,6 +40,8 @@ from shared.devstack import (
     with_database,
 )
 from shared.messaging.deadletters import deadletter_command
+from shared.messaging.identities import OPERATOR, NatsIdentity, ensure_seeds, nats_identity
+from shared.settings import ServiceSettings
 
 SERVICES: tuple[tuple[str, int], ...] = (
     ("intake", 8001),
@@ -100,10 +102,12 @@ def service_env(
     jwks_file: Path,
     secrets: Mapping[str, str],
     nats_namespace: str = "",
+    nats_seed_file: Path | None = None,
     base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment of one service process: `base` (default os.environ), secrets where the
-    environment does not set them, and the service's own `<SERVICE>_*` settings."""
+    environment does not set them, and the service's own `<SERVICE>_*` settings. Without a
+    `nats_seed_file` (NATS_URL given), its NATS credentials come from that environment."""
     env = dict(os.environ if base is None else base)
     for key, value in secrets.items():
         env.setdefault(key, value)
@@ -114,6 +118,8 @@ def service_env(
     env[f"{prefix}_ENVIRONMENT"] = "development"
     if nats_namespace:
         env[f"{prefix}_NATS_NAMESPACE"] = nats_namespace
+    if nats_seed_file is not None:
+        env[f"{prefix}_NATS_NKEY_SEED_FILE"] = str(nats_seed_file)
     env["PYTHONUNBUFFERED"] = "1"  # logs reach the file as they happen
     return env
 
@@ -232,10 +238,11 @@ def running_services(
     ports: Mapping[str, int],
     host: str = "127.0.0.1",
     nats_namespace: str = "",
+    nats_seed_files: Mapping[str, Path] | None = None,
     timeout: float = READY_TIMEOUT,
 ) -> Iterator[dict[str, RunningService]]:
     """Start the services named in `ports` (a database URL for each), wait until they are ready,
-    and stop them on exit."""
+    and stop them on exit. `nats_seed_files` gives each its NATS identity's seed."""
     started: list[RunningService] = []
     try:
         for name, port in ports.items():
@@ -246,6 +253,7 @@ def running_services(
                 jwks_file=jwks_file,
                 secrets=secrets,
                 nats_namespace=nats_namespace,
+                nats_seed_file=(nats_seed_files or {}).get(name),
             )
             started.append(start_service(name, port, env=env, log_dir=log_dir, host=host))
         wait_ready(started, timeout)
@@ -384,14 +392,22 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
         server_url = postgres.url()
     else:
         server_url = config.database_url
+    seed_files: dict[str, Path] = {}
     if config.nats_url is None:
-        nats = NatsServer(config.data_dir / "nats", config.nats_port)
+        # Every client proves who it is: one nkey per service (and the operator's) in the data
+        # folder, and nats.conf lets each publish only its own subjects.
+        nats = NatsServer(
+            config.data_dir / "nats",
+            config.nats_port,
+            credentials_dir=nats_credentials_dir(config.data_dir),
+        )
         stack.callback(nats.stop)
         print(f"dayaq: starting nats-server on 127.0.0.1:{config.nats_port}", flush=True)
         nats.start()
         nats_url = nats.url
+        seed_files = ensure_seeds(nats_credentials_dir(config.data_dir))
     else:
-        nats_url = config.nats_url
+        nats_url = config.nats_url  # its credentials come from the environment
 
     database_urls = {name: with_database(server_url, database_name(name)) for name in config.ports}
     _migrate(database_urls, server_url)
@@ -407,6 +423,7 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
             log_dir=config.data_dir / "logs",
             ports=config.ports,
             host=config.host,
+            nats_seed_files=seed_files,
         )
     )
     _print_table(config, list(services.values()), data_dir_args)
@@ -453,9 +470,30 @@ def deadletters(args: argparse.Namespace) -> int:
     )
     return asyncio.run(
         deadletter_command(
-            nats_url, args.namespace, args.action, sequences=args.sequence, replay_all=args.all
+            nats_url,
+            args.namespace,
+            args.action,
+            identity=operator_identity(Path(args.data_dir).absolute()),
+            sequences=args.sequence,
+            replay_all=args.all,
         )
     )
+
+
+def operator_identity(data_dir: Path) -> NatsIdentity:
+    """The operator's NATS identity: DAYAQ_NATS_NKEY_SEED(_FILE) and DAYAQ_NATS_TLS_* when set
+    (a NATS_URL of your own), else the seed `dayaq run` made in the data folder."""
+    settings = ServiceSettings(service_name=OPERATOR)
+    identity = nats_identity(settings)
+    if settings.nats_nkey_seed is None and settings.nats_nkey_seed_file is None:
+        seed_file = nats_credentials_dir(data_dir) / f"{OPERATOR}.nk"
+        identity = replace(identity, seed_file=seed_file if seed_file.exists() else None)
+    return identity
+
+
+def nats_credentials_dir(data_dir: Path) -> Path:
+    """Where `dayaq run` keeps the NATS identities' seeds (0600 files in a 0700 folder)."""
+    return data_dir / "nats-identities"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -66,6 +66,7 @@ async def start_service(
             database_url=await fresh_database(name),
             nats_url=nats_server.url,
             nats_namespace=nats_namespace,
+            nats_nkey_seed_file=nats_server.seed_file(name),
             jwks_file=ensure_dev_keys(dev_keys),
             log_json=False,
             consumer_retry_base_seconds=0.05,

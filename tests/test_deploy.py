@@ -702,7 +702,10 @@ def scratch_database(pg: Postgres | ExternalPostgres) -> Iterator[str]:
 
 
 def test_the_image_entrypoint_migrates_then_serves(
-    scratch_database: str, nats_server: NatsServer | ExternalNats, tmp_path: Path
+    scratch_database: str,
+    nats_server: NatsServer | ExternalNats,
+    nats_namespace: str,
+    tmp_path: Path,
 ) -> None:
     """The migration Job's and the Deployment's commands, run with this environment's Python."""
     prefix = ENTRYPOINT_SERVICE.upper()
@@ -731,7 +734,8 @@ def test_the_image_entrypoint_migrates_then_serves(
     env |= {
         "PORT": str(port),
         f"{prefix}_NATS_URL": nats_server.url,
-        f"{prefix}_NATS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",
+        f"{prefix}_NATS_NAMESPACE": nats_namespace,
+        f"{prefix}_NATS_NKEY_SEED_FILE": str(nats_server.seed_file(ENTRYPOINT_SERVICE)),
         f"{prefix}_JWKS_FILE": str(ensure_dev_keys(tmp_path / "keys")),
     }
     log = tmp_path / "serve.log"

@@ -61,7 +61,9 @@ async def test_flag_events_reach_plans_and_intake(
                 ],
             )
         )
-        nc = await nats.connect(nats_server.url)
+        nc = await nats.connect(
+            nats_server.url, **nats_server.identity("monitoring").connect_options()
+        )
         try:
             await nc.jetstream().publish(
                 subject_for(nats_namespace, report.type),

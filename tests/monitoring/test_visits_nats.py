@@ -63,7 +63,7 @@ async def test_an_item_reported_sold_reaches_assets(
             approved_at=utcnow(),
         )
         envelope = Envelope.wrap(approved)
-        nc = await nats.connect(nats_server.url)
+        nc = await nats.connect(nats_server.url, **nats_server.identity("plans").connect_options())
         try:
             await nc.jetstream().publish(
                 subject_for(nats_namespace, envelope.type),
