@@ -40,7 +40,14 @@ from shared.devstack import (
     with_database,
 )
 from shared.messaging.deadletters import deadletter_command
-from shared.messaging.identities import OPERATOR, NatsIdentity, ensure_seeds, nats_identity
+from shared.messaging.identities import (
+    OPERATOR,
+    NatsIdentity,
+    authorization_block,
+    ensure_seeds,
+    nats_identity,
+    public_keys,
+)
 from shared.settings import ServiceSettings
 
 SERVICES: tuple[tuple[str, int], ...] = (
@@ -496,6 +503,23 @@ def nats_credentials_dir(data_dir: Path) -> Path:
     return data_dir / "nats-identities"
 
 
+def nats_identities(args: argparse.Namespace) -> int:
+    """`dayaq nats-identities`: the identities' nkey seeds (made where missing), and what
+    nats-server needs to know of them: their public keys, or its whole `authorization` block."""
+    seeds = ensure_seeds(Path(args.seeds).absolute())
+    keys = public_keys(seeds)
+    namespaces = args.namespace or [""]
+    try:
+        block = authorization_block(keys, namespaces)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.server_config:
+        Path(args.server_config).write_text(block)
+    for identity, key in keys.items():
+        print(f"{identity}\t{key}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dayaq", description="Run Dayaq locally, mint development tokens, migrate."
@@ -534,6 +558,19 @@ def _parser() -> argparse.ArgumentParser:
     dead_parser.add_argument("--all", action="store_true", help="replay every dead letter")
     dead_parser.add_argument("--namespace", default="", help="the services' NATS namespace")
     dead_parser.set_defaults(handler=deadletters)
+
+    identities_parser = commands.add_parser(
+        "nats-identities",
+        help="make the NATS identities' nkey seeds and print their public keys",
+        description="One seed per service and the operator in --seeds (kept if there); with "
+        "--server-config, also writes nats-server's users and permissions there.",
+    )
+    identities_parser.add_argument("--seeds", required=True, help="folder of <identity>.nk")
+    identities_parser.add_argument("--server-config", help="the authorization block to write")
+    identities_parser.add_argument(
+        "--namespace", action="append", help="a NATS namespace to serve (repeatable; default none)"
+    )
+    identities_parser.set_defaults(handler=nats_identities)
 
     for sub in (run_parser, token_parser, migrate_parser, dead_parser):
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="default: %(default)s")
