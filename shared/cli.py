@@ -43,12 +43,11 @@ from shared.messaging.deadletters import deadletter_command
 from shared.messaging.identities import (
     OPERATOR,
     NatsIdentity,
+    OperatorNatsSettings,
     authorization_block,
     ensure_seeds,
-    nats_identity,
     public_keys,
 )
-from shared.settings import ServiceSettings
 
 SERVICES: tuple[tuple[str, int], ...] = (
     ("intake", 8001),
@@ -490,8 +489,8 @@ def deadletters(args: argparse.Namespace) -> int:
 def operator_identity(data_dir: Path) -> NatsIdentity:
     """The operator's NATS identity: DAYAQ_NATS_NKEY_SEED(_FILE) and DAYAQ_NATS_TLS_* when set
     (a NATS_URL of your own), else the seed `dayaq run` made in the data folder."""
-    settings = ServiceSettings(service_name=OPERATOR)
-    identity = nats_identity(settings)
+    settings = OperatorNatsSettings()
+    identity = settings.identity()
     if settings.nats_nkey_seed is None and settings.nats_nkey_seed_file is None:
         seed_file = nats_credentials_dir(data_dir) / f"{OPERATOR}.nk"
         identity = replace(identity, seed_file=seed_file if seed_file.exists() else None)

@@ -37,6 +37,7 @@ from typing import Any
 
 import nkeys
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.messaging.jetstream import (
     DEADLETTER,
@@ -211,8 +212,28 @@ class NatsIdentity:
 
 def nats_identity(settings: ServiceSettings) -> NatsIdentity:
     """The identity a service connects as: its own name, with the credentials in its settings."""
+    return _identity(settings.service_name, settings)
+
+
+class OperatorNatsSettings(BaseSettings):
+    """The operator's NATS credentials (`dayaq deadletters`), from DAYAQ_NATS_NKEY_SEED(_FILE)
+    and DAYAQ_NATS_TLS_*: apart from the services' settings, which the operator's shell lacks."""
+
+    model_config = SettingsConfigDict(env_prefix="DAYAQ_", extra="ignore")
+
+    nats_nkey_seed: SecretStr | None = None
+    nats_nkey_seed_file: Path | None = None
+    nats_tls_ca_file: Path | None = None
+    nats_tls_cert_file: Path | None = None
+    nats_tls_key_file: Path | None = None
+
+    def identity(self) -> NatsIdentity:
+        return _identity(OPERATOR, self)
+
+
+def _identity(name: str, settings: ServiceSettings | OperatorNatsSettings) -> NatsIdentity:
     return NatsIdentity(
-        name=settings.service_name,
+        name=name,
         seed=settings.nats_nkey_seed,
         seed_file=settings.nats_nkey_seed_file,
         tls_ca_file=settings.nats_tls_ca_file,
