@@ -29,6 +29,7 @@ from shared.limits import install_request_limits
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
+from shared.messaging.identities import nats_identity
 from shared.messaging.jetstream import connect, ensure_streams
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import install_metrics, serve_metrics
@@ -78,13 +79,17 @@ def create_service_app(
             for consumer in consumers:
                 consumer.reconnected()
 
-        nc = await connect(settings.nats_url, name=service, on_reconnect=reconnected)
-        js = nc.jetstream()
-        # Streams of the services consumed are ensured too, so start-up order does not matter.
-        replicas = settings.nats_stream_replicas
-        await ensure_streams(
-            js, settings.nats_namespace, service, *(handlers or {}), replicas=replicas
+        nc = await connect(
+            settings.nats_url,
+            name=service,
+            on_reconnect=reconnected,
+            **nats_identity(settings).connect_options(),
         )
+        js = nc.jetstream()
+        # Only its own stream: the streams it consumes are their producers' to make, and its
+        # consumers wait for them (NATS permissions allow nothing else).
+        replicas = settings.nats_stream_replicas
+        await ensure_streams(js, settings.nats_namespace, service, replicas=replicas)
         await ensure_deadletter_stream(js, settings.nats_namespace, replicas)
         for producer, by_type in (handlers or {}).items():
             consumers.append(

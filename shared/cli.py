@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from secrets import token_urlsafe
 from types import FrameType
@@ -40,6 +40,14 @@ from shared.devstack import (
     with_database,
 )
 from shared.messaging.deadletters import deadletter_command
+from shared.messaging.identities import (
+    OPERATOR,
+    NatsIdentity,
+    OperatorNatsSettings,
+    authorization_block,
+    ensure_seeds,
+    public_keys,
+)
 
 SERVICES: tuple[tuple[str, int], ...] = (
     ("intake", 8001),
@@ -106,12 +114,14 @@ def service_env(
     jwks_file: Path,
     secrets: Mapping[str, str],
     nats_namespace: str = "",
+    nats_seed_file: Path | None = None,
     base: Mapping[str, str] | None = None,
     metrics_port: int | None = None,
     host: str = "127.0.0.1",
 ) -> dict[str, str]:
     """The environment of one service process: `base` (default os.environ), secrets where the
-    environment does not set them, and the service's own `<SERVICE>_*` settings."""
+    environment does not set them, and the service's own `<SERVICE>_*` settings. Without a
+    `nats_seed_file` (NATS_URL given), its NATS credentials come from that environment."""
     env = dict(os.environ if base is None else base)
     for key, value in secrets.items():
         env.setdefault(key, value)
@@ -125,6 +135,8 @@ def service_env(
     if metrics_port is not None:
         env[f"{prefix}_METRICS_PORT"] = str(metrics_port)
         env[f"{prefix}_METRICS_HOST"] = host
+    if nats_seed_file is not None:
+        env[f"{prefix}_NATS_NKEY_SEED_FILE"] = str(nats_seed_file)
     env["PYTHONUNBUFFERED"] = "1"  # logs reach the file as they happen
     return env
 
@@ -243,11 +255,12 @@ def running_services(
     ports: Mapping[str, int],
     host: str = "127.0.0.1",
     nats_namespace: str = "",
+    nats_seed_files: Mapping[str, Path] | None = None,
     timeout: float = READY_TIMEOUT,
     metrics_ports: Mapping[str, int] | None = None,
 ) -> Iterator[dict[str, RunningService]]:
     """Start the services named in `ports` (a database URL for each), wait until they are ready,
-    and stop them on exit."""
+    and stop them on exit. `nats_seed_files` gives each its NATS identity's seed."""
     started: list[RunningService] = []
     try:
         for name, port in ports.items():
@@ -260,6 +273,7 @@ def running_services(
                 nats_namespace=nats_namespace,
                 metrics_port=(metrics_ports or {}).get(name),
                 host=host,
+                nats_seed_file=(nats_seed_files or {}).get(name),
             )
             started.append(start_service(name, port, env=env, log_dir=log_dir, host=host))
         wait_ready(started, timeout)
@@ -408,14 +422,22 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
         server_url = postgres.url()
     else:
         server_url = config.database_url
+    seed_files: dict[str, Path] = {}
     if config.nats_url is None:
-        nats = NatsServer(config.data_dir / "nats", config.nats_port)
+        # Every client proves who it is: one nkey per service (and the operator's) in the data
+        # folder, and nats.conf lets each publish only its own subjects.
+        nats = NatsServer(
+            config.data_dir / "nats",
+            config.nats_port,
+            credentials_dir=nats_credentials_dir(config.data_dir),
+        )
         stack.callback(nats.stop)
         print(f"dayaq: starting nats-server on 127.0.0.1:{config.nats_port}", flush=True)
         nats.start()
         nats_url = nats.url
+        seed_files = ensure_seeds(nats_credentials_dir(config.data_dir))
     else:
-        nats_url = config.nats_url
+        nats_url = config.nats_url  # its credentials come from the environment
 
     database_urls = {name: with_database(server_url, database_name(name)) for name in config.ports}
     _migrate(database_urls, server_url)
@@ -432,6 +454,7 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
             ports=config.ports,
             host=config.host,
             metrics_ports=config.metrics_ports,
+            nats_seed_files=seed_files,
         )
     )
     _print_table(config, list(services.values()), data_dir_args)
@@ -478,9 +501,47 @@ def deadletters(args: argparse.Namespace) -> int:
     )
     return asyncio.run(
         deadletter_command(
-            nats_url, args.namespace, args.action, sequences=args.sequence, replay_all=args.all
+            nats_url,
+            args.namespace,
+            args.action,
+            identity=operator_identity(Path(args.data_dir).absolute()),
+            sequences=args.sequence,
+            replay_all=args.all,
         )
     )
+
+
+def operator_identity(data_dir: Path) -> NatsIdentity:
+    """The operator's NATS identity: DAYAQ_NATS_NKEY_SEED(_FILE) and DAYAQ_NATS_TLS_* when set
+    (a NATS_URL of your own), else the seed `dayaq run` made in the data folder."""
+    settings = OperatorNatsSettings()
+    identity = settings.identity()
+    if settings.nats_nkey_seed is None and settings.nats_nkey_seed_file is None:
+        seed_file = nats_credentials_dir(data_dir) / f"{OPERATOR}.nk"
+        identity = replace(identity, seed_file=seed_file if seed_file.exists() else None)
+    return identity
+
+
+def nats_credentials_dir(data_dir: Path) -> Path:
+    """Where `dayaq run` keeps the NATS identities' seeds (0600 files in a 0700 folder)."""
+    return data_dir / "nats-identities"
+
+
+def nats_identities(args: argparse.Namespace) -> int:
+    """`dayaq nats-identities`: the identities' nkey seeds (made where missing), and what
+    nats-server needs to know of them: their public keys, or its whole `authorization` block."""
+    seeds = ensure_seeds(Path(args.seeds).absolute())
+    keys = public_keys(seeds)
+    namespaces = args.namespace or [""]
+    try:
+        block = authorization_block(keys, namespaces)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.server_config:
+        Path(args.server_config).write_text(block)
+    for identity, key in keys.items():
+        print(f"{identity}\t{key}")
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -522,6 +583,19 @@ def _parser() -> argparse.ArgumentParser:
     dead_parser.add_argument("--all", action="store_true", help="replay every dead letter")
     dead_parser.add_argument("--namespace", default="", help="the services' NATS namespace")
     dead_parser.set_defaults(handler=deadletters)
+
+    identities_parser = commands.add_parser(
+        "nats-identities",
+        help="make the NATS identities' nkey seeds and print their public keys",
+        description="One seed per service and the operator in --seeds (kept if there); with "
+        "--server-config, also writes nats-server's users and permissions there.",
+    )
+    identities_parser.add_argument("--seeds", required=True, help="folder of <identity>.nk")
+    identities_parser.add_argument("--server-config", help="the authorization block to write")
+    identities_parser.add_argument(
+        "--namespace", action="append", help="a NATS namespace to serve (repeatable; default none)"
+    )
+    identities_parser.set_defaults(handler=nats_identities)
 
     for sub in (run_parser, token_parser, migrate_parser, dead_parser):
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="default: %(default)s")

@@ -20,7 +20,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,20 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from shared.messaging.identities import (
+    NatsIdentity,
+    authorization_block,
+    ensure_seeds,
+    public_keys,
+)
+
 # PostgreSQL refuses to run as root; as root we run it as this system user.
 POSTGRES_SYSTEM_USER = "dayaq-postgres"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# What nats-server logs once a SIGHUP's new configuration is in force.
+_RELOADED = "Reloaded server configuration"
 
 
 class PortInUse(Exception):
@@ -352,36 +361,100 @@ class Postgres:
 
 
 class NatsServer:
-    """nats-server with JetStream in `store_dir`: nats.conf, nats.log and the jetstream/ folder."""
+    """nats-server with JetStream in `store_dir`: nats.conf, nats.log and the jetstream/ folder.
 
-    def __init__(self, store_dir: Path, port: int) -> None:
+    With `credentials_dir`, clients must authenticate: one nkey seed per identity is generated
+    there (shared.messaging.identities) and nats.conf lets each do only what it needs, in the
+    namespaces the server serves (`allow_namespace` adds one while it runs).
+    """
+
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int,
+        *,
+        credentials_dir: Path | None = None,
+        namespaces: Iterable[str] = ("",),
+    ) -> None:
         self.store_dir = store_dir.absolute()
         self.port = port
         self.config = self.store_dir / "nats.conf"
         self.log = self.store_dir / "nats.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.credentials_dir = credentials_dir.absolute() if credentials_dir else None
+        self.namespaces = set(namespaces)
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
+
+    def seed_file(self, identity: str) -> Path | None:
+        """Where `identity`'s nkey seed is; None when the server lets anyone in."""
+        if self.credentials_dir is None:
+            return None
+        return ensure_seeds(self.credentials_dir)[identity]
+
+    def identity(self, name: str) -> NatsIdentity:
+        return NatsIdentity(name=name, seed_file=self.seed_file(name))
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         if self.process is not None and self.process.poll() is None:
             return
         check_port(self.port, "nats-server", "DAYAQ_NATS_PORT")
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self._write_config()
+        args = [str(nats_server_binary()), "-c", str(self.config)]
+        self.process = spawn(args, self.log, death_signal=signal.SIGTERM)
+        self._wait_ready(timeout)
+
+    def allow_namespace(self, namespace: str) -> None:
+        """Let the identities work in `namespace` too, without a restart."""
+        if namespace not in self.namespaces:
+            self.namespaces.add(namespace)
+            self._reload()
+
+    def forget_namespace(self, namespace: str) -> None:
+        if namespace in self.namespaces:
+            self.namespaces.discard(namespace)
+            self._reload()
+
+    def _write_config(self) -> None:
         # sync_interval always: fsync before the ack. The default syncs every two minutes, so a
         # crash of a single server loses messages it has already acknowledged.
-        self.config.write_text(
+        config = (
             f"listen: 127.0.0.1:{self.port}\n"
             "jetstream {\n"
             f'  store_dir: "{self.store_dir / "jetstream"}"\n'
             "  sync_interval: always\n"
             "}\n"
         )
-        args = [str(nats_server_binary()), "-c", str(self.config)]
-        self.process = spawn(args, self.log, death_signal=signal.SIGTERM)
-        self._wait_ready(timeout)
+        if self.credentials_dir is not None:
+            keys = public_keys(ensure_seeds(self.credentials_dir))
+            config += authorization_block(keys, self.namespaces)
+        self.config.write_text(config)
+
+    def _reload(self) -> None:
+        if self.credentials_dir is None:
+            return  # no permissions to change
+        self._write_config()
+        if self.process is None or self.process.poll() is not None:
+            return  # read at the next start
+        logged = self.log.stat().st_size
+        self.process.send_signal(signal.SIGHUP)
+
+        def reloaded() -> bool:
+            with self.log.open("rb") as log:
+                log.seek(logged)
+                return _RELOADED.encode() in log.read()
+
+        _wait_until_ready(
+            "nats-server reload",
+            self.process,
+            reloaded,
+            self.log,
+            START_TIMEOUT,
+            on_timeout=lambda: None,
+        )
 
     def _wait_ready(self, timeout: float) -> None:
         def greets() -> bool:

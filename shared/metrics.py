@@ -28,6 +28,11 @@ EVENTS_DEAD_LETTERED = Counter(
     "Events sent to the dead-letter stream",
     ["consumer", "type"],
 )
+EVENTS_REFUSED = Counter(
+    "dayaq_events_refused_total",
+    "Events refused because they did not come from the stream's producer (dead-lettered)",
+    ["consumer", "reason"],
+)
 
 
 def install_metrics(app: FastAPI) -> None:

@@ -30,6 +30,14 @@ class ServiceSettings(BaseSettings):
     nats_namespace: str = ""
     # Copies of each stream in a NATS cluster: 1 on a single local server, 3 in production.
     nats_stream_replicas: int = Field(1, ge=1, le=5)
+    # The service's NATS identity: its nkey seed, a value or a file (shared.messaging.identities).
+    nats_nkey_seed: SecretStr | None = None
+    nats_nkey_seed_file: Path | None = None
+    # TLS to nats-server (a tls:// URL or a server that requires it): the CA, and a client
+    # certificate when the server verifies clients.
+    nats_tls_ca_file: Path | None = None
+    nats_tls_cert_file: Path | None = None
+    nats_tls_key_file: Path | None = None
 
     # Authentication: staff tokens are verified against a JWKS, from a URL or a local file.
     jwks_url: str | None = None

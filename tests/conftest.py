@@ -7,12 +7,14 @@ Fixtures:
     dev_keys         session   folder with the development signing key and jwks.json
     fresh_database   function  async (service) -> URL of a new database migrated to head
     nats_namespace   function  a prefix for streams and subjects that no other test uses
+    nats_connect     function  async (identity) -> a NATS client with that identity's credentials
     launch_services  function  async (*services, env=...) -> the services as real processes
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing.forkserver
 import os
 import shutil
@@ -20,9 +22,11 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import nats
 import pytest
+from nats.aio.client import Client as NATS
 
 from shared import migrations
 from shared.cli import (
@@ -46,6 +50,7 @@ from shared.devstack import (
     normalise_database_url,
     with_database,
 )
+from shared.messaging.identities import NatsIdentity
 
 FreshDatabase = Callable[[str], Awaitable[str]]
 LaunchServices = Callable[..., Awaitable[dict[str, RunningService]]]
@@ -67,10 +72,25 @@ class ExternalPostgres:
 
 
 class ExternalNats:
-    """The server in NATS_URL: tests use it, but cannot kill or restart it."""
+    """The server in NATS_URL: tests use it, but cannot kill or restart it, nor change its
+    permissions. The identities' seeds are `<identity>.nk` in NATS_CREDENTIALS_DIR, if set; the
+    server must then grant them the tests' namespaces (or any)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        folder = os.environ.get("NATS_CREDENTIALS_DIR")
+        self.credentials_dir = Path(folder) if folder else None
+
+    def seed_file(self, identity: str) -> Path | None:
+        return self.credentials_dir / f"{identity}.nk" if self.credentials_dir else None
+
+    def identity(self, name: str) -> NatsIdentity:
+        return NatsIdentity(name=name, seed_file=self.seed_file(name))
+
+    def allow_namespace(self, namespace: str) -> None:
+        pass
+
+    forget_namespace = allow_namespace
 
     def start(self) -> NoReturn:
         pytest.skip("NATS_URL is set: this test restarts nats-server, and only does so to its own")
@@ -114,7 +134,11 @@ def nats_server() -> Iterator[NatsServer | ExternalNats]:
         yield ExternalNats(os.environ["NATS_URL"])
         return
     folder = _scratch("dayaq-test-nats-")
-    server = NatsServer(folder, free_port())
+    # With authentication and permissions, as `dayaq run` starts it; each test's namespace is
+    # added to the permissions by `nats_namespace`.
+    server = NatsServer(
+        folder / "server", free_port(), credentials_dir=folder / "identities", namespaces=()
+    )
     server.start()
     try:
         yield server
@@ -180,10 +204,35 @@ async def fresh_database(
 
 
 @pytest.fixture
-def nats_namespace() -> str:
+def nats_namespace(nats_server: NatsServer | ExternalNats) -> Iterator[str]:
     """Pass as the `nats_namespace` setting: streams and subjects of one test never meet
-    another's."""
-    return f"t{uuid.uuid4().hex[:8]}"
+    another's. The identities may work in it for the length of the test."""
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    nats_server.allow_namespace(namespace)
+    yield namespace
+    nats_server.forget_namespace(namespace)
+
+
+NatsConnect = Callable[..., Awaitable[NATS]]
+
+
+@pytest.fixture
+async def nats_connect(nats_server: NatsServer | ExternalNats) -> AsyncIterator[NatsConnect]:
+    """`nc = await nats_connect("plans")`: a client with that identity's credentials (and any
+    `nats.connect` options), closed after the test."""
+    clients: list[NATS] = []
+
+    async def connect(identity: str, **options: Any) -> NATS:
+        client = await nats.connect(
+            nats_server.url, **nats_server.identity(identity).connect_options(), **options
+        )
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await client.close()
 
 
 @pytest.fixture
@@ -214,6 +263,7 @@ async def launch_services(
                 jwks_file=jwks_file,
                 secrets=secrets,
                 nats_namespace=nats_namespace,
+                nats_seed_file=nats_server.seed_file(name),
             )
             service_environment.update(env or {})
             service = start_service_process(

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
 
 from assets.main import create_app as create_assets
 from assets.settings import AssetsSettings
@@ -24,6 +26,8 @@ from plans.main import create_app as create_plans
 from plans.settings import PlansSettings
 from shared.app import Runtime
 from shared.devkeys import ensure_dev_keys, mint_token
+from shared.messaging.identities import OPERATOR
+from shared.messaging.jetstream import PRODUCERS, ensure_streams
 from shared.settings import ServiceSettings
 
 FACTORIES: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
@@ -39,11 +43,19 @@ class Service:
     app: FastAPI
     client: httpx.AsyncClient
     settings: ServiceSettings
+    # A NATS client with another identity's credentials (see conftest's nats_connect).
+    connect_as: Callable[[str], Awaitable[NATS]] | None = None
 
     @property
     def runtime(self) -> Runtime:
         runtime: Runtime = self.app.state.runtime
         return runtime
+
+    async def jetstream_as(self, identity: str) -> JetStreamContext:
+        """To stand in for a producer: NATS lets only a service itself publish its events, so a
+        test sending plans' events to this service sends them as plans."""
+        assert self.connect_as is not None, "started without start_service"
+        return (await self.connect_as(identity)).jetstream()
 
 
 StartService = Callable[..., Awaitable[Service]]
@@ -54,11 +66,21 @@ async def start_service(
     fresh_database: Callable[[str], Awaitable[str]],
     nats_server: Any,
     nats_namespace: str,
+    nats_connect: Callable[..., Awaitable[NATS]],
     dev_keys: Path,
 ) -> AsyncIterator[StartService]:
     """`intake = await start_service("intake", outbox_poll_seconds=0.1)`."""
     managers: list[LifespanManager] = []
     clients: list[httpx.AsyncClient] = []
+    connections: dict[str, NATS] = {}
+
+    async def connect_as(identity: str) -> NATS:
+        if identity not in connections:
+            connections[identity] = await nats_connect(identity)
+            # The streams it may publish on, as their producers make them when they start.
+            streams = PRODUCERS if identity == OPERATOR else {identity} & set(PRODUCERS)
+            await ensure_streams(connections[identity].jetstream(), nats_namespace, *streams)
+        return connections[identity]
 
     async def start(name: str, **overrides: Any) -> Service:
         settings_class, factory = FACTORIES[name]
@@ -66,6 +88,7 @@ async def start_service(
             database_url=await fresh_database(name),
             nats_url=nats_server.url,
             nats_namespace=nats_namespace,
+            nats_nkey_seed_file=nats_server.seed_file(name),
             jwks_file=ensure_dev_keys(dev_keys),
             log_json=False,
             consumer_retry_base_seconds=0.05,
@@ -80,7 +103,7 @@ async def start_service(
             transport=httpx.ASGITransport(app=manager.app), base_url=f"http://{name}"
         )
         clients.append(client)
-        return Service(app=app, client=client, settings=settings)
+        return Service(app=app, client=client, settings=settings, connect_as=connect_as)
 
     yield start
     for client in clients:

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.devkeys import ensure_dev_keys
 from shared.devstack import NatsServer, Postgres, create_database, drop_database, free_port
+from shared.messaging.identities import IDENTITIES, permissions
 from tests.conftest import ExternalNats, ExternalPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -403,7 +404,13 @@ def test_the_example_secrets_match_what_is_referenced() -> None:
     cluster = find(docs, "Cluster", "dayaq-pg")
     referenced |= {role["passwordSecret"]["name"] for role in cluster["spec"]["managed"]["roles"]}
     referenced.add(cluster["spec"]["bootstrap"]["initdb"]["secret"]["name"])
+    (nats_values,) = load_all(NATS_VALUES)
+    referenced |= {
+        variable["valueFrom"]["secretKeyRef"]["name"]
+        for variable in nats_values["container"]["env"].values()
+    }
     assert referenced == set(examples)
+    assert set(examples["nats-identities"]["stringData"]) == set(IDENTITIES)
     for service in SERVICES:
         env = examples[f"{service}-secrets"]["stringData"]
         assert set(env) <= _settings_fields(service)
@@ -412,6 +419,8 @@ def test_the_example_secrets_match_what_is_referenced() -> None:
         assert role["type"] == "kubernetes.io/basic-auth"
         assert url.startswith(f"postgresql+asyncpg://{role['stringData']['username']}:")
         assert f"@dayaq-pg-rw.dayaq.svc:5432/dayaq_{service}?" in url
+        # Each service has its own NATS identity, a secret the services refuse in production.
+        assert "dev-only" in env[f"{service.upper()}_NATS_NKEY_SEED"]
         # Placeholders the services refuse in production, where they can tell.
         assert all("CHANGE-ME" in value for key, value in env.items() if key.endswith("_KEY"))
         assert all("dev-only" in value for key, value in env.items() if key.endswith("_KEY"))
@@ -505,6 +514,28 @@ def test_nats_values_give_a_durable_jetstream_cluster() -> None:
     assert set(values) <= known
 
 
+def test_nats_values_let_in_only_the_identities_with_their_permissions() -> None:
+    """No anonymous client: one nkey user per identity, its public key from the Secret
+    nats-identities, with exactly the permissions shared.messaging.identities gives it."""
+    (values,) = load_all(NATS_VALUES)
+    authorization = values["config"]["merge"]["authorization"]
+    assert set(authorization) == {"users"}  # no token, no anonymous user
+    assert "no_auth_user" not in values["config"]["merge"]
+    env = values["container"]["env"]
+    for identity, user in zip(IDENTITIES, authorization["users"], strict=True):
+        variable = f"NKEY_{identity.upper()}"
+        assert user["nkey"] == f"<< ${variable} >>"
+        assert env[variable]["valueFrom"]["secretKeyRef"] == {
+            "name": "nats-identities",
+            "key": identity,
+        }
+        expected = permissions(identity, [""])
+        assert user["permissions"] == {
+            "publish": {"allow": expected.publish},
+            "subscribe": {"allow": expected.subscribe},
+        }
+
+
 # --- compose ---
 
 
@@ -589,6 +620,36 @@ def test_compose_support_files() -> None:
     nats_conf = (DEPLOY / "nats" / "nats.conf").read_text()
     assert re.search(r"^\s*sync_interval: always$", nats_conf, re.MULTILINE)
     assert re.search(r"^\s*store_dir: /data/", nats_conf, re.MULTILINE)
+
+
+def test_compose_nats_lets_in_only_the_identities() -> None:
+    """nats-identities writes the seeds into the dev-keys volume (each service reads its own) and
+    nats-server's users into nats-auth, which nats.conf includes before NATS starts."""
+    (compose,) = load_all(COMPOSE)
+    services = compose["services"]
+    nats = services["nats"]
+    assert nats["depends_on"] == {
+        "nats-identities": {"condition": "service_completed_successfully"}
+    }
+    maker = services["nats-identities"]
+    command = maker["command"]
+    assert command[:2] == ["dayaq", "nats-identities"]
+    seeds = command[command.index("--seeds") + 1]
+    server_config = Path(command[command.index("--server-config") + 1])
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in maker["volumes"]}
+    nats_mounts = {v.split(":")[1]: v.split(":")[0] for v in nats["volumes"]}
+    assert mounts[str(server_config.parent)] == nats_mounts["/etc/nats/auth"] == "nats-auth"
+    nats_conf = (DEPLOY / "nats" / "nats.conf").read_text()
+    assert re.search(rf'^include "auth/{server_config.name}"$', nats_conf, re.MULTILINE)
+    assert "authorization" not in nats_conf.replace("authorization.conf", "")
+    keys_volume = next(v for v in maker["volumes"] if v.startswith("dev-keys:"))
+    for name in SERVICES:
+        env = services[name]["environment"]
+        seed_file = env[f"{name.upper()}_NATS_NKEY_SEED_FILE"]
+        assert seed_file == f"{seeds}/{name}.nk"
+        mounted = [v for v in services[name]["volumes"] if v.startswith("dev-keys:")]
+        assert [v.split(":")[1] for v in mounted] == [keys_volume.split(":")[1]]
+        assert seeds.startswith(keys_volume.split(":")[1] + "/")
 
 
 # --- the image ---
@@ -732,7 +793,10 @@ def scratch_database(pg: Postgres | ExternalPostgres) -> Iterator[str]:
 
 
 def test_the_image_entrypoint_migrates_then_serves(
-    scratch_database: str, nats_server: NatsServer | ExternalNats, tmp_path: Path
+    scratch_database: str,
+    nats_server: NatsServer | ExternalNats,
+    nats_namespace: str,
+    tmp_path: Path,
 ) -> None:
     """The migration Job's and the Deployment's commands, run with this environment's Python."""
     prefix = ENTRYPOINT_SERVICE.upper()
@@ -762,7 +826,8 @@ def test_the_image_entrypoint_migrates_then_serves(
         "PORT": str(port),
         f"{prefix}_METRICS_PORT": str(metrics_port),
         f"{prefix}_NATS_URL": nats_server.url,
-        f"{prefix}_NATS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",
+        f"{prefix}_NATS_NAMESPACE": nats_namespace,
+        f"{prefix}_NATS_NKEY_SEED_FILE": str(nats_server.seed_file(ENTRYPOINT_SERVICE)),
         f"{prefix}_JWKS_FILE": str(ensure_dev_keys(tmp_path / "keys")),
     }
     log = tmp_path / "serve.log"

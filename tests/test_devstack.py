@@ -106,8 +106,8 @@ async def test_session_nats_server_restarts_on_the_same_url(
     url = nats_server.url
     nats_server.restart()  # skips when NATS_URL is set
     assert nats_server.url == url
-    client = await nats.connect(url)
-    await client.publish(f"{nats_namespace}.ping", b"")
+    client = await nats.connect(url, **nats_server.identity("intake").connect_options())
+    await client.publish(f"{nats_namespace}.intake.ping", b"")
     await client.flush()
     await client.close()
 

@@ -12,6 +12,7 @@ import nats
 import pytest
 
 from shared.devkeys import mint_token
+from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS, stream_name
 from tests.conftest import LaunchServices
 from tests.services.journey import (
@@ -59,7 +60,7 @@ async def test_journey_across_running_services(
             await client.aclose()
 
     # No personal data in any event on any stream ...
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **nats_server.identity(OPERATOR).connect_options())
     try:
         js = nc.jetstream()
         events = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -14,10 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import nats
+import nats.errors
 import pytest
 
 from shared.cli import SERVICE_NAMES
 from shared.devstack import free_port, port_in_use
+from shared.messaging.identities import IDENTITIES
 
 pytestmark = pytest.mark.e2e
 
@@ -113,6 +117,7 @@ def test_run_serves_all_four_and_ctrl_c_stops_everything(scratch: Path) -> None:
             for url in urls:
                 paths = httpx.get(f"{url}/openapi.json", timeout=10).json()["paths"]
                 assert any(path.startswith("/v1/") for path in paths), (url, list(paths))
+            assert asyncio.run(_nats_refuses_anonymous(ports["DAYAQ_NATS_PORT"]))
             os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
             assert process.wait(STOP_WITHIN) == 0, output.read_text()
         finally:
@@ -121,11 +126,27 @@ def test_run_serves_all_four_and_ctrl_c_stops_everything(scratch: Path) -> None:
                 process.wait()
         assert _leftovers(data_dir, ports) == []
         assert not [port for port in ports.values() if port_in_use(port)]
-        secrets_seen.append((data_dir / "secrets.env").read_text())
+        identities = sorted((data_dir / "nats-identities").glob("*.nk"))
+        assert [path.stem for path in identities] == sorted(IDENTITIES)
+        assert all(path.stat().st_mode & 0o077 == 0 for path in identities)
+        secrets_seen.append(
+            (data_dir / "secrets.env").read_text() + "".join(p.read_text() for p in identities)
+        )
 
     assert secrets_seen[0] == secrets_seen[1]  # kept, not regenerated
     assert (data_dir / "postgres" / "pgdata" / "PG_VERSION").exists()
     assert "Traceback" not in output.read_text()
+
+
+async def _nats_refuses_anonymous(port: int) -> bool:
+    try:
+        client = await nats.connect(
+            f"nats://127.0.0.1:{port}", allow_reconnect=False, max_reconnect_attempts=0
+        )
+    except nats.errors.Error as error:
+        return "Authorization Violation" in str(error)
+    await client.close()
+    return False
 
 
 def test_run_refuses_a_taken_port_in_one_line(scratch: Path) -> None:

@@ -25,17 +25,33 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.context import traced
-from shared.events import Envelope, Event, event_model
+from shared.events import EVENT_TYPES, Envelope, Event, event_model
 from shared.messaging.cancel import raise_if_cancelling
 from shared.messaging.deadletters import dead_letter
-from shared.messaging.jetstream import event_type_of, stream_name, subject_for
-from shared.metrics import EVENTS_APPLIED, EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_FAILED
+from shared.messaging.jetstream import durable_name, event_type_of, stream_name, subject_for
+from shared.metrics import (
+    EVENTS_APPLIED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    EVENTS_FAILED,
+    EVENTS_REFUSED,
+)
 from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
 """An event handler: applies the event in the given session; it must not commit."""
+
+
+def error_code(exc: BaseException) -> str:
+    """What is kept of a failure, in the inbox and in dead-letter headers: the exception's class
+    and the database's SQLSTATE, never its message (PostgreSQL's DETAIL repeats row values)."""
+    name = exc.__class__.__name__
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(
+        getattr(exc, "orig", None), "sqlstate", None
+    )
+    return f"{name} (SQLSTATE {sqlstate})" if isinstance(sqlstate, str) else name
 
 
 class Consumer:
@@ -67,7 +83,7 @@ class Consumer:
 
     @property
     def durable(self) -> str:
-        return f"{self._namespace}_{self.name}" if self._namespace else self.name
+        return durable_name(self._namespace, self.name)
 
     def reconnected(self) -> None:
         """Called on a NATS reconnect: subscriptions made before a server restart may be dead."""
@@ -131,6 +147,10 @@ class Consumer:
             # Not an event at all: retrying cannot help.
             await self._dead_letter(message, None, "malformed envelope", attempts=1)
             return
+        refusal = self._refusal(message, envelope)
+        if refusal is not None:
+            await self._refuse(message, refusal)
+            return
         handler = self._handlers.get(envelope.type)
         if handler is None:
             await message.ack()
@@ -142,6 +162,32 @@ class Consumer:
             return
         (EVENTS_APPLIED if applied else EVENTS_DUPLICATE).labels(self.name, envelope.type).inc()
         await message.ack()
+
+    def _refusal(self, message: Msg, envelope: Envelope) -> str | None:
+        """Why an event on this producer's stream cannot be its producer's, if it cannot.
+
+        NATS lets only the producer publish on its stream; this also catches an event that claims
+        another sender, of a type another service owns, or under another subject than its type."""
+        if envelope.source != f"/dayaq/{self._producer}":
+            return "source"
+        if event_type_of(self._namespace, message.subject) != envelope.type:
+            return "subject"
+        model = EVENT_TYPES.get(envelope.type)
+        if model is not None and model.source_service != self._producer:
+            return "type"
+        return None
+
+    async def _refuse(self, message: Msg, reason: str) -> None:
+        EVENTS_REFUSED.labels(self.name, reason).inc()
+        # Nothing of the event's content is logged: it did not come from who it claims.
+        log.error(
+            "consumer %s refused the event at stream sequence %d: %s does not match the stream",
+            self.name,
+            message.metadata.sequence.stream,
+            reason,
+        )
+        # Dead-lettered, so that an operator sees it; never applied.
+        await self._dead_letter(message, None, f"refused: {reason} mismatch", attempts=1)
 
     async def _apply(self, handler: Handler, envelope: Envelope) -> bool:
         """Apply in one transaction with the inbox row; False when it was applied before."""
@@ -166,7 +212,8 @@ class Consumer:
 
     async def _failed(self, message: Msg, envelope: Envelope, exc: Exception) -> None:
         EVENTS_FAILED.labels(self.name, envelope.type).inc()
-        error = f"{exc.__class__.__name__}: {exc}"[:500]
+        # Never the message: a database error's text can carry row values (personal data).
+        error = error_code(exc)
         log.warning(
             "consumer %s failed on %s %s: %s",
             self.name,

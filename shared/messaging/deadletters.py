@@ -18,9 +18,11 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from shared.events import Envelope
+from shared.messaging.identities import NatsIdentity
 from shared.messaging.jetstream import (
     DEADLETTER,
-    ensure_stream,
+    PRODUCERS,
+    create_stream_if_missing,
     stream_config,
     stream_name,
     subject_for,
@@ -39,13 +41,16 @@ class DeadLetter:
     original_subject: str
     error: str
     attempts: int
+    stream_sequence: int | None  # of the event on its producer's stream
     event_id: str | None
     event_type: str | None
     data: bytes
 
 
 async def ensure_deadletter_stream(js: JetStreamContext, namespace: str, replicas: int = 1) -> None:
-    await ensure_stream(js, stream_config(namespace, DEADLETTER, replicas))
+    """Created by whichever service starts first; only the operator may change it later, so no
+    service can shrink or redirect the place where failed events wait."""
+    await create_stream_if_missing(js, stream_config(namespace, DEADLETTER, replicas))
 
 
 async def dead_letter(
@@ -99,6 +104,7 @@ async def list_dead_letters(js: JetStreamContext, namespace: str) -> list[DeadLe
                 original_subject=headers.get(H_SUBJECT, ""),
                 error=headers.get(H_ERROR, ""),
                 attempts=int(headers.get(H_ATTEMPTS, "0")),
+                stream_sequence=_stream_sequence(headers.get("Nats-Msg-Id", "")),
                 event_id=event_id,
                 event_type=event_type,
                 data=raw.data or b"",
@@ -107,8 +113,42 @@ async def list_dead_letters(js: JetStreamContext, namespace: str) -> list[DeadLe
     return letters
 
 
+class NotReplayable(Exception):
+    """The dead letter is not a copy of an event its producer published: it is not replayed."""
+
+
+async def check_replayable(js: JetStreamContext, namespace: str, letter: DeadLetter) -> None:
+    """A dead letter is replayed only if it is byte for byte the message still on its producer's
+    stream, at the sequence it names. A service may publish only its own dead letters, but their
+    content is its own word: without this check, it could have the operator's replay publish an
+    event in another service's name."""
+    producer = letter.original_subject.split(".", 1)[0]
+    if producer not in PRODUCERS or letter.stream_sequence is None:
+        raise NotReplayable(f"dead letter {letter.sequence} names no producer's stream message")
+    if not letter.consumer.endswith(f"-from-{producer}"):
+        raise NotReplayable(f"dead letter {letter.sequence}: its consumer does not read {producer}")
+    try:
+        original = await js.get_msg(stream_name(namespace, producer), letter.stream_sequence)
+    except NotFoundError:
+        raise NotReplayable(
+            f"dead letter {letter.sequence}: {producer}'s stream no longer holds the event"
+        ) from None
+    if (
+        original.subject != subject_for(namespace, letter.original_subject)
+        or (original.data or b"") != letter.data
+    ):
+        raise NotReplayable(f"dead letter {letter.sequence} differs from what {producer} published")
+
+
+def _stream_sequence(msg_id: str) -> int | None:
+    """From the dead letter's message id, `dl:<consumer>:<subject>:<stream sequence>`."""
+    prefix, _, sequence = msg_id.rpartition(":")
+    return int(sequence) if prefix.startswith("dl:") and sequence.isdigit() else None
+
+
 async def replay(js: JetStreamContext, namespace: str, letter: DeadLetter) -> None:
     """Publish the event again on its original subject, then remove the dead letter."""
+    await check_replayable(js, namespace, letter)
     await js.publish(
         subject_for(namespace, letter.original_subject),
         letter.data,
@@ -123,10 +163,14 @@ async def deadletter_command(
     action: str,
     *,
     sequences: Sequence[int] = (),
+    identity: NatsIdentity,
     replay_all: bool = False,
 ) -> int:
-    """`dayaq deadletters list|replay`: prints one line per dead letter, or replays them."""
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    """`dayaq deadletters list|replay`: prints one line per dead letter, or replays them.
+    Connects as the operator's identity (`identity`)."""
+    nc = await nats.connect(
+        nats_url, connect_timeout=5, max_reconnect_attempts=0, **identity.connect_options()
+    )
     try:
         js = nc.jetstream()
         letters = await list_dead_letters(js, namespace)
@@ -144,9 +188,15 @@ async def deadletter_command(
         if missing or not chosen:
             print(f"no dead letter with sequence {sorted(missing) or 'given'}", file=sys.stderr)
             return 1
+        refused = 0
         for letter in chosen:
-            await replay(js, namespace, letter)
+            try:
+                await replay(js, namespace, letter)
+            except NotReplayable as error:
+                print(f"not replayed: {error}", file=sys.stderr)
+                refused += 1
+                continue
             print(f"replayed {letter.sequence} ({letter.event_type}) to {letter.original_subject}")
-        return 0
+        return 1 if refused else 0
     finally:
         await nc.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NATS
@@ -29,6 +30,10 @@ def subject_for(namespace: str, event_type: str) -> str:
 
 def event_type_of(namespace: str, subject: str) -> str:
     return subject.removeprefix(f"{namespace}.") if namespace else subject
+
+
+def durable_name(namespace: str, consumer: str) -> str:
+    return f"{namespace}_{consumer}" if namespace else consumer
 
 
 def stream_name(namespace: str, service: str) -> str:
@@ -69,10 +74,28 @@ async def ensure_streams(
         await ensure_stream(js, stream_config(namespace, service, replicas))
 
 
+async def create_stream_if_missing(js: JetStreamContext, config: StreamConfig) -> None:
+    """Create the stream unless it exists, never changing one that does: for the dead-letter
+    stream, which every service may create but none may update."""
+    try:
+        await js.add_stream(config)
+    except BadRequestError as error:
+        if error.err_code != _STREAM_NAME_IN_USE:
+            raise
+
+
+# JetStream's answer to creating a stream that exists with another configuration.
+_STREAM_NAME_IN_USE = 10058
+
+
 async def connect(
-    url: str, name: str, on_reconnect: Callable[[], Awaitable[None]] | None = None
+    url: str,
+    name: str,
+    on_reconnect: Callable[[], Awaitable[None]] | None = None,
+    **options: Any,
 ) -> NATS:
-    """A connection that keeps reconnecting for as long as the service runs."""
+    """A connection that keeps reconnecting for as long as the service runs. `options` go to
+    `nats.connect`: the identity's credentials and TLS (`NatsIdentity.connect_options()`)."""
 
     async def disconnected() -> None:
         log.warning("nats disconnected", extra={"nats_url": url})
@@ -96,4 +119,5 @@ async def connect(
         disconnected_cb=disconnected,
         reconnected_cb=reconnected,
         error_cb=error,
+        **options,
     )

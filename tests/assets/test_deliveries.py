@@ -37,7 +37,7 @@ from tests.services.journey import eventually, one_item
 
 async def publish(service: Service, event: Event) -> None:
     envelope = Envelope.wrap(event)
-    await service.runtime.nc.jetstream().publish(
+    await (await service.jetstream_as(event.source_service)).publish(
         subject_for(service.settings.nats_namespace, envelope.type),
         envelope.model_dump_json().encode(),
         headers={"Nats-Msg-Id": str(envelope.id)},

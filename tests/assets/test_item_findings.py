@@ -42,7 +42,7 @@ async def test_a_finding_published_twice_updates_the_item_once(
             reason="sold_to_neighbour",
         )
     )
-    js = assets.runtime.nc.jetstream()
+    js = await assets.jetstream_as("monitoring")
     for msg_id in ("first", "again"):  # the same finding delivered twice
         await js.publish(
             subject_for(assets.settings.nats_namespace, finding.type),
@@ -59,7 +59,7 @@ async def test_a_finding_published_twice_updates_the_item_once(
     consumer = next(c for c in assets.runtime.consumers if c.name == "assets-from-monitoring")
 
     async def both_handled() -> bool:
-        info = await js.consumer_info(
+        info = await assets.runtime.nc.jetstream().consumer_info(
             f"{assets.settings.nats_namespace.upper()}_MONITORING", consumer.durable
         )
         return bool(info.ack_floor.stream_seq == 2)

@@ -34,7 +34,7 @@ async def test_a_duplicate_approval_opens_one_order_and_reserves_once(
     await add_budget(assets, auth, "5000.00")
     event = approval("1200.00", quantity=2)
     envelope = Envelope.wrap(event)
-    js = assets.runtime.nc.jetstream()
+    js = await assets.jetstream_as(event.source_service)
     for msg_id in ("first", "second"):  # two stream messages carrying the same event
         await js.publish(
             subject_for(assets.settings.nats_namespace, envelope.type),
@@ -47,7 +47,7 @@ async def test_a_duplicate_approval_opens_one_order_and_reserves_once(
 
     async def both_handled() -> bool:
         consumer = assets.runtime.consumers[0]
-        info = await js.consumer_info(
+        info = await assets.runtime.nc.jetstream().consumer_info(
             f"{assets.settings.nats_namespace.upper()}_PLANS", consumer.durable
         )
         return bool(info.ack_floor.stream_seq == 2)

@@ -32,7 +32,7 @@ async def intake(start_service: StartService) -> Service:
 
 async def publish(service: Service, event: Event) -> Envelope:
     envelope = Envelope.wrap(event)
-    await service.runtime.nc.jetstream().publish(
+    await (await service.jetstream_as(event.source_service)).publish(
         subject_for(service.settings.nats_namespace, envelope.type),
         envelope.model_dump_json().encode(),
         headers={"Nats-Msg-Id": str(envelope.id)},

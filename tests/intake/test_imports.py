@@ -366,6 +366,7 @@ async def test_an_interrupted_import_resumes_after_a_restart_without_duplicates(
         database_url=await fresh_database("intake"),
         nats_url=nats_server.url,
         nats_namespace=nats_namespace,
+        nats_nkey_seed_file=nats_server.seed_file("intake"),
         jwks_file=ensure_dev_keys(dev_keys),
         log_json=False,
         outbox_poll_seconds=0.2,

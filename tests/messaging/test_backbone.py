@@ -29,10 +29,12 @@ from shared.messaging.deadletters import (
     list_dead_letters,
     replay,
 )
+from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import ensure_streams, stream_name, subject_for
 from shared.messaging.outbox import add_event
 from shared.messaging.relay import OutboxRelay
 from shared.tables import SHARED_TABLES
+from tests.conftest import NatsConnect
 from tests.service_fixtures import StartService
 from tests.services.journey import APPLICANT, eventually
 
@@ -50,13 +52,25 @@ def enrolled(participant_id: uuid.UUID | None = None) -> ParticipantEnrolled:
 
 @pytest.fixture
 async def nc(nats_server: Any, nats_namespace: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    # The operator: it makes the streams, publishes as intake, reads and replays dead letters.
+    client = await nats.connect(
+        nats_server.url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.2,
+        **nats_server.identity(OPERATOR).connect_options(),
+    )
     js = client.jetstream()
     await ensure_streams(js, nats_namespace, "intake", "plans")
     await ensure_deadletter_stream(js, nats_namespace)
     yield client
     with contextlib.suppress(Exception):
         await client.close()
+
+
+@pytest.fixture
+async def plans_nc(nats_connect: NatsConnect) -> NATS:
+    """Plans' own identity, for its consumer."""
+    return await nats_connect("plans", max_reconnect_attempts=-1, reconnect_time_wait=0.2)
 
 
 @pytest.fixture
@@ -116,13 +130,16 @@ def plans_consumer(
 
 
 async def test_the_same_event_delivered_twice_has_one_effect(
-    nc: NATS, nats_namespace: str, plans_db: async_sessionmaker[AsyncSession]
+    nc: NATS,
+    plans_nc: NATS,
+    nats_namespace: str,
+    plans_db: async_sessionmaker[AsyncSession],
 ) -> None:
     envelope = Envelope.wrap(enrolled())
     # Two stream messages (different message ids, as after JetStream's duplicate window):
     await publish(nc, nats_namespace, envelope, msg_id="first")
     await publish(nc, nats_namespace, envelope, msg_id="second")
-    consumer = plans_consumer(nc, nats_namespace, plans_db)
+    consumer = plans_consumer(plans_nc, nats_namespace, plans_db)
     async with running(consumer):
         nc.jetstream()
 
@@ -137,6 +154,7 @@ async def test_the_same_event_delivered_twice_has_one_effect(
 
 async def test_relay_dying_after_publish_before_marking_sent_causes_no_duplicate(
     nc: NATS,
+    plans_nc: NATS,
     nats_namespace: str,
     fresh_database: Callable[[str], Awaitable[str]],
     plans_db: async_sessionmaker[AsyncSession],
@@ -168,7 +186,7 @@ async def test_relay_dying_after_publish_before_marking_sent_causes_no_duplicate
         info = await nc.jetstream().stream_info(stream_name(nats_namespace, "intake"))
         assert info.state.messages == 1
 
-        async with running(plans_consumer(nc, nats_namespace, plans_db)):
+        async with running(plans_consumer(plans_nc, nats_namespace, plans_db)):
             await eventually(lambda: participants(plans_db), "the event applied")
         assert await participants(plans_db) == {uuid.UUID(written.subject or "")}
         assert await count(plans_db, BusinessPlan) == 1
@@ -177,7 +195,10 @@ async def test_relay_dying_after_publish_before_marking_sent_causes_no_duplicate
 
 
 async def test_failing_event_is_retried_then_dead_lettered_while_others_flow_and_replayed_once(
-    nc: NATS, nats_namespace: str, plans_db: async_sessionmaker[AsyncSession]
+    nc: NATS,
+    plans_nc: NATS,
+    nats_namespace: str,
+    plans_db: async_sessionmaker[AsyncSession],
 ) -> None:
     poison_id = uuid.uuid4()
     broken = {"yes": True}
@@ -196,7 +217,7 @@ async def test_failing_event_is_retried_then_dead_lettered_while_others_flow_and
 
     js = nc.jetstream()
     consumer = plans_consumer(
-        nc, nats_namespace, plans_db, handler=flaky, max_attempts=3, retry_base_seconds=0.05
+        plans_nc, nats_namespace, plans_db, handler=flaky, max_attempts=3, retry_base_seconds=0.05
     )
     async with running(consumer):
         # The good events do not wait for the poison one.

@@ -48,7 +48,7 @@ async def handle(monitoring: Service, event: Event) -> Envelope:
 async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
     """Publishes an event on NATS as its producer would: the service's consumers pick it up."""
     envelope = Envelope.wrap(event)
-    await service.runtime.nc.jetstream().publish(
+    await (await service.jetstream_as(event.source_service)).publish(
         subject_for(service.settings.nats_namespace, envelope.type),
         envelope.model_dump_json().encode(),
         headers={"Nats-Msg-Id": msg_id or str(envelope.id)},

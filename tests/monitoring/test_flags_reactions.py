@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from shared.devkeys import mint_token
 from shared.events import CaseFlagged, Envelope, ReportedItem, VisitReported
@@ -61,7 +62,9 @@ async def test_flag_events_reach_plans_and_intake(
                 ],
             )
         )
-        nc = await nats.connect(nats_server.url)
+        nc = await nats.connect(
+            nats_server.url, **nats_server.identity("monitoring").connect_options()
+        )
         try:
             await nc.jetstream().publish(
                 subject_for(nats_namespace, report.type),
@@ -160,9 +163,12 @@ async def test_intake_excludes_a_person_once_and_only_when_asked(
 
     async def all_three_handled() -> bool:
         consumer = next(c for c in intake.runtime.consumers if c.name == "intake-from-monitoring")
-        info = await intake.runtime.nc.jetstream().consumer_info(
-            f"{intake.settings.nats_namespace.upper()}_MONITORING", consumer.durable
-        )
+        try:  # made once monitoring's stream exists, which the first publish makes
+            info = await intake.runtime.nc.jetstream().consumer_info(
+                f"{intake.settings.nats_namespace.upper()}_MONITORING", consumer.durable
+            )
+        except NotFoundError:
+            return False
         return bool(info.ack_floor.stream_seq == 3)
 
     await eventually(all_three_handled, "intake to handle the three flags")

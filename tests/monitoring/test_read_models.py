@@ -49,6 +49,7 @@ from shared.events import (
     TrainingCompleted,
     VisitReported,
 )
+from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS
 from tests.conftest import FreshDatabase, LaunchServices
 from tests.monitoring.readmodels_support import (
@@ -572,7 +573,8 @@ async def test_events_reach_the_facts_through_the_service_in_any_order(
         ),
         T0 + 5 * DAY,
     )
-    nc = monitoring.runtime.nc
+    assert monitoring.connect_as is not None
+    nc = await monitoring.connect_as(OPERATOR)  # publishes as plans and intake
     # Plans' news first, then intake's, late and out of order, some of it twice.
     await publish(nc, namespace, [training])
     await publish(nc, namespace, [enrolled, assessed, submitted])

@@ -24,8 +24,9 @@ from monitoring.readmodels.models import ApplicationFact, BudgetFact, TrainingFa
 from monitoring.readmodels.rebuild import rebuild
 from monitoring.reports import service as reports
 from monitoring.reports.filters import Filters
+from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS, ensure_streams, stream_name
-from tests.conftest import FreshDatabase
+from tests.conftest import FreshDatabase, NatsConnect
 from tests.monitoring.readmodels_support import (
     Programme,
     caught_up,
@@ -42,12 +43,21 @@ from tests.services.journey import eventually, run_journey
 
 @pytest.fixture
 async def nc(nats_server: Any, nats_namespace: str) -> AsyncIterator[NATS]:
-    connection = await nats.connect(nats_server.url)
+    # The operator: it makes every stream and publishes as every producer.
+    connection = await nats.connect(
+        nats_server.url, **nats_server.identity(OPERATOR).connect_options()
+    )
     await ensure_streams(connection.jetstream(), nats_namespace, *PRODUCERS)
     try:
         yield connection
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def monitoring_nc(nats_connect: NatsConnect) -> NATS:
+    """Monitoring's own identity, for its consumers and the rebuild."""
+    return await nats_connect("monitoring")
 
 
 def durables(namespace: str) -> dict[str, str]:
@@ -90,13 +100,13 @@ async def publish_programme(
 
 
 async def test_a_rebuild_gives_the_same_read_models_as_the_live_consumers(
-    nc: NATS, nats_namespace: str, fresh_database: FreshDatabase
+    nc: NATS, monitoring_nc: NATS, nats_namespace: str, fresh_database: FreshDatabase
 ) -> None:
     programme = generate(seed=7, participants=40)
     published = await publish_programme(nc, nats_namespace, programme, seed=7)
     async with (
         sessions(await fresh_database("monitoring")) as sessionmaker,
-        live_consumers(nc, nats_namespace, sessionmaker),
+        live_consumers(monitoring_nc, nats_namespace, sessionmaker),
     ):
         await caught_up(nc, nats_namespace, durables(nats_namespace))
         live = await snapshot(sessionmaker)
@@ -129,7 +139,9 @@ async def test_a_rebuild_gives_the_same_read_models_as_the_live_consumers(
         assert trainings == programme.trainings
 
         # Rebuilt while the live consumers run (idle now), in batches of an odd size.
-        replayed = await rebuild(sessionmaker, nc, namespace=nats_namespace, batch_size=37)
+        replayed = await rebuild(
+            sessionmaker, monitoring_nc, namespace=nats_namespace, batch_size=37
+        )
         assert await snapshot(sessionmaker) == live
         rebuilt_reports = await every_report(sessionmaker)
     # The reports are the same figures, and they are not empty.
@@ -148,7 +160,7 @@ async def test_a_rebuild_gives_the_same_read_models_as_the_live_consumers(
 
 
 async def test_a_rebuild_while_events_keep_coming_converges(
-    nc: NATS, nats_namespace: str, fresh_database: FreshDatabase
+    nc: NATS, monitoring_nc: NATS, nats_namespace: str, fresh_database: FreshDatabase
 ) -> None:
     programme = generate(seed=11, participants=60)
     envelopes = list(programme.envelopes)
@@ -160,7 +172,7 @@ async def test_a_rebuild_while_events_keep_coming_converges(
 
     async with (
         sessions(await fresh_database("monitoring")) as sessionmaker,
-        live_consumers(nc, nats_namespace, sessionmaker),
+        live_consumers(monitoring_nc, nats_namespace, sessionmaker),
     ):
         await publish(nc, nats_namespace, envelopes[:half])
         await caught_up(nc, nats_namespace, durables(nats_namespace))
@@ -171,7 +183,8 @@ async def test_a_rebuild_while_events_keep_coming_converges(
                 await asyncio.sleep(0)
 
         await asyncio.gather(
-            rebuild(sessionmaker, nc, namespace=nats_namespace, batch_size=20), keep_publishing()
+            rebuild(sessionmaker, monitoring_nc, namespace=nats_namespace, batch_size=20),
+            keep_publishing(),
         )
         await caught_up(nc, nats_namespace, durables(nats_namespace))
         assert await snapshot(sessionmaker) == reference
@@ -196,6 +209,7 @@ async def test_the_rebuild_command_runs_against_the_servers(
             "MONITORING_DATABASE_URL": url,
             "MONITORING_NATS_URL": nats_server.url,
             "MONITORING_NATS_NAMESPACE": nats_namespace,
+            "MONITORING_NATS_NKEY_SEED_FILE": str(nats_server.seed_file("monitoring")),
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -16,7 +16,7 @@ import pytest
 from shared.db import utcnow
 from shared.devkeys import mint_token
 from shared.events import AssetItem, Envelope, PlanApproved
-from shared.messaging.jetstream import subject_for
+from shared.messaging.jetstream import ensure_streams, subject_for
 from tests.conftest import LaunchServices
 from tests.services.journey import STATE_FUND, eventually, one_item
 
@@ -63,8 +63,10 @@ async def test_an_item_reported_sold_reaches_assets(
             approved_at=utcnow(),
         )
         envelope = Envelope.wrap(approved)
-        nc = await nats.connect(nats_server.url)
+        nc = await nats.connect(nats_server.url, **nats_server.identity("plans").connect_options())
         try:
+            # Plans' stream, as plans makes it when it starts (it does not run here).
+            await ensure_streams(nc.jetstream(), nats_namespace, "plans")
             await nc.jetstream().publish(
                 subject_for(nats_namespace, envelope.type),
                 envelope.model_dump_json().encode(),

@@ -24,7 +24,7 @@ __all__ = ["PASSED_CHECKLIST", "PLAN_CONTENT", "eventually"]
 
 async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
     envelope = Envelope.wrap(event)
-    await service.runtime.nc.jetstream().publish(
+    await (await service.jetstream_as(event.source_service)).publish(
         subject_for(service.settings.nats_namespace, envelope.type),
         envelope.model_dump_json().encode(),
         headers={"Nats-Msg-Id": msg_id or str(envelope.id)},

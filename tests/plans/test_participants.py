@@ -32,7 +32,7 @@ async def test_a_repeated_enrolment_makes_one_participant_and_one_plan(
     )
     envelope = await publish(plans, first)
     await publish(plans, second)
-    await plans.runtime.nc.jetstream().publish(
+    await (await plans.jetstream_as(first.source_service)).publish(
         subject_for(plans.settings.nats_namespace, envelope.type),
         envelope.model_dump_json().encode(),
         headers={"Nats-Msg-Id": "another-copy"},

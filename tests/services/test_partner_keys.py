@@ -168,7 +168,7 @@ async def test_a_key_event_delivered_twice_changes_nothing(
     # id, as if intake had sent it twice. Then a marker event, to know both were handled.
     copy = issue.model_copy(update={"id": uuid.uuid4()})
     marker = Envelope.wrap(PartnerKeyRevoked(key_id=uuid.uuid4(), revoked_at=utcnow()))
-    nc = await nats.connect(nats_server.url)
+    nc = await nats.connect(nats_server.url, **nats_server.identity("intake").connect_options())
     try:
         js = nc.jetstream()
         for envelope, msg_id in ((issue, "again"), (copy, None), (marker, None)):

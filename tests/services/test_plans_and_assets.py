@@ -16,7 +16,7 @@ from tests.services.journey import PASSED_CHECKLIST, PLAN_CONTENT, STATE_FUND, e
 
 async def publish(service: Service, event: Event) -> Envelope:
     envelope = Envelope.wrap(event)
-    await service.runtime.nc.jetstream().publish(
+    await (await service.jetstream_as(event.source_service)).publish(
         subject_for(service.settings.nats_namespace, envelope.type),
         envelope.model_dump_json().encode(),
         headers={"Nats-Msg-Id": str(envelope.id)},
@@ -219,7 +219,7 @@ async def test_duplicate_approval_event_opens_one_order(
         approved_at=utcnow(),
     )
     envelope = Envelope.wrap(event)
-    js = assets.runtime.nc.jetstream()
+    js = await assets.jetstream_as(event.source_service)
     for msg_id in ("a", "b"):  # two stream messages carrying the same event
         await js.publish(
             subject_for(assets.settings.nats_namespace, envelope.type),
@@ -233,7 +233,7 @@ async def test_duplicate_approval_event_opens_one_order(
     consumer = assets.runtime.consumers[0]
 
     async def both_handled() -> bool:
-        info = await js.consumer_info(
+        info = await assets.runtime.nc.jetstream().consumer_info(
             f"{assets.settings.nats_namespace.upper()}_PLANS", consumer.durable
         )
         return bool(info.ack_floor.stream_seq == 2)

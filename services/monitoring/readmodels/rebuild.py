@@ -6,11 +6,13 @@ flags, nor the outbox, inbox and partner keys) are emptied, then each producer's
 plans, assets, monitoring) is replayed from its first message to the last one it held when the
 rebuild began, through the same PROJECTIONS the live consumers run, one transaction per batch.
 Settings come from the environment like the service's: MONITORING_DATABASE_URL,
-MONITORING_NATS_URL and MONITORING_NATS_NAMESPACE.
+MONITORING_NATS_URL, MONITORING_NATS_NAMESPACE and monitoring's NATS identity
+(MONITORING_NATS_NKEY_SEED_FILE, ...).
 
-The replay reads through an ephemeral pull consumer of its own, so the durable consumers of the
-running service keep their positions and never see it; the consumer is deleted at the end, and
-NATS removes it by itself if the rebuild dies.
+The replay reads through a temporary pull consumer of its own (`monitoring-rebuild`, the one NATS
+permits monitoring to make on every stream), so the durable consumers of the running service keep
+their positions and never see it; the consumer is deleted at the end, and NATS removes it by
+itself if the rebuild dies.
 
 Safe while the service runs, because every projection is an idempotent upsert whose result does
 not depend on the order of events (see projections.py):
@@ -51,7 +53,8 @@ from monitoring.readmodels.projections import PROJECTIONS
 from monitoring.settings import MonitoringSettings
 from shared.db import create_engine, create_sessionmaker
 from shared.events import Envelope, Event, event_model
-from shared.messaging.jetstream import PRODUCERS, stream_name, subject_for
+from shared.messaging.identities import REBUILD_CONSUMER, nats_identity
+from shared.messaging.jetstream import PRODUCERS, durable_name, stream_name, subject_for
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +149,15 @@ async def _replay_stream(
         mem_storage=True,
         num_replicas=1,
     )
-    subscription = await js.pull_subscribe(
-        subject_for(namespace, f"{producer}.>"), stream=stream, config=config
-    )
-    consumer = (await subscription.consumer_info()).name
+    # One name, the one NATS lets monitoring's identity make on every stream; one left by a
+    # rebuild that died would resume where that one stopped, so it goes first.
+    consumer = durable_name(namespace, REBUILD_CONSUMER)
+    with contextlib.suppress(NotFoundError):
+        await js.delete_consumer(stream, consumer)
+    config.name = consumer
+    config.filter_subject = subject_for(namespace, f"{producer}.>")
+    await js.add_consumer(stream, config=config)
+    subscription = await js.pull_subscribe_bind(stream=stream, name=consumer)
     try:
         reached = 0
         while reached < last:
@@ -244,7 +252,12 @@ async def _apply_one_by_one(
 
 async def run(settings: MonitoringSettings, batch_size: int) -> Replayed:
     engine = create_engine(settings.database_url)
-    nc = await nats.connect(settings.nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    nc = await nats.connect(
+        settings.nats_url,
+        connect_timeout=5,
+        max_reconnect_attempts=0,
+        **nats_identity(settings).connect_options(),
+    )
     try:
         return await rebuild(
             create_sessionmaker(engine),
