@@ -17,6 +17,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import DEADLETTER, PRODUCERS, stream_name
 from shared.tables import SHARED_TABLES
 from tests.intake.test_applications import open_round
@@ -141,9 +142,10 @@ async def found_in(engine: AsyncEngine, needles: list[str]) -> set[tuple[str, st
     return found
 
 
-async def stream_messages(url: str, namespace: str) -> list[bytes]:
+async def stream_messages(nats_server: Any, namespace: str) -> list[bytes]:
     """Every message (headers and data) of every stream of the namespace, dead letters too."""
-    nc = await nats.connect(url)
+    # As the operator, the one identity that reads every stream.
+    nc = await nats.connect(nats_server.url, **nats_server.identity(OPERATOR).connect_options())
     try:
         jsm = nc.jsm()
         messages: list[bytes] = []
@@ -241,7 +243,7 @@ async def test_personal_data_rests_only_in_intakes_registry(
         registry
     )
     assert ("applicant_categories", "document_number", "MŞ-778899") in registry
-    messages = await stream_messages(nats_server.url, nats_namespace)
+    messages = await stream_messages(nats_server, nats_namespace)
     # The scan reads the import's and the journey's events back, through every producer.
     types = [json.loads(message.split(b"\n", 1)[1])["type"] for message in messages]
     assert types.count("intake.application.submitted") >= 3, types
