@@ -81,6 +81,8 @@ class ServiceSettings(BaseSettings):
                     raise ValueError(f"{name} is a development key file ({value}); set a real one")
             if self.jwks_url is None and self.jwks_file is None:
                 raise ValueError("set jwks_url or jwks_file in production")
+            if self.nats_nkey_seed is None and self.nats_nkey_seed_file is None:
+                raise ValueError("set nats_nkey_seed or nats_nkey_seed_file in production")
             if self.jwt_issuer == DEV_TOKEN_ISSUER:
                 raise ValueError(
                     f"jwt_issuer is the development issuer {DEV_TOKEN_ISSUER!r}; "

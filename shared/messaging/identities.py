@@ -113,6 +113,10 @@ def _service_publish(service: str, namespace: str) -> list[str]:
         name = consumer_name(service, producer)
         allowed.append(subject_for(namespace, f"{DEADLETTER}.{name}"))
         allowed += _consumer(stream_name(namespace, producer), durable_name(namespace, name))
+        if producer == "intake":
+            # The last intake.partner_keys.snapshot, read at start and periodically
+            # (shared.partner_keys), from a stream this service consumes whole anyway.
+            allowed.append(f"{API}.STREAM.MSG.GET.{stream_name(namespace, producer)}")
     if service == "monitoring":
         rebuild = durable_name(namespace, REBUILD_CONSUMER)
         for producer in PRODUCERS:

@@ -24,6 +24,7 @@ from shared.events import (
     PartnerKeysSnapshot,
 )
 from shared.messaging.deadletters import list_dead_letters
+from shared.messaging.identities import OPERATOR
 from shared.partner_keys import (
     PARTNER_KEY_HANDLERS,
     PARTNER_KEYS,
@@ -80,8 +81,9 @@ async def test_a_dead_lettered_revocation_still_ends_with_the_key_refused_everyw
     await revoke(intake, auth, partner_id, issued["id"])
 
     async def revocations_dead_lettered() -> bool:
+        # Dead letters are the operator's to read.
         letters = await list_dead_letters(
-            intake.runtime.nc.jetstream(), intake.settings.nats_namespace
+            await intake.jetstream_as(OPERATOR), intake.settings.nats_namespace
         )
         consumers = {
             letter.consumer for letter in letters if letter.event_type == PartnerKeyRevoked.type

@@ -46,6 +46,7 @@ def production(**overrides: Any) -> dict[str, Any]:
         "fin_hash_key": strong_key(),
         "fin_encryption_key": strong_key(),
         "idempotency_hash_key": strong_key(),
+        "nats_nkey_seed": "SUAEXAMPLESEEDOFTHESERVICESNATSIDENTITY",
     } | overrides
 
 
@@ -169,3 +170,9 @@ def test_random_keys_pass_in_hex_or_either_base64_alphabet() -> None:
     assert IntakeSettings(**production(fin_hash_key=os.urandom(32).hex()))
     with pytest.raises(ValidationError, match="fin_hash_key is 16 bytes long"):
         IntakeSettings(**production(fin_hash_key=os.urandom(16).hex()))
+
+
+def test_production_needs_a_nats_identity() -> None:
+    # nats-server lets in no anonymous client: a service without its seed could never start.
+    with pytest.raises(ValidationError, match="nats_nkey_seed"):
+        IntakeSettings(**production(nats_nkey_seed=None))
