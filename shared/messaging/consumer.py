@@ -18,7 +18,6 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.errors import NotFoundError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import func
@@ -40,8 +39,6 @@ from shared.metrics import (
 from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
-
-STREAM_WAIT_SECONDS = 0.25
 
 Handler = Callable[[AsyncSession, Any, Envelope], Awaitable[None]]
 """An event handler: applies the event in the given session; it must not commit."""
@@ -99,11 +96,6 @@ class Consumer:
                 await self._consume()
             except asyncio.CancelledError:
                 raise
-            except NotFoundError:
-                # The producer has not created its stream yet (only it may): look again soon, at
-                # a steady pace, so that its first events are not held back by a long backoff.
-                raise_if_cancelling()
-                await asyncio.sleep(STREAM_WAIT_SECONDS)
             except Exception as exc:
                 raise_if_cancelling()
                 log.warning("consumer %s resubscribing after %s", self.name, exc.__class__.__name__)
