@@ -303,3 +303,10 @@ def require(
         return principal
 
     return dependency
+
+
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+"""Programme set-up and other admin-only changes; the one definition every service uses.
+
+Every other role dependency lives in its service's `access.py`, named by what it allows (e.g.
+`ReadsPlans`, `ReviewsPlans`), so that a route's signature says who may call it."""

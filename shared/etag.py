@@ -7,9 +7,9 @@ that no longer matches is 412. The UPDATE itself is guarded again by SQLAlchemy'
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Header, Response
 
@@ -67,17 +67,7 @@ def check_if_match(if_match: IfMatch, current_version: int) -> None:
         raise PreconditionFailed()
 
 
-async def _if_match(
-    if_match: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The ETag from your last read, e.g. "3"; "*" for any version.',
-        ),
-    ] = None,
-) -> IfMatch:
-    if if_match is None or not if_match.strip():
-        raise PreconditionRequired()
+def _parsed(if_match: str) -> IfMatch:
     try:
         return parse_if_match(if_match)
     except ValueError:
@@ -90,4 +80,63 @@ async def _if_match(
         ) from None
 
 
+async def _if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag from your last read, e.g. "3"; "*" for any version.',
+        ),
+    ] = None,
+) -> IfMatch:
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired()
+    return _parsed(if_match)
+
+
+async def _optional_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='Optional: the ETag from your last read, e.g. "2"; without it the change '
+            "applies to whatever version is current.",
+        ),
+    ] = None,
+) -> IfMatch | None:
+    if if_match is None or not if_match.strip():
+        return None
+    return _parsed(if_match)
+
+
 IfMatchDep = Annotated[IfMatch, Depends(_if_match)]
+"""Required: a change without If-Match is 428."""
+
+OptionalIfMatchDep = Annotated[IfMatch | None, Depends(_optional_if_match)]
+"""For changes that may also be made blind (e.g. recording a day's attendance)."""
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+async def change_versioned(
+    row: V,
+    if_match: IfMatch | None,
+    response: Response,
+    change: Callable[[V], Awaitable[Any]],
+) -> V:
+    """The pattern of every change route: refuse a stale If-Match, apply, answer the new ETag.
+
+    Load `row` through its repository first (404 before 412). A missing If-Match (None) passes:
+    routes that require one take `IfMatchDep`, which refuses it earlier with 428.
+    """
+    if if_match is not None:
+        check_if_match(if_match, row.version)
+    await change(row)
+    set_etag(response, row.version)
+    return row

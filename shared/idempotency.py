@@ -23,6 +23,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.db import SessionDep
+from shared.etag import etag_for
 from shared.problems import Problem
 from shared.settings import ServiceSettings
 from shared.tables import SHARED_TABLES
@@ -119,6 +121,35 @@ class Idempotency:
             .values(status_code=status_code, resource=str(reference(out)))
         )
         return _response(out, response_model, status_code, headers)
+
+    async def create(
+        self,
+        action: Callable[[], Awaitable[Any]],
+        *,
+        read: Callable[[uuid.UUID], Awaitable[Any]],
+        response_model: type[M],
+        location: str,
+    ) -> Response:
+        """The pattern of every create route: 201, `Location` and, for versioned resources, `ETag`.
+
+        `location` is the path of the new resource with `{id}` for its id, e.g.
+        "/v1/orders/{id}"; `read` loads it by id (the route's normal, scoped read).
+        """
+
+        def headers(out: M) -> Mapping[str, str]:
+            created = {"Location": location.format(id=getattr(out, "id"))}  # noqa: B009
+            version = getattr(out, "version", None)
+            if isinstance(version, int):
+                created["ETag"] = etag_for(version)
+            return created
+
+        return await self.respond(
+            action,
+            read=lambda ref: read(uuid.UUID(ref)),
+            response_model=response_model,
+            status_code=201,
+            headers=headers,
+        )
 
     async def _stored(self) -> sa.Row[*tuple[Any, ...]] | None:
         table = SHARED_TABLES.idempotency_keys
