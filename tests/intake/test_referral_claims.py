@@ -16,7 +16,7 @@ from intake.applicants.models import Applicant, AuditEntry, ReferralClaim
 from intake.applications.models import Application
 from shared.tables import SHARED_TABLES
 from tests.intake import person, register
-from tests.intake.test_applications import open_round
+from tests.intake.test_applications import open_round, outbox
 from tests.intake.test_imports import csv_file, finished, referral, upload
 from tests.intake.test_selection import all_results, run_selection
 from tests.service_fixtures import Auth, Service, StartService
@@ -306,6 +306,30 @@ async def test_refused_or_unconsented_claims_show_the_partner_nothing(
     selection = await run_selection(intake, auth, round_["id"])
     results = await all_results(intake, auth, selection["id"])
     assert [r["application_id"] for r in results] == [of_a.json()["id"]]
+
+    # Committed, they do not stay "eligible" while every other application is placed: they end
+    # as an unplaced application does, waitlisted, with the same event (last in the region).
+    committed = await intake.client.post(
+        f"/v1/selections/{selection['id']}/commit",
+        headers={**admin, "If-Match": selection["etag"]},
+    )
+    assert committed.status_code == 200, committed.text
+    for name, headers in (("b", b), ("c", c)):
+        application = await intake.client.get(
+            f"/v1/applications/{records[name]['application']}", headers=headers
+        )
+        assert application.status_code == 200, application.text
+        assert application.json()["status"] == "waitlisted", name
+        assert application.json()["closed_at"] is None
+    outcomes = {
+        event["application_id"]: event["outcome"]
+        for event in await outbox(intake, "intake.application.selected")
+    }
+    assert outcomes == {
+        of_a.json()["id"]: results[0]["outcome"],
+        records["b"]["application"]: "waitlisted",
+        records["c"]["application"]: "waitlisted",
+    }
 
 
 async def test_an_import_decides_known_fins_exactly_as_the_api(intake: Service, auth: Auth) -> None:

@@ -15,6 +15,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from intake.applicants.models import Applicant
 from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus
 from intake.rounds.models import Round, RoundStatus
@@ -320,12 +321,58 @@ async def commit(session: AsyncSession, selection: Selection) -> Selection:
                     region=row.region,
                 )
             )
+    events += await _waitlist_claimed_records(session, selection.id, round_.id)
     await add_events(session, events)
     round_.status = RoundStatus.selected
     selection.status = SelectionStatus.committed
     selection.committed_at = now
     await session.flush()
     return selection
+
+
+async def _waitlist_claimed_records(
+    session: AsyncSession, selection_id: uuid.UUID, round_id: uuid.UUID
+) -> list[Event]:
+    """A partner's claimed referral that was refused or linked without consent is never ranked,
+    but it must not stay "eligible" while every other application is placed: the partner would
+    learn that the person is registered elsewhere. It ends as any unplaced application does,
+    waitlisted, after its region's last rank. It has no result row, so no freed place reaches it.
+    """
+    rows = (
+        await session.execute(
+            A.update()
+            .where(
+                A.c.round_id == round_id,
+                A.c.status == ApplicationStatus.eligible,
+                sa.exists().where(Applicant.id == A.c.applicant_id, Applicant.claimed),
+            )
+            .values(status=ApplicationStatus.waitlisted, version=A.c.version + 1)
+            .returning(A.c.id, A.c.region, A.c.submitted_at)
+        )
+    ).all()
+    if not rows:
+        return []
+    last_ranks: dict[str, int] = {
+        region: rank
+        for region, rank in await session.execute(
+            sa.select(R.c.region, sa.func.max(R.c.rank))
+            .where(R.c.selection_id == selection_id)
+            .group_by(R.c.region)
+        )
+    }
+    events: list[Event] = []
+    for row in sorted(rows, key=lambda row: (row.region, row.submitted_at, row.id)):
+        last_ranks[row.region] = rank = last_ranks.get(row.region, 0) + 1
+        events.append(
+            ApplicationSelected(
+                application_id=row.id,
+                round_id=round_id,
+                outcome=Outcome.waitlisted,
+                rank=rank,
+                region=row.region,
+            )
+        )
+    return events
 
 
 async def lock_round(session: AsyncSession, round_id: uuid.UUID) -> None:
