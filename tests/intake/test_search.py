@@ -331,3 +331,26 @@ async def test_a_running_intake_logs_no_search_criteria(
     secrets = ("7LOG123", "7log123", "zumrud", "Zümrüd", "Tağıyeva", "tagiyeva", "applicants?")
     for secret in secrets:
         assert secret not in logged, secret
+
+
+async def test_an_applicants_audit_shows_the_searches_that_returned_them(
+    intake: Service, auth: Auth, registry: dict[str, Any]
+) -> None:
+    officer = auth("case_officer", subject="o-11")
+    (found,) = await search(intake, officer, {"name": "ilham"}, "purpose=enrolment")
+    other = registry["Quliyeva"]
+    audit = await intake.client.get(f"/v1/applicants/{found['id']}/audit", headers=auth("admin"))
+    assert audit.status_code == 200, audit.text
+    entries = [(e["principal"], e["action"], e["purpose"]) for e in audit.json()["items"]]
+    # After the read that answered the registration: the search that returned them, then the
+    # read of their personal fields in its answer.
+    assert entries[1:] == [
+        ("staff:o-11", "search", "enrolment"),
+        ("staff:o-11", "read", "enrolment"),
+    ]
+    # A search that did not return someone is not in their audit.
+    untouched = await intake.client.get(
+        f"/v1/applicants/{other['id']}/audit", headers=auth("admin")
+    )
+    assert untouched.status_code == 200, untouched.text
+    assert [e["principal"] for e in untouched.json()["items"]] == [entries[0][0]]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
@@ -208,5 +209,8 @@ class AuditEntry(Base):
     purpose: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     # A search's results (the ids only, never its criteria).
-    result_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
+    result_ids: Mapped[list[uuid.UUID] | None] = mapped_column(postgresql.ARRAY(Uuid))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # An applicant's audit finds the searches that returned them (`result_ids @> {id}`).
+    __table_args__ = (Index("ix_audit_log_result_ids", "result_ids", postgresql_using="gin"),)

@@ -293,7 +293,10 @@ async def applicant_audit(
     return await paginate(
         session,
         select(AuditEntry).where(
-            AuditEntry.resource == "applicant", AuditEntry.resource_id == applicant_id
+            (AuditEntry.resource == "applicant") & (AuditEntry.resource_id == applicant_id)
+            # The searches that returned the applicant are reads of their data too.
+            | (AuditEntry.resource == applicants.SEARCH_AUDIT_RESOURCE)
+            & AuditEntry.result_ids.contains([applicant_id])
         ),
         key_columns=(AuditEntry.id,),
         params=page,

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 
 _DUPLICATE_FIN = FieldError(field="body.fin", code="duplicate", message="already registered")
 
+# The audit rows of searches: one per search, with the ids it returned in `result_ids`.
+SEARCH_AUDIT_RESOURCE = "applicant_search"
+
 
 _HASH_ARRAY = postgresql.ARRAY(String(64))
 
@@ -507,7 +510,7 @@ async def search_applicants(
             AuditEntry(
                 principal=principal.id,
                 action="search",
-                resource="applicant_search",
+                resource=SEARCH_AUDIT_RESOURCE,
                 resource_id=uuid.uuid4(),
                 purpose=purpose.value,
                 reason="criteria:" + ",".join(given),
