@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -360,6 +361,24 @@ class Postgres:
         await drop_database(self.url(), name)
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """nats-server's certificate; with `client_ca`, clients must show one signed by it (mTLS)."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca: Path | None = None
+
+    def block(self) -> str:
+        lines = [f'  cert_file: "{self.cert_file}"', f'  key_file: "{self.key_file}"']
+        if self.client_ca is not None:
+            lines += [f'  ca_file: "{self.client_ca}"', "  verify: true"]
+        # Clients only wait this long for the handshake; the default (0.5 s) is short on a busy
+        # machine.
+        lines.append("  timeout: 5")
+        return "tls {\n" + "\n".join(lines) + "\n}\n"
+
+
 class NatsServer:
     """nats-server with JetStream in `store_dir`: nats.conf, nats.log and the jetstream/ folder.
 
@@ -375,6 +394,7 @@ class NatsServer:
         *,
         credentials_dir: Path | None = None,
         namespaces: Iterable[str] = ("",),
+        tls: ServerTls | None = None,
     ) -> None:
         self.store_dir = store_dir.absolute()
         self.port = port
@@ -383,6 +403,7 @@ class NatsServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.credentials_dir = credentials_dir.absolute() if credentials_dir else None
         self.namespaces = set(namespaces)
+        self.tls = tls
 
     @property
     def url(self) -> str:
@@ -428,6 +449,8 @@ class NatsServer:
             "  sync_interval: always\n"
             "}\n"
         )
+        if self.tls is not None:
+            config += self.tls.block()
         if self.credentials_dir is not None:
             keys = public_keys(ensure_seeds(self.credentials_dir))
             config += authorization_block(keys, self.namespaces)
