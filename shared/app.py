@@ -30,7 +30,7 @@ from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.deadletters import ensure_deadletter_stream
 from shared.messaging.identities import nats_identity
-from shared.messaging.jetstream import connect, ensure_streams
+from shared.messaging.jetstream import connect, ensure_own_stream
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import install_metrics, serve_metrics
 from shared.problems import install_problem_handlers
@@ -89,7 +89,7 @@ def create_service_app(
         # Only its own stream: the streams it consumes are their producers' to make, and its
         # consumers wait for them (NATS permissions allow nothing else).
         replicas = settings.nats_stream_replicas
-        await ensure_streams(js, settings.nats_namespace, service, replicas=replicas)
+        await ensure_own_stream(js, settings.nats_namespace, service, replicas=replicas)
         await ensure_deadletter_stream(js, settings.nats_namespace, replicas)
         for producer, by_type in (handlers or {}).items():
             consumers.append(

@@ -48,6 +48,7 @@ from shared.messaging.identities import (
     ensure_seeds,
     public_keys,
 )
+from shared.messaging.jetstream import provision_streams
 
 SERVICES: tuple[tuple[str, int], ...] = (
     ("intake", 8001),
@@ -496,18 +497,34 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def deadletters(args: argparse.Namespace) -> int:
-    nats_url = os.environ.get("NATS_URL") or (
-        f"nats://127.0.0.1:{env_port('DAYAQ_NATS_PORT', DEFAULT_NATS_PORT)}"
-    )
     return asyncio.run(
         deadletter_command(
-            nats_url,
+            _nats_url(),
             args.namespace,
             args.action,
             identity=operator_identity(Path(args.data_dir).absolute()),
             sequences=args.sequence,
             replay_all=args.all,
         )
+    )
+
+
+def streams(args: argparse.Namespace) -> int:
+    """`dayaq streams`: as the operator, create every stream or bring it to the configuration
+    of this release (the services only create missing ones)."""
+    return asyncio.run(
+        provision_streams(
+            _nats_url(),
+            args.namespace,
+            identity=operator_identity(Path(args.data_dir).absolute()),
+            replicas=args.replicas,
+        )
+    )
+
+
+def _nats_url() -> str:
+    return os.environ.get("NATS_URL") or (
+        f"nats://127.0.0.1:{env_port('DAYAQ_NATS_PORT', DEFAULT_NATS_PORT)}"
     )
 
 
@@ -584,6 +601,16 @@ def _parser() -> argparse.ArgumentParser:
     dead_parser.add_argument("--namespace", default="", help="the services' NATS namespace")
     dead_parser.set_defaults(handler=deadletters)
 
+    streams_parser = commands.add_parser(
+        "streams",
+        help="as the operator, create the streams or bring them to this release's configuration",
+        description="Talks to NATS_URL, or to `dayaq run`'s nats-server; services only create "
+        "streams that are missing, never change them.",
+    )
+    streams_parser.add_argument("--namespace", default="", help="the services' NATS namespace")
+    streams_parser.add_argument("--replicas", type=int, default=1, help="default: %(default)s")
+    streams_parser.set_defaults(handler=streams)
+
     identities_parser = commands.add_parser(
         "nats-identities",
         help="make the NATS identities' nkey seeds and print their public keys",
@@ -597,7 +624,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     identities_parser.set_defaults(handler=nats_identities)
 
-    for sub in (run_parser, token_parser, migrate_parser, dead_parser):
+    for sub in (run_parser, token_parser, migrate_parser, dead_parser, streams_parser):
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="default: %(default)s")
     return parser
 

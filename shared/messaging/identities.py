@@ -5,9 +5,10 @@ public keys (an nkey user signs the server's challenge with its seed, which neve
 client) and, for each user, the subjects it may publish to and subscribe to:
 
 - a service publishes its own events (`<service>.>`), its own dead letters
-  (`deadletter.<service>-from-<producer>`), and the JetStream API calls it needs: create, update
-  and read its own stream, create the dead-letter stream if it is missing (never update it), and
-  run its own durable consumers on the streams it consumes (create, read, fetch, ack);
+  (`deadletter.<service>-from-<producer>`), and the JetStream API calls it needs: create its own
+  stream and the dead-letter stream if they are missing (never update them: a stream's
+  configuration is the operator's, `dayaq streams`), read its own stream, and run its own durable
+  consumers on the streams it consumes (create, read, fetch, ack);
 - monitoring may also make the read-model rebuild's consumer (`monitoring-rebuild`) on every
   stream, and delete it;
 - the operator (`deadletters`: `dayaq deadletters`, and whoever administers the streams) has the
@@ -107,7 +108,8 @@ def _service_publish(service: str, namespace: str) -> list[str]:
     own = stream_name(namespace, service)
     deadletter = stream_name(namespace, DEADLETTER)
     allowed = [subject_for(namespace, f"{service}.>")]
-    allowed += [f"{API}.STREAM.{verb}.{own}" for verb in ("INFO", "CREATE", "UPDATE")]
+    # Create its stream when missing, never update it: a stream's configuration is the operator's.
+    allowed += [f"{API}.STREAM.{verb}.{own}" for verb in ("INFO", "CREATE")]
     allowed.append(f"{API}.STREAM.CREATE.{deadletter}")
     for producer in CONSUMES[service]:
         name = consumer_name(service, producer)

@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
+
+if TYPE_CHECKING:  # identities names its permissions from this module's names
+    from shared.messaging.identities import NatsIdentity
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,8 @@ def stream_config(namespace: str, service: str, replicas: int = 1) -> StreamConf
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    """Create the stream, or bring an existing one to this configuration; safe to repeat."""
+    """Create the stream, or bring an existing one to this configuration; safe to repeat. Only
+    the operator's identity may update a stream (see `create_stream_if_missing`)."""
     assert config.name is not None
     try:
         await js.stream_info(config.name)
@@ -75,13 +79,45 @@ async def ensure_streams(
 
 
 async def create_stream_if_missing(js: JetStreamContext, config: StreamConfig) -> None:
-    """Create the stream unless it exists, never changing one that does: for the dead-letter
-    stream, which every service may create but none may update."""
+    """Create the stream unless it exists, never changing one that does: what a service does at
+    start, for its own stream and the dead letters. Only the operator may change a stream's
+    configuration (`dayaq streams`), so a compromised service cannot redirect its events (say,
+    by a republish into another service's subjects)."""
     try:
         await js.add_stream(config)
     except BadRequestError as error:
         if error.err_code != _STREAM_NAME_IN_USE:
             raise
+        log.warning(
+            "stream %s exists with another configuration; `dayaq streams` (the operator) "
+            "brings it up to date",
+            config.name,
+        )
+
+
+async def provision_streams(
+    nats_url: str, namespace: str, *, identity: NatsIdentity, replicas: int = 1
+) -> int:
+    """The operator's `dayaq streams`: every service's stream and the dead letters, created or
+    updated to this release's configuration."""
+    nc = await nats.connect(
+        nats_url, connect_timeout=5, max_reconnect_attempts=0, **identity.connect_options()
+    )
+    try:
+        js = nc.jetstream()
+        for service in (*PRODUCERS, DEADLETTER):
+            config = stream_config(namespace, service, replicas)
+            await ensure_stream(js, config)
+            print(f"{config.name}\t{', '.join(config.subjects or [])}")
+    finally:
+        await nc.close()
+    return 0
+
+
+async def ensure_own_stream(
+    js: JetStreamContext, namespace: str, service: str, replicas: int = 1
+) -> None:
+    await create_stream_if_missing(js, stream_config(namespace, service, replicas))
 
 
 # JetStream's answer to creating a stream that exists with another configuration.

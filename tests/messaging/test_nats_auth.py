@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import nats
@@ -19,6 +20,7 @@ from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import RePublish
 from nats.js.errors import NotFoundError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -43,7 +45,15 @@ from shared.messaging.identities import (
     NatsIdentity,
     permissions,
 )
-from shared.messaging.jetstream import PRODUCERS, ensure_streams, stream_name, subject_for
+from shared.messaging.jetstream import (
+    PRODUCERS,
+    ensure_own_stream,
+    ensure_streams,
+    provision_streams,
+    stream_config,
+    stream_name,
+    subject_for,
+)
 from shared.metrics import EVENTS_REFUSED
 from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
@@ -178,6 +188,39 @@ async def test_no_identity_but_the_operator_can_purge_or_delete_a_stream(
     own = stream_name(nats_namespace, "intake")
     assert await operator.jetstream().purge_stream(own)
     assert await messages_in(operator, own) == 0
+
+
+async def test_a_service_creates_its_missing_stream_but_only_the_operator_changes_one(
+    own_server: Any, nats_namespace: str, nats_connect: NatsConnect
+) -> None:
+    operator, intake = await nats_connect(OPERATOR), await nats_connect("intake")
+    own = stream_name(nats_namespace, "intake")
+    # Missing, the service creates it as this release configures it.
+    await ensure_own_stream(intake.jetstream(), nats_namespace, "intake")
+    assert (await operator.jetstream().stream_info(own)).config.max_msgs == -1
+    # Changed (here by the operator), a service's start leaves it as it is.
+    changed = replace(stream_config(nats_namespace, "intake"), max_msgs=1000)
+    await operator.jetstream().update_stream(changed)
+    await ensure_own_stream(intake.jetstream(), nats_namespace, "intake")
+    assert (await operator.jetstream().stream_info(own)).config.max_msgs == 1000
+    # And the service itself cannot change it: say, republish its events into another's subjects.
+    redirected = replace(
+        stream_config(nats_namespace, "intake"),
+        republish=RePublish(src=">", dest=subject_for(nats_namespace, "plans.plan.approved")),
+    )
+    assert await refused(intake.jetstream(timeout=0.5).update_stream(redirected))
+    assert (await operator.jetstream().stream_info(own)).config.republish is None
+    # The operator's `dayaq streams` brings every stream to this release's configuration.
+    operator_identity = own_server.identity(OPERATOR)
+    assert await provision_streams(own_server.url, nats_namespace, identity=operator_identity) == 0
+    for service in (*PRODUCERS, "deadletter"):
+        config = (
+            await operator.jetstream().stream_info(stream_name(nats_namespace, service))
+        ).config
+        assert (config.max_msgs, config.subjects) == (
+            -1,
+            [subject_for(nats_namespace, f"{service}.>")],
+        ), service
 
 
 def test_the_permissions_name_the_consumers_the_services_run() -> None:
