@@ -39,6 +39,7 @@ from shared.devstack import (
     spawn,
     with_database,
 )
+from shared.events.docs import events_markdown
 from shared.messaging.deadletters import deadletter_command
 from shared.messaging.identities import (
     OPERATOR,
@@ -561,6 +562,13 @@ def nats_identities(args: argparse.Namespace) -> int:
     return 0
 
 
+def docs(args: argparse.Namespace) -> int:
+    """`dayaq docs events`: write docs/events.md from the event catalogue."""
+    Path(args.output).write_text(events_markdown())
+    print(f"dayaq: wrote {args.output}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dayaq", description="Run Dayaq locally, mint development tokens, migrate."
@@ -623,6 +631,13 @@ def _parser() -> argparse.ArgumentParser:
         "--namespace", action="append", help="a NATS namespace to serve (repeatable; default none)"
     )
     identities_parser.set_defaults(handler=nats_identities)
+
+    docs_parser = commands.add_parser(
+        "docs", help="write the generated documentation (docs/events.md from the event catalogue)"
+    )
+    docs_parser.add_argument("page", choices=("events",))
+    docs_parser.add_argument("--output", default="docs/events.md", help="default: %(default)s")
+    docs_parser.set_defaults(handler=docs)
 
     for sub in (run_parser, token_parser, migrate_parser, dead_parser, streams_parser):
         sub.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="default: %(default)s")

@@ -24,8 +24,12 @@ class Part(BaseModel):
 
 
 class ApplicationSubmitted(Event):
+    """An application submitted, by staff, a partner or an import: who applies (ids and coded
+    facts), for which direction and round."""
+
     type = "intake.application.submitted"
     source_service = "intake"
+    consumers = ("monitoring",)
 
     application_id: uuid.UUID
     applicant_id: uuid.UUID
@@ -44,8 +48,12 @@ class ApplicationSubmitted(Event):
 
 
 class ParticipantEnrolled(Event):
+    """An application enrolled, by hand or by a committed selection: the person is now a
+    participant, and plans opens a draft business plan for them."""
+
     type = "intake.participant.enrolled"
     source_service = "intake"
+    consumers = ("plans", "monitoring")
 
     participant_id: uuid.UUID = Field(description="The enrolled application's id")
     applicant_id: uuid.UUID
@@ -67,6 +75,7 @@ class ApplicationAssessed(Event):
 
     type = "intake.application.assessed"
     source_service = "intake"
+    consumers = ("monitoring",)
 
     application_id: uuid.UUID
     round_id: uuid.UUID | None = None
@@ -83,6 +92,7 @@ class ApplicationSelected(Event):
 
     type = "intake.application.selected"
     source_service = "intake"
+    consumers = ("monitoring",)
 
     application_id: uuid.UUID
     round_id: uuid.UUID
@@ -95,8 +105,13 @@ class ApplicationSelected(Event):
 
 
 class EnrollmentCancelled(Event):
+    """A participant's enrolment ended: the participant withdrew, or staff cancelled it with a
+    coded reason. Plans cancels open plans and training places; monitoring closes the case as
+    dropped_out."""
+
     type = "intake.participant.cancelled"
     source_service = "intake"
+    consumers = ("plans", "monitoring")
 
     participant_id: uuid.UUID
     reason: str = Field(description="Coded reason, e.g. withdrew, not_eligible, duplicate")
@@ -112,6 +127,7 @@ class PartnerKeyIssued(Event):
     type = "intake.partner_key.issued"
     source_service = "intake"
     lifecycle = False
+    consumers = ("plans", "assets", "monitoring")
 
     key_id: uuid.UUID
     partner_id: uuid.UUID
@@ -125,9 +141,12 @@ class PartnerKeyIssued(Event):
 
 
 class PartnerKeyRevoked(Event):
+    """A partner's API key revoked: every service refuses it as soon as this arrives."""
+
     type = "intake.partner_key.revoked"
     source_service = "intake"
     lifecycle = False
+    consumers = ("plans", "assets", "monitoring")
 
     key_id: uuid.UUID
     revoked_at: datetime
@@ -157,6 +176,7 @@ class PartnerKeysSnapshot(Event):
     type = "intake.partner_keys.snapshot"
     source_service = "intake"
     lifecycle = False
+    consumers = ("plans", "assets", "monitoring")
 
     taken_at: datetime
     keys: list[KeyInForce]
@@ -169,6 +189,7 @@ class ApplicantMerged(Event):
     type = "intake.applicant.merged"
     source_service = "intake"
     lifecycle = False
+    consumers = ("monitoring",)
 
     kept_applicant_id: uuid.UUID
     merged_applicant_id: uuid.UUID
@@ -188,6 +209,7 @@ class MemorandumRecorded(Event):
     type = "intake.memorandum.recorded"
     source_service = "intake"
     lifecycle = False
+    consumers = ("plans",)
 
     memorandum_id: uuid.UUID
     partner_id: uuid.UUID
@@ -210,8 +232,11 @@ class AssetItem(Part):
 
 
 class PlanOpened(Event):
+    """A draft business plan opened for a newly enrolled participant."""
+
     type = "plans.plan.opened"
     source_service = "plans"
+    consumers = ("monitoring",)
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
@@ -222,8 +247,11 @@ class PlanOpened(Event):
 
 
 class PlanSubmitted(Event):
+    """A business plan submitted for review, with its total."""
+
     type = "plans.plan.submitted"
     source_service = "plans"
+    consumers = ("monitoring",)
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
@@ -240,8 +268,12 @@ class MonthlyProjection(Part):
 
 
 class PlanApproved(Event):
+    """A business plan approved: its assets and total, so that assets opens an order and reserves
+    the money, and monitoring knows the income and costs the business expects."""
+
     type = "plans.plan.approved"
     source_service = "plans"
+    consumers = ("assets", "monitoring")
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
@@ -267,6 +299,7 @@ class DirectionChosen(Event):
 
     type = "plans.direction.chosen"
     source_service = "plans"
+    consumers = ("monitoring",)
 
     participant_id: uuid.UUID
     direction: str
@@ -276,8 +309,11 @@ class DirectionChosen(Event):
 
 
 class TrainingCompleted(Event):
+    """A participant reached a course's attendance threshold in a training session."""
+
     type = "plans.training.completed"
     source_service = "plans"
+    consumers = ("monitoring",)
 
     participant_id: uuid.UUID
     course_id: uuid.UUID
@@ -296,6 +332,7 @@ class PlanStateChanged(Event):
 
     type = "plans.plan.state_changed"
     source_service = "plans"
+    consumers = ("assets", "monitoring")
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
@@ -310,8 +347,11 @@ class PlanStateChanged(Event):
 
 
 class OrderOpened(Event):
+    """An order opened for an approved plan's assets."""
+
     type = "assets.order.opened"
     source_service = "assets"
+    consumers = ("monitoring",)
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
@@ -327,6 +367,7 @@ class OrderAwaitingBudget(Event):
 
     type = "assets.order.awaiting_budget"
     source_service = "assets"
+    consumers = ("monitoring",)
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
@@ -340,8 +381,11 @@ class OrderAwaitingBudget(Event):
 
 
 class OrderReserved(Event):
+    """The order's total reserved in a budget, at opening or once money was added or released."""
+
     type = "assets.order.reserved"
     source_service = "assets"
+    consumers = ("monitoring",)
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
@@ -359,6 +403,7 @@ class OrderPlaced(Event):
 
     type = "assets.order.placed"
     source_service = "assets"
+    consumers = ("monitoring",)
 
     order_id: uuid.UUID
     participant_id: uuid.UUID
@@ -369,8 +414,11 @@ class OrderPlaced(Event):
 
 
 class OrderCancelled(Event):
+    """An order cancelled, by an officer or because its plan was: what it held is released."""
+
     type = "assets.order.cancelled"
     source_service = "assets"
+    consumers = ("monitoring",)
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
@@ -388,6 +436,7 @@ class BudgetChanged(Event):
     type = "assets.budget.changed"
     source_service = "assets"
     lifecycle = False
+    consumers = ("monitoring",)
 
     fund_id: uuid.UUID
     budget_id: uuid.UUID
@@ -418,8 +467,12 @@ class DeliveredItem(Part):
 
 
 class DeliveryCompleted(Event):
+    """A handover of an order's items, unit by unit: intake marks the person as benefited,
+    monitoring opens the case and schedules the visits."""
+
     type = "assets.delivery.completed"
     source_service = "assets"
+    consumers = ("intake", "monitoring")
 
     delivery_id: uuid.UUID
     order_id: uuid.UUID
@@ -445,8 +498,12 @@ class DeliveryCompleted(Event):
 
 
 class CaseFlagged(Event):
+    """A rule raised a flag on a participant's case, with the actions it asks of others:
+    plans reopens the plan on revise_plan, intake excludes the person on exclude_from_programme."""
+
     type = "monitoring.case.flagged"
     source_service = "monitoring"
+    consumers = ("intake", "plans", "monitoring")
 
     flag_id: uuid.UUID
     participant_id: uuid.UUID
@@ -462,8 +519,11 @@ class CaseFlagged(Event):
 
 
 class FlagResolved(Event):
+    """A flag resolved by staff, with a coded resolution (a note, if any, stays in monitoring)."""
+
     type = "monitoring.flag.resolved"
     source_service = "monitoring"
+    consumers = ("monitoring",)
 
     flag_id: uuid.UUID
     participant_id: uuid.UUID
@@ -486,6 +546,7 @@ class VisitReported(Event):
 
     type = "monitoring.visit.reported"
     source_service = "monitoring"
+    consumers = ("monitoring",)
 
     visit_id: uuid.UUID
     participant_id: uuid.UUID
@@ -504,8 +565,12 @@ class VisitReported(Event):
 
 
 class CaseClosed(Event):
+    """A participant's case closed: graduated or failed at the last visit, dropped_out when the
+    enrolment was cancelled, or closed by a case officer."""
+
     type = "monitoring.case.closed"
     source_service = "monitoring"
+    consumers = ("monitoring",)
 
     participant_id: uuid.UUID
     outcome: Literal["graduated", "failed", "dropped_out"]
@@ -521,6 +586,7 @@ class ItemStatusReported(Event):
 
     type = "monitoring.item.status_reported"
     source_service = "monitoring"
+    consumers = ("assets", "monitoring")
 
     visit_id: uuid.UUID
     participant_id: uuid.UUID | None = None

@@ -31,6 +31,8 @@ class Event(BaseModel):
     source_service: ClassVar[str]
     # Part of a participant's journey (its subject is the participant); monitoring's timeline.
     lifecycle: ClassVar[bool] = True
+    # The services that consume it, in the journey's order (docs/events.md is made from these).
+    consumers: ClassVar[tuple[str, ...]] = ()
 
     def subject_id(self) -> str | None:
         """The CloudEvents `subject`: the id of the thing the event is about."""
