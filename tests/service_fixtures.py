@@ -27,7 +27,7 @@ from plans.settings import PlansSettings
 from shared.app import Runtime
 from shared.devkeys import ensure_dev_keys, mint_token
 from shared.messaging.identities import OPERATOR
-from shared.messaging.jetstream import PRODUCERS, ensure_streams
+from shared.messaging.jetstream import PRODUCERS, ensure_own_stream, ensure_streams
 from shared.settings import ServiceSettings
 
 FACTORIES: dict[str, tuple[type[ServiceSettings], Callable[[Any], FastAPI]]] = {
@@ -78,8 +78,11 @@ async def start_service(
         if identity not in connections:
             connections[identity] = await nats_connect(identity)
             # The streams it may publish on, as their producers make them when they start.
-            streams = PRODUCERS if identity == OPERATOR else {identity} & set(PRODUCERS)
-            await ensure_streams(connections[identity].jetstream(), nats_namespace, *streams)
+            js = connections[identity].jetstream()
+            if identity == OPERATOR:
+                await ensure_streams(js, nats_namespace, *PRODUCERS)
+            elif identity in PRODUCERS:
+                await ensure_own_stream(js, nats_namespace, identity)
         return connections[identity]
 
     async def start(name: str, **overrides: Any) -> Service:
