@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, TypeVar, cast
 
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from limits.aio.strategies import MovingWindowRateLimiter
 from nats.aio.client import Client as NATS
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.auth import ApiKeyStore
 from shared.context import set_trace
 from shared.db import create_engine, create_sessionmaker
 from shared.events.asyncapi import asyncapi_document
 from shared.headers import SecurityHeaders
-from shared.idempotency import purge_periodically
+from shared.idempotency import idempotency_purge
 from shared.limits import install_request_limits
 from shared.logs import configure_logging
 from shared.messaging.consumer import Consumer, Handler
@@ -33,8 +36,11 @@ from shared.messaging.identities import nats_identity
 from shared.messaging.jetstream import connect, ensure_own_stream
 from shared.messaging.relay import OutboxRelay
 from shared.metrics import install_metrics, serve_metrics
+from shared.partner_keys import PartnerKeyStore
 from shared.problems import install_problem_handlers
+from shared.ratelimit import rate_limiter
 from shared.settings import ServiceSettings
+from shared.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +48,46 @@ log = logging.getLogger(__name__)
 SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+T = TypeVar("T")
+
+PartFactory = Callable[["Runtime"], object]
+"""Builds one long-lived object a service's routes reach through `Runtime.get` (e.g. a runner)."""
+
+WorkerFactory = Callable[["Runtime"], Worker | Awaitable[Worker]]
+"""Builds one piece of background work; an async factory may do a first round before serving."""
+
+
 @dataclass
 class Runtime:
-    """What a running service holds; on app.state.runtime. Tests reach the relay and consumers."""
+    """Everything a running service holds, typed: the one object on `app.state` besides its
+    settings. Routes reach it with `RuntimeDep`; tests through `app.state.runtime`."""
 
+    settings: ServiceSettings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     nc: NATS
     relay: OutboxRelay
     consumers: list[Consumer]
+    api_key_store: ApiKeyStore
+    rate_limiter: MovingWindowRateLimiter
+    parts: dict[type[Any], object] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop_metrics: Callable[[], None] = lambda: None
+
+    def get(self, kind: type[T]) -> T:
+        """The service's part of that type (a KeyError is a service that did not declare it)."""
+        return cast(T, self.parts[kind])
+
+    def start(self, name: str, worker: Worker) -> None:
+        self.tasks.append(asyncio.create_task(worker.run(), name=name))
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 
 
 def create_service_app(
@@ -62,10 +97,16 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     handlers: Mapping[str, Mapping[str, Handler]] | None = None,
-    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    api_key_store: Callable[[async_sessionmaker[AsyncSession]], ApiKeyStore] = PartnerKeyStore,
+    parts: Mapping[type[Any], PartFactory] | None = None,
+    workers: Mapping[str, WorkerFactory] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
 ) -> FastAPI:
-    """`handlers` maps a producing service to {event type: handler}; one durable consumer each."""
+    """`handlers` maps a producing service to {event type: handler}; one durable consumer each.
+
+    At start, after the engine and NATS are up: `parts` are built in order and kept on the
+    runtime by their type; then every worker (by its task's name) is built and run until
+    shutdown, after the relay, the consumers and the idempotency purge every service has."""
     service = settings.service_name
     configure_logging(service, settings.log_level, settings.log_json)
 
@@ -107,20 +148,26 @@ def create_service_app(
         relay = OutboxRelay(
             engine, js, namespace=settings.nats_namespace, poll_seconds=settings.outbox_poll_seconds
         )
-        runtime = Runtime(engine, sessionmaker, nc, relay, consumers)
-        app.state.runtime = runtime
-        app.state.sessionmaker = sessionmaker
-        if on_startup is not None:
-            await on_startup(app)
-        # Added to what on_startup may have started, so that all are cancelled on shutdown.
-        runtime.tasks += [asyncio.create_task(relay.run(), name=f"{service}-relay")] + [
-            asyncio.create_task(c.run(), name=c.name) for c in consumers
-        ]
-        runtime.tasks.append(
-            asyncio.create_task(
-                purge_periodically(engine, settings), name=f"{service}-idempotency-purge"
-            )
+        runtime = Runtime(
+            settings,
+            engine,
+            sessionmaker,
+            nc,
+            relay,
+            consumers,
+            api_key_store(sessionmaker),
+            rate_limiter(settings),
         )
+        app.state.runtime = runtime
+        for kind, build in (parts or {}).items():
+            runtime.parts[kind] = build(runtime)
+        runtime.start(f"{service}-relay", relay)
+        for consumer in consumers:
+            runtime.start(consumer.name, consumer)
+        runtime.start(f"{service}-idempotency-purge", idempotency_purge(engine, settings))
+        for name, build_worker in (workers or {}).items():
+            worker = build_worker(runtime)
+            runtime.start(name, await worker if inspect.isawaitable(worker) else worker)
         if settings.metrics_port is not None:
             runtime.stop_metrics = serve_metrics(settings.metrics_host, settings.metrics_port)
         log.info("%s started", service)

@@ -169,7 +169,7 @@ class ApiKeyRecord:
 
 
 class ApiKeyStore(Protocol):
-    """Each service puts one on `app.state.api_key_store` (intake backs it with its table)."""
+    """Each service's runtime holds one (intake backs it with its table, the others a copy)."""
 
     async def find(self, prefix: str) -> ApiKeyRecord | None: ...
 
@@ -261,7 +261,8 @@ async def authenticate(request: Request) -> Principal:
             settings: ServiceSettings = request.app.state.settings
             principal = await verify_bearer(token, settings)
         elif api_key:
-            store: ApiKeyStore | None = getattr(request.app.state, "api_key_store", None)
+            runtime = getattr(request.app.state, "runtime", None)
+            store: ApiKeyStore | None = getattr(runtime, "api_key_store", None)
             if store is None:
                 raise Unauthorized("detail.api-key-invalid")
             principal = await verify_api_key(api_key, store)

@@ -198,11 +198,8 @@ def store_from_settings(settings: object) -> FileStore:
 
 
 def get_filestore(request: Request) -> FileStore:
-    """The app's file store, made once from its settings."""
-    state = request.app.state
-    if getattr(state, "filestore", None) is None:
-        state.filestore = store_from_settings(state.settings)
-    store: FileStore = state.filestore
+    """The file store the service made at start (a part of its runtime)."""
+    store: FileStore = request.app.state.runtime.get(FileStore)
     return store
 
 

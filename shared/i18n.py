@@ -390,6 +390,16 @@ MESSAGES: Catalog = {
         "en": "Invalid cursor; pass it exactly as the previous page returned it",
         "ru": "Неверный курсор; передайте его в точности как в предыдущем ответе",
     },
+    "field.not-null": {
+        "az": "boş ola bilməz",
+        "en": "must not be null",
+        "ru": "не может быть пустым",
+    },
+    "field.period-order": {
+        "az": "dövrün sonu başlanğıcından əvvəldir",
+        "en": "the period ends before it starts",
+        "ru": "период заканчивается раньше, чем начинается",
+    },
     "field.if-match-invalid": {
         "az": "If-Match başlığı yanlışdır",
         "en": "Invalid If-Match header",
@@ -399,9 +409,18 @@ MESSAGES: Catalog = {
 
 
 def add_messages(catalog: Mapping[str, Mapping[str, str]]) -> None:
-    """Lets a service add its own keys (e.g. `detail.duplicate-applicant`) at import time."""
+    """Registers a domain's own keys (e.g. `detail.duplicate-applicant`), from its messages.py.
+
+    A key is registered once: a second registration would silently change another domain's
+    text, so it fails at import instead. Every key has its text in every supported language.
+    """
     for key, by_language in catalog.items():
-        MESSAGES.setdefault(key, {}).update(by_language)
+        if key in MESSAGES:
+            raise ValueError(f"message {key!r} is already registered")
+        missing = set(SUPPORTED_LANGUAGES) - set(by_language)
+        if missing:
+            raise ValueError(f"message {key!r} has no text in {sorted(missing)}")
+        MESSAGES[key] = dict(by_language)
 
 
 def negotiate_language(accept_language: str | None) -> str:

@@ -19,7 +19,6 @@ it. The request is kept as a keyed hash, and records are purged after a retentio
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -41,6 +40,7 @@ from shared.etag import etag_for
 from shared.problems import Problem
 from shared.settings import ServiceSettings
 from shared.tables import SHARED_TABLES
+from shared.workers import Periodic
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -225,18 +225,16 @@ async def purge_expired(engine: AsyncEngine, retention: timedelta) -> int:
             return purged
 
 
-async def purge_periodically(engine: AsyncEngine, settings: ServiceSettings) -> None:
-    """The background task each service runs: purges expired records every hour or so."""
+def idempotency_purge(engine: AsyncEngine, settings: ServiceSettings) -> Periodic:
+    """The worker each service runs: purges expired records every hour or so."""
     retention = timedelta(hours=settings.idempotency_retention_hours)
+
+    async def purge() -> None:
+        if purged := await purge_expired(engine, retention):
+            log.info("purged %d expired idempotency records", purged)
+
     interval = min(3600.0, retention.total_seconds() / 4)
-    while True:
-        try:
-            if purged := await purge_expired(engine, retention):
-                log.info("purged %d expired idempotency records", purged)
-        except Exception as exc:  # the next round tries again
-            # The exception's type only: its message may quote values.
-            log.warning("purging idempotency records failed: %s", type(exc).__name__)
-        await asyncio.sleep(interval)
+    return Periodic("purging idempotency records", interval, purge, at_start=True)
 
 
 async def _idempotency(

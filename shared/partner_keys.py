@@ -6,9 +6,8 @@ A service that accepts partner keys:
 - adds the table to its metadata (`add_partner_keys_table(Base.metadata)` in models.py) and creates
   it in a migration (`create_partner_keys_table()` / `drop_partner_keys_table()`);
 - consumes intake's key events (`"intake": {**PARTNER_KEY_HANDLERS}` in its handlers);
-- puts `PartnerKeyStore(app.state.sessionmaker)` on `app.state.api_key_store`;
-- mixes `PartnerKeySettings` into its Settings and awaits `start_reconciliation(app)` in its
-  on_startup.
+- keeps the app factory's default key store (`PartnerKeyStore`);
+- mixes `PartnerKeySettings` into its Settings and runs the `partner_key_reconciliation` worker.
 
 Intake keeps its own `api_keys` table as the master. The copy holds the key's SHA-256 only.
 
@@ -23,14 +22,12 @@ no consumer of its own; a dead-lettered snapshot is read again on the next round
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from alembic import op
-from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import Field
@@ -49,6 +46,10 @@ from shared.events import (
 )
 from shared.messaging.consumer import Handler
 from shared.messaging.jetstream import stream_name, subject_for
+from shared.workers import Periodic
+
+if TYPE_CHECKING:
+    from shared.app import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -229,22 +230,19 @@ async def reconcile_with_last_snapshot(
     return True
 
 
-async def start_reconciliation(app: FastAPI) -> None:
-    """For a service's on_startup: reconcile once now, then every
-    `partner_keys_reconcile_seconds` (PartnerKeySettings) for as long as the service runs."""
-    runtime, settings = app.state.runtime, app.state.settings
+async def partner_key_reconciliation(runtime: Runtime) -> Periodic:
+    """A service's worker: reconciles once before the service serves (so a key revoked while it
+    was down is refused from its first request), then every `partner_keys_reconcile_seconds`."""
+    settings = cast(PartnerKeySettings, runtime.settings)  # every service but intake mixes it in
     js = runtime.nc.jetstream()
 
     async def reconcile() -> None:
-        try:
-            await reconcile_with_last_snapshot(js, runtime.sessionmaker, settings.nats_namespace)
-        except Exception as exc:  # the next round tries again; the consumer still applies events
-            log.warning("partner keys not reconciled: %s", exc.__class__.__name__)
+        await reconcile_with_last_snapshot(
+            js, runtime.sessionmaker, runtime.settings.nats_namespace
+        )
 
-    async def periodically() -> None:
-        while True:
-            await asyncio.sleep(settings.partner_keys_reconcile_seconds)
-            await reconcile()
-
-    await reconcile()
-    runtime.tasks.append(asyncio.create_task(periodically(), name="partner-keys-reconcile"))
+    try:
+        await reconcile()
+    except Exception as exc:  # the worker tries again; the consumer still applies events
+        log.warning("partner keys not reconciled: %s", exc.__class__.__name__)
+    return Periodic("reconciling partner keys", settings.partner_keys_reconcile_seconds, reconcile)

@@ -25,6 +25,7 @@ from pydantic import AfterValidator
 from shared.auth import CurrentPrincipal
 from shared.i18n import add_messages
 from shared.problems import Problem
+from shared.settings import ServiceSettings
 
 add_messages(
     {
@@ -46,13 +47,16 @@ def _parses(text: str) -> str:
 RateLimitSetting = Annotated[str, AfterValidator(_parses)]
 
 
+def rate_limiter(settings: ServiceSettings) -> MovingWindowRateLimiter:
+    """The service's limiter, made at start (on its runtime): counts per replica unless the
+    storage is shared."""
+    storage = storage_from_string(settings.rate_limit_storage_uri)
+    assert isinstance(storage, Storage), "rate_limit_storage_uri must be an async+ storage"
+    return MovingWindowRateLimiter(storage)
+
+
 def _limiter(request: Request) -> MovingWindowRateLimiter:
-    state = request.app.state
-    if getattr(state, "rate_limiter", None) is None:
-        storage = storage_from_string(request.app.state.settings.rate_limit_storage_uri)
-        assert isinstance(storage, Storage), "rate_limit_storage_uri must be an async+ storage"
-        state.rate_limiter = MovingWindowRateLimiter(storage)
-    limiter: MovingWindowRateLimiter = state.rate_limiter
+    limiter: MovingWindowRateLimiter = request.app.state.runtime.rate_limiter
     return limiter
 
 

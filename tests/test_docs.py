@@ -14,12 +14,16 @@ import pytest
 from fastapi import FastAPI
 
 from assets.main import create_app as create_assets
+from assets.settings import AssetsSettings
 from intake.main import create_app as create_intake
+from intake.settings import IntakeSettings
 from monitoring.main import create_app as create_monitoring
 from monitoring.settings import MonitoringSettings
 from plans.main import create_app as create_plans
+from plans.settings import PlansSettings
 from shared.events import EVENT_TYPES
 from shared.events.docs import SERVICES, events_markdown
+from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -30,6 +34,12 @@ FACTORIES: dict[str, Callable[[], FastAPI]] = {
     "monitoring": create_monitoring,
 }
 OPERATIONAL = {"/healthz", "/readyz"}
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "intake": IntakeSettings,
+    "plans": PlansSettings,
+    "assets": AssetsSettings,
+    "monitoring": MonitoringSettings,
+}
 
 
 def service_page(service: str) -> str:
@@ -39,11 +49,7 @@ def service_page(service: str) -> str:
 def registry(service: str) -> Mapping[str, Mapping[str, Any]]:
     """{producer: {event type: handler}}, as the service gives it to create_service_app."""
     module = importlib.import_module(f"{service}.handlers")
-    if hasattr(module, "HANDLERS"):
-        found: Mapping[str, Mapping[str, Any]] = module.HANDLERS
-        return found
-    # Monitoring builds its registry from its settings (the visit schedule).
-    built: Mapping[str, Mapping[str, Any]] = module.handlers(MonitoringSettings())
+    built: Mapping[str, Mapping[str, Any]] = module.handlers(SETTINGS[service]())
     return built
 
 

@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.deliveries.service import on_item_status_reported
 from assets.orders import service
+from assets.settings import AssetsSettings
 from shared.events import Envelope, ItemStatusReported, PlanApproved, PlanStateChanged
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
@@ -20,13 +21,15 @@ async def on_plan_state_changed(
         await service.cancel_for_plan(session, event.plan_id)
 
 
-HANDLERS: dict[str, dict[str, Handler]] = {
-    "plans": {
-        PlanApproved.type: on_plan_approved,
-        PlanStateChanged.type: on_plan_state_changed,
-    },
-    # Partners' API keys, so that assets authenticates partners without asking intake.
-    "intake": {**PARTNER_KEY_HANDLERS},
-    # Monitors' findings about delivered items: missing, sold, dead, broken.
-    "monitoring": {ItemStatusReported.type: on_item_status_reported},
-}
+def handlers(settings: AssetsSettings) -> dict[str, dict[str, Handler]]:
+    """{producer: {event type: handler}}: one durable consumer per producer."""
+    return {
+        "plans": {
+            PlanApproved.type: on_plan_approved,
+            PlanStateChanged.type: on_plan_state_changed,
+        },
+        # Partners' API keys, so that assets authenticates partners without asking intake.
+        "intake": {**PARTNER_KEY_HANDLERS},
+        # Monitors' findings about delivered items: missing, sold, dead, broken.
+        "monitoring": {ItemStatusReported.type: on_item_status_reported},
+    }

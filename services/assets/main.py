@@ -5,24 +5,22 @@ from fastapi import FastAPI
 from assets.catalogue.routes import router as catalogue
 from assets.deliveries.routes import router as deliveries
 from assets.funds.routes import router as funds
-from assets.handlers import HANDLERS
+from assets.handlers import handlers
 from assets.orders.routes import router as orders
 from assets.settings import AssetsSettings
 from shared.app import create_service_app
-from shared.partner_keys import PartnerKeyStore, start_reconciliation
-
-
-async def on_startup(app: FastAPI) -> None:
-    app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
-    await start_reconciliation(app)
+from shared.filestore import FileStore, store_from_settings
+from shared.partner_keys import partner_key_reconciliation
 
 
 def create_app(settings: AssetsSettings | None = None) -> FastAPI:
+    settings = settings or AssetsSettings()
     return create_service_app(
-        settings or AssetsSettings(),
+        settings,
         title="Dayaq assets",
         description="Orders for approved business plans and deliveries of assets in kind.",
         routers=[catalogue, funds, orders, deliveries],
-        handlers=HANDLERS,
-        on_startup=on_startup,
+        handlers=handlers(settings),
+        parts={FileStore: lambda runtime: store_from_settings(settings)},
+        workers={"assets-partner-keys": partner_key_reconciliation},
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from intake.applicants.pii import FinProtector
+from shared.app import runtime_of
 from shared.auth import Principal, Role, Scope, require
 
 REFERRALS_WRITE = Scope.referrals_write
@@ -22,8 +23,7 @@ Admin = Annotated[Principal, Depends(require(Role.admin))]
 
 
 def fins(request: Request) -> FinProtector:
-    protector: FinProtector = request.app.state.fins
-    return protector
+    return runtime_of(request).get(FinProtector)
 
 
 FinsDep = Annotated[FinProtector, Depends(fins)]

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.applicants.service import record_benefit, record_exclusion
 from intake.applications.models import Application
+from intake.settings import IntakeSettings
 from shared.events import CaseFlagged, DeliveryCompleted, Envelope
 from shared.messaging.consumer import Handler
 
@@ -44,7 +45,9 @@ async def on_case_flagged(session: AsyncSession, event: CaseFlagged, envelope: E
     )
 
 
-HANDLERS: dict[str, dict[str, Handler]] = {
-    "assets": {DeliveryCompleted.type: on_delivery_completed},
-    "monitoring": {CaseFlagged.type: on_case_flagged},
-}
+def handlers(settings: IntakeSettings) -> dict[str, dict[str, Handler]]:
+    """{producer: {event type: handler}}: one durable consumer per producer."""
+    return {
+        "assets": {DeliveryCompleted.type: on_delivery_completed},
+        "monitoring": {CaseFlagged.type: on_case_flagged},
+    }

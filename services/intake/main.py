@@ -1,41 +1,60 @@
 """The intake service: persons, applications, partners and enrolment."""
 
-import asyncio
-
 from fastapi import FastAPI
 
 from intake.applicants.pii import FinProtector
 from intake.applicants.routes import router as applicants
 from intake.applications.routes import router as applications
-from intake.handlers import HANDLERS
+from intake.handlers import handlers
 from intake.imports.routes import router as imports
-from intake.imports.runner import add_import_worker
+from intake.imports.runner import ImportWorker
+from intake.imports.service import FileCipher
 from intake.partners.routes import router as partners
-from intake.partners.service import DatabaseApiKeyStore, publish_keys_snapshots
+from intake.partners.service import DatabaseApiKeyStore, publish_keys_snapshot
 from intake.rounds.routes import router as rounds
 from intake.selection.routes import router as selection
+from intake.selection.runner import SelectionRunner
 from intake.settings import IntakeSettings
-from shared.app import create_service_app
+from shared.app import Runtime, create_service_app
+from shared.workers import Periodic
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
-    async def on_startup(app: FastAPI) -> None:
-        app.state.fins = FinProtector(settings)
-        app.state.api_key_store = DatabaseApiKeyStore(app.state.sessionmaker)
-        snapshots = publish_keys_snapshots(
-            app.state.sessionmaker, settings.partner_keys_snapshot_seconds
+    def selection_runner(runtime: Runtime) -> SelectionRunner:
+        return SelectionRunner(
+            runtime.engine, runtime.sessionmaker, max_attempts=settings.selection_max_attempts
         )
-        app.state.runtime.tasks.append(asyncio.create_task(snapshots, name="keys-snapshots"))
 
-    app = create_service_app(
+    def import_worker(runtime: Runtime) -> ImportWorker:
+        return ImportWorker(runtime.engine, runtime.sessionmaker, settings, FileCipher(settings))
+
+    def keys_snapshots(runtime: Runtime) -> Periodic:
+        # Now and periodically, so that the stream always holds a recent snapshot (even after
+        # older messages were trimmed) for services that start or missed one.
+        every = settings.partner_keys_snapshot_seconds
+
+        async def publish() -> None:
+            await publish_keys_snapshot(runtime.sessionmaker)
+
+        return Periodic("writing the partner keys snapshot", every, publish, at_start=True)
+
+    return create_service_app(
         settings,
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
         routers=[applicants, applications, rounds, selection, partners, imports],
-        handlers=HANDLERS,
-        on_startup=on_startup,
+        handlers=handlers(settings),
+        api_key_store=DatabaseApiKeyStore,
+        parts={
+            FinProtector: lambda runtime: FinProtector(settings),
+            SelectionRunner: selection_runner,
+            ImportWorker: import_worker,
+        },
+        workers={
+            "intake-selection-runner": lambda runtime: runtime.get(SelectionRunner),
+            "intake-imports": lambda runtime: runtime.get(ImportWorker),
+            "intake-keys-snapshots": keys_snapshots,
+        },
     )
-    # Bulk referral imports run in the background for as long as the app does.
-    return add_import_worker(app)

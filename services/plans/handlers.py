@@ -3,6 +3,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.business_plans import service
+from plans.settings import PlansSettings
 from plans.trainings.service import cancel_participant_places, record_memorandum
 from shared.events import (
     CaseFlagged,
@@ -43,12 +44,14 @@ async def on_memorandum_recorded(
     await record_memorandum(session, event, envelope.time)
 
 
-HANDLERS: dict[str, dict[str, Handler]] = {
-    "intake": {
-        ParticipantEnrolled.type: on_participant_enrolled,
-        EnrollmentCancelled.type: on_enrollment_cancelled,
-        MemorandumRecorded.type: on_memorandum_recorded,
-        **PARTNER_KEY_HANDLERS,
-    },
-    "monitoring": {CaseFlagged.type: on_case_flagged},
-}
+def handlers(settings: PlansSettings) -> dict[str, dict[str, Handler]]:
+    """{producer: {event type: handler}}: one durable consumer per producer."""
+    return {
+        "intake": {
+            ParticipantEnrolled.type: on_participant_enrolled,
+            EnrollmentCancelled.type: on_enrollment_cancelled,
+            MemorandumRecorded.type: on_memorandum_recorded,
+            **PARTNER_KEY_HANDLERS,
+        },
+        "monitoring": {CaseFlagged.type: on_case_flagged},
+    }

@@ -4,25 +4,21 @@ from fastapi import FastAPI
 
 from plans.business_plans.routes import router as business_plans
 from plans.directions.routes import router as directions
-from plans.handlers import HANDLERS
+from plans.handlers import handlers
 from plans.participants.routes import router as participants
 from plans.settings import PlansSettings
 from plans.trainings.routes import router as trainings
 from shared.app import create_service_app
-from shared.partner_keys import PartnerKeyStore, start_reconciliation
-
-
-async def on_startup(app: FastAPI) -> None:
-    app.state.api_key_store = PartnerKeyStore(app.state.sessionmaker)
-    await start_reconciliation(app)
+from shared.partner_keys import partner_key_reconciliation
 
 
 def create_app(settings: PlansSettings | None = None) -> FastAPI:
+    settings = settings or PlansSettings()
     return create_service_app(
-        settings or PlansSettings(),
+        settings,
         title="Dayaq plans",
         description="Participants' business plans, their review and approval.",
         routers=[directions, participants, trainings, business_plans],
-        handlers=HANDLERS,
-        on_startup=on_startup,
+        handlers=handlers(settings),
+        workers={"plans-partner-keys": partner_key_reconciliation},
     )

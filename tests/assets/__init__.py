@@ -71,20 +71,20 @@ async def partner_key(assets: Service, partner_id: uuid.UUID) -> dict[str, str]:
         key_hash=key_hash,
         scopes=[Scope.assets_read],
     )
-    async with assets.app.state.sessionmaker() as session, session.begin():
+    async with assets.runtime.sessionmaker() as session, session.begin():
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     return {"X-API-Key": key}
 
 
 async def approve(assets: Service, event: PlanApproved) -> dict[str, Any]:
     """Runs the plans.plan.approved handler in its own transaction, as the consumer would."""
-    async with assets.app.state.sessionmaker() as session, session.begin():
+    async with assets.runtime.sessionmaker() as session, session.begin():
         await on_plan_approved(session, event, Envelope.wrap(event))
     return await order_of(assets, event.plan_id)
 
 
 async def order_of(assets: Service, plan_id: uuid.UUID) -> dict[str, Any]:
-    async with assets.app.state.sessionmaker() as session:
+    async with assets.runtime.sessionmaker() as session:
         order = await session.scalar(select(Order).where(Order.plan_id == plan_id))
         assert order is not None
         return OrderOut.model_validate(order).model_dump(mode="json")
@@ -96,5 +96,5 @@ async def outbox_count(assets: Service, event_type: str, order_id: str | None = 
     query = select(func.count()).where(outbox.c.subject == event_type)
     if order_id is not None:
         query = query.where(outbox.c.envelope["data"]["order_id"].astext == order_id)
-    async with assets.app.state.sessionmaker() as session:
+    async with assets.runtime.sessionmaker() as session:
         return int(await session.scalar(query) or 0)

@@ -3,7 +3,7 @@ files in an S3-compatible bucket (moto's S3 server over HTTP)."""
 
 from __future__ import annotations
 
-from shared.filestore import S3FileStore
+from shared.filestore import FileStore, S3FileStore
 from tests.assets import add_budget, approval, approve
 from tests.assets.test_deliveries import a_pdf, a_png
 from tests.service_fixtures import Auth, StartService
@@ -51,7 +51,7 @@ async def test_a_handover_act_goes_to_the_bucket_and_comes_back(
         headers={**officer, "If-Match": delivered.headers["etag"]},
     )
     assert stored.status_code == 200, stored.text
-    assert isinstance(assets.app.state.filestore, S3FileStore)  # made from the settings
+    assert isinstance(assets.runtime.parts[FileStore], S3FileStore)  # made from the settings
     [name] = object_names(s3_endpoint, bucket)
     assert name.startswith(f"assets/acts/{delivery['id']}/")
     back = await assets.client.get(url, headers=officer)

@@ -87,7 +87,7 @@ async def test_a_budget_is_reduced_down_to_what_is_reserved_and_spent(
     assert ledger.json()["allocated"] == "3000.00"
     assert await outbox_count(assets, "assets.budget.changed") == 2
     outbox = SHARED_TABLES.outbox
-    async with assets.app.state.sessionmaker() as session:
+    async with assets.runtime.sessionmaker() as session:
         last = await session.scalar(
             select(outbox.c.envelope)
             .where(outbox.c.subject == "assets.budget.changed")
@@ -113,7 +113,7 @@ async def test_a_reduction_racing_reservations_never_leaves_the_fund_negative(
 ) -> None:
     assets = await start_service("assets")
     budget_id = uuid.UUID((await add_budget(assets, auth, "10000.00"))["id"])
-    sessionmaker = assets.app.state.sessionmaker
+    sessionmaker = assets.runtime.sessionmaker
     admin = Principal(kind="staff", subject="admin-1")
     events = [approval("1000.00") for _ in range(10)]
 

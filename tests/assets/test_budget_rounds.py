@@ -36,7 +36,7 @@ async def budget(assets: Service, auth: Auth, budget_id: str, fund: str = STATE)
 
 async def budget_events(assets: Service) -> list[dict[str, Any]]:
     outbox = SHARED_TABLES.outbox
-    async with assets.app.state.sessionmaker() as session:
+    async with assets.runtime.sessionmaker() as session:
         rows = await session.execute(
             select(outbox.c.envelope)
             .where(outbox.c.subject == "assets.budget.changed")

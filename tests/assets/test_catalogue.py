@@ -209,7 +209,7 @@ async def test_partners_read_the_catalogue_but_not_suppliers(assets: Service, au
         key_hash=key_hash,
         scopes=["assets:read"],
     )
-    async with assets.app.state.sessionmaker.begin() as session:
+    async with assets.runtime.sessionmaker.begin() as session:
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     partner = {"X-API-Key": key}
     assert (await assets.client.get("/v1/asset-types/beehive", headers=partner)).status_code == 200

@@ -27,7 +27,7 @@ from shared.events import (
     PartnerKeyIssued,
     PlanApproved,
 )
-from shared.filestore import DEFAULT_MAX_UPLOAD_BYTES, LocalFileStore
+from shared.filestore import DEFAULT_MAX_UPLOAD_BYTES, FileStore, LocalFileStore
 from shared.messaging.jetstream import subject_for
 from shared.partner_keys import on_partner_key_issued
 from shared.tables import SHARED_TABLES
@@ -47,7 +47,7 @@ async def publish(service: Service, event: Event) -> None:
 @pytest.fixture
 async def assets(start_service: StartService, auth: Auth, tmp_path: Path) -> Service:
     service = await start_service("assets")
-    service.app.state.filestore = LocalFileStore(tmp_path / "files")
+    service.runtime.parts[FileStore] = LocalFileStore(tmp_path / "files")
     today = utcnow().date()
     budget = await service.client.post(
         f"/v1/funds/{STATE_FUND_ID}/budgets",
@@ -126,7 +126,7 @@ async def partner_key(assets: Service, partner_id: uuid.UUID) -> dict[str, str]:
         key_hash=key_hash,
         scopes=["assets:read"],
     )
-    async with assets.app.state.sessionmaker.begin() as session:
+    async with assets.runtime.sessionmaker.begin() as session:
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     return {"X-API-Key": key}
 
@@ -239,7 +239,7 @@ async def test_tracked_units_by_number_and_bulk_by_count(assets: Service, auth: 
 
     # The event out: ids, codes and amounts, one entry per order item.
     outbox = SHARED_TABLES.outbox
-    async with assets.app.state.sessionmaker() as session:
+    async with assets.runtime.sessionmaker() as session:
         envelopes = (
             await session.scalars(
                 select(outbox.c.envelope).where(
@@ -326,7 +326,8 @@ async def test_the_act_upload_checks_type_and_size_and_reads_back(
     back = await assets.client.get(url, headers=officer)
     assert back.headers["content-type"] == "image/png"
     assert back.content == png
-    store: LocalFileStore = assets.app.state.filestore
+    store = assets.runtime.parts[FileStore]
+    assert isinstance(store, LocalFileStore)
     assert len([p for p in store.base_path.rglob("*") if p.is_file()]) == 1  # the old one went
 
     # The signed act is for staff who handle handovers only.
@@ -384,7 +385,7 @@ async def test_monitoring_findings_update_status_and_history(assets: Service, au
     assert created.status_code == 201, created.text
     cow_1 = next(u for u in created.json()["units"] if u["serial"] == "COW-1")
     visit = uuid.uuid4()
-    sessionmaker = assets.app.state.sessionmaker
+    sessionmaker = assets.runtime.sessionmaker
 
     async def report(**fields: Any) -> Envelope:
         event = ItemStatusReported(visit_id=visit, **fields)

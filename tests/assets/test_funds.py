@@ -21,7 +21,7 @@ async def test_simultaneous_approvals_never_overspend_and_the_rest_wait_in_line(
 ) -> None:
     assets = await start_service("assets")
     budget = await add_budget(assets, auth, "7500.00")
-    sessionmaker = assets.app.state.sessionmaker
+    sessionmaker = assets.runtime.sessionmaker
     events = [approval("1000.00") for _ in range(20)]
 
     async def approve(event: PlanApproved) -> None:

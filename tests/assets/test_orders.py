@@ -177,7 +177,7 @@ async def test_suppliers_prices_approval_ordering_and_delivery(
     assert late.status_code == 409
     assert late.json()["current_state"] == "ordered"
 
-    async with assets.app.state.sessionmaker() as session, session.begin():
+    async with assets.runtime.sessionmaker() as session, session.begin():
         row = await session.scalar(select(Order).where(Order.id == uuid.UUID(order["id"])))
         assert row is not None
         await deliver(session, row, {item.id: item.quantity for item in row.items})
@@ -322,7 +322,7 @@ async def test_a_cancelled_plan_cancels_its_order_and_releases_the_money(
         state="cancelled",
         reason="enrolment_cancelled",
     )
-    async with assets.app.state.sessionmaker() as session, session.begin():
+    async with assets.runtime.sessionmaker() as session, session.begin():
         await on_plan_state_changed(session, cancelled, Envelope.wrap(cancelled))
         await on_plan_state_changed(session, cancelled, Envelope.wrap(cancelled))  # no harm twice
     after = await order_of(assets, event.plan_id)

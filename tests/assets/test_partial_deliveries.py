@@ -66,7 +66,7 @@ async def ledger(assets: Service, auth: Auth) -> dict[str, Any]:
 
 async def completed_events(assets: Service, order_id: str) -> list[dict[str, Any]]:
     outbox = SHARED_TABLES.outbox
-    async with assets.app.state.sessionmaker() as session:
+    async with assets.runtime.sessionmaker() as session:
         envelopes = await session.scalars(
             select(outbox.c.envelope)
             .where(

@@ -27,7 +27,7 @@ async def all_scopes_key(assets: Service, partner_id: uuid.UUID) -> dict[str, st
         key_hash=key_hash,
         scopes=list(Scope),
     )
-    async with assets.app.state.sessionmaker() as session, session.begin():
+    async with assets.runtime.sessionmaker() as session, session.begin():
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     return {"X-API-Key": key}
 

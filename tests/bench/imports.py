@@ -112,7 +112,7 @@ async def run(pg_url: str, nats_url: str) -> None:
                 language="en",
             )
         uploaded = time.perf_counter() - started
-        await worker.run(job.id)
+        await worker.run_import(job.id)
         total = time.perf_counter() - started
         rss_after = peak_rss_mib()
         async with sessionmaker() as session:

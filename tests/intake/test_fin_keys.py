@@ -128,7 +128,7 @@ async def test_rotation_while_registrations_and_reads_go_on(intake: Service, aut
             )
     # The new key rolled out: the service writes under "2" and reads "1" too.
     new_settings = rotated(settings_of(intake))
-    intake.app.state.fins = FinProtector(new_settings)
+    intake.runtime.parts[FinProtector] = FinProtector(new_settings)
 
     async def reads() -> None:
         for created in before * 2:

@@ -21,10 +21,13 @@ from sqlalchemy import func, select
 
 from intake.applicants.duplicates import REASON_SIMILAR_NAME
 from intake.applicants.models import Applicant, ApplicantCategory, DuplicateFlag, DuplicateStatus
+from intake.applicants.pii import FinProtector
 from intake.applications.models import Application
-from intake.imports import runner
+from intake.imports import writes
+from intake.imports.chunks import JobFacts, prepare_chunk
 from intake.imports.parser import COLUMNS
-from intake.imports.runner import ImportWorker, JobFacts, _insert_applicants, prepare_chunk
+from intake.imports.runner import ImportWorker
+from intake.imports.writes import _insert_applicants
 from intake.main import create_app
 from intake.settings import IntakeSettings
 from shared.devkeys import ensure_dev_keys
@@ -251,7 +254,7 @@ async def test_duplicate_fin_in_the_file_is_an_error_on_the_later_row(
 ) -> None:
     intake = await start_service("intake")
     # One row a chunk: the duplicate is found across chunks (and so across restarts) too.
-    worker: ImportWorker = intake.app.state.import_worker
+    worker = intake.runtime.get(ImportWorker)
     worker.chunk_rows = 1
     officer = auth("case_officer")
     rows = [referral(fin(31)), referral(fin(32)), referral(fin(31).lower(), first_name="Again")]
@@ -374,13 +377,13 @@ async def test_an_interrupted_import_resumes_after_a_restart_without_duplicates(
     officer = auth("case_officer")
     rows = [referral(fin(70 + n)) for n in range(5)] + [referral("bad")]
     async with running_intake(settings) as (app, client):
-        worker: ImportWorker = app.state.import_worker
+        worker = app.state.runtime.get(ImportWorker)
         await worker.stop()  # this instance "dies" before finishing the job
         response = await upload(client, csv_file(rows), officer)
         assert response.status_code == 202
         import_id = uuid.UUID(response.json()["id"])
         worker.chunk_rows = 2
-        await worker.run(import_id, max_chunks=1)
+        await worker.run_import(import_id, max_chunks=1)
         job = (await client.get(response.headers["location"], headers=officer)).json()
         assert (job["status"], job["rows_processed"], job["imported"]) == ("running", 2, 2)
 
@@ -402,7 +405,7 @@ async def test_imported_applicants_are_flagged_as_possible_duplicates(
     start_service: StartService, auth: Auth
 ) -> None:
     intake = await start_service("intake")
-    worker: ImportWorker = intake.app.state.import_worker
+    worker = intake.runtime.get(ImportWorker)
     worker.chunk_rows = 2  # the two similar rows meet in one chunk, the others in the next
     officer = auth("case_officer")
     await register(intake, officer, fin=fin(60))
@@ -418,7 +421,7 @@ async def test_imported_applicants_are_flagged_as_possible_duplicates(
 
     async with intake.runtime.sessionmaker() as session:
         ids = dict((await session.execute(select(Applicant.fin_hash, Applicant.id))).all())
-        fins = intake.app.state.fins
+        fins = intake.runtime.get(FinProtector)
         first, second, reg = (ids[fins.hash(f)] for f in (fin(61), fin(62), fin(60)))
         flags = (await session.scalars(select(DuplicateFlag))).all()
     # Each similar pair once, the newer person against the earlier one, as one by one would.
@@ -459,7 +462,7 @@ async def test_round_import_of_new_and_registered_people_is_assessed_alike(
         people = dict((await session.execute(select(Applicant.id, Applicant.fin_hash))).all())
     assert len(applications) == 3
     assert {str(a.round_id) for a in applications} == {round_["id"]}
-    fins = intake.app.state.fins
+    fins = intake.runtime.get(FinProtector)
     by_fin = {people[a.applicant_id]: a for a in applications}
     new, known, war = (by_fin[fins.hash(fin(n))] for n in (70, 71, 72))
     assert str(known.applicant_id) == registered["id"]
@@ -492,7 +495,7 @@ async def test_people_registered_meanwhile_are_skipped_by_the_chunk_insert(
     officer = auth("case_officer")
     rows = [(2, referral(fin(80))), (3, referral(fin(81)))]
     facts = JobFacts(uuid.uuid4(), None, "en", None, "staff:test")
-    chunk = prepare_chunk(rows, intake.app.state.fins, facts)
+    chunk = prepare_chunk(rows, intake.runtime.get(FinProtector), facts)
     assert [r.row for r in chunk.referrals] == [2, 3]
     assert not chunk.errors
     await register(intake, officer, fin=fin(81))
@@ -513,14 +516,14 @@ async def test_rules_changed_while_an_import_runs_reach_every_row(
     intake = await start_service("intake")
     officer, admin = auth("case_officer"), auth("admin")
     round_ = await open_round(intake, auth, rules=[{"rule": "age_between", "min": 18, "max": 55}])
-    worker: ImportWorker = intake.app.state.import_worker
+    worker = intake.runtime.get(ImportWorker)
     await worker.stop()
     rows = [referral(fin(80 + n)) for n in range(4)]  # all born in 1988
     response = await upload(intake.client, csv_file(rows), officer, round_id=round_["id"])
     assert response.status_code == 202, response.text
     import_id = uuid.UUID(response.json()["id"])
 
-    write_chunk = runner.apply_chunk
+    write_chunk = writes.apply_chunk
     changes: list[httpx.Response] = []
 
     async def write_then_change_rules(*args: Any) -> None:
@@ -534,9 +537,9 @@ async def test_rules_changed_while_an_import_runs_reach_every_row(
                 )
             )
 
-    monkeypatch.setattr(runner, "apply_chunk", write_then_change_rules)
+    monkeypatch.setattr(writes, "apply_chunk", write_then_change_rules)
     worker.chunk_rows = 2
-    await worker.run(import_id)
+    await worker.run_import(import_id)
     assert changes[0].status_code == 200, changes[0].text
 
     sessionmaker = intake.runtime.sessionmaker

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from intake.applicants.models import Applicant, AuditEntry, ReferralClaim
+from intake.applicants.pii import FinProtector
 from intake.applications.models import Application
 from shared.tables import SHARED_TABLES
 from tests.intake import person, register
@@ -349,7 +350,7 @@ async def test_an_import_decides_known_fins_exactly_as_the_api(intake: Service, 
     error_file = await intake.client.get(f"{response.headers['location']}/errors.csv", headers=b)
     assert error_file.text.strip().count("\n") == 0  # the header row only
 
-    fins = intake.app.state.fins
+    fins = intake.runtime.get(FinProtector)
     async with intake.runtime.sessionmaker() as session:
         applications = {
             a.applicant_id: a for a in (await session.scalars(select(Application))).all()

@@ -570,7 +570,7 @@ async def test_a_job_left_running_by_a_dead_instance_is_finished_once_by_another
         await blocker.close()  # releases the table
 
         async with intake_instance(settings) as second:
-            runner: SelectionRunner = second.app.state.selection_runner
+            runner = second.runtime.get(SelectionRunner)
             # While someone holds the job's lock (a live owner), nobody else takes it.
             async with engine.connect() as owner:
                 assert await owner.scalar(
@@ -708,7 +708,7 @@ async def test_a_job_whose_runs_keep_dying_is_failed_after_the_attempt_limit(
                 )
             assert written == 0
             # Failed for good: no runner takes it up again.
-            runner: SelectionRunner = last.app.state.selection_runner
+            runner = last.runtime.get(SelectionRunner)
             assert await runner.run_pending() is False
             assert (await job()).attempts == 2
     finally:

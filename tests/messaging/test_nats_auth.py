@@ -25,11 +25,14 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from assets.handlers import HANDLERS as ASSETS_HANDLERS
-from intake.handlers import HANDLERS as INTAKE_HANDLERS
+from assets.handlers import handlers as assets_handlers
+from assets.settings import AssetsSettings
+from intake.handlers import handlers as intake_handlers
+from intake.settings import IntakeSettings
 from monitoring.handlers import handlers as monitoring_handlers
 from monitoring.settings import MonitoringSettings
-from plans.handlers import HANDLERS as PLANS_HANDLERS
+from plans.handlers import handlers as plans_handlers
+from plans.settings import PlansSettings
 from shared.db import create_engine, create_sessionmaker
 from shared.events import Envelope, PartnerKeyIssued
 from shared.messaging.consumer import Consumer
@@ -225,9 +228,9 @@ async def test_a_service_creates_its_missing_stream_but_only_the_operator_change
 
 def test_the_permissions_name_the_consumers_the_services_run() -> None:
     run = {
-        "intake": set(INTAKE_HANDLERS),
-        "plans": set(PLANS_HANDLERS),
-        "assets": set(ASSETS_HANDLERS),
+        "intake": set(intake_handlers(IntakeSettings())),
+        "plans": set(plans_handlers(PlansSettings())),
+        "assets": set(assets_handlers(AssetsSettings())),
         "monitoring": set(monitoring_handlers(MonitoringSettings())),
     }
     assert {service: set(producers) for service, producers in CONSUMES.items()} == run

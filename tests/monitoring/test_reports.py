@@ -224,7 +224,7 @@ async def load(monitoring: Service, facts: Facts) -> None:
         (BudgetFact, facts.budgets),
         (OrderFact, facts.orders),
     ]
-    async with monitoring.app.state.sessionmaker() as session, session.begin():
+    async with monitoring.runtime.sessionmaker() as session, session.begin():
         for model, rows in tables:
             if rows:
                 await session.execute(insert(model), [with_required(model, row) for row in rows])
@@ -254,7 +254,7 @@ async def partner_key(monitoring: Service, partner_id: uuid.UUID) -> dict[str, s
         key_hash=key_hash,
         scopes=[Scope.monitoring_read],
     )
-    async with monitoring.app.state.sessionmaker() as session, session.begin():
+    async with monitoring.runtime.sessionmaker() as session, session.begin():
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     return {"X-API-Key": key}
 

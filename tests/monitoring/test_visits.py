@@ -70,7 +70,7 @@ async def test_a_later_partial_delivery_adds_units_but_no_visits(
     after = await visits_of(monitoring, auth, first.participant_id)
     assert [(v["id"], v["due_on"]) for v in after] == [(v["id"], v["due_on"]) for v in visits]
     assert {v["delivery_id"] for v in after} == {str(first.delivery_id)}
-    async with monitoring.app.state.sessionmaker() as session:
+    async with monitoring.runtime.sessionmaker() as session:
         units = (
             await session.scalars(
                 select(VisitUnit).where(VisitUnit.participant_id == first.participant_id)

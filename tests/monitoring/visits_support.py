@@ -77,7 +77,7 @@ async def apply(monitoring: Service, event: Event) -> None:
     settings = monitoring.settings
     assert isinstance(settings, MonitoringSettings)
     handler = handlers(settings)[event.type]
-    async with monitoring.app.state.sessionmaker() as session, session.begin():
+    async with monitoring.runtime.sessionmaker() as session, session.begin():
         await handler(session, event, Envelope.wrap(event))
 
 
@@ -123,7 +123,7 @@ async def partner_key(monitoring: Service, partner_id: uuid.UUID, *scopes: str) 
         key_hash=key_hash,
         scopes=list(scopes),
     )
-    async with monitoring.app.state.sessionmaker() as session, session.begin():
+    async with monitoring.runtime.sessionmaker() as session, session.begin():
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     return {"X-API-Key": key}
 
@@ -144,7 +144,7 @@ async def put_monitor(
 async def written(monitoring: Service, event_type: str) -> list[dict[str, Any]]:
     """The payloads of the events of `event_type` monitoring wrote to its outbox, oldest first."""
     outbox = SHARED_TABLES.outbox
-    async with monitoring.app.state.sessionmaker() as session:
+    async with monitoring.runtime.sessionmaker() as session:
         rows = await session.scalars(
             select(outbox.c.envelope).where(outbox.c.subject == event_type).order_by(outbox.c.id)
         )

@@ -51,7 +51,7 @@ async def add_participants(
 ) -> list[str]:
     """Participants as intake.participant.enrolled would leave them (written directly)."""
     ids = [uuid.uuid4() for _ in range(count)]
-    async with plans.app.state.sessionmaker() as session, session.begin():
+    async with plans.runtime.sessionmaker() as session, session.begin():
         session.add_all(
             Participant(
                 id=participant_id,
@@ -74,7 +74,7 @@ async def partner_key(plans: Service, *scopes: str) -> tuple[str, dict[str, str]
     partner_id = uuid.uuid4()
     await record_memorandum(plans, partner_id)
     key, prefix, key_hash = generate_api_key()
-    async with plans.app.state.sessionmaker() as session, session.begin():
+    async with plans.runtime.sessionmaker() as session, session.begin():
         await session.execute(
             PARTNER_KEYS.insert().values(
                 key_id=uuid.uuid4(),
@@ -148,7 +148,7 @@ async def attend(
 
 async def completed_events(plans: Service) -> list[dict[str, Any]]:
     outbox = SHARED_TABLES.outbox
-    async with plans.app.state.sessionmaker() as session:
+    async with plans.runtime.sessionmaker() as session:
         rows = await session.execute(
             sa.select(outbox.c.envelope, outbox.c.published_at)
             .where(outbox.c.subject == COMPLETED)
@@ -626,7 +626,7 @@ async def test_completed_training_and_cancelled_places_for_business_plans(
     await enrol(plans, officer, small["id"], first_in_line)  # waitlisted, 2
     await attend(plans, officer, short["id"], DAYS[0], [leaver])
 
-    async with plans.app.state.sessionmaker() as session, session.begin():
+    async with plans.runtime.sessionmaker() as session, session.begin():
         leaver_id = uuid.UUID(leaver)
         assert await service.has_completed_training(session, leaver_id, "beekeeping")
         assert not await service.has_completed_training(session, leaver_id, "sewing")
@@ -643,7 +643,7 @@ async def test_completed_training_and_cancelled_places_for_business_plans(
     assert in_small[first_in_line]["waitlist_position"] == 1
     # A completed training is history, not a place: it stays.
     assert (await enrolments(plans, auth, short["id"]))[leaver]["status"] == "completed"
-    async with plans.app.state.sessionmaker() as session:
+    async with plans.runtime.sessionmaker() as session:
         assert await service.has_completed_training(session, uuid.UUID(leaver), "beekeeping")
 
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from assets import handlers as assets_handlers
-from plans import handlers as plans_handlers
+from assets import main as assets_main
+from monitoring import main as monitoring_main
+from plans import main as plans_main
 from shared.db import create_engine, create_sessionmaker, utcnow
 from shared.events import (
     Envelope,
+    Event,
     KeyInForce,
     PartnerKeyIssued,
     PartnerKeyRevoked,
@@ -26,7 +29,6 @@ from shared.events import (
 from shared.messaging.deadletters import list_dead_letters
 from shared.messaging.identities import OPERATOR
 from shared.partner_keys import (
-    PARTNER_KEY_HANDLERS,
     PARTNER_KEYS,
     PartnerKeyStore,
     on_partner_key_issued,
@@ -56,15 +58,28 @@ async def revoke(intake: Service, auth: Auth, partner_id: str, key_id: str) -> N
     assert revoked.status_code == 200, revoked.text
 
 
+def refuse_from_intake(
+    monkeypatch: pytest.MonkeyPatch, service_main: ModuleType, *events: type[Event]
+) -> None:
+    """The service, once started, refuses these events of intake's (they are dead-lettered)."""
+    build = service_main.handlers
+
+    def refusing(settings: Any) -> dict[str, dict[str, Any]]:
+        built: dict[str, dict[str, Any]] = build(settings)
+        built["intake"] = {**built["intake"], **{event.type: refuse for event in events}}
+        return built
+
+    monkeypatch.setattr(service_main, "handlers", refusing)
+
+
 async def test_a_dead_lettered_revocation_still_ends_with_the_key_refused_everywhere(
     start_service: StartService, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # plans loses the revocation but gets the snapshot sent with it through its consumer; assets
     # and monitoring lose both, and only their periodic reconciliation can catch up.
-    monkeypatch.setitem(plans_handlers.HANDLERS["intake"], PartnerKeyRevoked.type, refuse)
-    for handlers in (assets_handlers.HANDLERS["intake"], PARTNER_KEY_HANDLERS):  # monitoring's
-        monkeypatch.setitem(handlers, PartnerKeyRevoked.type, refuse)
-        monkeypatch.setitem(handlers, PartnerKeysSnapshot.type, refuse)
+    refuse_from_intake(monkeypatch, plans_main, PartnerKeyRevoked)
+    for service_main in (assets_main, monitoring_main):
+        refuse_from_intake(monkeypatch, service_main, PartnerKeyRevoked, PartnerKeysSnapshot)
     intake = await start_service("intake")
     services = {"intake": intake}
     services["plans"] = await start_service(
@@ -104,8 +119,9 @@ async def test_a_service_started_after_the_snapshot_picks_it_up_at_start(
 
     # plans' consumer applies none of intake's key events, and its periodic round is far off:
     # whatever it knows at start it read from the last snapshot in intake's stream.
-    for event_type in (PartnerKeyIssued, PartnerKeyRevoked, PartnerKeysSnapshot):
-        monkeypatch.setitem(plans_handlers.HANDLERS["intake"], event_type.type, refuse)
+    refuse_from_intake(
+        monkeypatch, plans_main, PartnerKeyIssued, PartnerKeyRevoked, PartnerKeysSnapshot
+    )
 
     async def snapshot_published() -> bool:
         async with intake.runtime.sessionmaker() as session:

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Annotated
 
 import httpx
@@ -86,7 +87,7 @@ async def served(keys, store):
     app.state.settings = ServiceSettings(
         jwks_url=None, jwks_file=jwks_file, jwt_issuer="dayaq-dev", jwt_audience="dayaq"
     )
-    app.state.api_key_store = store
+    app.state.runtime = SimpleNamespace(api_key_store=store)  # a service's runtime, in part
 
     @app.get("/me")
     async def me(principal: CurrentPrincipal) -> dict[str, object]:
@@ -240,7 +241,7 @@ async def test_api_key_without_the_scope_is_403(client, store):
 async def test_api_keys_are_refused_without_a_store(served, store):
     app, client = served
     key = store.add(scopes=frozenset({"referrals:write"}))
-    del app.state.api_key_store
+    del app.state.runtime.api_key_store
     assert_401(await client.get("/me", headers={"X-API-Key": key}))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import pytest
 from fastapi import FastAPI, Response
@@ -61,7 +63,7 @@ async def client():
     install_problem_handlers(app)
     # An engine that is never connected: these requests must not reach the database.
     engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none")
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.runtime = SimpleNamespace(sessionmaker=create_sessionmaker(engine))
     app.dependency_overrides[get_principal] = lambda: Principal(kind="staff", subject="u-1")
 
     @app.patch("/v1/things/1")

@@ -4,11 +4,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assets.deliveries import service as deliveries
 from assets.deliveries.models import DeliveredUnit, Delivery, ItemStatus, SerialFlag
 from assets.deliveries.schemas import DeliveryIn, DeliveryOut, ItemOut, SerialFlagOut
+from shared.app import runtime_of
 from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
@@ -73,7 +73,7 @@ async def record_delivery(
         )
     except deliveries.SerialsTaken as refused:
         # The request's transaction rolls back with the 409; the flag must outlive it.
-        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        sessionmaker = runtime_of(request).sessionmaker
         async with sessionmaker() as flags, flags.begin():
             await deliveries.flag_serials(flags, refused, principal)
         raise

@@ -65,11 +65,6 @@ add_messages(
             "en": "this round is linked to another budget of the fund",
             "ru": "этот раунд уже привязан к другому бюджету фонда",
         },
-        "field.period-order": {
-            "az": "dövrün sonu başlanğıcından əvvəldir",
-            "en": "the period ends before it starts",
-            "ru": "период заканчивается раньше, чем начинается",
-        },
     }
 )
 

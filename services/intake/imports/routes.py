@@ -11,9 +11,11 @@ from intake.dependencies import Officer
 from intake.imports import service as imports
 from intake.imports.models import Import, ImportRowError
 from intake.imports.parser import COLUMNS, REQUIRED_COLUMNS, template_csv
+from intake.imports.runner import ImportWorker
 from intake.imports.schemas import ImportOut, RowErrorOut
 from intake.imports.service import FileCipher
 from intake.settings import IntakeSettings
+from shared.app import runtime_of
 from shared.db import SessionDep
 from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
@@ -44,9 +46,7 @@ def _cipher(request: Request) -> FileCipher:
 
 
 def _wake_worker(request: Request) -> None:
-    worker = getattr(request.app.state, "import_worker", None)
-    if worker is not None:
-        worker.wake()
+    runtime_of(request).get(ImportWorker).wake()
 
 
 @router.post(

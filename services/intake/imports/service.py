@@ -54,11 +54,6 @@ add_messages(
             "en": "The row was not saved",
             "ru": "Строка не сохранена",
         },
-        "title.payload-too-large": {
-            "az": "Fayl çox böyükdür",
-            "en": "The file is too large",
-            "ru": "Файл слишком большой",
-        },
         "field.import-file-unreadable": {
             "az": "Fayl oxunmur: UTF-8 CSV və ya XLSX, başlıq sətri ilə olmalıdır",
             "en": "The file cannot be read: it should be UTF-8 CSV or XLSX with a header row",

@@ -13,7 +13,6 @@ that each snapshot holds every change made before its `taken_at` and none made a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import date, datetime, timedelta
@@ -279,19 +278,6 @@ async def publish_keys_snapshot(sessionmaker: async_sessionmaker[AsyncSession]) 
     async with sessionmaker() as session, session.begin():
         await _lock_keys(session)
         await add_event(session, await keys_snapshot(session))
-
-
-async def publish_keys_snapshots(
-    sessionmaker: async_sessionmaker[AsyncSession], every_seconds: float
-) -> None:
-    """A snapshot now and every `every_seconds`, so that the stream always holds a recent one
-    (even after its older messages were trimmed) for services that start or missed one."""
-    while True:
-        try:
-            await publish_keys_snapshot(sessionmaker)
-        except Exception as exc:  # the database is away: the next round tries again
-            log.warning("partner keys snapshot not written: %s", exc.__class__.__name__)
-        await asyncio.sleep(every_seconds)
 
 
 async def _new_key(

@@ -12,23 +12,7 @@ from intake.rounds.schemas import RoundIn, RoundUpdate
 from intake.rounds.scoring import Weights
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.i18n import add_messages
 from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
-
-add_messages(
-    {
-        "field.not-null": {
-            "az": "boş ola bilməz",
-            "en": "must not be null",
-            "ru": "не может быть пустым",
-        },
-        "field.period-order": {
-            "az": "dövrün sonu başlanğıcından əvvəldir",
-            "en": "the period ends before it starts",
-            "ru": "период заканчивается раньше, чем начинается",
-        },
-    }
-)
 
 # The period is fixed once applications can arrive (ages are counted at its start, waiting up to
 # its end). Eligibility and priority may change while the round is open: the caller then

@@ -10,8 +10,9 @@ from intake.dependencies import Admin
 from intake.rounds.service import get_round
 from intake.selection import service as selections
 from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
-from intake.selection.runner import SelectionRunner, lifespan
+from intake.selection.runner import SelectionRunner
 from intake.selection.schemas import SelectionOut, SelectionResultOut
+from shared.app import runtime_of
 from shared.auth import Principal, Role, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
@@ -20,7 +21,7 @@ from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
 from shared.ratelimit import RateLimit
 
-router = APIRouter(prefix="/v1", tags=["selection"], lifespan=lifespan)
+router = APIRouter(prefix="/v1", tags=["selection"])
 
 # Results name every applicant of a round: staff only, never partners.
 StaffReader = Annotated[Principal, Depends(require(Role.case_officer, Role.analyst))]
@@ -47,7 +48,7 @@ async def request_selection(
         round_ = await get_round(session, round_id)
         return await selections.request_selection(session, round_, principal)
 
-    runner: SelectionRunner = request.app.state.selection_runner
+    runner = runtime_of(request).get(SelectionRunner)
     background.add_task(runner.wake)  # after the response, so after the commit
 
     async def read(ref: str) -> Selection:

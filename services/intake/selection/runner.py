@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator
 from typing import cast
 
 import sqlalchemy as sa
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake.selection.models import Selection, SelectionStatus
@@ -150,22 +149,3 @@ class SelectionRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             raise_if_cancelling()
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Nested in the service's lifespan (FastAPI merges a router's lifespan into the app's), so
-    the engine exists and the task stops before the engine is disposed."""
-    runtime = app.state.runtime
-    runner = SelectionRunner(
-        runtime.engine,
-        runtime.sessionmaker,
-        max_attempts=app.state.settings.selection_max_attempts,
-    )
-    app.state.selection_runner = runner
-    task = asyncio.create_task(runner.run(), name="intake-selection-runner")
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

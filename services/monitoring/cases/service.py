@@ -3,7 +3,6 @@ transaction, and each is idempotent."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
@@ -486,17 +485,9 @@ async def resolve_flag(
     return flag
 
 
-async def check_overdue_periodically(
-    sessionmaker: async_sessionmaker[AsyncSession], every_seconds: float
-) -> None:
-    """The scheduled overdue check, until cancelled. A failed run is logged and tried again at
-    the next tick; several instances may run it at once (a visit is flagged once)."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            async with sessionmaker() as session, session.begin():
-                raised = await flag_overdue_visits(session, utcnow().date())
-            if raised:
-                log.info("overdue check raised %d flag(s)", raised)
-        except Exception:
-            log.exception("overdue check failed")
+async def check_overdue(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The scheduled overdue check (a worker runs it every `overdue_check_seconds`)."""
+    async with sessionmaker() as session, session.begin():
+        raised = await flag_overdue_visits(session, utcnow().date())
+    if raised:
+        log.info("overdue check raised %d flag(s)", raised)

@@ -9,11 +9,6 @@ add_messages(
             "en": "Not a region code of ISO 3166-2:AZ",
             "ru": "Не код региона ISO 3166-2:AZ",
         },
-        "field.period-order": {
-            "az": "dövrün sonu başlanğıcından əvvəldir",
-            "en": "the period ends before it starts",
-            "ru": "период заканчивается раньше, чем начинается",
-        },
         "field.age-band": {
             "az": 'Yaş qrupu "30-39" kimi on illik olmalıdır',
             "en": 'An age band is a decade such as "30-39"',

@@ -120,11 +120,6 @@ add_messages(
             "en": "The date is outside the partner's memoranda that cover trainings",
             "ru": "Дата вне срока меморандумов партнёра, охватывающих обучение",
         },
-        "field.not-null": {
-            "az": "boş ola bilməz",
-            "en": "must not be null",
-            "ru": "не может быть пустым",
-        },
     }
 )
 

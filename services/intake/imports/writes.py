@@ -1,0 +1,305 @@
+"""Writing one chunk in its transaction: COPY of applicants, claims, applications and outbox
+rows, and the possible-duplicate flags among them and against the registry."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.applicants.duplicates import NAME_MATCH_THRESHOLD, flag_values, key_score
+from intake.applicants.service import (
+    FinRegistration,
+    claim_values,
+    fin_registrations,
+)
+from intake.imports.chunks import (
+    OUTBOX_COLUMNS,
+    PERSON_COLUMNS,
+    PERSON_FACTS,
+    Chunk,
+    JobFacts,
+    OutboxRecord,
+    PersonFacts,
+    Ready,
+    application_rows,
+    copy_record,
+    job_trace,
+    name_key_of,
+)
+from intake.imports.models import Import, ImportStatus
+from intake.imports.rows import RowError
+from intake.imports.service import already_referred_message, duplicate_message
+from intake.rounds.models import Round
+from shared.db import utcnow
+from shared.messaging.outbox import driver_connection
+from shared.tables import SHARED_TABLES
+
+log = logging.getLogger(__name__)
+
+
+async def apply_chunk(
+    session: AsyncSession, job: Import, chunk: Chunk, round_: Round | None
+) -> None:
+    """Writes a prepared chunk in the caller's transaction and advances the job."""
+    errors = list(chunk.errors)
+    referrals = chunk.referrals
+    connection = await driver_connection(session)
+    if chunk.first_rows:
+        # FINs met in earlier chunks (or earlier runs of this job) make later rows duplicates.
+        recorded = {
+            record[0]
+            for record in await connection.fetch(
+                "INSERT INTO import_fins (import_id, fin_hash, row_number)"
+                " SELECT $1, unnest($2::text[]), unnest($3::int[])"
+                " ON CONFLICT DO NOTHING RETURNING fin_hash",
+                job.id,
+                list(chunk.first_rows),
+                list(chunk.first_rows.values()),
+            )
+        }
+        seen_before = set(chunk.first_rows) - recorded
+        if seen_before:
+            first = dict(
+                await connection.fetch(
+                    "SELECT fin_hash, row_number FROM import_fins"
+                    " WHERE import_id = $1 AND fin_hash = ANY($2::text[])",
+                    job.id,
+                    list(seen_before),
+                )
+            )
+            for referral in [r for r in referrals if r.fin_hash in first]:
+                message = duplicate_message(first[referral.fin_hash], job.language)
+                errors.append(RowError(referral.row, "fin", "duplicate_in_file", message))
+            referrals = [r for r in referrals if r.fin_hash not in first]
+
+    facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by)
+    try:
+        async with session.begin_nested():
+            refused = await _create(session, facts, referrals, chunk.columns)
+    except (DBAPIError, asyncpg.PostgresError):
+        # Something in the chunk broke a constraint: find the rows, each in a savepoint of its own.
+        refused = []
+        for referral in referrals:
+            try:
+                async with session.begin_nested():
+                    refused += await _create(session, facts, [referral], chunk.columns)
+            except (DBAPIError, asyncpg.PostgresError) as exc:
+                log.warning("import %s row %s not saved: %s", job.id, referral.row, type(exc))
+                refused.append(RowError(referral.row, None, "not_saved", "The row was not saved"))
+    errors += refused
+    if errors:
+        await connection.copy_records_to_table(
+            "import_row_errors",
+            records=[(job.id, e.row, e.field, e.code, e.message) for e in errors],
+            columns=["import_id", "row_number", "field", "code", "message"],
+        )
+    rejected = len({e.row for e in errors})
+    job.rows_processed += chunk.rows
+    job.rejected += rejected
+    job.imported += chunk.rows - rejected
+    if job.total_rows is not None and job.rows_processed >= job.total_rows:
+        job.status = ImportStatus.completed
+        job.finished_at = utcnow()
+    await session.flush()
+
+
+async def _create(
+    session: AsyncSession, job: JobFacts, referrals: list[Ready], columns: dict[str, list[str]]
+) -> list[RowError]:
+    """Each referral's applicant (unless registered already) and application, with its events;
+    the rows refused as already referred come back as errors. A FIN registered before is decided
+    exactly as the API decides it (`fin_registrations`): staff, and a partner for its own
+    referrals, apply for the person found; a partner's FIN registered outside its referrals
+    becomes a claim, written as a new person's rows are, so that its row result is a new
+    referral's. Bulk statements throughout: one look-up, one COPY or INSERT ... SELECT per table
+    for the whole chunk."""
+    if not referrals:
+        return []
+    connection = await driver_connection(session)
+    known = await fin_registrations(session, [r.fin_hash for r in referrals], job.partner_id)
+    fresh = [r for r in referrals if r.fin_hash not in known]
+    inserted = await _insert_applicants(session, fresh, columns) if fresh else []
+    added = {r.fin_hash for r in inserted}
+    if meanwhile := [r.fin_hash for r in fresh if r.fin_hash not in added]:
+        # Registered by someone else since the look-up: decided again, as registered.
+        known |= await fin_registrations(session, meanwhile, job.partner_id)
+    claims = [r for r in referrals if r.fin_hash in known and known[r.fin_hash].own_id is None]
+    if claims:
+        await _insert_claims(connection, job, claims, known, columns)
+        added |= {r.fin_hash for r in claims}
+    # People registered before (or meanwhile): their applications are built here, from the
+    # facts in the database, and refused when they have one in the round already.
+    refused, built = await _register_known(
+        connection, job, [r for r in referrals if r.fin_hash not in added], known
+    )
+    applications: list[tuple[Any, ...]] = []
+    outbox: list[OutboxRecord] = []
+    for referral in referrals:
+        if referral.fin_hash in added:
+            applications.append(referral.application)
+            outbox += referral.events
+        elif referral.fin_hash in built:
+            values, events = built[referral.fin_hash]
+            applications.append(copy_record(values, columns["applications"]))
+            outbox += events
+    if applications:
+        await connection.copy_records_to_table(
+            "applications", records=applications, columns=columns["applications"]
+        )
+        await connection.copy_records_to_table(
+            SHARED_TABLES.outbox.name, records=outbox, columns=OUTBOX_COLUMNS
+        )
+    if inserted:
+        await _flag_duplicates(connection, inserted)
+    return refused
+
+
+async def _insert_claims(
+    connection: Any,
+    job: JobFacts,
+    claims: list[Ready],
+    known: dict[str, FinRegistration],
+    columns: dict[str, list[str]],
+) -> None:
+    """A partner's records of people registered outside its referrals (claimed rows), their
+    documents, and their pending referral_claims rows for a case officer's review."""
+    assert job.partner_id is not None  # staff see every registered person
+    names = columns["applicants"]
+    at = names.index("claimed")
+    await connection.copy_records_to_table(
+        "applicants",
+        records=[(*r.applicant[:at], True, *r.applicant[at + 1 :]) for r in claims],
+        columns=names,
+    )
+    evidence = [c for r in claims for c in r.categories]
+    if evidence:
+        await connection.copy_records_to_table(
+            "applicant_categories", records=evidence, columns=columns["applicant_categories"]
+        )
+    now = utcnow()
+    rows = []
+    for referral in claims:
+        person_id = known[referral.fin_hash].person_id
+        assert person_id is not None
+        rows.append(claim_values(referral.applicant_id, person_id, job.partner_id, now))
+    claim_columns = list(rows[0])
+    await connection.copy_records_to_table(
+        "referral_claims",
+        records=[copy_record(r, claim_columns) for r in rows],
+        columns=claim_columns,
+    )
+
+
+async def _insert_applicants(
+    session: AsyncSession, fresh: list[Ready], columns: dict[str, list[str]]
+) -> list[Ready]:
+    """The new people, and their documents; returns those inserted (not registered meanwhile
+    by someone else)."""
+    connection = await driver_connection(session)
+    names = columns["applicants"]
+    try:
+        # COPY straight in: nobody registered them since the look-up, almost always.
+        async with connection.transaction():  # a savepoint
+            await connection.copy_records_to_table(
+                "applicants", records=[r.applicant for r in fresh], columns=names
+            )
+        inserted = fresh
+    except asyncpg.UniqueViolationError:
+        # Someone did: through a staging table, where INSERT ... SELECT ... ON CONFLICT skips
+        # them (COPY cannot).
+        await connection.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_applicants"
+            " (LIKE applicants INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        await connection.copy_records_to_table(
+            "import_applicants", records=[r.applicant for r in fresh], columns=names
+        )
+        listed = ", ".join(names)
+        added = {
+            record[0]
+            for record in await connection.fetch(
+                f"INSERT INTO applicants ({listed}) SELECT {listed} FROM import_applicants"  # noqa: S608 - names from code
+                " ON CONFLICT (fin_hash) WHERE NOT claimed DO NOTHING RETURNING id"
+            )
+        }
+        await connection.execute("TRUNCATE import_applicants")
+        inserted = [r for r in fresh if r.applicant_id in added]
+    evidence = [c for r in inserted for c in r.categories]
+    if evidence:
+        await connection.copy_records_to_table(
+            "applicant_categories", records=evidence, columns=columns["applicant_categories"]
+        )
+    return inserted
+
+
+async def _register_known(
+    connection: Any, job: JobFacts, referrals: list[Ready], known: dict[str, FinRegistration]
+) -> tuple[list[RowError], dict[str, tuple[dict[str, Any], list[OutboxRecord]]]]:
+    """Applications of people registered before, on the record the importer may use (see
+    fin_registrations): refused rows, and fin hash -> (application row, outbox rows) of the
+    others."""
+    if not referrals:
+        return [], {}
+    record_of = {r.fin_hash: known[r.fin_hash].own_id for r in referrals}
+    people = {
+        record["id"]: PersonFacts(**{k: record[k] for k in PERSON_COLUMNS})
+        for record in await connection.fetch(
+            f"SELECT {PERSON_FACTS} FROM applicants WHERE id = ANY($1::uuid[])",  # noqa: S608
+            list(record_of.values()),
+        )
+    }
+    # The same person in the same round gets one application (direct ones: one without a round).
+    taken = {
+        record[0]
+        for record in await connection.fetch(
+            "SELECT applicant_id FROM applications"
+            " WHERE applicant_id = ANY($1::uuid[]) AND round_id IS NOT DISTINCT FROM $2",
+            list(people),
+            job.round.id if job.round is not None else None,
+        )
+    }
+    refused: list[RowError] = []
+    built: dict[str, tuple[dict[str, Any], list[OutboxRecord]]] = {}
+    now = utcnow()
+    with job_trace(job):
+        for referral in referrals:
+            person = people[record_of[referral.fin_hash]]
+            if person.id in taken:
+                message = already_referred_message(job.language)
+                refused.append(RowError(referral.row, "fin", "already_referred", message))
+            else:
+                built[referral.fin_hash] = application_rows(person, referral.direction, job, now)
+    return refused, built
+
+
+async def _flag_duplicates(connection: Any, inserted: list[Ready]) -> None:
+    """find_duplicates for a chunk's new applicants at once: one query for everyone born on
+    their birth dates, compared in Python with the same score and threshold. Two new people
+    in the chunk are flagged once, the later against the earlier, as one by one would."""
+    order = {r.applicant_id: index for index, r in enumerate(inserted)}
+    born: dict[date, list[tuple[uuid.UUID, str]]] = {}
+    for record in await connection.fetch(
+        "SELECT id, last_name, first_name, birth_date FROM applicants"
+        " WHERE birth_date = ANY($1::date[]) AND merged_into_id IS NULL AND NOT claimed",
+        list({r.birth_date for r in inserted}),
+    ):
+        key = name_key_of(record["last_name"], record["first_name"])
+        born.setdefault(record["birth_date"], []).append((record["id"], key))
+    flags = []
+    for index, referral in enumerate(inserted):
+        for candidate_id, candidate_key in born.get(referral.birth_date, []):
+            if order.get(candidate_id, -1) >= index:
+                continue  # itself, or a new person after it (who flags this one)
+            score = key_score(referral.name_key, candidate_key)
+            if score >= NAME_MATCH_THRESHOLD:
+                flags.append(flag_values(referral.applicant_id, candidate_id, score))
+    if flags:
+        columns = list(flags[0])
+        records = [tuple(flag[c] for c in columns) for flag in flags]
+        await connection.copy_records_to_table("duplicate_flags", records=records, columns=columns)
