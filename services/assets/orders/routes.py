@@ -4,26 +4,22 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from assets.access import HandlesOrders, ReadsAssets
+from assets.filters import given
 from assets.orders import service as orders
 from assets.orders.models import Order, OrderStatus
+from assets.orders.repository import OrderRepository
 from assets.orders.schemas import CancelIn, OrderOut, TermsIn
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin, Principal
 from shared.db import SessionDep
-from shared.etag import IfMatch, IfMatchDep, check_if_match, set_etag
+from shared.etag import IfMatch, IfMatchDep, change_versioned, set_etag
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["orders"])
-
-ASSETS_READ = Scope.assets_read
-
-Reader = Annotated[
-    Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(ASSETS_READ,)))
-]
-Officer = Annotated[Principal, Depends(require(Role.asset_officer))]
-Admin = Annotated[Principal, Depends(require(Role.admin))]
 
 _CHANGE = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
@@ -36,7 +32,7 @@ _CHANGE = problem_responses(401, 403, 404, 409, 412, 422, 428)
 )
 async def list_orders(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     page: PageParamsDep,
     plan_id: uuid.UUID | None = None,
     participant_id: uuid.UUID | None = None,
@@ -45,7 +41,15 @@ async def list_orders(
 ) -> Page[OrderOut]:
     return await paginate(
         session,
-        orders.orders_query(principal, plan_id, participant_id, status, fund_id),
+        OrderRepository(session).query(
+            principal,
+            *given(
+                (Order.plan_id, plan_id),
+                (Order.participant_id, participant_id),
+                (Order.status, status),
+                (Order.fund_id, fund_id),
+            ),
+        ),
         key_columns=(Order.created_at, Order.id),
         params=page,
         to_item=OrderOut.model_validate,
@@ -59,26 +63,24 @@ async def list_orders(
     responses=problem_responses(401, 403, 404),
 )
 async def get_order(
-    order_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    order_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> Order:
-    order = await orders.get_order(session, order_id, principal)
+    order = await OrderRepository(session).get(order_id, principal)
     set_etag(response, order.version)
     return order
 
 
-async def _change(
+async def _step(
+    session: AsyncSession,
     order_id: uuid.UUID,
-    session: SessionDep,
     principal: Principal,
     if_match: IfMatch,
     response: Response,
-    action: Callable[[Order], Awaitable[Order]],
+    step: Callable[[Order], Awaitable[Order]],
 ) -> Order:
-    order = await orders.get_order(session, order_id, principal)
-    check_if_match(if_match, order.version)
-    order = await action(order)
-    set_etag(response, order.version)
-    return order
+    """Every step of an order: the caller's order, its If-Match, the step, the new ETag."""
+    order = await OrderRepository(session).get(order_id, principal)
+    return await change_versioned(order, if_match, response, step)
 
 
 @router.put(
@@ -96,13 +98,13 @@ async def set_terms(
     order_id: uuid.UUID,
     body: TermsIn,
     session: SessionDep,
-    principal: Officer,
+    principal: HandlesOrders,
     if_match: IfMatchDep,
     response: Response,
 ) -> Order:
-    return await _change(
-        order_id,
+    return await _step(
         session,
+        order_id,
         principal,
         if_match,
         response,
@@ -123,9 +125,9 @@ async def approve_price(
     if_match: IfMatchDep,
     response: Response,
 ) -> Order:
-    return await _change(
-        order_id,
+    return await _step(
         session,
+        order_id,
         principal,
         if_match,
         response,
@@ -142,13 +144,13 @@ async def approve_price(
 async def place_order(
     order_id: uuid.UUID,
     session: SessionDep,
-    principal: Officer,
+    principal: HandlesOrders,
     if_match: IfMatchDep,
     response: Response,
 ) -> Order:
-    return await _change(
-        order_id,
+    return await _step(
         session,
+        order_id,
         principal,
         if_match,
         response,
@@ -167,13 +169,13 @@ async def cancel_order(
     order_id: uuid.UUID,
     body: CancelIn,
     session: SessionDep,
-    principal: Officer,
+    principal: HandlesOrders,
     if_match: IfMatchDep,
     response: Response,
 ) -> Order:
-    return await _change(
-        order_id,
+    return await _step(
         session,
+        order_id,
         principal,
         if_match,
         response,

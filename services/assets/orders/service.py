@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.funds import service as funds
-from assets.funds.models import Budget, Fund
+from assets.funds.models import Budget
 from assets.orders.models import Order, OrderItem, OrderStatus, PriceApproval
 from assets.orders.schemas import CancelIn, CancelReason, TermsIn
 from shared.auth import Principal
@@ -34,7 +34,7 @@ from shared.events import (
 )
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, InvalidState, NotFound, ValidationProblem
+from shared.problems import Conflict, FieldError, InvalidState, ValidationProblem
 
 log = logging.getLogger(__name__)
 
@@ -412,43 +412,6 @@ async def deliver(
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    """A partner sees orders for the participants it referred and orders paid from its fund."""
-    own_funds = select(Fund.id).where(Fund.partner_id == principal.partner_id)
-    return or_(Order.partner_id == principal.partner_id, Order.fund_id.in_(own_funds))
-
-
-def orders_query(
-    principal: Principal,
-    plan_id: uuid.UUID | None,
-    participant_id: uuid.UUID | None,
-    status: OrderStatus | None = None,
-    fund_id: uuid.UUID | None = None,
-) -> Select[Order]:
-    query = select(Order)
-    if plan_id is not None:
-        query = query.where(Order.plan_id == plan_id)
-    if participant_id is not None:
-        query = query.where(Order.participant_id == participant_id)
-    if status is not None:
-        query = query.where(Order.status == status)
-    if fund_id is not None:
-        query = query.where(Order.fund_id == fund_id)
-    if principal.partner_id is not None:
-        query = query.where(_visible(principal))
-    return query
-
-
-async def get_order(session: AsyncSession, order_id: uuid.UUID, principal: Principal) -> Order:
-    query = select(Order).where(Order.id == order_id)
-    if principal.partner_id is not None:
-        query = query.where(_visible(principal))
-    order = await session.scalar(query)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
 
 
 async def lock_order(session: AsyncSession, order: Order) -> Order:
