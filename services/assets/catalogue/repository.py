@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from assets.catalogue.models import AssetType, Supplier
 from shared.auth import Principal
-from shared.problems import NotFound
 from shared.repository import Repository
 
 
@@ -13,11 +12,8 @@ class AssetTypeRepository(Repository[AssetType]):
     resource = "asset-type"
 
     async def get_code(self, code: str, principal: Principal) -> AssetType:
-        """The asset type by its code (its identity), or 404."""
-        asset_type = await self.session.scalar(self.query(principal, AssetType.code == code))
-        if asset_type is None:
-            raise NotFound(self.resource, code)
-        return asset_type
+        """By its code, the asset type's identity."""
+        return await self.get_by(principal, AssetType.code == code, missing=code)
 
 
 class SupplierRepository(Repository[Supplier]):

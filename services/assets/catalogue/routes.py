@@ -20,7 +20,7 @@ from assets.catalogue.schemas import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -59,9 +59,7 @@ async def list_asset_types(
 async def get_asset_type(
     code: CodePath, session: SessionDep, principal: ReadsCatalogue, response: Response
 ) -> AssetType:
-    asset_type = await AssetTypeRepository(session).get_code(code, principal)
-    set_etag(response, asset_type.version)
-    return asset_type
+    return read_versioned(await AssetTypeRepository(session).get_code(code, principal), response)
 
 
 @router.post(
@@ -146,9 +144,7 @@ async def list_suppliers(
 async def get_supplier(
     supplier_id: uuid.UUID, session: SessionDep, principal: ReadsSuppliers, response: Response
 ) -> Supplier:
-    supplier = await SupplierRepository(session).get(supplier_id, principal)
-    set_etag(response, supplier.version)
-    return supplier
+    return read_versioned(await SupplierRepository(session).get(supplier_id, principal), response)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from assets.deliveries.repository import DeliveryRepository, ItemRepository, Ser
 from assets.deliveries.schemas import DeliveryIn, DeliveryOut, ItemOut, SerialFlagOut
 from assets.filters import given
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
 from shared.limits import upload_limit
@@ -93,9 +93,7 @@ async def list_deliveries(
 async def get_delivery(
     delivery_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> Delivery:
-    delivery = await DeliveryRepository(session).get(delivery_id, principal)
-    set_etag(response, delivery.version)
-    return delivery
+    return read_versioned(await DeliveryRepository(session).get(delivery_id, principal), response)
 
 
 @router.post(
@@ -206,9 +204,7 @@ async def list_items(
 async def get_item(
     item_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> DeliveredUnit:
-    unit = await ItemRepository(session).get(item_id, principal)
-    set_etag(response, unit.version)
-    return unit
+    return read_versioned(await ItemRepository(session).get(item_id, principal), response)
 
 
 @router.get(

@@ -8,7 +8,6 @@ from sqlalchemy import ColumnElement
 
 from assets.funds.models import Budget, Fund, LedgerEntry
 from shared.auth import Principal
-from shared.problems import NotFound
 from shared.repository import Repository
 
 
@@ -26,29 +25,19 @@ class BudgetRepository(Repository[Budget]):
     async def in_fund(
         self, fund_id: uuid.UUID, budget_id: uuid.UUID, principal: Principal
     ) -> Budget:
-        return await self._fresh(fund_id, principal, Budget.id == budget_id, missing=budget_id)
+        return await self._fresh(fund_id, principal, Budget.id == budget_id, budget_id)
 
     async def of_round(self, fund_id: uuid.UUID, round_: str, principal: Principal) -> Budget:
-        return await self._fresh(fund_id, principal, Budget.round == round_, missing=round_)
+        return await self._fresh(fund_id, principal, Budget.round == round_, round_)
 
     async def _fresh(
-        self,
-        fund_id: uuid.UUID,
-        principal: Principal,
-        which: ColumnElement[bool],
-        *,
-        missing: object,
+        self, fund_id: uuid.UUID, principal: Principal, which: ColumnElement[bool], missing: object
     ) -> Budget:
         fund = await FundRepository(self.session).get(fund_id, principal)
         # Read afresh: reservations move the money by UPDATE, past the session's copy.
-        budget = await self.session.scalar(
-            self.query(principal, Budget.fund_id == fund.id, which).execution_options(
-                populate_existing=True
-            )
+        return await self.get_by(
+            principal, Budget.fund_id == fund.id, which, missing=missing, fresh=True
         )
-        if budget is None:
-            raise NotFound(self.resource, missing)
-        return budget
 
 
 class LedgerRepository(Repository[LedgerEntry]):

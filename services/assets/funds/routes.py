@@ -22,7 +22,7 @@ from assets.funds.schemas import (
 from assets.orders.service import serve_line
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -75,9 +75,7 @@ async def list_funds(
 async def get_fund(
     fund_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> Fund:
-    fund = await FundRepository(session).get(fund_id, principal)
-    set_etag(response, fund.version)
-    return fund
+    return read_versioned(await FundRepository(session).get(fund_id, principal), response)
 
 
 @router.post(
@@ -157,9 +155,9 @@ async def get_budget(
     principal: ReadsAssets,
     response: Response,
 ) -> Budget:
-    budget = await BudgetRepository(session).in_fund(fund_id, budget_id, principal)
-    set_etag(response, budget.version)
-    return budget
+    return read_versioned(
+        await BudgetRepository(session).in_fund(fund_id, budget_id, principal), response
+    )
 
 
 @router.post(

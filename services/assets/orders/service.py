@@ -282,7 +282,7 @@ async def _hold(session: AsyncSession, order: Order, principal: Principal) -> No
 
 
 async def set_terms(
-    session: AsyncSession, order: Order, data: TermsIn, principal: Principal
+    session: AsyncSession, order: Order, principal: Principal, data: TermsIn
 ) -> Order:
     """Suppliers and agreed unit prices; a price above the plan's needs an admin's approval."""
     if order.status not in _LIVE:
@@ -340,7 +340,7 @@ async def place(session: AsyncSession, order: Order, principal: Principal) -> Or
 
 
 async def cancel(
-    session: AsyncSession, order: Order, data: CancelIn, principal: Principal
+    session: AsyncSession, order: Order, principal: Principal, data: CancelIn
 ) -> Order:
     """Cancelling releases the order's money, which goes to the next in its fund's line."""
     if order.status not in _CANCELLABLE:
@@ -379,7 +379,7 @@ async def cancel_for_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
     cancelled and its money released; what was handed over stays as signed."""
     order = await session.scalar(select(Order).where(Order.plan_id == plan_id))
     if order is not None and order.status in _CANCELLABLE:
-        await cancel(session, order, CancelIn(reason=CancelReason.plan_withdrawn), _PLANS)
+        await cancel(session, order, _PLANS, CancelIn(reason=CancelReason.plan_withdrawn))
 
 
 async def deliver(
