@@ -124,6 +124,12 @@ class Versioned(Protocol):
 V = TypeVar("V", bound=Versioned)
 
 
+def read_versioned(row: V, response: Response) -> V:
+    """The pattern of every read of one aggregate: answer its version as the ETag."""
+    set_etag(response, row.version)
+    return row
+
+
 async def change_versioned(
     row: V,
     if_match: IfMatch | None,

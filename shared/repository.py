@@ -181,3 +181,20 @@ class Repository(Generic[M]):
         if row is None:
             raise NotFound(self.resource, id)
         return row
+
+    async def get_by(
+        self,
+        principal: Principal,
+        *filters: ColumnElement[bool],
+        missing: object,
+        fresh: bool = False,
+    ) -> M:
+        """The row matching `filters` (a natural key, or an id within a parent), or 404 naming
+        `missing`. `fresh` reads it again over the session's copy (after UPDATEs past the ORM)."""
+        statement = self.query(principal, *filters)
+        if fresh:
+            statement = statement.execution_options(populate_existing=True)
+        row: M | None = await self.session.scalar(statement)
+        if row is None:
+            raise NotFound(self.resource, missing)
+        return row

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
 from shared.db import utcnow
+from shared.repository import SHARED, STAFF_ONLY
 
 
 class Tracking(StrEnum):
@@ -24,6 +25,8 @@ class Tracking(StrEnum):
 
 class AssetType(Base):
     __tablename__ = "asset_types"
+    # Partners read the catalogue as staff do: it names no person.
+    __partner__ = SHARED
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name_az: Mapped[str] = mapped_column(Text)
@@ -42,6 +45,8 @@ class Supplier(Base):
     """An organisation that sells assets to the programme (no natural persons' data here)."""
 
     __tablename__ = "suppliers"
+    # The ministry's procurement business: no partner sees a supplier.
+    __partner__ = STAFF_ONLY
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(Text)
@@ -65,6 +70,7 @@ class SupplierPrice(Base):
     """One line of a supplier's price list, valid from a day and (optionally) up to a day."""
 
     __tablename__ = "supplier_prices"
+    __partner__ = STAFF_ONLY
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     supplier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("suppliers.id"), index=True)

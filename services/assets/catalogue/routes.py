@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Path, Query, Response
 
+from assets.access import ReadsCatalogue, ReadsSuppliers
 from assets.catalogue import service as catalogue
 from assets.catalogue.models import AssetType, Supplier
+from assets.catalogue.repository import AssetTypeRepository, SupplierRepository
 from assets.catalogue.schemas import (
     AssetTypeIn,
     AssetTypeOut,
@@ -17,31 +18,15 @@ from assets.catalogue.schemas import (
     SupplierOut,
     SupplierUpdate,
 )
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
 
-# Staff who buy, plan or report on assets read the catalogue; partners with assets:read too (it
-# names no person). Suppliers are staff-only: they are the ministry's procurement business.
-CatalogueReader = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.asset_officer,
-            Role.analyst,
-            Role.case_officer,
-            Role.plan_reviewer,
-            scopes=(Scope.assets_read,),
-        )
-    ),
-]
-SupplierReader = Annotated[Principal, Depends(require(Role.asset_officer, Role.analyst))]
-Admin = Annotated[Principal, Depends(require(Role.admin))]
 CodePath = Annotated[str, Path(max_length=64, examples=["beehive"])]
 
 
@@ -53,11 +38,11 @@ CodePath = Annotated[str, Path(max_length=64, examples=["beehive"])]
     responses=problem_responses(401, 403, 422),
 )
 async def list_asset_types(
-    session: SessionDep, principal: CatalogueReader, page: PageParamsDep
+    session: SessionDep, principal: ReadsCatalogue, page: PageParamsDep
 ) -> Page[AssetTypeOut]:
     return await paginate(
         session,
-        select(AssetType),
+        AssetTypeRepository(session).query(principal),
         key_columns=(AssetType.code,),
         params=page,
         to_item=AssetTypeOut.model_validate,
@@ -72,11 +57,9 @@ async def list_asset_types(
     responses=problem_responses(401, 403, 404),
 )
 async def get_asset_type(
-    code: CodePath, session: SessionDep, principal: CatalogueReader, response: Response
+    code: CodePath, session: SessionDep, principal: ReadsCatalogue, response: Response
 ) -> AssetType:
-    asset_type = await catalogue.get_asset_type(session, code)
-    set_etag(response, asset_type.version)
-    return asset_type
+    return read_versioned(await AssetTypeRepository(session).get_code(code, principal), response)
 
 
 @router.post(
@@ -90,17 +73,11 @@ async def get_asset_type(
 async def create_asset_type(
     body: AssetTypeIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
-    async def create() -> AssetType:
-        return await catalogue.create_asset_type(session, body)
-
-    async def read(code: str) -> AssetType:
-        return await catalogue.get_asset_type(session, code)
-
+    # Named by its code, not an id: `respond`, not `create`.
     return await idem.respond(
-        create,
-        read=read,
+        lambda: catalogue.create_asset_type(session, body),
+        read=lambda code: AssetTypeRepository(session).get_code(code, principal),
         reference=lambda out: out.code,
-        status_code=201,
         response_model=AssetTypeOut,
         headers=lambda out: {
             **etag_headers(out.version),
@@ -124,11 +101,10 @@ async def update_asset_type(
     if_match: IfMatchDep,
     response: Response,
 ) -> AssetType:
-    asset_type = await catalogue.get_asset_type(session, code)
-    check_if_match(if_match, asset_type.version)
-    asset_type = await catalogue.update_asset_type(session, asset_type, body)
-    set_etag(response, asset_type.version)
-    return asset_type
+    asset_type = await AssetTypeRepository(session).get_code(code, principal)
+    return await change_versioned(
+        asset_type, if_match, response, lambda row: catalogue.update_asset_type(session, row, body)
+    )
 
 
 @router.get(
@@ -140,13 +116,13 @@ async def update_asset_type(
 )
 async def list_suppliers(
     session: SessionDep,
-    principal: SupplierReader,
+    principal: ReadsSuppliers,
     page: PageParamsDep,
     asset_type: Annotated[
         str | None, Query(max_length=64, description="Only suppliers with a price for this type")
     ] = None,
 ) -> Page[SupplierOut]:
-    query = select(Supplier)
+    query = SupplierRepository(session).query(principal)
     if asset_type is not None:
         query = query.where(Supplier.prices.any(asset_type=asset_type))
     return await paginate(
@@ -166,11 +142,9 @@ async def list_suppliers(
     responses=problem_responses(401, 403, 404),
 )
 async def get_supplier(
-    supplier_id: uuid.UUID, session: SessionDep, principal: SupplierReader, response: Response
+    supplier_id: uuid.UUID, session: SessionDep, principal: ReadsSuppliers, response: Response
 ) -> Supplier:
-    supplier = await catalogue.get_supplier(session, supplier_id)
-    set_etag(response, supplier.version)
-    return supplier
+    return read_versioned(await SupplierRepository(session).get(supplier_id, principal), response)
 
 
 @router.post(
@@ -184,18 +158,11 @@ async def get_supplier(
 async def create_supplier(
     body: SupplierIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
-    async def create() -> Supplier:
-        return await catalogue.create_supplier(session, body)
-
-    async def read(ref: str) -> Supplier:
-        return await catalogue.get_supplier(session, uuid.UUID(ref))
-
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: catalogue.create_supplier(session, body),
+        read=lambda id: SupplierRepository(session).get(id, principal),
         response_model=SupplierOut,
-        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/suppliers/{out.id}"},
+        location="/v1/suppliers/{id}",
     )
 
 
@@ -214,11 +181,10 @@ async def update_supplier(
     if_match: IfMatchDep,
     response: Response,
 ) -> Supplier:
-    supplier = await catalogue.get_supplier(session, supplier_id)
-    check_if_match(if_match, supplier.version)
-    supplier = await catalogue.update_supplier(session, supplier, body)
-    set_etag(response, supplier.version)
-    return supplier
+    supplier = await SupplierRepository(session).get(supplier_id, principal)
+    return await change_versioned(
+        supplier, if_match, response, lambda row: catalogue.update_supplier(session, row, body)
+    )
 
 
 @router.put(
@@ -236,8 +202,10 @@ async def replace_prices(
     if_match: IfMatchDep,
     response: Response,
 ) -> Supplier:
-    supplier = await catalogue.get_supplier(session, supplier_id)
-    check_if_match(if_match, supplier.version)
-    supplier = await catalogue.replace_prices(session, supplier, body.prices)
-    set_etag(response, supplier.version)
-    return supplier
+    supplier = await SupplierRepository(session).get(supplier_id, principal)
+    return await change_versioned(
+        supplier,
+        if_match,
+        response,
+        lambda row: catalogue.replace_prices(session, row, body.prices),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -18,14 +17,7 @@ from assets.catalogue.schemas import (
     SupplierIn,
     SupplierUpdate,
 )
-from shared.problems import Conflict, FieldError, NotFound, ValidationProblem
-
-
-async def get_asset_type(session: AsyncSession, code: str) -> AssetType:
-    asset_type = await session.get(AssetType, code)
-    if asset_type is None:
-        raise NotFound("asset-type", code)
-    return asset_type
+from shared.problems import Conflict, FieldError, ValidationProblem
 
 
 async def tracking_of(session: AsyncSession, codes: Sequence[str]) -> dict[str, Tracking]:
@@ -56,13 +48,6 @@ async def update_asset_type(
         setattr(asset_type, name, value)
     await session.flush()
     return asset_type
-
-
-async def get_supplier(session: AsyncSession, supplier_id: uuid.UUID) -> Supplier:
-    supplier = await session.get(Supplier, supplier_id)
-    if supplier is None:
-        raise NotFound("supplier", supplier_id)
-    return supplier
 
 
 async def create_supplier(session: AsyncSession, data: SupplierIn) -> Supplier:

@@ -3,12 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
 from shared.db import utcnow
+from shared.repository import STAFF_ONLY, OwnedThrough
+
+if TYPE_CHECKING:
+    from assets.orders.models import Order
 
 
 class Signer(StrEnum):
@@ -31,6 +36,7 @@ class Delivery(Base):
     """A signed handover act: some or all of an order's units (an order may take several)."""
 
     __tablename__ = "deliveries"
+    __partner__ = OwnedThrough("order")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -48,6 +54,8 @@ class Delivery(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     units: Mapped[list[DeliveredUnit]] = relationship(lazy="selectin")
+    # For the partner rule only (never loaded): a delivery is its order's.
+    order: Mapped[Order] = relationship(viewonly=True, lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -68,6 +76,7 @@ class DeliveredUnit(Base):
 
     __tablename__ = "delivered_units"
     __table_args__ = (UniqueConstraint("asset_type", "serial"),)
+    __partner__ = OwnedThrough("delivery")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("deliveries.id"), index=True)
@@ -81,6 +90,7 @@ class DeliveredUnit(Base):
     history: Mapped[list[ItemHistory]] = relationship(
         lazy="selectin", order_by="ItemHistory.recorded_at", cascade="all, delete-orphan"
     )
+    delivery: Mapped[Delivery] = relationship(viewonly=True, lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -89,6 +99,7 @@ class ItemHistory(Base):
     """Each status an item has had: the handover, then monitoring's findings."""
 
     __tablename__ = "item_history"
+    __partner__ = OwnedThrough("unit")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("delivered_units.id"), index=True)
@@ -98,12 +109,16 @@ class ItemHistory(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    unit: Mapped[DeliveredUnit] = relationship(viewonly=True, lazy="raise")
+
 
 class SerialFlag(Base):
     """A refused second handover of a serial or tag number, for staff to look into."""
 
     __tablename__ = "serial_flags"
     __table_args__ = (Index("ix_serial_flags_flagged_at_id", "flagged_at", "id"),)
+    # Another participant's unit may be named: for staff to look into, never a partner's.
+    __partner__ = STAFF_ONLY
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     asset_type: Mapped[str] = mapped_column(String(64))

@@ -3,15 +3,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
+from assets.access import ReadsActs, ReadsAssets, ReadsSerialFlags, RecordsDeliveries
 from assets.deliveries import service as deliveries
 from assets.deliveries.models import DeliveredUnit, Delivery, ItemStatus, SerialFlag
+from assets.deliveries.repository import DeliveryRepository, ItemRepository, SerialFlagRepository
 from assets.deliveries.schemas import DeliveryIn, DeliveryOut, ItemOut, SerialFlagOut
+from assets.filters import given
 from shared.app import runtime_of
-from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
 from shared.limits import upload_limit
@@ -20,16 +22,6 @@ from shared.problems import problem_responses
 from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
-
-ASSETS_READ = Scope.assets_read
-
-Reader = Annotated[
-    Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(ASSETS_READ,)))
-]
-Officer = Annotated[Principal, Depends(require(Role.asset_officer))]
-# The signed act carries the participant's signature: staff who handle handovers only.
-ActReader = Officer
-Staff = Annotated[Principal, Depends(require(Role.asset_officer, Role.analyst))]
 
 
 @router.post(
@@ -51,25 +43,15 @@ async def record_delivery(
     request: Request,
     body: DeliveryIn,
     session: SessionDep,
-    principal: Officer,
+    principal: RecordsDeliveries,
     idem: IdempotencyDep,
 ) -> Response:
-    async def record() -> Delivery:
-        return await deliveries.record_delivery(session, body, principal)
-
-    async def read(ref: str) -> Delivery:
-        return await deliveries.get_delivery(session, uuid.UUID(ref), principal)
-
     try:
-        return await idem.respond(
-            record,
-            read=read,
-            status_code=201,
+        return await idem.create(
+            lambda: deliveries.record_delivery(session, body, principal),
+            read=lambda id: DeliveryRepository(session).get(id, principal),
             response_model=DeliveryOut,
-            headers=lambda out: {
-                **etag_headers(out.version),
-                "Location": f"/v1/deliveries/{out.id}",
-            },
+            location="/v1/deliveries/{id}",
         )
     except deliveries.SerialsTaken as refused:
         # The request's transaction rolls back with the 409; the flag must outlive it.
@@ -88,13 +70,13 @@ async def record_delivery(
 )
 async def list_deliveries(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     page: PageParamsDep,
     order_id: uuid.UUID | None = None,
 ) -> Page[DeliveryOut]:
     return await paginate(
         session,
-        deliveries.deliveries_query(principal, order_id),
+        DeliveryRepository(session).query(principal, *given((Delivery.order_id, order_id))),
         key_columns=(Delivery.created_at, Delivery.id),
         params=page,
         to_item=DeliveryOut.model_validate,
@@ -109,11 +91,9 @@ async def list_deliveries(
     responses=problem_responses(401, 403, 404),
 )
 async def get_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    delivery_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> Delivery:
-    delivery = await deliveries.get_delivery(session, delivery_id, principal)
-    set_etag(response, delivery.version)
-    return delivery
+    return read_versioned(await DeliveryRepository(session).get(delivery_id, principal), response)
 
 
 @router.post(
@@ -136,23 +116,24 @@ async def upload_act(
     delivery_id: uuid.UUID,
     file: Annotated[UploadFile, File(description="The signed act: PDF, JPEG or PNG")],
     session: SessionDep,
-    principal: Officer,
+    principal: RecordsDeliveries,
     if_match: IfMatchDep,
     store: FileStoreDep,
     response: Response,
 ) -> Delivery:
-    delivery = await deliveries.get_delivery(session, delivery_id, principal)
-    check_if_match(if_match, delivery.version)
-    upload = await receive_upload(
-        file,
-        limit=max_upload_bytes(request.app.state.settings),
-        types=deliveries.ACT_TYPES,
-        too_large_detail="detail.act-too-large",
-        wrong_type_detail="detail.act-type",
-    )
-    delivery = await deliveries.attach_act(session, delivery, store, upload)
-    set_etag(response, delivery.version)
-    return delivery
+    async def attach(delivery: Delivery) -> None:
+        # Received after the If-Match check: a stale tag is refused before the file is read.
+        upload = await receive_upload(
+            file,
+            limit=max_upload_bytes(request.app.state.settings),
+            types=deliveries.ACT_TYPES,
+            too_large_detail="detail.act-too-large",
+            wrong_type_detail="detail.act-type",
+        )
+        await deliveries.attach_act(session, delivery, store, upload)
+
+    delivery = await DeliveryRepository(session).get(delivery_id, principal)
+    return await change_versioned(delivery, if_match, response, attach)
 
 
 @router.get(
@@ -169,9 +150,9 @@ async def upload_act(
     },
 )
 async def download_act(
-    delivery_id: uuid.UUID, session: SessionDep, principal: ActReader, store: FileStoreDep
+    delivery_id: uuid.UUID, session: SessionDep, principal: ReadsActs, store: FileStoreDep
 ) -> Response:
-    delivery = await deliveries.get_delivery(session, delivery_id, principal)
+    delivery = await DeliveryRepository(session).get(delivery_id, principal)
     content, content_type = await deliveries.read_act(delivery, store)
     return Response(
         content,
@@ -189,7 +170,7 @@ async def download_act(
 )
 async def list_items(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     page: PageParamsDep,
     serial: Annotated[str | None, Query(max_length=64, examples=["AZ-HIVE-0001"])] = None,
     asset_type: Annotated[str | None, Query(max_length=64, examples=["beehive"])] = None,
@@ -198,7 +179,15 @@ async def list_items(
 ) -> Page[ItemOut]:
     return await paginate(
         session,
-        deliveries.items_query(principal, serial, asset_type, delivery_id, status),
+        ItemRepository(session).query(
+            principal,
+            *given(
+                (DeliveredUnit.serial, serial),
+                (DeliveredUnit.asset_type, asset_type),
+                (DeliveredUnit.delivery_id, delivery_id),
+                (DeliveredUnit.status, status),
+            ),
+        ),
         key_columns=(DeliveredUnit.id,),
         params=page,
         to_item=ItemOut.model_validate,
@@ -213,11 +202,9 @@ async def list_items(
     responses=problem_responses(401, 403, 404),
 )
 async def get_item(
-    item_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    item_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> DeliveredUnit:
-    unit = await deliveries.get_item(session, item_id, principal)
-    set_etag(response, unit.version)
-    return unit
+    return read_versioned(await ItemRepository(session).get(item_id, principal), response)
 
 
 @router.get(
@@ -228,11 +215,11 @@ async def get_item(
     responses=problem_responses(401, 403, 422),
 )
 async def list_serial_flags(
-    session: SessionDep, principal: Staff, page: PageParamsDep
+    session: SessionDep, principal: ReadsSerialFlags, page: PageParamsDep
 ) -> Page[SerialFlagOut]:
     return await paginate(
         session,
-        deliveries.flags_query(),
+        SerialFlagRepository(session).query(principal),
         key_columns=(SerialFlag.flagged_at, SerialFlag.id),
         params=page,
         to_item=SerialFlagOut.model_validate,

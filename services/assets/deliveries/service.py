@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,8 @@ from assets.deliveries.models import (
 )
 from assets.deliveries.schemas import DeliveryIn
 from assets.orders.models import Order, OrderItem, OrderStatus
-from assets.orders.service import DELIVERABLE, deliver, get_order, lock_order, orders_query
+from assets.orders.repository import OrderRepository
+from assets.orders.service import DELIVERABLE, deliver, lock_order
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import DeliveredItem, DeliveryCompleted, Envelope, ItemStatusReported
@@ -67,12 +68,16 @@ class SerialsTaken(Conflict):
         self.taken = list(taken)
 
 
+# A delivery line: its index in the request, the line and the order item it hands over.
+Line = tuple[int, DeliveryIn.Line, OrderItem]
+
+
 async def record_delivery(
     session: AsyncSession, data: DeliveryIn, principal: Principal
 ) -> Delivery:
     """One handover of some or all of an order's remaining units. Its share of the order's
     reservation becomes spending; the order is delivered when nothing remains."""
-    order = await lock_order(session, await get_order(session, data.order_id, principal))
+    order = await lock_order(session, await OrderRepository(session).get(data.order_id, principal))
     # First, so that an order in the wrong state is refused before anything else.
     if order.status not in DELIVERABLE:
         raise InvalidState(order.status)
@@ -80,7 +85,20 @@ async def record_delivery(
     lines = _check_lines(order, data, tracking)
     await _refuse_taken_serials(session, order, lines)
     await deliver(session, order, {item.id: _count(line) for _, line, item in lines})
-    delivery = Delivery(
+    delivery = _handover(order, data, lines, principal)
+    session.add(delivery)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent handover took a number after our check
+        raise Conflict("detail.serial-already-delivered") from exc
+    await add_event(session, _completed(delivery, order, lines))
+    return delivery
+
+
+def _handover(order: Order, data: DeliveryIn, lines: list[Line], principal: Principal) -> Delivery:
+    """The signed act with its units, each in use from the day of the handover."""
+    return Delivery(
         order_id=order.id,
         delivered_on=data.delivered_on,
         place=data.place,
@@ -106,43 +124,33 @@ async def record_delivery(
             for serial, quantity in _units(line)
         ],
     )
-    session.add(delivery)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:  # a concurrent handover took a number after our check
-        raise Conflict("detail.serial-already-delivered") from exc
-    await add_event(
-        session,
-        DeliveryCompleted(
-            delivery_id=delivery.id,
-            order_id=order.id,
-            plan_id=order.plan_id,
-            participant_id=order.participant_id,
-            region=order.region,
-            direction=order.direction,
-            partner_id=order.partner_id,
-            items=[
-                DeliveredItem(
-                    asset_type=item.asset_type,
-                    quantity=_count(line),
-                    unit_price=item.unit_price,
-                    serials=line.serials,
-                    order_item_id=item.id,
-                    unit_ids=[u.id for u in delivery.units if u.order_item_id == item.id],
-                )
-                for _, line, item in lines
-            ],
-            # This delivery's own items, at the plan's prices (as the order's `total`).
-            total=sum((item.unit_price * _count(line) for _, line, item in lines), Decimal("0.00")),
-            delivered_on=delivery.delivered_on,
-            order_delivered=order.status == OrderStatus.delivered,
-        ),
+
+
+def _completed(delivery: Delivery, order: Order, lines: list[Line]) -> DeliveryCompleted:
+    return DeliveryCompleted(
+        delivery_id=delivery.id,
+        order_id=order.id,
+        plan_id=order.plan_id,
+        participant_id=order.participant_id,
+        region=order.region,
+        direction=order.direction,
+        partner_id=order.partner_id,
+        items=[
+            DeliveredItem(
+                asset_type=item.asset_type,
+                quantity=_count(line),
+                unit_price=item.unit_price,
+                serials=line.serials,
+                order_item_id=item.id,
+                unit_ids=[u.id for u in delivery.units if u.order_item_id == item.id],
+            )
+            for _, line, item in lines
+        ],
+        # This delivery's own items, at the plan's prices (as the order's `total`).
+        total=sum((item.unit_price * _count(line) for _, line, item in lines), Decimal("0.00")),
+        delivered_on=delivery.delivered_on,
+        order_delivered=order.status == OrderStatus.delivered,
     )
-    return delivery
-
-
-Line = tuple[int, DeliveryIn.Line, OrderItem]
 
 
 def _count(line: DeliveryIn.Line) -> int:
@@ -246,40 +254,6 @@ async def flag_serials(session: AsyncSession, refused: SerialsTaken, principal: 
     )
 
 
-def flags_query() -> Select[SerialFlag]:
-    return select(SerialFlag)
-
-
-def _visible_orders(principal: Principal) -> Select[uuid.UUID]:
-    """Ids of the orders the principal may see (the orders domain's rule for partners)."""
-    return orders_query(principal, None, None).with_only_columns(Order.id)
-
-
-def deliveries_query(principal: Principal, order_id: uuid.UUID | None) -> Select[Delivery]:
-    query = select(Delivery)
-    if order_id is not None:
-        query = query.where(Delivery.order_id == order_id)
-    if principal.partner_id is not None:
-        query = query.where(Delivery.order_id.in_(_visible_orders(principal)))
-    return query
-
-
-async def _visible(session: AsyncSession, order_id: uuid.UUID, principal: Principal) -> bool:
-    if principal.partner_id is None:
-        return True
-    query = _visible_orders(principal).where(Order.id == order_id)
-    return await session.scalar(query) is not None
-
-
-async def get_delivery(
-    session: AsyncSession, delivery_id: uuid.UUID, principal: Principal
-) -> Delivery:
-    delivery = await session.get(Delivery, delivery_id)
-    if delivery is None or not await _visible(session, delivery.order_id, principal):
-        raise NotFound("delivery", delivery_id)
-    return delivery
-
-
 # The signed act is kept exactly as scanned: it is the evidence of the handover.
 ACT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
@@ -310,44 +284,6 @@ async def read_act(delivery: Delivery, store: FileStore) -> tuple[bytes, str]:
         return await store.get(delivery.act_key), delivery.act_content_type
     except KeyError:
         raise NotFound("act", delivery.id) from None
-
-
-def items_query(
-    principal: Principal,
-    serial: str | None,
-    asset_type: str | None,
-    delivery_id: uuid.UUID | None,
-    status: ItemStatus | None,
-) -> Select[DeliveredUnit]:
-    query = select(DeliveredUnit)
-    if serial is not None:
-        query = query.where(DeliveredUnit.serial == serial)
-    if asset_type is not None:
-        query = query.where(DeliveredUnit.asset_type == asset_type)
-    if delivery_id is not None:
-        query = query.where(DeliveredUnit.delivery_id == delivery_id)
-    if status is not None:
-        query = query.where(DeliveredUnit.status == status)
-    if principal.partner_id is not None:
-        query = query.join(Delivery, Delivery.id == DeliveredUnit.delivery_id).where(
-            Delivery.order_id.in_(_visible_orders(principal))
-        )
-    return query
-
-
-async def get_item(
-    session: AsyncSession, unit_id: uuid.UUID, principal: Principal
-) -> DeliveredUnit:
-    unit = await session.get(DeliveredUnit, unit_id)
-    if unit is not None and principal.partner_id is not None:
-        order_id = await session.scalar(
-            select(Delivery.order_id).where(Delivery.id == unit.delivery_id)
-        )
-        if order_id is None or not await _visible(session, order_id, principal):
-            unit = None
-    if unit is None:
-        raise NotFound("item", unit_id)
-    return unit
 
 
 async def record_status(

@@ -8,10 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedBy, OwnedThrough
 
 # The state budget exists from the first migration on; every order it pays falls back to it.
 STATE_FUND_ID = uuid.UUID("00000000-0000-0000-0000-0000000000f1")
@@ -26,6 +27,8 @@ class Fund(Base):
     """A funding source: the state budget, or a partner's own money under its memorandum."""
 
     __tablename__ = "funds"
+    # A partner sees its own fund only; the state budget (no partner) is staff's.
+    __partner__ = OwnedBy("partner_id")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -47,6 +50,7 @@ class Budget(Base):
     """
 
     __tablename__ = "budgets"
+    __partner__ = OwnedThrough("fund")
     __table_args__ = (
         UniqueConstraint("fund_id", "round"),
         CheckConstraint("reserved >= 0 AND spent >= 0", name="not_negative"),
@@ -67,6 +71,9 @@ class Budget(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
+    # For the partner rule only (never loaded): a budget is its fund's partner's.
+    fund: Mapped[Fund] = relationship(viewonly=True, lazy="raise")
+
     @property
     def available(self) -> Decimal:
         return self.allocated - self.reserved - self.spent
@@ -84,6 +91,7 @@ class LedgerEntry(Base):
     """One movement of a budget's money, with the order it was for (none for an allocation)."""
 
     __tablename__ = "ledger_entries"
+    __partner__ = OwnedThrough("budget")
     __table_args__ = (Index(None, "budget_id", "at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -93,3 +101,5 @@ class LedgerEntry(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     by: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    budget: Mapped[Budget] = relationship(viewonly=True, lazy="raise")

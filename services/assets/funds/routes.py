@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response
 
+from assets.access import ReadsAssets
 from assets.funds import service as funds
 from assets.funds.models import Budget, Fund, LedgerEntry
+from assets.funds.repository import BudgetRepository, FundRepository, LedgerRepository
 from assets.funds.schemas import (
     BudgetIn,
     BudgetOut,
@@ -19,19 +20,14 @@ from assets.funds.schemas import (
     TopUpIn,
 )
 from assets.orders.service import serve_line
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["funds"])
-
-Reader = Annotated[
-    Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(Scope.assets_read,)))
-]
-Admin = Annotated[Principal, Depends(require(Role.admin))]
 
 
 @router.post(
@@ -44,18 +40,11 @@ Admin = Annotated[Principal, Depends(require(Role.admin))]
 async def create_fund(
     body: FundIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
-    async def create() -> Fund:
-        return await funds.create_fund(session, body)
-
-    async def read(ref: str) -> Fund:
-        return await funds.get_fund(session, uuid.UUID(ref), principal)
-
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: funds.create_fund(session, body),
+        read=lambda id: FundRepository(session).get(id, principal),
         response_model=FundOut,
-        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/funds/{out.id}"},
+        location="/v1/funds/{id}",
     )
 
 
@@ -65,10 +54,12 @@ async def create_fund(
     summary="Funding sources (a partner sees only its own)",
     responses=problem_responses(401, 403, 422),
 )
-async def list_funds(session: SessionDep, principal: Reader, page: PageParamsDep) -> Page[FundOut]:
+async def list_funds(
+    session: SessionDep, principal: ReadsAssets, page: PageParamsDep
+) -> Page[FundOut]:
     return await paginate(
         session,
-        funds.funds_query(principal),
+        FundRepository(session).query(principal),
         key_columns=(Fund.created_at, Fund.id),
         params=page,
         to_item=FundOut.model_validate,
@@ -82,11 +73,9 @@ async def list_funds(session: SessionDep, principal: Reader, page: PageParamsDep
     responses=problem_responses(401, 403, 404),
 )
 async def get_fund(
-    fund_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    fund_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> Fund:
-    fund = await funds.get_fund(session, fund_id, principal)
-    set_etag(response, fund.version)
-    return fund
+    return read_versioned(await FundRepository(session).get(fund_id, principal), response)
 
 
 @router.post(
@@ -109,25 +98,19 @@ async def create_budget(
     principal: Admin,
     idem: IdempotencyDep,
 ) -> Response:
+    budgets = BudgetRepository(session)
+
     async def create() -> Budget:
-        fund = await funds.get_fund(session, fund_id, principal)
+        fund = await FundRepository(session).get(fund_id, principal)
         budget = await funds.create_budget(session, fund, body, principal)
         await serve_line(session, budget.id)
-        return await funds.get_budget(session, fund, budget.id)
+        return await budgets.in_fund(fund_id, budget.id, principal)
 
-    async def read(ref: str) -> Budget:
-        fund = await funds.get_fund(session, fund_id, principal)
-        return await funds.get_budget(session, fund, uuid.UUID(ref))
-
-    return await idem.respond(
+    return await idem.create(
         create,
-        read=read,
-        status_code=201,
+        read=lambda id: budgets.in_fund(fund_id, id, principal),
         response_model=BudgetOut,
-        headers=lambda out: {
-            **etag_headers(out.version),
-            "Location": f"/v1/funds/{fund_id}/budgets/{out.id}",
-        },
+        location=f"/v1/funds/{fund_id}/budgets/{{id}}",
     )
 
 
@@ -140,14 +123,14 @@ async def create_budget(
 async def list_budgets(
     fund_id: uuid.UUID,
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     page: PageParamsDep,
     round_id: Annotated[
         uuid.UUID | None, Query(description="Only the budget linked to this intake round")
     ] = None,
 ) -> Page[BudgetOut]:
-    fund = await funds.get_fund(session, fund_id, principal)
-    query = select(Budget).where(Budget.fund_id == fund.id)
+    fund = await FundRepository(session).get(fund_id, principal)
+    query = BudgetRepository(session).query(principal, Budget.fund_id == fund.id)
     if round_id is not None:
         query = query.where(Budget.round_id == round_id)
     return await paginate(
@@ -169,13 +152,12 @@ async def get_budget(
     fund_id: uuid.UUID,
     budget_id: uuid.UUID,
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     response: Response,
 ) -> Budget:
-    fund = await funds.get_fund(session, fund_id, principal)
-    budget = await funds.get_budget(session, fund, budget_id)
-    set_etag(response, budget.version)
-    return budget
+    return read_versioned(
+        await BudgetRepository(session).in_fund(fund_id, budget_id, principal), response
+    )
 
 
 @router.post(
@@ -193,14 +175,15 @@ async def top_up(
     if_match: IfMatchDep,
     response: Response,
 ) -> Budget:
-    fund = await funds.get_fund(session, fund_id, principal)
-    budget = await funds.get_budget(session, fund, budget_id)
-    check_if_match(if_match, budget.version)
-    await funds.add_money(session, budget, body.amount, principal)
-    await serve_line(session, budget.id)
-    budget = await funds.get_budget(session, fund, budget_id)
-    set_etag(response, budget.version)
-    return budget
+    budgets = BudgetRepository(session)
+
+    async def add(budget: Budget) -> None:
+        await funds.add_money(session, budget, body.amount, principal)
+        await serve_line(session, budget.id)
+        await budgets.in_fund(fund_id, budget_id, principal)  # the reservations it served
+
+    budget = await budgets.in_fund(fund_id, budget_id, principal)
+    return await change_versioned(budget, if_match, response, add)
 
 
 @router.post(
@@ -223,14 +206,15 @@ async def reduce(
     if_match: IfMatchDep,
     response: Response,
 ) -> Budget:
-    fund = await funds.get_fund(session, fund_id, principal)
-    budget = await funds.get_budget(session, fund, budget_id)
+    budget = await BudgetRepository(session).in_fund(fund_id, budget_id, principal)
     # Checked under the lock, so a top-up committed meanwhile makes this ETag stale, not lost.
     budget = await funds.lock_budget(session, budget.id)
-    check_if_match(if_match, budget.version)
-    budget = await funds.reduce_money(session, budget, body.amount, principal)
-    set_etag(response, budget.version)
-    return budget
+    return await change_versioned(
+        budget,
+        if_match,
+        response,
+        lambda row: funds.reduce_money(session, row, body.amount, principal),
+    )
 
 
 @router.get(
@@ -242,21 +226,20 @@ async def reduce(
 async def ledger(
     fund_id: uuid.UUID,
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     page: PageParamsDep,
     round_: Annotated[str, Query(alias="round", description="The round's code")],
 ) -> LedgerOut:
-    fund = await funds.get_fund(session, fund_id, principal)
-    budget = await funds.budget_of_round(session, fund, round_)
+    budget = await BudgetRepository(session).of_round(fund_id, round_, principal)
     entries = await paginate(
         session,
-        funds.entries_query(budget),
+        LedgerRepository(session).query(principal, LedgerEntry.budget_id == budget.id),
         key_columns=(LedgerEntry.at, LedgerEntry.id),
         params=page,
         to_item=LedgerEntryOut.model_validate,
     )
     return LedgerOut(
-        fund_id=fund.id,
+        fund_id=budget.fund_id,
         budget_id=budget.id,
         round=budget.round,
         allocated=budget.allocated,

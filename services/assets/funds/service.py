@@ -12,7 +12,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,7 @@ from shared.auth import Principal
 from shared.events import BudgetChanged
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, NotFound, ValidationProblem
+from shared.problems import Conflict, FieldError, ValidationProblem
 
 SYSTEM = "system"
 
@@ -69,47 +69,6 @@ add_messages(
 )
 
 
-# --- reading, with partner scoping --------------------------------------------------------------
-
-
-def funds_query(principal: Principal) -> Select[Fund]:
-    query = select(Fund)
-    if principal.partner_id is not None:
-        query = query.where(Fund.partner_id == principal.partner_id)
-    return query
-
-
-async def get_fund(session: AsyncSession, fund_id: uuid.UUID, principal: Principal) -> Fund:
-    fund = await session.get(Fund, fund_id)
-    if fund is None or (
-        principal.partner_id is not None and fund.partner_id != principal.partner_id
-    ):
-        raise NotFound("fund", fund_id)
-    return fund
-
-
-async def get_budget(session: AsyncSession, fund: Fund, budget_id: uuid.UUID) -> Budget:
-    budget = await session.get(Budget, budget_id, populate_existing=True)
-    if budget is None or budget.fund_id != fund.id:
-        raise NotFound("budget", budget_id)
-    return budget
-
-
-async def budget_of_round(session: AsyncSession, fund: Fund, round_: str) -> Budget:
-    budget = await session.scalar(
-        select(Budget)
-        .where(Budget.fund_id == fund.id, Budget.round == round_)
-        .execution_options(populate_existing=True)
-    )
-    if budget is None:
-        raise NotFound("budget", round_)
-    return budget
-
-
-def entries_query(budget: Budget) -> Select[LedgerEntry]:
-    return select(LedgerEntry).where(LedgerEntry.budget_id == budget.id)
-
-
 # --- which fund pays -----------------------------------------------------------------------------
 
 
@@ -137,12 +96,12 @@ async def budget_for(
 
 
 async def paying_fund(
-    session: AsyncSession, partner_id: uuid.UUID | None, on: date, round_id: uuid.UUID | None
+    session: AsyncSession, referrer: uuid.UUID | None, on: date, round_id: uuid.UUID | None
 ) -> tuple[uuid.UUID, Budget | None]:
     """The referring partner's fund when it has a budget for the round or covering `on`, else
     the state budget."""
-    if partner_id is not None:
-        fund_id = await session.scalar(select(Fund.id).where(Fund.partner_id == partner_id))
+    if referrer is not None:  # a participant staff referred is paid by the state
+        fund_id = await session.scalar(select(Fund.id).where(Fund.partner_id == referrer))
         if fund_id is not None:
             budget = await budget_for(session, fund_id, on, round_id)
             if budget is not None:

@@ -5,11 +5,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
+from assets.funds.models import Fund
 from shared.db import utcnow
+from shared.repository import OwnedThrough, OwnedWhere
 
 
 class OrderStatus(StrEnum):
@@ -37,10 +49,17 @@ class PriceApproval(StrEnum):
     approved = "approved"
 
 
+def _referred_or_paid_by(partner_id: uuid.UUID) -> ColumnElement[bool]:
+    """A partner sees orders for the participants it referred and orders paid from its fund."""
+    own_funds = select(Fund.id).where(Fund.partner_id == partner_id)
+    return or_(Order.partner_id == partner_id, Order.fund_id.in_(own_funds))
+
+
 class Order(Base):
     """The assets to buy and hand over for one approved business plan."""
 
     __tablename__ = "orders"
+    __partner__ = OwnedWhere(_referred_or_paid_by)
     # The queue of a fund's waiting orders, first come first served.
     __table_args__ = (Index(None, "fund_id", "status", "awaiting_since"),)
 
@@ -85,6 +104,7 @@ class Order(Base):
 
 class OrderItem(Base):
     __tablename__ = "order_items"
+    __partner__ = OwnedThrough("order")
     __table_args__ = (
         CheckConstraint(
             "delivered_quantity >= 0 AND delivered_quantity <= quantity", name="delivered_in_range"
@@ -102,6 +122,9 @@ class OrderItem(Base):
     agreed_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     # Units handed over so far, over all the order's deliveries.
     delivered_quantity: Mapped[int] = mapped_column(default=0)
+
+    # For the partner rule only (never loaded): an item is its order's.
+    order: Mapped[Order] = relationship(viewonly=True, lazy="raise")
 
     @property
     def price(self) -> Decimal:

@@ -2,28 +2,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from assets.access import HandlesOrders, ReadsAssets
+from assets.filters import given
 from assets.orders import service as orders
 from assets.orders.models import Order, OrderStatus
+from assets.orders.repository import OrderRepository
 from assets.orders.schemas import CancelIn, OrderOut, TermsIn
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin, Principal
 from shared.db import SessionDep
-from shared.etag import IfMatch, IfMatchDep, check_if_match, set_etag
+from shared.etag import IfMatch, IfMatchDep, change_versioned, read_versioned
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["orders"])
-
-ASSETS_READ = Scope.assets_read
-
-Reader = Annotated[
-    Principal, Depends(require(Role.asset_officer, Role.analyst, scopes=(ASSETS_READ,)))
-]
-Officer = Annotated[Principal, Depends(require(Role.asset_officer))]
-Admin = Annotated[Principal, Depends(require(Role.admin))]
 
 _CHANGE = problem_responses(401, 403, 404, 409, 412, 422, 428)
 
@@ -36,7 +34,7 @@ _CHANGE = problem_responses(401, 403, 404, 409, 412, 422, 428)
 )
 async def list_orders(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsAssets,
     page: PageParamsDep,
     plan_id: uuid.UUID | None = None,
     participant_id: uuid.UUID | None = None,
@@ -45,7 +43,15 @@ async def list_orders(
 ) -> Page[OrderOut]:
     return await paginate(
         session,
-        orders.orders_query(principal, plan_id, participant_id, status, fund_id),
+        OrderRepository(session).query(
+            principal,
+            *given(
+                (Order.plan_id, plan_id),
+                (Order.participant_id, participant_id),
+                (Order.status, status),
+                (Order.fund_id, fund_id),
+            ),
+        ),
         key_columns=(Order.created_at, Order.id),
         params=page,
         to_item=OrderOut.model_validate,
@@ -59,26 +65,40 @@ async def list_orders(
     responses=problem_responses(401, 403, 404),
 )
 async def get_order(
-    order_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    order_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, response: Response
 ) -> Order:
-    order = await orders.get_order(session, order_id, principal)
-    set_etag(response, order.version)
-    return order
+    return read_versioned(await OrderRepository(session).get(order_id, principal), response)
 
 
-async def _change(
-    order_id: uuid.UUID,
-    session: SessionDep,
-    principal: Principal,
-    if_match: IfMatch,
-    response: Response,
-    action: Callable[[Order], Awaitable[Order]],
-) -> Order:
-    order = await orders.get_order(session, order_id, principal)
-    check_if_match(if_match, order.version)
-    order = await action(order)
-    set_etag(response, order.version)
-    return order
+@dataclass(frozen=True)
+class _Step:
+    """A step of one order: its If-Match is checked, the step applied, the new ETag answered."""
+
+    session: AsyncSession
+    order_id: uuid.UUID
+    if_match: IfMatch
+    response: Response
+
+    async def __call__(
+        self,
+        principal: Principal,
+        step: Callable[[AsyncSession, Order, Principal], Awaitable[Order]],
+    ) -> Order:
+        order = await OrderRepository(self.session).get(self.order_id, principal)
+        return await change_versioned(
+            order, self.if_match, self.response, lambda row: step(self.session, row, principal)
+        )
+
+
+async def _step(
+    order_id: uuid.UUID, session: SessionDep, if_match: IfMatchDep, response: Response
+) -> _Step:
+    return _Step(session, order_id, if_match, response)
+
+
+# After the principal in each route: a caller who may not take the step is refused (403) before
+# a missing If-Match (428), as everywhere.
+OrderStep = Annotated[_Step, Depends(_step)]
 
 
 @router.put(
@@ -92,22 +112,8 @@ async def _change(
     ),
     responses=_CHANGE,
 )
-async def set_terms(
-    order_id: uuid.UUID,
-    body: TermsIn,
-    session: SessionDep,
-    principal: Officer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Order:
-    return await _change(
-        order_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda order: orders.set_terms(session, order, body, principal),
-    )
+async def set_terms(body: TermsIn, principal: HandlesOrders, step: OrderStep) -> Order:
+    return await step(principal, partial(orders.set_terms, data=body))
 
 
 @router.post(
@@ -116,21 +122,8 @@ async def set_terms(
     summary="Approve agreed prices above the plan's (admin, If-Match); reserves the difference",
     responses=_CHANGE,
 )
-async def approve_price(
-    order_id: uuid.UUID,
-    session: SessionDep,
-    principal: Admin,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Order:
-    return await _change(
-        order_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda order: orders.approve_price(session, order, principal),
-    )
+async def approve_price(principal: Admin, step: OrderStep) -> Order:
+    return await step(principal, orders.approve_price)
 
 
 @router.post(
@@ -139,21 +132,8 @@ async def approve_price(
     summary="Order from the suppliers: reserved -> ordered (If-Match); 409 names current_state",
     responses=_CHANGE,
 )
-async def place_order(
-    order_id: uuid.UUID,
-    session: SessionDep,
-    principal: Officer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Order:
-    return await _change(
-        order_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda order: orders.place(session, order, principal),
-    )
+async def place_order(principal: HandlesOrders, step: OrderStep) -> Order:
+    return await step(principal, orders.place)
 
 
 @router.post(
@@ -163,19 +143,5 @@ async def place_order(
     description="The released money goes to the oldest orders awaiting the same budget.",
     responses=_CHANGE,
 )
-async def cancel_order(
-    order_id: uuid.UUID,
-    body: CancelIn,
-    session: SessionDep,
-    principal: Officer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Order:
-    return await _change(
-        order_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda order: orders.cancel(session, order, body, principal),
-    )
+async def cancel_order(body: CancelIn, principal: HandlesOrders, step: OrderStep) -> Order:
+    return await step(principal, partial(orders.cancel, data=body))

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.funds import service as funds
-from assets.funds.models import Budget, Fund
+from assets.funds.models import Budget
 from assets.orders.models import Order, OrderItem, OrderStatus, PriceApproval
 from assets.orders.schemas import CancelIn, CancelReason, TermsIn
 from shared.auth import Principal
@@ -34,7 +34,7 @@ from shared.events import (
 )
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, InvalidState, NotFound, ValidationProblem
+from shared.problems import Conflict, FieldError, InvalidState, ValidationProblem
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ async def _hold(session: AsyncSession, order: Order, principal: Principal) -> No
 
 
 async def set_terms(
-    session: AsyncSession, order: Order, data: TermsIn, principal: Principal
+    session: AsyncSession, order: Order, principal: Principal, data: TermsIn
 ) -> Order:
     """Suppliers and agreed unit prices; a price above the plan's needs an admin's approval."""
     if order.status not in _LIVE:
@@ -340,7 +340,7 @@ async def place(session: AsyncSession, order: Order, principal: Principal) -> Or
 
 
 async def cancel(
-    session: AsyncSession, order: Order, data: CancelIn, principal: Principal
+    session: AsyncSession, order: Order, principal: Principal, data: CancelIn
 ) -> Order:
     """Cancelling releases the order's money, which goes to the next in its fund's line."""
     if order.status not in _CANCELLABLE:
@@ -379,7 +379,7 @@ async def cancel_for_plan(session: AsyncSession, plan_id: uuid.UUID) -> None:
     cancelled and its money released; what was handed over stays as signed."""
     order = await session.scalar(select(Order).where(Order.plan_id == plan_id))
     if order is not None and order.status in _CANCELLABLE:
-        await cancel(session, order, CancelIn(reason=CancelReason.plan_withdrawn), _PLANS)
+        await cancel(session, order, _PLANS, CancelIn(reason=CancelReason.plan_withdrawn))
 
 
 async def deliver(
@@ -412,43 +412,6 @@ async def deliver(
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-
-def _visible(principal: Principal) -> ColumnElement[bool]:
-    """A partner sees orders for the participants it referred and orders paid from its fund."""
-    own_funds = select(Fund.id).where(Fund.partner_id == principal.partner_id)
-    return or_(Order.partner_id == principal.partner_id, Order.fund_id.in_(own_funds))
-
-
-def orders_query(
-    principal: Principal,
-    plan_id: uuid.UUID | None,
-    participant_id: uuid.UUID | None,
-    status: OrderStatus | None = None,
-    fund_id: uuid.UUID | None = None,
-) -> Select[Order]:
-    query = select(Order)
-    if plan_id is not None:
-        query = query.where(Order.plan_id == plan_id)
-    if participant_id is not None:
-        query = query.where(Order.participant_id == participant_id)
-    if status is not None:
-        query = query.where(Order.status == status)
-    if fund_id is not None:
-        query = query.where(Order.fund_id == fund_id)
-    if principal.partner_id is not None:
-        query = query.where(_visible(principal))
-    return query
-
-
-async def get_order(session: AsyncSession, order_id: uuid.UUID, principal: Principal) -> Order:
-    query = select(Order).where(Order.id == order_id)
-    if principal.partner_id is not None:
-        query = query.where(_visible(principal))
-    order = await session.scalar(query)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
 
 
 async def lock_order(session: AsyncSession, order: Order) -> Order:
