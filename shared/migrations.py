@@ -14,7 +14,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.db import UTCDateTime
-from shared.tables import SHARED_TABLES
 
 
 def alembic_config(service: str, database_url: str) -> Config:
@@ -28,15 +27,6 @@ def alembic_config(service: str, database_url: str) -> Config:
 def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     """Migrate one service's database. Blocking: call it from a thread inside an event loop."""
     command.upgrade(alembic_config(service, database_url), revision)
-
-
-def _include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    """The shared tables come from `create_shared_tables`, not from autogenerate."""
-    table = getattr(obj, "table", obj) if type_ != "table" else obj
-    return getattr(table, "name", name) not in _SHARED_NAMES
-
-
-_SHARED_NAMES = {table.name for table in vars(SHARED_TABLES).values()}
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -56,7 +46,6 @@ def run_env(target_metadata: MetaData) -> None:
             connection=connection,
             target_metadata=target_metadata,
             compare_type=True,
-            include_object=_include_object,
             render_item=_render_item,
         )
         with context.begin_transaction():

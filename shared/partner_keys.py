@@ -4,7 +4,7 @@ that a service authenticates partners without asking intake.
 A service that accepts partner keys:
 
 - adds the table to its metadata (`add_partner_keys_table(Base.metadata)` in models.py) and creates
-  it in a migration (`create_partner_keys_table()` / `drop_partner_keys_table()`);
+  it in a migration of its own (with its own DDL, as for every table);
 - consumes intake's key events (`"intake": {**PARTNER_KEY_HANDLERS}` in its handlers);
 - keeps the app factory's default key store (`PartnerKeyStore`);
 - mixes `PartnerKeySettings` into its Settings and runs the `partner_key_reconciliation` worker.
@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from alembic import op
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import Field
@@ -77,17 +76,6 @@ def add_partner_keys_table(metadata: sa.MetaData) -> sa.Table:
 
 # The statements below are built on this; the table lives in each service's own database.
 PARTNER_KEYS = add_partner_keys_table(new_metadata())
-
-
-def create_partner_keys_table() -> None:
-    """For a service's migration: create the table as it is in version 1."""
-    metadata = new_metadata()
-    add_partner_keys_table(metadata)
-    metadata.create_all(op.get_bind())
-
-
-def drop_partner_keys_table() -> None:
-    op.drop_table(TABLE_NAME)
 
 
 class PartnerKeyStore:

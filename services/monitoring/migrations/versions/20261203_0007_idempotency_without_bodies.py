@@ -11,7 +11,9 @@ serves the purge of records past their retention.
 
 from collections.abc import Sequence
 
-from shared.tables import idempotency_keys_with_bodies, idempotency_keys_without_bodies
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 # revision identifiers, used by Alembic.
 revision: str = "0007"
@@ -21,8 +23,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    idempotency_keys_without_bodies()
+    op.execute("DELETE FROM idempotency_keys")  # bodies with personal data among them
+    op.drop_column("idempotency_keys", "body")
+    op.drop_column("idempotency_keys", "headers")
+    op.add_column("idempotency_keys", sa.Column("resource", sa.Text, nullable=True))
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
 
 
 def downgrade() -> None:
-    idempotency_keys_with_bodies()
+    # Records kept since have no body to give back.
+    op.execute("DELETE FROM idempotency_keys")
+    op.drop_index("ix_idempotency_keys_created_at", "idempotency_keys")
+    op.drop_column("idempotency_keys", "resource")
+    op.add_column("idempotency_keys", sa.Column("body", JSONB, nullable=True))
+    op.add_column(
+        "idempotency_keys",
+        sa.Column("headers", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
