@@ -40,7 +40,7 @@ from plans.business_plans.schemas import (
 from plans.directions.models import Direction
 from plans.participants import service as participants
 from plans.participants.models import Participant, ParticipantStatus
-from plans.trainings.service import has_completed_training
+from plans.trainings.service.participants import has_completed_training
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import (
