@@ -95,10 +95,9 @@ async def update_session(
         training.run_by_partner_id = _run_by(changes.run_by_partner_id, principal)
     if fields & _DATES:
         _change_dates(training, changes)
-    if fields & (_DATES | {"run_by_partner_id"}) and training.run_by_partner_id is not None:
-        await check_memorandum(
-            session, training.run_by_partner_id, training.starts_on, training.ends_on
-        )
+    run_by = training.run_by_partner_id
+    if fields & (_DATES | {"run_by_partner_id"}) and run_by is not None:
+        await check_memorandum(session, run_by, training.starts_on, training.ends_on)
     for field in ("place", "trainer"):
         if field in fields:
             setattr(training, field, getattr(changes, field))
