@@ -11,16 +11,11 @@ from fastapi import Depends
 
 from shared.auth import Principal, Role, Scope, require
 
+# Staff who read plans; monitors read trainings as well.
+_READERS = (Role.case_officer, Role.plan_reviewer, Role.analyst)
+
 ReadsPlans = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.case_officer,
-            Role.plan_reviewer,
-            Role.analyst,
-            scopes=(Scope.plans_read, Scope.plans_write),
-        )
-    ),
+    Principal, Depends(require(*_READERS, scopes=(Scope.plans_read, Scope.plans_write)))
 ]
 """Read participants, their consultations and business plans."""
 
@@ -32,15 +27,7 @@ ReviewsPlans = Annotated[Principal, Depends(require(Role.plan_reviewer))]
 
 ReadsTrainings = Annotated[
     Principal,
-    Depends(
-        require(
-            Role.case_officer,
-            Role.plan_reviewer,
-            Role.analyst,
-            Role.monitor,
-            scopes=(Scope.trainings_write, Scope.plans_read),
-        )
-    ),
+    Depends(require(*_READERS, Role.monitor, scopes=(Scope.trainings_write, Scope.plans_read))),
 ]
 """Read courses, sessions, enrolments, attendance and a participant's trainings."""
 

@@ -144,7 +144,9 @@ CHANGES = (
         "Send the plan back to its author with a comment (If-Match)",
         ReviewsPlans,
         DecisionIn,
-        lambda c, body: service.request_changes(c.session, c.plan, body, c.principal),
+        lambda c, body: service.decide_against(
+            c.session, c.plan, body, c.principal, PlanStatus.changes_requested
+        ),
     ),
     ChangeRoute(
         "reject",
@@ -153,7 +155,9 @@ CHANGES = (
         "Reject the plan, with a comment (If-Match)",
         ReviewsPlans,
         DecisionIn,
-        lambda c, body: service.reject(c.session, c.plan, body, c.principal),
+        lambda c, body: service.decide_against(
+            c.session, c.plan, body, c.principal, PlanStatus.rejected
+        ),
     ),
     ChangeRoute(
         "approve",

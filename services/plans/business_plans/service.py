@@ -39,6 +39,7 @@ from plans.business_plans.schemas import (
     ReviewIn,
 )
 from plans.directions.models import Direction
+from plans.filters import given
 from plans.participants import service as participants
 from plans.participants.models import Participant, ParticipantStatus
 from plans.trainings.service.participants import has_completed_training
@@ -74,12 +75,10 @@ def plans_query(
     participant_id: uuid.UUID | None = None,
     status: PlanStatus | None = None,
 ) -> Select[BusinessPlan]:
-    query = PlanRepository(session).query(principal)
-    if participant_id is not None:
-        query = query.where(BusinessPlan.participant_id == participant_id)
-    if status is not None:
-        query = query.where(BusinessPlan.status == status)
-    return query
+    return PlanRepository(session).query(
+        principal,
+        *given((BusinessPlan.participant_id, participant_id), (BusinessPlan.status, status)),
+    )
 
 
 def versions_query(plan_id: uuid.UUID) -> Select[PlanVersion]:
@@ -422,23 +421,18 @@ async def review(
     return version
 
 
-async def request_changes(
-    session: AsyncSession, plan: BusinessPlan, body: DecisionIn, principal: Principal
+async def decide_against(
+    session: AsyncSession,
+    plan: BusinessPlan,
+    body: DecisionIn,
+    principal: Principal,
+    status: PlanStatus,
 ) -> BusinessPlan:
+    """The reviewer's decision against the plan as it is, with a comment: changes_requested
+    (back to its author) or rejected."""
     version = await _start_review(session, plan, principal)
     _comment(version, body.section, body.comment, principal)
-    await _change_state(
-        session, plan, PlanStatus.changes_requested, "changes_requested", body.reason
-    )
-    return plan
-
-
-async def reject(
-    session: AsyncSession, plan: BusinessPlan, body: DecisionIn, principal: Principal
-) -> BusinessPlan:
-    version = await _start_review(session, plan, principal)
-    _comment(version, body.section, body.comment, principal)
-    await _change_state(session, plan, PlanStatus.rejected, "rejected", body.reason)
+    await _change_state(session, plan, status, status.value, body.reason)
     return plan
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from plans.access import ReadsPlans, WritesPlans
+from plans.filters import given
 from plans.participants import messages as _messages  # noqa: F401  (registers message keys)
 from plans.participants import service
 from plans.participants.models import DirectionConsultation, Participant, ParticipantStatus
@@ -35,15 +36,15 @@ async def list_participants(
     status: ParticipantStatus | None = None,
     round_id: Annotated[uuid.UUID | None, Query(description="Intake's programme round")] = None,
 ) -> Page[ParticipantOut]:
-    query = ParticipantRepository(session).query(principal)
-    if region is not None:
-        query = query.where(Participant.region == region)
-    if direction is not None:
-        query = query.where(Participant.direction == direction)
-    if status is not None:
-        query = query.where(Participant.status == status)
-    if round_id is not None:
-        query = query.where(Participant.round_id == round_id)
+    query = ParticipantRepository(session).query(
+        principal,
+        *given(
+            (Participant.region, region),
+            (Participant.direction, direction),
+            (Participant.status, status),
+            (Participant.round_id, round_id),
+        ),
+    )
     return await paginate(
         session,
         query,

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from plans.access import OrganisesTrainings, ReadsTrainings
 from plans.trainings.models import SessionStatus, TrainingSession
@@ -134,17 +134,23 @@ async def update_session(
     )
 
 
+async def _locked(
+    session_id: uuid.UUID, session: SessionDep, principal: OrganisesTrainings
+) -> TrainingSession:
+    return await SessionRepository(session).get(session_id, principal, lock=True)
+
+
 def _add_transition(action: str, summary: str) -> None:
     """POST /trainings/sessions/{id}/<action>: one route per step of a session's course."""
 
     async def change(
-        session_id: uuid.UUID,
         session: SessionDep,
         principal: OrganisesTrainings,
         if_match: IfMatchDep,
+        # Resolved in this order: 401/403, then 428 (no If-Match), then 404 (no such session).
+        training: Annotated[TrainingSession, Depends(_locked)],
         response: Response,
     ) -> TrainingSession:
-        training = await SessionRepository(session).get(session_id, principal, lock=True)
         return await change_versioned(
             training, if_match, response, lambda row: service.transition(session, row, action)
         )

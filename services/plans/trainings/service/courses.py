@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plans.filters import given
 from plans.trainings.models import Course
 from plans.trainings.schemas import CourseIn, CourseUpdate
 from plans.trainings.service.problems import field_error
@@ -51,9 +52,4 @@ async def update_course(session: AsyncSession, course: Course, changes: CourseUp
 
 
 def courses_query(direction: str | None, active: bool | None) -> Select[Course]:
-    query = select(Course)
-    if direction is not None:
-        query = query.where(Course.direction == direction)
-    if active is not None:
-        query = query.where(Course.active.is_(active))
-    return query
+    return select(Course).where(*given((Course.direction, direction), (Course.active, active)))

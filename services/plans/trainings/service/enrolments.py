@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plans.filters import given
 from plans.participants.models import ParticipantStatus
 from plans.participants.repository import ParticipantRepository
 from plans.trainings.models import OPEN, PLACE_HOLDING, Enrolment, EnrolmentStatus, TrainingSession
@@ -130,7 +131,6 @@ def enrolments_query(
     status: EnrolmentStatus | None = None,
 ) -> Select[Enrolment]:
     """The enrolments in `training` the principal may see (a partner: its own participants')."""
-    query = EnrolmentRepository(session).query(principal, Enrolment.session_id == training.id)
-    if status is not None:
-        query = query.where(Enrolment.status == status)
-    return query
+    return EnrolmentRepository(session).query(
+        principal, Enrolment.session_id == training.id, *given((Enrolment.status, status))
+    )

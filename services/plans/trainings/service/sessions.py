@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plans.filters import given
 from plans.trainings.models import (
     OPEN,
     Course,
@@ -161,21 +162,22 @@ def sessions_query(
     run_by_ministry: bool = False,
 ) -> Select[TrainingSession]:
     """Sessions the principal may see; the date range keeps those overlapping it."""
-    query = SessionRepository(session).query(principal)
+    query = SessionRepository(session).query(
+        principal,
+        *given(
+            (TrainingSession.status, status),
+            (TrainingSession.course_id, course_id),
+            (TrainingSession.run_by_partner_id, run_by),
+        ),
+    )
     if direction is not None:
         query = query.where(
             TrainingSession.course_id.in_(select(Course.id).where(Course.direction == direction))
         )
-    if status is not None:
-        query = query.where(TrainingSession.status == status)
-    if course_id is not None:
-        query = query.where(TrainingSession.course_id == course_id)
     if date_from is not None:
         query = query.where(TrainingSession.ends_on >= date_from)
     if date_to is not None:
         query = query.where(TrainingSession.starts_on <= date_to)
-    if run_by is not None:
-        query = query.where(TrainingSession.run_by_partner_id == run_by)
     if run_by_ministry:
         query = query.where(TrainingSession.run_by_partner_id.is_(None))
     return query
