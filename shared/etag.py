@@ -116,6 +116,18 @@ OptionalIfMatchDep = Annotated[IfMatch | None, Depends(_optional_if_match)]
 """For changes that may also be made blind (e.g. recording a day's attendance)."""
 
 
+def optional_if_match(description: str) -> Callable[..., Awaitable[IfMatch | None]]:
+    """The dependency of `OptionalIfMatchDep` with the header described for one resource (e.g.
+    what the tag of a thing not recorded yet is): `Annotated[IfMatch | None, Depends(...)]`."""
+
+    async def dependency(
+        if_match: str | None = Header(None, alias="If-Match", description=description),
+    ) -> IfMatch | None:
+        return await _optional_if_match(if_match)
+
+    return dependency
+
+
 class Versioned(Protocol):
     @property
     def version(self) -> int: ...

@@ -4,7 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.business_plans import service
 from plans.settings import PlansSettings
-from plans.trainings.service import cancel_participant_places, record_memorandum
+from plans.trainings.service.memoranda import record_memorandum
+from plans.trainings.service.participants import cancel_participant_places
 from shared.events import (
     CaseFlagged,
     EnrollmentCancelled,

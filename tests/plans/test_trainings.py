@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from plans.participants.models import Participant, ParticipantStatus
-from plans.trainings import service
+from plans.trainings.service import participants as service
 from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.partner_keys import PARTNER_KEYS

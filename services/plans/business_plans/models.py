@@ -11,7 +11,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plans.base import Base
+from plans.participants.models import Participant
 from shared.db import utcnow
+from shared.repository import OwnedThrough
 
 CENT = Decimal("0.01")
 
@@ -36,6 +38,7 @@ OPEN = frozenset(
 
 class BusinessPlan(Base):
     __tablename__ = "business_plans"
+    __partner__ = OwnedThrough("participant")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"), index=True)
@@ -63,6 +66,8 @@ class BusinessPlan(Base):
     items: Mapped[list[PlanItem]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="PlanItem.position"
     )
+    # For the ownership rule only: never loaded.
+    participant: Mapped[Participant] = relationship(lazy="raise", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -73,6 +78,7 @@ class BusinessPlan(Base):
 
 class PlanItem(Base):
     __tablename__ = "plan_items"
+    __partner__ = OwnedThrough("plan")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business_plans.id"), index=True)
@@ -80,6 +86,9 @@ class PlanItem(Base):
     asset_type: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+    # For the ownership rule only: never loaded.
+    plan: Mapped[BusinessPlan] = relationship(lazy="raise", viewonly=True)
 
     @property
     def total(self) -> Decimal:
@@ -90,6 +99,7 @@ class PlanVersion(Base):
     """A submitted plan as it was, with what the reviewer said about that version."""
 
     __tablename__ = "plan_versions"
+    __partner__ = OwnedThrough("plan")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("business_plans.id"))
@@ -101,5 +111,8 @@ class PlanVersion(Base):
     comments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     # {"market_assessed": {"passed": true, "note": "...", "by": "staff:x", "at": "..."}}
     checklist: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+    # For the ownership rule only: never loaded.
+    plan: Mapped[BusinessPlan] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (UniqueConstraint("plan_id", "number"),)

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from plans.access import ReadsPlans, ReviewsPlans, WritesPlans
 from plans.business_plans import service
 from plans.business_plans.models import BusinessPlan, PlanStatus, PlanVersion
 from plans.business_plans.pdf import render_plan
+from plans.business_plans.repository import PlanRepository
 from plans.business_plans.schemas import (
     BusinessPlanOut,
     DecisionIn,
@@ -20,45 +26,13 @@ from plans.business_plans.schemas import (
 )
 from plans.directions.models import Direction
 from plans.settings import PlansSettings
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Principal
 from shared.db import SessionDep, utcnow
-from shared.etag import IfMatchDep, check_if_match, set_etag
+from shared.etag import IfMatchDep, change_versioned, set_etag
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
 
 router = APIRouter(prefix="/v1/business-plans", tags=["business-plans"])
-
-PLANS_READ = Scope.plans_read
-PLANS_WRITE = Scope.plans_write
-
-Reader = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.case_officer, Role.plan_reviewer, Role.analyst, scopes=(PLANS_READ, PLANS_WRITE)
-        )
-    ),
-]
-Writer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(PLANS_WRITE,)))]
-Reviewer = Annotated[Principal, Depends(require(Role.plan_reviewer))]
-
-CHANGE = problem_responses(401, 403, 404, 409, 412, 422, 428)
-
-
-async def _change(
-    plan_id: uuid.UUID,
-    session: SessionDep,
-    principal: Principal,
-    if_match: IfMatchDep,
-    response: Response,
-    change: Callable[[BusinessPlan], Awaitable[Any]],
-) -> BusinessPlan:
-    """Load the plan, refuse a stale If-Match, apply `change`, answer with the new ETag."""
-    plan = await service.get_plan(session, plan_id, principal)
-    check_if_match(if_match, plan.version)
-    await change(plan)
-    set_etag(response, plan.version)
-    return plan
 
 
 @router.get(
@@ -69,14 +43,14 @@ async def _change(
 )
 async def list_plans(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsPlans,
     page: PageParamsDep,
     participant_id: uuid.UUID | None = None,
     status: PlanStatus | None = None,
 ) -> Page[BusinessPlanOut]:
     return await paginate(
         session,
-        service.plans_query(participant_id, principal, status),
+        service.plans_query(session, principal, participant_id, status),
         key_columns=(BusinessPlan.created_at, BusinessPlan.id),
         params=page,
         to_item=BusinessPlanOut.model_validate,
@@ -90,184 +64,168 @@ async def list_plans(
     responses=problem_responses(401, 403, 404),
 )
 async def get_plan(
-    plan_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, response: Response
 ) -> BusinessPlan:
-    plan = await service.get_plan(session, plan_id, principal)
+    plan = await PlanRepository(session).get(plan_id, principal)
     set_etag(response, plan.version)
     return plan
 
 
-@router.patch(
-    "/{plan_id}",
-    response_model=BusinessPlanOut,
-    summary="Write the plan: activity, place, market, 12 months' income and costs, jobs, own "
-    "contribution (draft or changes requested; If-Match)",
-    responses=CHANGE,
-)
-async def update_content(
-    plan_id: uuid.UUID,
-    body: PlanContentIn,
-    session: SessionDep,
-    principal: Writer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.update_content(session, plan, body, principal),
-    )
+# --- changes: the author's and the reviewer's, each one row of a table ---------------------------
 
 
-@router.put(
-    "/{plan_id}/items",
-    response_model=BusinessPlanOut,
-    summary="Set the requested assets: types of the direction's asset package, within its "
-    "ceiling (If-Match)",
-    responses=CHANGE,
-)
-async def put_items(
-    plan_id: uuid.UUID,
-    body: PlanItemsIn,
-    session: SessionDep,
-    principal: Writer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.replace_items(session, plan, body.items, principal),
-    )
+@dataclass(frozen=True)
+class Change:
+    """What a change is applied with: the plan (loaded for the caller) and the request's context."""
+
+    session: AsyncSession
+    plan: BusinessPlan
+    principal: Principal
+    settings: PlansSettings
 
 
-@router.post(
-    "/{plan_id}/submit",
-    response_model=BusinessPlanOut,
-    summary="Submit a complete plan for review; keeps a version (If-Match)",
-    responses=CHANGE,
-)
-async def submit(
-    plan_id: uuid.UUID,
-    session: SessionDep,
-    principal: Writer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.submit(session, plan, principal),
-    )
+@dataclass(frozen=True)
+class ChangeRoute:
+    """A route that loads the plan, refuses a stale If-Match, applies `apply` and answers the
+    plan with its new ETag."""
+
+    name: str  # the operation's name, as in its OpenAPI operationId
+    method: str
+    path: str
+    summary: str
+    allowed: Any  # the access dependency: WritesPlans or ReviewsPlans
+    body: type[BaseModel] | None
+    apply: Callable[[Change, Any], Awaitable[object]]
 
 
-@router.post(
-    "/{plan_id}/review",
-    response_model=BusinessPlanOut,
-    summary="Record comments per section and checklist results; starts the review (If-Match)",
-    responses=CHANGE,
-)
-async def review(
-    plan_id: uuid.UUID,
-    body: ReviewIn,
-    session: SessionDep,
-    principal: Reviewer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.review(session, plan, body, principal),
-    )
-
-
-@router.post(
-    "/{plan_id}/request-changes",
-    response_model=BusinessPlanOut,
-    summary="Send the plan back to its author with a comment (If-Match)",
-    responses=CHANGE,
-)
-async def request_changes(
-    plan_id: uuid.UUID,
-    body: DecisionIn,
-    session: SessionDep,
-    principal: Reviewer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.request_changes(session, plan, body, principal),
-    )
-
-
-@router.post(
-    "/{plan_id}/reject",
-    response_model=BusinessPlanOut,
-    summary="Reject the plan, with a comment (If-Match)",
-    responses=CHANGE,
-)
-async def reject(
-    plan_id: uuid.UUID,
-    body: DecisionIn,
-    session: SessionDep,
-    principal: Reviewer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.reject(session, plan, body, principal),
-    )
-
-
-@router.post(
-    "/{plan_id}/approve",
-    response_model=BusinessPlanOut,
-    summary="Approve a plan in review whose checklist passed; its assets go to the assets "
-    "service (If-Match)",
-    responses=CHANGE,
-)
-async def approve(
-    plan_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    principal: Reviewer,
-    if_match: IfMatchDep,
-    response: Response,
-) -> BusinessPlan:
-    settings: PlansSettings = request.app.state.settings
-    return await _change(
-        plan_id,
-        session,
-        principal,
-        if_match,
-        response,
-        lambda plan: service.approve(
-            session, plan, principal, requires_training=settings.approval_requires_training
+CHANGES = (
+    ChangeRoute(
+        "update_content",
+        "PATCH",
+        "/{plan_id}",
+        "Write the plan: activity, place, market, 12 months' income and costs, jobs, own "
+        "contribution (draft or changes requested; If-Match)",
+        WritesPlans,
+        PlanContentIn,
+        lambda c, body: service.update_content(c.session, c.plan, body, c.principal),
+    ),
+    ChangeRoute(
+        "put_items",
+        "PUT",
+        "/{plan_id}/items",
+        "Set the requested assets: types of the direction's asset package, within its "
+        "ceiling (If-Match)",
+        WritesPlans,
+        PlanItemsIn,
+        lambda c, body: service.replace_items(c.session, c.plan, body.items, c.principal),
+    ),
+    ChangeRoute(
+        "submit",
+        "POST",
+        "/{plan_id}/submit",
+        "Submit a complete plan for review; keeps a version (If-Match)",
+        WritesPlans,
+        None,
+        lambda c, _: service.submit(c.session, c.plan, c.principal),
+    ),
+    ChangeRoute(
+        "review",
+        "POST",
+        "/{plan_id}/review",
+        "Record comments per section and checklist results; starts the review (If-Match)",
+        ReviewsPlans,
+        ReviewIn,
+        lambda c, body: service.review(c.session, c.plan, body, c.principal),
+    ),
+    ChangeRoute(
+        "request_changes",
+        "POST",
+        "/{plan_id}/request-changes",
+        "Send the plan back to its author with a comment (If-Match)",
+        ReviewsPlans,
+        DecisionIn,
+        lambda c, body: service.decide_against(
+            c.session, c.plan, body, c.principal, PlanStatus.changes_requested
         ),
+    ),
+    ChangeRoute(
+        "reject",
+        "POST",
+        "/{plan_id}/reject",
+        "Reject the plan, with a comment (If-Match)",
+        ReviewsPlans,
+        DecisionIn,
+        lambda c, body: service.decide_against(
+            c.session, c.plan, body, c.principal, PlanStatus.rejected
+        ),
+    ),
+    ChangeRoute(
+        "approve",
+        "POST",
+        "/{plan_id}/approve",
+        "Approve a plan in review whose checklist passed; its assets go to the assets "
+        "service (If-Match)",
+        ReviewsPlans,
+        None,
+        lambda c, _: service.approve(
+            c.session,
+            c.plan,
+            c.principal,
+            requires_training=c.settings.approval_requires_training,
+        ),
+    ),
+)
+
+
+def _add_change_route(change: ChangeRoute) -> None:
+    async def route(
+        plan_id: uuid.UUID,
+        request: Request,
+        session: AsyncSession,
+        principal: Principal,
+        if_match: Any,
+        response: Response,
+        body: BaseModel | None = None,
+    ) -> BusinessPlan:
+        plan = await PlanRepository(session).get(plan_id, principal)
+        context = Change(session, plan, principal, request.app.state.settings)
+        return await change_versioned(
+            plan, if_match, response, lambda _: change.apply(context, body)
+        )
+
+    # FastAPI reads what a route takes from its signature: here this row's caller and body.
+    parameters = {
+        "plan_id": uuid.UUID,
+        **({"body": change.body} if change.body is not None else {}),
+        "request": Request,
+        "session": SessionDep,
+        "principal": change.allowed,
+        "if_match": IfMatchDep,
+        "response": Response,
+    }
+    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+            for name, annotation in parameters.items()
+        ],
+        return_annotation=BusinessPlan,
     )
+    router.add_api_route(
+        change.path,
+        route,
+        methods=[change.method],
+        name=change.name,
+        response_model=BusinessPlanOut,
+        summary=change.summary,
+        responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    )
+
+
+for _change in CHANGES:
+    _add_change_route(_change)
+
+
+# --- reading what a plan became ------------------------------------------------------------------
 
 
 @router.get(
@@ -277,9 +235,9 @@ async def approve(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_versions(
-    plan_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageParamsDep
+    plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, page: PageParamsDep
 ) -> Page[PlanVersionOut]:
-    await service.get_plan(session, plan_id, principal)
+    await PlanRepository(session).get(plan_id, principal)
     return await paginate(
         session,
         service.versions_query(plan_id),
@@ -298,8 +256,8 @@ async def list_versions(
         **problem_responses(401, 403, 404, 409),
     },
 )
-async def plan_pdf(plan_id: uuid.UUID, session: SessionDep, principal: Reader) -> Response:
-    plan = await service.get_plan(session, plan_id, principal)
+async def plan_pdf(plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans) -> Response:
+    plan = await PlanRepository(session).get(plan_id, principal)
     if plan.status != PlanStatus.approved:
         raise InvalidState(plan.status)
     direction = await session.get(Direction, plan.direction)

@@ -28,6 +28,7 @@ from plans.business_plans.models import (
     PlanStatus,
     PlanVersion,
 )
+from plans.business_plans.repository import PlanRepository
 from plans.business_plans.schemas import (
     Check,
     DecisionIn,
@@ -38,9 +39,10 @@ from plans.business_plans.schemas import (
     ReviewIn,
 )
 from plans.directions.models import Direction
+from plans.filters import given
 from plans.participants import service as participants
 from plans.participants.models import Participant, ParticipantStatus
-from plans.trainings.service import has_completed_training
+from plans.trainings.service.participants import has_completed_training
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import (
@@ -53,7 +55,7 @@ from shared.events import (
     PlanSubmitted,
 )
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, Forbidden, InvalidState, NotFound, Problem
+from shared.problems import Conflict, FieldError, Forbidden, InvalidState, ValidationProblem
 
 REQUIRED_SECTIONS = ("activity", "place", "market", "projections", "jobs_created")
 
@@ -67,31 +69,16 @@ class _Item(Protocol):
 # --- reading -------------------------------------------------------------------------------------
 
 
-async def get_plan(session: AsyncSession, plan_id: uuid.UUID, principal: Principal) -> BusinessPlan:
-    plan = await session.get(BusinessPlan, plan_id)
-    if plan is None or not await _visible(session, plan, principal):
-        raise NotFound("business-plan", plan_id)
-    return plan
-
-
-async def _visible(session: AsyncSession, plan: BusinessPlan, principal: Principal) -> bool:
-    if principal.partner_id is None:
-        return True
-    participant = await session.get(Participant, plan.participant_id)
-    return participant is not None and participant.partner_id == principal.partner_id
-
-
 def plans_query(
-    participant_id: uuid.UUID | None, principal: Principal, status: PlanStatus | None = None
+    session: AsyncSession,
+    principal: Principal,
+    participant_id: uuid.UUID | None = None,
+    status: PlanStatus | None = None,
 ) -> Select[BusinessPlan]:
-    query = select(BusinessPlan)
-    if participant_id is not None:
-        query = query.where(BusinessPlan.participant_id == participant_id)
-    if status is not None:
-        query = query.where(BusinessPlan.status == status)
-    if principal.partner_id is not None:
-        query = query.join(Participant).where(Participant.partner_id == principal.partner_id)
-    return query
+    return PlanRepository(session).query(
+        principal,
+        *given((BusinessPlan.participant_id, participant_id), (BusinessPlan.status, status)),
+    )
 
 
 def versions_query(plan_id: uuid.UUID) -> Select[PlanVersion]:
@@ -164,6 +151,20 @@ async def cancel_open_plans(
 # --- the author's side ---------------------------------------------------------------------------
 
 
+def _invalid(
+    detail: str,
+    *,
+    params: dict[str, Any],
+    errors: list[FieldError],
+    extras: dict[str, Any] | None = None,
+) -> ValidationProblem:
+    """A 422 whose detail names the values at fault, with more of them as `extras`."""
+    problem = ValidationProblem(errors, detail=detail)
+    problem.params.update(params)
+    problem.extras.update(extras or {})
+    return problem
+
+
 def _require(plan: BusinessPlan, *states: PlanStatus) -> None:
     if plan.status not in states:
         raise InvalidState(plan.status)
@@ -180,10 +181,8 @@ def _written_by(plan: BusinessPlan, principal: Principal) -> None:
 async def _direction_of(session: AsyncSession, direction_code: str) -> Direction:
     direction = await session.get(Direction, direction_code)
     if direction is None:
-        raise Problem(
-            422,
-            "validation-error",
-            detail="detail.unknown-direction",
+        raise _invalid(
+            "detail.unknown-direction",
             params={"direction": direction_code},
             errors=[
                 FieldError(
@@ -219,10 +218,8 @@ def _check_package(direction: Direction, items: Sequence[_Item], field_prefix: s
     ]
     if not outside:
         return
-    raise Problem(
-        422,
-        "validation-error",
-        detail="detail.asset-outside-package",
+    raise _invalid(
+        "detail.asset-outside-package",
         params={
             "direction": direction.code,
             "asset_types": ", ".join(asset_type for _, asset_type in outside),
@@ -246,10 +243,8 @@ def _check_ceiling(direction: Direction, items: Sequence[_Item], field_prefix: s
     if total <= direction.ceiling:
         return
     names = ", ".join(f"{item.asset_type} {item.quantity} x {item.unit_price}" for item in items)
-    raise Problem(
-        422,
-        "validation-error",
-        detail="detail.ceiling-exceeded",
+    raise _invalid(
+        "detail.ceiling-exceeded",
         params={
             "total": total,
             "ceiling": direction.ceiling,
@@ -340,7 +335,7 @@ def snapshot(plan: BusinessPlan) -> dict[str, Any]:
 async def submit(session: AsyncSession, plan: BusinessPlan, principal: Principal) -> BusinessPlan:
     _require(plan, *EDITABLE)
     if missing := _missing_sections(plan):
-        raise Problem(422, "validation-error", detail="detail.plan-incomplete", errors=missing)
+        raise ValidationProblem(missing, detail="detail.plan-incomplete")
     await check_items(session, plan.direction, plan.items, "items")
     plan.revision += 1
     plan.status = PlanStatus.submitted
@@ -426,23 +421,18 @@ async def review(
     return version
 
 
-async def request_changes(
-    session: AsyncSession, plan: BusinessPlan, body: DecisionIn, principal: Principal
+async def decide_against(
+    session: AsyncSession,
+    plan: BusinessPlan,
+    body: DecisionIn,
+    principal: Principal,
+    status: PlanStatus,
 ) -> BusinessPlan:
+    """The reviewer's decision against the plan as it is, with a comment: changes_requested
+    (back to its author) or rejected."""
     version = await _start_review(session, plan, principal)
     _comment(version, body.section, body.comment, principal)
-    await _change_state(
-        session, plan, PlanStatus.changes_requested, "changes_requested", body.reason
-    )
-    return plan
-
-
-async def reject(
-    session: AsyncSession, plan: BusinessPlan, body: DecisionIn, principal: Principal
-) -> BusinessPlan:
-    version = await _start_review(session, plan, principal)
-    _comment(version, body.section, body.comment, principal)
-    await _change_state(session, plan, PlanStatus.rejected, "rejected", body.reason)
+    await _change_state(session, plan, status, status.value, body.reason)
     return plan
 
 

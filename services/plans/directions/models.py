@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from plans.base import Base
 from shared.db import utcnow
+from shared.repository import SHARED
 
 
 class Direction(Base):
@@ -19,6 +20,7 @@ class Direction(Base):
     catalogue) and the most a participant's requested assets may cost."""
 
     __tablename__ = "directions"
+    __partner__ = SHARED
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name_az: Mapped[str] = mapped_column(Text)

@@ -3,16 +3,16 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
 
 from plans.directions import messages as _messages  # noqa: F401  (registers message keys)
 from plans.directions import service
 from plans.directions.models import Direction
 from plans.directions.schemas import DirectionIn, DirectionOut, DirectionUpdate
-from shared.auth import CurrentPrincipal, Principal, Role, require
+from shared.auth import Admin, CurrentPrincipal
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -20,7 +20,6 @@ from shared.problems import problem_responses
 router = APIRouter(prefix="/v1")
 TAGS: list[str | Enum] = ["directions"]
 
-Admin = Annotated[Principal, Depends(require(Role.admin))]
 CodePath = Annotated[str, Path(max_length=64, examples=["beekeeping"])]
 
 
@@ -106,7 +105,6 @@ async def update_direction(
     response: Response,
 ) -> Direction:
     direction = await service.get_direction(session, code)
-    check_if_match(if_match, direction.version)
-    direction = await service.update_direction(session, direction, body)
-    set_etag(response, direction.version)
-    return direction
+    return await change_versioned(
+        direction, if_match, response, lambda row: service.update_direction(session, row, body)
+    )

@@ -5,10 +5,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ARRAY, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plans.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedBy, OwnedThrough
 
 
 class ParticipantStatus(StrEnum):
@@ -20,6 +21,7 @@ class Participant(Base):
     """Plans' own record of an enrolled participant: ids and coded facts, no personal data."""
 
     __tablename__ = "participants"
+    __partner__ = OwnedBy("partner_id")  # the partner that referred them, if any
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     applicant_id: Mapped[uuid.UUID]
@@ -42,6 +44,7 @@ class DirectionConsultation(Base):
     """An officer's consultation with the participant: the direction chosen, and why."""
 
     __tablename__ = "direction_consultations"
+    __partner__ = OwnedThrough("participant")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"))
@@ -49,6 +52,9 @@ class DirectionConsultation(Base):
     reason: Mapped[str] = mapped_column(Text)
     consulted_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # For the ownership rule only: never loaded.
+    participant: Mapped[Participant] = relationship(lazy="raise", viewonly=True)
 
     __table_args__ = (
         Index("ix_direction_consultations_participant_created", "participant_id", "created_at"),

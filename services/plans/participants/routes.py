@@ -3,33 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
+from plans.access import ReadsPlans, WritesPlans
+from plans.filters import given
 from plans.participants import messages as _messages  # noqa: F401  (registers message keys)
 from plans.participants import service
 from plans.participants.models import DirectionConsultation, Participant, ParticipantStatus
+from plans.participants.repository import ParticipantRepository
 from plans.participants.schemas import ConsultationIn, ConsultationOut, ParticipantOut
-from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
-
-Reader = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.case_officer,
-            Role.plan_reviewer,
-            Role.analyst,
-            scopes=(Scope.plans_read, Scope.plans_write),
-        )
-    ),
-]
-Writer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(Scope.plans_write,)))]
 
 
 @router.get(
@@ -40,22 +29,22 @@ Writer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(Scope.p
 )
 async def list_participants(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsPlans,
     page: PageParamsDep,
     region: Annotated[str | None, Query(max_length=8, examples=["AZ-GA"])] = None,
     direction: Annotated[str | None, Query(max_length=64, examples=["beekeeping"])] = None,
     status: ParticipantStatus | None = None,
     round_id: Annotated[uuid.UUID | None, Query(description="Intake's programme round")] = None,
 ) -> Page[ParticipantOut]:
-    query = service.visible_to(principal)
-    if region is not None:
-        query = query.where(Participant.region == region)
-    if direction is not None:
-        query = query.where(Participant.direction == direction)
-    if status is not None:
-        query = query.where(Participant.status == status)
-    if round_id is not None:
-        query = query.where(Participant.round_id == round_id)
+    query = ParticipantRepository(session).query(
+        principal,
+        *given(
+            (Participant.region, region),
+            (Participant.direction, direction),
+            (Participant.status, status),
+            (Participant.round_id, round_id),
+        ),
+    )
     return await paginate(
         session,
         query,
@@ -72,9 +61,9 @@ async def list_participants(
     responses=problem_responses(401, 403, 404),
 )
 async def get_participant(
-    participant_id: uuid.UUID, session: SessionDep, principal: Reader
+    participant_id: uuid.UUID, session: SessionDep, principal: ReadsPlans
 ) -> Participant:
-    return await service.get_participant(session, participant_id, principal)
+    return await ParticipantRepository(session).get(participant_id, principal)
 
 
 @router.post(
@@ -88,15 +77,15 @@ async def add_consultation(
     participant_id: uuid.UUID,
     body: ConsultationIn,
     session: SessionDep,
-    principal: Writer,
+    principal: WritesPlans,
     idem: IdempotencyDep,
 ) -> Response:
     async def create() -> DirectionConsultation:
-        participant = await service.get_participant(session, participant_id, principal)
+        participant = await ParticipantRepository(session).get(participant_id, principal)
         return await service.choose_direction(session, participant, body, principal)
 
     async def read(ref: str) -> DirectionConsultation:
-        participant = await service.get_participant(session, participant_id, principal)
+        participant = await ParticipantRepository(session).get(participant_id, principal)
         return await service.get_consultation(session, participant, uuid.UUID(ref))
 
     return await idem.respond(create, read=read, response_model=ConsultationOut)
@@ -109,9 +98,9 @@ async def add_consultation(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_consultations(
-    participant_id: uuid.UUID, session: SessionDep, principal: Reader, page: PageParamsDep
+    participant_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, page: PageParamsDep
 ) -> Page[ConsultationOut]:
-    await service.get_participant(session, participant_id, principal)
+    await ParticipantRepository(session).get(participant_id, principal)
     return await paginate(
         session,
         select(DirectionConsultation).where(DirectionConsultation.participant_id == participant_id),

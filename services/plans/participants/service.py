@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,26 +38,6 @@ async def add_participant(session: AsyncSession, enrolled: ParticipantEnrolled) 
         .returning(Participant.id)
     )
     return inserted.first() is not None
-
-
-def visible_to(principal: Principal) -> Select[Participant]:
-    """Participants the principal may see: a partner only those it referred."""
-    query = select(Participant)
-    if principal.partner_id is not None:
-        query = query.where(Participant.partner_id == principal.partner_id)
-    return query
-
-
-async def get_participant(
-    session: AsyncSession, participant_id: uuid.UUID, principal: Principal
-) -> Participant:
-    participant = await session.get(Participant, participant_id)
-    # Another partner's participant answers exactly like a missing one.
-    if participant is None or (
-        principal.partner_id is not None and participant.partner_id != principal.partner_id
-    ):
-        raise NotFound("participant", participant_id)
-    return participant
 
 
 async def get_consultation(

@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import (
     ARRAY,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -23,11 +24,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plans.base import Base
+from plans.participants.models import Participant
 from shared.db import utcnow
+from shared.repository import SHARED, OwnedBy, OwnedThrough, OwnedWhere
 
 
 class SessionStatus(StrEnum):
@@ -49,10 +53,13 @@ class EnrolmentStatus(StrEnum):
 PLACE_HOLDING = (EnrolmentStatus.enrolled, EnrolmentStatus.completed, EnrolmentStatus.not_completed)
 # Statuses whose attendance is recorded.
 ATTENDING = (EnrolmentStatus.enrolled, EnrolmentStatus.completed)
+# Statuses of a session that still changes: enrolments, attendance, its places.
+OPEN = (SessionStatus.planned, SessionStatus.running)
 
 
 class Course(Base):
     __tablename__ = "training_courses"
+    __partner__ = SHARED
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     direction: Mapped[str] = mapped_column(String(64), index=True)
@@ -83,6 +90,7 @@ class Course(Base):
 
 class TrainingSession(Base):
     __tablename__ = "training_sessions"
+    __partner__ = OwnedBy("run_by_partner_id")  # a partner sees the sessions it runs
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_courses.id"), index=True)
@@ -114,8 +122,17 @@ class TrainingSession(Base):
         return self.course.direction
 
 
+def _own_participant_in_own_session(partner_id: uuid.UUID) -> ColumnElement[bool]:
+    return and_(
+        OwnedThrough("session").criterion(Enrolment, partner_id),
+        OwnedThrough("participant").criterion(Enrolment, partner_id),
+    )
+
+
 class Enrolment(Base):
     __tablename__ = "training_enrolments"
+    # A partner sees, in the sessions it runs, the participants it referred.
+    __partner__ = OwnedWhere(_own_participant_in_own_session)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_sessions.id"))
@@ -130,6 +147,8 @@ class Enrolment(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     session: Mapped[TrainingSession] = relationship(lazy="joined", innerjoin=True)
+    # For the ownership rule only: never loaded.
+    participant: Mapped[Participant] = relationship(lazy="raise", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
     # One row per participant and session: a cancelled place taken again reuses it.
@@ -152,6 +171,7 @@ class AttendanceDay(Base):
     """Who was present on one training day of a session (replaced as a whole by each PUT)."""
 
     __tablename__ = "training_attendance"
+    __partner__ = OwnedThrough("session")
 
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("training_sessions.id"), primary_key=True
@@ -162,6 +182,9 @@ class AttendanceDay(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
+    # For the ownership rule only: never loaded.
+    session: Mapped[TrainingSession] = relationship(lazy="raise", viewonly=True)
+
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -170,6 +193,7 @@ class PartnerMemorandum(Base):
     partner runs training sessions only within one that covers the `trainings` area."""
 
     __tablename__ = "partner_memoranda"
+    __partner__ = OwnedBy("partner_id")
 
     memorandum_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     partner_id: Mapped[uuid.UUID] = mapped_column(index=True)
