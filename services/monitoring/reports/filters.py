@@ -148,13 +148,17 @@ def _check(
     return region
 
 
+PeriodStart = Annotated[
+    date | None, Query(alias="from", description="First day of the period (inclusive)")
+]
+PeriodEnd = Annotated[
+    date | None, Query(alias="to", description="Last day of the period (inclusive)")
+]
+
+
 def people_filters(
-    start: Annotated[
-        date | None, Query(alias="from", description="First day of the period (inclusive)")
-    ] = None,
-    end: Annotated[
-        date | None, Query(alias="to", description="Last day of the period (inclusive)")
-    ] = None,
+    start: PeriodStart = None,
+    end: PeriodEnd = None,
     round_id: Annotated[uuid.UUID | None, Query(description="intake's programme round")] = None,
     region: Annotated[str | None, Query(description="ISO 3166-2:AZ code, e.g. AZ-GA")] = None,
     category: Annotated[Category | None, Query(description="Applicant category")] = None,
@@ -194,12 +198,8 @@ FiltersDep = Annotated[Filters, Depends(report_filters)]
 
 
 def fund_filters(
-    start: Annotated[
-        date | None, Query(alias="from", description="First day of the period (inclusive)")
-    ] = None,
-    end: Annotated[
-        date | None, Query(alias="to", description="Last day of the period (inclusive)")
-    ] = None,
+    start: PeriodStart = None,
+    end: PeriodEnd = None,
     partner_id: Annotated[
         uuid.UUID | None, Query(description="The partner whose fund (a partner: its own only)")
     ] = None,
