@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from monitoring.base import Base
 from shared.db import utcnow
+from shared.repository import SHARED, OwnedBy
 
 Money = Numeric(14, 2)
 
@@ -34,8 +35,12 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_opened_at_participant_id", "opened_at", "participant_id"),)
+    # The partner who referred the participant, copied from the delivery.
+    __partner__ = OwnedBy("partner_id")
 
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # A case is known by its participant: the name the repositories look rows up by.
+    id: Mapped[uuid.UUID] = synonym("participant_id")
     region: Mapped[str] = mapped_column(String(8), index=True)
     direction: Mapped[str] = mapped_column(String(64))
     partner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
@@ -91,6 +96,8 @@ class FlagRule(Base):
     it is active without a release."""
 
     __tablename__ = "flag_rules"
+    # Every caller who reads flags may read the rules that raise them.
+    __partner__ = SHARED
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[RuleKind] = mapped_column(String(32))
@@ -129,6 +136,8 @@ class Flag(Base):
         UniqueConstraint("participant_id", "rule", "visit_id"),
         Index("ix_flags_raised_at_id", "raised_at", "id"),
     )
+    # Filed under the case's partner (else the visit's) when raised.
+    __partner__ = OwnedBy("partner_id")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     participant_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -3,10 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Query, Response
 
+from monitoring.access import HandlesFlags, ManagesCases, ReadsMonitoring
 from monitoring.cases import service
 from monitoring.cases.models import Case, CaseStatus, Flag, FlagRule, FlagStatus, Outcome
+from monitoring.cases.repository import CaseRepository, FlagRepository
 from monitoring.cases.schemas import (
     AssignIn,
     CaseDetailOut,
@@ -20,25 +22,14 @@ from monitoring.cases.schemas import (
     OverdueCheckOut,
     ResolveIn,
 )
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep, utcnow
-from shared.etag import IfMatchDep, check_if_match, set_etag
+from shared.etag import IfMatchDep, change_versioned, set_etag
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1")
 
-# Staff who follow the businesses read cases and flags; a partner (monitoring:read) its own.
-Reader = Annotated[
-    Principal,
-    Depends(
-        require(Role.monitor, Role.case_officer, Role.analyst, scopes=(Scope.monitoring_read,))
-    ),
-]
-# Those who take flags on and close cases: staff only.
-Officer = Annotated[Principal, Depends(require(Role.case_officer, Role.monitor))]
-CaseOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
-Admin = Annotated[Principal, Depends(require(Role.admin))]
 Region = Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$", examples=["AZ-GA"])]
 RuleCode = Annotated[str, Path(max_length=64, examples=["asset_lost"])]
 
@@ -52,7 +43,7 @@ RuleCode = Annotated[str, Path(max_length=64, examples=["asset_lost"])]
 )
 async def list_cases(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsMonitoring,
     page: PageParamsDep,
     status: CaseStatus | None = None,
     outcome: Outcome | None = None,
@@ -62,7 +53,7 @@ async def list_cases(
     filters = service.CaseFilters(status, outcome, region, direction)
     return await paginate(
         session,
-        service.cases_query(principal, filters),
+        service.cases_query(session, principal, filters),
         key_columns=(Case.opened_at, Case.participant_id),
         params=page,
         to_item=CaseOut.model_validate,
@@ -93,9 +84,9 @@ async def _detail(session: SessionDep, case: Case) -> CaseDetailOut:
     responses=problem_responses(401, 403, 404),
 )
 async def get_case(
-    participant_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    participant_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> CaseDetailOut:
-    case = await service.get_case(session, participant_id, principal)
+    case = await CaseRepository(session).get(participant_id, principal)
     set_etag(response, case.version)
     return await _detail(session, case)
 
@@ -115,14 +106,14 @@ async def close_case(
     participant_id: uuid.UUID,
     body: CloseIn,
     session: SessionDep,
-    principal: CaseOfficer,
+    principal: ManagesCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> CaseDetailOut:
-    case = await service.get_case(session, participant_id, principal)
-    check_if_match(if_match, case.version)
-    case = await service.close_by_officer(session, case, body, principal)
-    set_etag(response, case.version)
+    case = await CaseRepository(session).get(participant_id, principal)
+    await change_versioned(
+        case, if_match, response, lambda c: service.close_by_officer(session, c, body, principal)
+    )
     return await _detail(session, case)
 
 
@@ -135,7 +126,7 @@ async def close_case(
 )
 async def list_flags(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsMonitoring,
     page: PageParamsDep,
     status: FlagStatus | None = None,
     rule: Annotated[str | None, Query(max_length=64, examples=["asset_lost"])] = None,
@@ -154,7 +145,7 @@ async def list_flags(
     )
     return await paginate(
         session,
-        service.flags_query(principal, filters),
+        service.flags_query(session, principal, filters),
         key_columns=(Flag.raised_at, Flag.id),
         params=page,
         to_item=FlagOut.model_validate,
@@ -169,9 +160,9 @@ async def list_flags(
     responses=problem_responses(401, 403, 404),
 )
 async def get_flag(
-    flag_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    flag_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> Flag:
-    flag = await service.get_flag(session, flag_id, principal)
+    flag = await FlagRepository(session).get(flag_id, principal)
     set_etag(response, flag.version)
     return flag
 
@@ -187,15 +178,15 @@ async def assign_flag(
     flag_id: uuid.UUID,
     body: AssignIn,
     session: SessionDep,
-    principal: Officer,
+    principal: HandlesFlags,
     if_match: IfMatchDep,
     response: Response,
 ) -> Flag:
-    flag = await service.get_flag(session, flag_id, principal)
-    check_if_match(if_match, flag.version)
-    flag = await service.assign_flag(session, flag, body.owner_id or principal.subject)
-    set_etag(response, flag.version)
-    return flag
+    flag = await FlagRepository(session).get(flag_id, principal)
+    owner_id = body.owner_id or principal.subject
+    return await change_versioned(
+        flag, if_match, response, lambda f: service.assign_flag(session, f, owner_id)
+    )
 
 
 @router.post(
@@ -211,15 +202,17 @@ async def resolve_flag(
     flag_id: uuid.UUID,
     body: ResolveIn,
     session: SessionDep,
-    principal: Officer,
+    principal: HandlesFlags,
     if_match: IfMatchDep,
     response: Response,
 ) -> Flag:
-    flag = await service.get_flag(session, flag_id, principal)
-    check_if_match(if_match, flag.version)
-    flag = await service.resolve_flag(session, flag, body.resolution, body.note, principal)
-    set_etag(response, flag.version)
-    return flag
+    flag = await FlagRepository(session).get(flag_id, principal)
+    return await change_versioned(
+        flag,
+        if_match,
+        response,
+        lambda f: service.resolve_flag(session, f, body.resolution, body.note, principal),
+    )
 
 
 @router.post(
@@ -248,7 +241,7 @@ async def overdue_check(
     responses=problem_responses(401, 403, 422),
 )
 async def list_rules(
-    session: SessionDep, principal: Reader, page: PageParamsDep
+    session: SessionDep, principal: ReadsMonitoring, page: PageParamsDep
 ) -> Page[FlagRuleOut]:
     return await paginate(
         session,
@@ -267,7 +260,7 @@ async def list_rules(
     responses=problem_responses(401, 403, 404),
 )
 async def get_rule(
-    code: RuleCode, session: SessionDep, principal: Reader, response: Response
+    code: RuleCode, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> FlagRule:
     rule = await service.get_rule(session, code)
     set_etag(response, rule.version)
@@ -293,7 +286,6 @@ async def update_rule(
     response: Response,
 ) -> FlagRule:
     rule = await service.get_rule(session, code)
-    check_if_match(if_match, rule.version)
-    rule = await service.update_rule(session, rule, body, principal)
-    set_etag(response, rule.version)
-    return rule
+    return await change_versioned(
+        rule, if_match, response, lambda r: service.update_rule(session, r, body, principal)
+    )

@@ -28,9 +28,11 @@ from monitoring.cases.models import (
     Resolution,
     RuleKind,
 )
+from monitoring.cases.repository import CaseRepository, FlagRepository
 from monitoring.cases.rules import REPORT_KINDS, VisitOverdueParameters, check_report
 from monitoring.cases.rules import parse_parameters as parse_rule_parameters
 from monitoring.cases.schemas import REASONS, CloseIn, FlagRuleIn
+from monitoring.queries import equal
 from monitoring.visits.models import Visit
 from shared.auth import Principal
 from shared.db import utcnow
@@ -121,29 +123,16 @@ class CaseFilters:
     direction: str | None = None
 
 
-def cases_query(principal: Principal, filters: CaseFilters) -> Select[Case]:
-    query = select(Case)
-    if filters.status is not None:
-        query = query.where(Case.status == filters.status)
-    if filters.outcome is not None:
-        query = query.where(Case.outcome == filters.outcome)
-    if filters.region is not None:
-        query = query.where(Case.region == filters.region)
-    if filters.direction is not None:
-        query = query.where(Case.direction == filters.direction)
-    if principal.partner_id is not None:
-        query = query.where(Case.partner_id == principal.partner_id)
-    return query
-
-
-async def get_case(session: AsyncSession, participant_id: uuid.UUID, principal: Principal) -> Case:
-    case = await session.get(Case, participant_id)
-    # A partner sees its own participants only; another's look exactly like missing ones.
-    if case is None or (
-        principal.partner_id is not None and case.partner_id != principal.partner_id
-    ):
-        raise NotFound("case", participant_id)
-    return case
+def cases_query(session: AsyncSession, principal: Principal, filters: CaseFilters) -> Select[Case]:
+    return CaseRepository(session).query(
+        principal,
+        *equal(
+            (Case.status, filters.status),
+            (Case.outcome, filters.outcome),
+            (Case.region, filters.region),
+            (Case.direction, filters.direction),
+        ),
+    )
 
 
 async def open_flags(session: AsyncSession, participant_id: uuid.UUID) -> list[Flag]:
@@ -424,30 +413,17 @@ class FlagFilters:
     participant_id: uuid.UUID | None = None
 
 
-def flags_query(principal: Principal, filters: FlagFilters) -> Select[Flag]:
-    query = select(Flag)
-    if filters.status is not None:
-        query = query.where(Flag.status == filters.status)
-    if filters.rule is not None:
-        query = query.where(Flag.rule == filters.rule)
-    if filters.region is not None:
-        query = query.where(Flag.region == filters.region)
-    if filters.owner_id is not None:
-        query = query.where(Flag.owner_id == filters.owner_id)
-    if filters.participant_id is not None:
-        query = query.where(Flag.participant_id == filters.participant_id)
-    if principal.partner_id is not None:
-        query = query.where(Flag.partner_id == principal.partner_id)
-    return query
-
-
-async def get_flag(session: AsyncSession, flag_id: uuid.UUID, principal: Principal) -> Flag:
-    flag = await session.get(Flag, flag_id)
-    if flag is None or (
-        principal.partner_id is not None and flag.partner_id != principal.partner_id
-    ):
-        raise NotFound("flag", flag_id)
-    return flag
+def flags_query(session: AsyncSession, principal: Principal, filters: FlagFilters) -> Select[Flag]:
+    return FlagRepository(session).query(
+        principal,
+        *equal(
+            (Flag.status, filters.status),
+            (Flag.rule, filters.rule),
+            (Flag.region, filters.region),
+            (Flag.owner_id, filters.owner_id),
+            (Flag.participant_id, filters.participant_id),
+        ),
+    )
 
 
 async def assign_flag(session: AsyncSession, flag: Flag, owner_id: str) -> Flag:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from monitoring.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedWhere
 
 Money = Numeric(14, 2)
 
@@ -27,6 +28,11 @@ class TimelineEntry(Base):
     """One line per event in a participant's journey, from every service."""
 
     __tablename__ = "timeline"
+    # An event is a partner's when it names the partner (an application's events name its
+    # referrer); whose the whole timeline is, readmodels.service decides.
+    __partner__ = OwnedWhere(
+        lambda partner_id: TimelineEntry.facts.contains({"partner_id": str(partner_id)})
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(index=True)

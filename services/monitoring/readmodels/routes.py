@@ -1,24 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from monitoring.access import ReadsMonitoring
 from monitoring.readmodels import service
 from monitoring.readmodels.schemas import TimelineEntryOut, TimelineOut
-from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.problems import NotFound, problem_responses
 
 router = APIRouter(prefix="/v1")
-
-Reader = Annotated[
-    Principal,
-    Depends(
-        require(Role.monitor, Role.case_officer, Role.analyst, scopes=(Scope.monitoring_read,))
-    ),
-]
 
 
 @router.get(
@@ -31,7 +23,7 @@ Reader = Annotated[
     responses=problem_responses(401, 403, 404),
 )
 async def timeline(
-    participant_id: uuid.UUID, session: SessionDep, principal: Reader
+    participant_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring
 ) -> TimelineOut:
     entries = await service.timeline(session, participant_id, principal)
     if not entries:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.readmodels.models import ApplicationFact, TimelineEntry
 from shared.auth import Principal
+from shared.repository import partner_column_filter, visible_to
 
 
 async def timeline(
@@ -22,23 +23,26 @@ async def timeline(
         .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
     )
     entries = list((await session.scalars(query)).all())
-    if principal.partner_id is not None and not await _referred_by(
-        session, participant_id, principal.partner_id, entries
-    ):
+    if entries and not await session.scalar(select(_referred(participant_id, principal))):
         return []
     return entries
 
 
-async def _referred_by(
-    session: AsyncSession,
-    participant_id: uuid.UUID,
-    partner_id: uuid.UUID,
-    entries: list[TimelineEntry],
-) -> bool:
-    referrer = await session.scalar(
-        select(ApplicationFact.partner_id).where(ApplicationFact.application_id == participant_id)
+def _referred(participant_id: uuid.UUID, principal: Principal) -> ColumnElement[bool]:
+    """Whether the principal may see the participant: the referrer its application's facts name,
+    or, before those have arrived, any of its events naming the principal's partner."""
+    application, entry = ApplicationFact, TimelineEntry
+    referrer_known = select(application.application_id).where(
+        application.application_id == participant_id, application.partner_id.is_not(None)
     )
-    if referrer is not None:
-        return referrer == partner_id
-    # Before the application's facts have arrived: any of its events naming the partner.
-    return any(entry.facts.get("partner_id") == str(partner_id) for entry in entries)
+    return or_(
+        exists(referrer_known.where(partner_column_filter(application.partner_id, principal))),
+        and_(
+            ~exists(referrer_known),
+            exists(
+                select(entry.id).where(
+                    entry.participant_id == participant_id, visible_to(entry, principal)
+                )
+            ),
+        ),
+    )

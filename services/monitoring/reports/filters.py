@@ -18,10 +18,12 @@ import pycountry
 from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, Date, and_, literal
 
+from monitoring.queries import equal
 from monitoring.readmodels.models import ApplicationFact
 from monitoring.reports import messages as _messages  # noqa: F401 - registers the message keys
 from shared.auth import Principal, Role
 from shared.problems import FieldError, NotFound, ValidationProblem
+from shared.repository import partner_of
 
 
 class Category(StrEnum):
@@ -71,24 +73,29 @@ class Filters:
     def applications(self, period_on: Any | None = None) -> list[ColumnElement[bool]]:
         """Conditions on application_facts; `period_on` is the column the period bounds."""
         a = ApplicationFact
-        conditions: list[ColumnElement[bool]] = []
-        if self.round_id is not None:
-            conditions.append(a.round_id == self.round_id)
-        if self.region is not None:
-            conditions.append(a.region == self.region)
+        conditions = equal(
+            (a.round_id, self.round_id),
+            (a.region, self.region),
+            (a.direction, self.direction),
+            (a.partner_id, self.partner_id),
+            (a.sex, self.sex),
+            (a.age_band, self.age_band),
+        )
         if self.category is not None:
             conditions.append(a.categories.contains([self.category]))
-        if self.direction is not None:
-            conditions.append(a.direction == self.direction)
-        if self.partner_id is not None:
-            conditions.append(a.partner_id == self.partner_id)
-        if self.sex is not None:
-            conditions.append(a.sex == self.sex)
-        if self.age_band is not None:
-            conditions.append(a.age_band == self.age_band)
         if period_on is not None:
             conditions.extend(self.period(period_on))
         return conditions
+
+    def enrolments(self) -> list[ColumnElement[bool]]:
+        """Participants: applications enrolled and not cancelled, the period bounding the
+        enrolment."""
+        a = ApplicationFact
+        return [
+            a.enrolled_at.is_not(None),
+            a.enrollment_cancelled_at.is_(None),
+            *self.applications(a.enrolled_at),
+        ]
 
     def period(self, column: Any) -> list[ColumnElement[bool]]:
         """`column` within the period: a date column by day, a timestamp column by UTC day."""
@@ -141,13 +148,17 @@ def _check(
     return region
 
 
+PeriodStart = Annotated[
+    date | None, Query(alias="from", description="First day of the period (inclusive)")
+]
+PeriodEnd = Annotated[
+    date | None, Query(alias="to", description="Last day of the period (inclusive)")
+]
+
+
 def people_filters(
-    start: Annotated[
-        date | None, Query(alias="from", description="First day of the period (inclusive)")
-    ] = None,
-    end: Annotated[
-        date | None, Query(alias="to", description="Last day of the period (inclusive)")
-    ] = None,
+    start: PeriodStart = None,
+    end: PeriodEnd = None,
     round_id: Annotated[uuid.UUID | None, Query(description="intake's programme round")] = None,
     region: Annotated[str | None, Query(description="ISO 3166-2:AZ code, e.g. AZ-GA")] = None,
     category: Annotated[Category | None, Query(description="Applicant category")] = None,
@@ -187,12 +198,8 @@ FiltersDep = Annotated[Filters, Depends(report_filters)]
 
 
 def fund_filters(
-    start: Annotated[
-        date | None, Query(alias="from", description="First day of the period (inclusive)")
-    ] = None,
-    end: Annotated[
-        date | None, Query(alias="to", description="Last day of the period (inclusive)")
-    ] = None,
+    start: PeriodStart = None,
+    end: PeriodEnd = None,
     partner_id: Annotated[
         uuid.UUID | None, Query(description="The partner whose fund (a partner: its own only)")
     ] = None,
@@ -205,13 +212,20 @@ def fund_filters(
 FundFiltersDep = Annotated[Filters, Depends(fund_filters)]
 
 
+def partner_in_scope(partner_id: uuid.UUID | None, principal: Principal) -> uuid.UUID | None:
+    """The partner a report is about. A partner's is its own: naming another is not found, like
+    any object of another partner. Staff's is the one they name (None: every partner)."""
+    own = partner_of(principal)
+    if own is None:
+        return partner_id
+    if partner_id not in (None, own):
+        raise NotFound("partner", partner_id)
+    return own
+
+
 def scoped(filters: Filters, principal: Principal) -> Filters:
-    """A partner's filters: its own participants only; another partner's id is not found."""
-    if principal.partner_id is None:
-        return filters
-    if filters.partner_id is not None and filters.partner_id != principal.partner_id:
-        raise NotFound("partner", filters.partner_id)
-    return replace(filters, partner_id=principal.partner_id)
+    """A partner's filters: its own participants only."""
+    return replace(filters, partner_id=partner_in_scope(filters.partner_id, principal))
 
 
 Audience = Literal["public"]
@@ -219,6 +233,6 @@ Audience = Literal["public"]
 
 def suppressing(principal: Principal, audience: Audience | None) -> bool:
     """Exact figures for analysts and admins, unless they ask for the public version."""
-    if audience == "public" or principal.partner_id is not None:
+    if audience == "public" or partner_of(principal) is not None:
         return True
     return not (principal.kind == "staff" and principal.has_any_role(Role.analyst))

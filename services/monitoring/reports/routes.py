@@ -6,7 +6,7 @@ would give them away withheld (monitoring.reports.suppression)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,12 +15,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from monitoring.access import ReadsReports
 from monitoring.reports import charts, exports, service
 from monitoring.reports.filters import (
     Audience,
     FiltersDep,
     FundFiltersDep,
     PeopleFiltersDep,
+    partner_in_scope,
     scoped,
     suppressing,
 )
@@ -34,10 +36,9 @@ from monitoring.reports.schemas import (
     SurvivalReport,
 )
 from monitoring.settings import MonitoringSettings
-from shared.auth import Principal, Role, Scope, require
 from shared.db import SessionDep
 from shared.i18n import add_messages
-from shared.problems import NotFound, Problem, problem_responses, request_language
+from shared.problems import Problem, problem_responses, request_language
 from shared.ratelimit import RateLimit
 
 router = APIRouter(
@@ -46,17 +47,6 @@ router = APIRouter(
     dependencies=[Depends(RateLimit("rate_limit_reports"))],
 )
 
-Reader = Annotated[
-    Principal,
-    Depends(
-        require(
-            Role.analyst,
-            Role.case_officer,
-            Role.monitor,
-            scopes=(Scope.monitoring_read, Scope.reports_read),
-        )
-    ),
-]
 AudienceQuery = Annotated[
     Audience | None,
     Query(
@@ -102,6 +92,18 @@ add_messages(
 )
 
 
+class ReportTimedOut(Problem):
+    """A report's query stopped by the statement timeout: the service is busy, not broken."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "service-unavailable",
+            detail="detail.report-timeout",
+            headers={"Retry-After": "60"},
+        )
+
+
 async def _report_session(session: SessionDep, request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session with every query of the report bounded by
     `report_statement_timeout_ms` (SET LOCAL: this transaction only); a query stopped by it is
@@ -116,28 +118,30 @@ async def _report_session(session: SessionDep, request: Request) -> AsyncIterato
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
             raise
-        raise Problem(
-            503,
-            "service-unavailable",
-            detail="detail.report-timeout",
-            headers={"Retry-After": "60"},
-        ) from None
+        raise ReportTimedOut() from None
 
 
 ReportSession = Annotated[AsyncSession, Depends(_report_session, scope="function")]
 
 
-async def _chart(render: Any, report: Any, fmt: Literal["png", "svg"], name: str) -> Response:
-    content = await run_in_threadpool(render, report, fmt)
-    return Response(
-        content,
-        media_type=charts.MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'inline; filename="{name}.{fmt}"'},
-    )
-
-
-async def _download(lines: list[list[Any]], name: str, fmt: str) -> Response:
-    return await run_in_threadpool(exports.download, lines, name, fmt)
+async def _answer(
+    report: Any,
+    fmt: ChartOrTableFormat,
+    name: str,
+    lines: Callable[[], list[list[Any]]],
+    chart: Callable[[Any, Literal["png", "svg"]], bytes] | None = None,
+) -> Any:
+    """The report as asked: JSON, a chart (for reports that have one) or a CSV/XLSX download."""
+    if chart is not None and (fmt == "png" or fmt == "svg"):
+        content = await run_in_threadpool(chart, report, fmt)
+        return Response(
+            content,
+            media_type=charts.MEDIA_TYPES[fmt],
+            headers={"Content-Disposition": f'inline; filename="{name}.{fmt}"'},
+        )
+    if fmt == "json":
+        return report
+    return await run_in_threadpool(exports.download, lines(), name, fmt)
 
 
 @router.get(
@@ -154,7 +158,7 @@ async def _download(lines: list[list[Any]], name: str, fmt: str) -> Response:
 )
 async def participants(
     session: ReportSession,
-    principal: Reader,
+    principal: ReadsReports,
     filters: FiltersDep,
     by: Annotated[Breakdown | None, Query(description="Break the years down")] = None,
     format: ChartOrTableFormat = "json",
@@ -163,14 +167,13 @@ async def participants(
     report = await service.participants_per_year(
         session, scoped(filters, principal), by=by, suppress=suppressing(principal, audience)
     )
-    if format in ("png", "svg"):
-        return await _chart(charts.participants_chart, report, format, "participants")
-    if format == "json":
-        return report
-    lines = exports.table(report.years, ["year", "count", "growth"])
-    if by is not None:
-        lines = exports.table(report.breakdown, ["group", "year", "count", "growth"])
-    return await _download(lines, "participants", format)
+
+    def lines() -> list[list[Any]]:
+        if by is not None:
+            return exports.table(report.breakdown, ["group", "year", "count", "growth"])
+        return exports.table(report.years, ["year", "count", "growth"])
+
+    return await _answer(report, format, "participants", lines, charts.participants_chart)
 
 
 @router.get(
@@ -188,7 +191,7 @@ async def participants(
 )
 async def funnel(
     session: ReportSession,
-    principal: Reader,
+    principal: ReadsReports,
     filters: FiltersDep,
     format: ChartOrTableFormat = "json",
     audience: AudienceQuery = None,
@@ -196,18 +199,13 @@ async def funnel(
     report = await service.funnel(
         session, scoped(filters, principal), suppress=suppressing(principal, audience)
     )
-    if format in ("png", "svg"):
-        return await _chart(charts.funnel_chart, report, format, "funnel")
-    if format == "json":
-        return report
-    columns = [
-        "stage",
-        "count",
-        "conversion_from_previous",
-        "conversion_from_applied",
-        "median_days_from_previous",
-    ]
-    return await _download(exports.table(report.stages, columns), "funnel", format)
+    return await _answer(
+        report,
+        format,
+        "funnel",
+        lambda: exports.table(report.stages, _FUNNEL_COLUMNS),
+        charts.funnel_chart,
+    )
 
 
 @router.get(
@@ -224,7 +222,7 @@ async def funnel(
 )
 async def survival(
     session: ReportSession,
-    principal: Reader,
+    principal: ReadsReports,
     filters: FiltersDep,
     format: ChartOrTableFormat = "json",
     audience: AudienceQuery = None,
@@ -232,17 +230,41 @@ async def survival(
     report = await service.survival(
         session, scoped(filters, principal), suppress=suppressing(principal, audience)
     )
-    if format in ("png", "svg"):
-        return await _chart(charts.survival_chart, report, format, "survival")
-    if format == "json":
-        return report
-    lines: list[list[Any]] = [["direction", "month", "at_risk", "survival", "ci_lower", "ci_upper"]]
-    for curve in report.directions:
-        for row in exports.table(curve.points, lines[0][1:])[1:]:
-            lines.append([curve.direction, *row])
-    return await _download(lines, "survival", format)
+
+    def lines() -> list[list[Any]]:
+        head: list[list[Any]] = [
+            ["direction", "month", "at_risk", "survival", "ci_lower", "ci_upper"]
+        ]
+        return head + [
+            [curve.direction, *row]
+            for curve in report.directions
+            for row in exports.table(curve.points, head[0][1:])[1:]
+        ]
+
+    return await _answer(report, format, "survival", lines, charts.survival_chart)
 
 
+_FUNNEL_COLUMNS = [
+    "stage",
+    "count",
+    "conversion_from_previous",
+    "conversion_from_applied",
+    "median_days_from_previous",
+]
+_BUDGET_COLUMNS = [
+    "fund_id",
+    "fund_partner_id",
+    "round",
+    "period_start",
+    "period_end",
+    "allocated",
+    "reserved",
+    "spent",
+    "available",
+    "orders_reserved",
+    "orders_delivered",
+    "orders_waiting",
+]
 _PARTNER_COLUMNS = [
     "partner_id",
     "enrolled",
@@ -273,7 +295,7 @@ _PARTNER_COLUMNS = [
 async def partners(
     request: Request,
     session: ReportSession,
-    principal: Reader,
+    principal: ReadsReports,
     filters: FiltersDep,
     format: TableFormat = "json",
     audience: AudienceQuery = None,
@@ -288,9 +310,9 @@ async def partners(
         partner_id=filters.partner_id,
     )
     result = PartnerReports(partners=reports, suppressed_below=5 if suppress else None)
-    if format == "json":
-        return result
-    return await _download(exports.table(reports, _PARTNER_COLUMNS), "partners", format)
+    return await _answer(
+        result, format, "partners", lambda: exports.table(reports, _PARTNER_COLUMNS)
+    )
 
 
 @router.get(
@@ -307,13 +329,12 @@ async def partner(
     partner_id: uuid.UUID,
     request: Request,
     session: ReportSession,
-    principal: Reader,
+    principal: ReadsReports,
     filters: PeopleFiltersDep,
     format: TableFormat = "json",
     audience: AudienceQuery = None,
 ) -> Any:
-    if principal.partner_id is not None and partner_id != principal.partner_id:
-        raise NotFound("partner", partner_id)
+    partner_in_scope(partner_id, principal)
     [report] = await service.partner_reports(
         session,
         filters,
@@ -321,9 +342,9 @@ async def partner(
         language=request_language(request),
         partner_id=partner_id,
     )
-    if format == "json":
-        return report
-    return await _download(exports.table([report], _PARTNER_COLUMNS), "partner", format)
+    return await _answer(
+        report, format, "partner", lambda: exports.table([report], _PARTNER_COLUMNS)
+    )
 
 
 @router.get(
@@ -339,7 +360,7 @@ async def partner(
 )
 async def budgets(
     session: ReportSession,
-    principal: Reader,
+    principal: ReadsReports,
     filters: FundFiltersDep,
     round_: Annotated[
         str | None, Query(alias="round", max_length=64, description="The budget round's code")
@@ -356,20 +377,6 @@ async def budgets(
         end=filters.end,
         suppress=suppressing(principal, audience),
     )
-    if format == "json":
-        return report
-    columns = [
-        "fund_id",
-        "fund_partner_id",
-        "round",
-        "period_start",
-        "period_end",
-        "allocated",
-        "reserved",
-        "spent",
-        "available",
-        "orders_reserved",
-        "orders_delivered",
-        "orders_waiting",
-    ]
-    return await _download(exports.table(report.budgets, columns), "budgets", format)
+    return await _answer(
+        report, format, "budgets", lambda: exports.table(report.budgets, _BUDGET_COLUMNS)
+    )

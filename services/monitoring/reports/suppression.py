@@ -27,12 +27,37 @@ figures unless they ask for `audience=public`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 THRESHOLD = 5
 MARK = "<5"
+
+F = TypeVar("F")
+R = TypeVar("R")
+
+
+def publish(
+    figures: F,
+    *,
+    withhold: Callable[[F], None],
+    render: Callable[[F, int | None], R],
+    suppress: bool,
+) -> R:
+    """The one step every report goes through: its exact `figures`, with `withhold` (the report's
+    own primary and secondary rules) applied when `suppress`, rendered with the threshold they were
+    suppressed below (None: exact figures)."""
+    if suppress:
+        withhold(figures)
+    return render(figures, THRESHOLD if suppress else None)
+
+
+def ratio(part: int | None, whole: int | None, digits: int = 4) -> float | None:
+    """A rate or growth of two counts (withheld with either: `hide_ratio_unless`)."""
+    if part is None or not whole:
+        return None
+    return round(part / whole, digits)
 
 
 def small(count: int | None) -> bool:

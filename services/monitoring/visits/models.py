@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitoring.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedBy
 
 
 class VisitStatus(StrEnum):
@@ -45,6 +46,8 @@ class Monitor(Base):
 
 class Visit(Base):
     __tablename__ = "visits"
+    # The partner who referred the participant, copied from the delivery.
+    __partner__ = OwnedBy("partner_id")
     __table_args__ = (
         UniqueConstraint("delivery_id", "month"),
         Index("ix_visits_due_on_id", "due_on", "id"),
@@ -121,6 +124,11 @@ class VisitReport(Base):
     )
 
     __mapper_args__ = {"version_id_col": revision}
+
+    @property
+    def version(self) -> int:
+        """The report's ETag is its revision."""
+        return self.revision
 
     @property
     def location(self) -> dict[str, Decimal] | None:

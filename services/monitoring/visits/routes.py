@@ -3,11 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 
+from monitoring.access import ManagesCases, ReadsMonitoring, ReportsVisits, SeesPhotos, reads_notes
 from monitoring.settings import MonitoringSettings
 from monitoring.visits import service
 from monitoring.visits.models import Monitor, Visit, VisitPhoto, VisitReport, VisitStatus
+from monitoring.visits.repository import VisitRepository
 from monitoring.visits.schemas import (
     AssignIn,
     CorrectionIn,
@@ -19,49 +21,24 @@ from monitoring.visits.schemas import (
     ReportOut,
     VisitOut,
 )
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin, Principal
 from shared.db import SessionDep, utcnow
-from shared.etag import IfMatch, IfMatchDep, check_if_match, etag_headers, parse_if_match, set_etag
+from shared.etag import IfMatchDep, OptionalIfMatchDep, change_versioned, set_etag
 from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
 from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
-from shared.problems import FieldError, ValidationProblem, problem_responses
+from shared.problems import problem_responses
 from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
 
-Reader = Annotated[
-    Principal,
-    Depends(
-        require(Role.monitor, Role.case_officer, Role.analyst, scopes=(Scope.monitoring_read,))
-    ),
-]
-# Field staff and officers report; a partner's key needs monitoring:write.
-Reporter = Annotated[
-    Principal,
-    Depends(require(Role.monitor, Role.case_officer, scopes=(Scope.monitoring_write,))),
-]
-# Photos show people's homes and businesses: not for analysts.
-PhotoReader = Annotated[
-    Principal,
-    Depends(require(Role.monitor, Role.case_officer, scopes=(Scope.monitoring_read,))),
-]
-Officer = Annotated[Principal, Depends(require(Role.case_officer))]
-# A report's free-text notes and exact place describe a person's home and life: only the staff who
-# visit and decide (and admins) read them; analysts and partners' keys get them null.
-NOTES_READERS = (Role.monitor, Role.case_officer)
-
 
 def _report_out(report: VisitReport, principal: Principal) -> ReportOut:
     out = ReportOut.model_validate(report)
-    if principal.kind == "staff" and principal.has_any_role(*NOTES_READERS):
+    if reads_notes(principal):
         return out
     return out.model_copy(update={"notes": None, "location": None})
-
-
-Admin = Annotated[Principal, Depends(require(Role.admin))]
-MonitorReader = Annotated[Principal, Depends(require(Role.case_officer))]
 
 
 def _settings(request: Request) -> MonitoringSettings:
@@ -70,29 +47,6 @@ def _settings(request: Request) -> MonitoringSettings:
 
 
 Settings = Annotated[MonitoringSettings, Depends(_settings)]
-
-
-async def _optional_if_match(
-    if_match: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The ETag from your last read, to replace an existing monitor, e.g. "2"',
-        ),
-    ] = None,
-) -> IfMatch | None:
-    if if_match is None or not if_match.strip():
-        return None
-    try:
-        return parse_if_match(if_match)
-    except ValueError:
-        raise ValidationProblem(
-            [
-                FieldError(
-                    field="header.If-Match", code="value_error", message="field.if-match-invalid"
-                )
-            ]
-        ) from None
 
 
 # --- Visits -------------------------------------------------------------------------------------
@@ -110,7 +64,7 @@ async def _optional_if_match(
 )
 async def list_visits(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsMonitoring,
     page: PageParamsDep,
     settings: Settings,
     participant_id: uuid.UUID | None = None,
@@ -126,7 +80,11 @@ async def list_visits(
     return await paginate(
         session,
         service.visits_query(
-            principal, filters, today=utcnow().date(), window_days=settings.visit_due_window_days
+            session,
+            principal,
+            filters,
+            today=utcnow().date(),
+            window_days=settings.visit_due_window_days,
         ),
         key_columns=(Visit.due_on, Visit.id),
         params=page,
@@ -142,9 +100,9 @@ async def list_visits(
     responses=problem_responses(401, 403, 404),
 )
 async def get_visit(
-    visit_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    visit_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> Visit:
-    visit = await service.get_visit(session, visit_id, principal)
+    visit = await VisitRepository(session).get(visit_id, principal)
     set_etag(response, visit.version)
     return visit
 
@@ -160,15 +118,14 @@ async def assign_visit(
     visit_id: uuid.UUID,
     body: AssignIn,
     session: SessionDep,
-    principal: Officer,
+    principal: ManagesCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> Visit:
-    visit = await service.get_visit(session, visit_id, principal)
-    check_if_match(if_match, visit.version)
-    visit = await service.reassign(session, visit, body.monitor_id)
-    set_etag(response, visit.version)
-    return visit
+    visit = await VisitRepository(session).get(visit_id, principal)
+    return await change_versioned(
+        visit, if_match, response, lambda v: service.reassign(session, v, body.monitor_id)
+    )
 
 
 # --- Reports ------------------------------------------------------------------------------------
@@ -184,11 +141,11 @@ async def assign_visit(
     responses=problem_responses(401, 403, 404),
 )
 async def get_report(
-    visit_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    visit_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> ReportOut:
-    visit = await service.get_visit(session, visit_id, principal)
+    visit = await VisitRepository(session).get(visit_id, principal)
     report = await service.get_report(session, visit)
-    set_etag(response, report.revision)
+    set_etag(response, report.version)
     return _report_out(report, principal)
 
 
@@ -213,15 +170,15 @@ async def report_visit(
     visit_id: uuid.UUID,
     body: ReportIn,
     session: SessionDep,
-    principal: Reporter,
+    principal: ReportsVisits,
     response: Response,
 ) -> ReportOut:
-    visit = await service.get_visit(session, visit_id, principal)
+    visit = await VisitRepository(session).get(visit_id, principal)
     report, created = await service.report_visit(
         session, visit, body, principal, today=utcnow().date()
     )
     response.status_code = 201 if created else 200
-    response.headers.update(etag_headers(report.revision))
+    set_etag(response, report.version)
     response.headers["Location"] = f"/v1/visits/{visit.id}/report"
     return _report_out(report, principal)
 
@@ -239,17 +196,17 @@ async def correct_report(
     visit_id: uuid.UUID,
     body: CorrectionIn,
     session: SessionDep,
-    principal: Reporter,
+    principal: ReportsVisits,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReportOut:
-    visit = await service.get_visit(session, visit_id, principal)
-    report = await service.get_report(session, visit)
-    check_if_match(if_match, report.revision)
-    report = await service.correct_report(
-        session, visit, report, body, principal, today=utcnow().date()
+    visit = await VisitRepository(session).get(visit_id, principal)
+    report = await change_versioned(
+        await service.get_report(session, visit),
+        if_match,
+        response,
+        lambda r: service.correct_report(session, visit, r, body, principal, today=utcnow().date()),
     )
-    set_etag(response, report.revision)
     return _report_out(report, principal)
 
 
@@ -277,12 +234,12 @@ async def add_photo(
     visit_id: uuid.UUID,
     file: Annotated[UploadFile, File(description="The photo: JPEG or PNG")],
     session: SessionDep,
-    principal: Reporter,
+    principal: ReportsVisits,
     store: FileStoreDep,
     idem: IdempotencyDep,
 ) -> Response:
     settings: MonitoringSettings = request.app.state.settings
-    visit = await service.get_visit(session, visit_id, principal)
+    visit = await VisitRepository(session).get(visit_id, principal)
     upload = await receive_upload(
         file,
         limit=max_upload_bytes(settings),
@@ -291,18 +248,11 @@ async def add_photo(
         wrong_type_detail="detail.photo-type",
     )
 
-    async def add() -> VisitPhoto:
-        return await service.add_photo(session, visit, store, upload, settings, principal)
-
-    async def read(ref: str) -> VisitPhoto:
-        return await service.get_photo(session, visit, uuid.UUID(ref))
-
-    return await idem.respond(
-        add,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: service.add_photo(session, visit, store, upload, settings, principal),
+        read=lambda photo_id: service.get_photo(session, visit, photo_id),
         response_model=PhotoOut,
-        headers=lambda out: {"Location": f"/v1/visits/{visit.id}/photos/{out.id}"},
+        location=f"/v1/visits/{visit.id}/photos/{{id}}",
     )
 
 
@@ -314,9 +264,9 @@ async def add_photo(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_photos(
-    visit_id: uuid.UUID, session: SessionDep, principal: PhotoReader, page: PageParamsDep
+    visit_id: uuid.UUID, session: SessionDep, principal: SeesPhotos, page: PageParamsDep
 ) -> Page[PhotoOut]:
-    visit = await service.get_visit(session, visit_id, principal)
+    visit = await VisitRepository(session).get(visit_id, principal)
     return await paginate(
         session,
         service.photos_query(visit),
@@ -343,10 +293,10 @@ async def get_photo(
     visit_id: uuid.UUID,
     photo_id: uuid.UUID,
     session: SessionDep,
-    principal: PhotoReader,
+    principal: SeesPhotos,
     store: FileStoreDep,
 ) -> Response:
-    visit = await service.get_visit(session, visit_id, principal)
+    visit = await VisitRepository(session).get(visit_id, principal)
     content, content_type = await service.read_photo(session, visit, photo_id, store)
     return Response(content, media_type=content_type)
 
@@ -376,7 +326,7 @@ async def put_monitor(
     body: MonitorIn,
     session: SessionDep,
     principal: Admin,
-    if_match: Annotated[IfMatch | None, Depends(_optional_if_match)],
+    if_match: OptionalIfMatchDep,
     response: Response,
 ) -> MonitorOut:
     monitor, created = await service.put_monitor(session, monitor_id, body, if_match)
@@ -394,7 +344,7 @@ async def put_monitor(
 )
 async def list_monitors(
     session: SessionDep,
-    principal: MonitorReader,
+    principal: ManagesCases,
     page: PageParamsDep,
     region: Region | None = None,
     active: bool | None = None,
@@ -416,7 +366,7 @@ async def list_monitors(
     responses=problem_responses(401, 403, 404),
 )
 async def get_monitor(
-    monitor_id: str, session: SessionDep, principal: MonitorReader, response: Response
+    monitor_id: str, session: SessionDep, principal: ManagesCases, response: Response
 ) -> MonitorOut:
     monitor = await service.get_monitor(session, monitor_id)
     set_etag(response, monitor.version)

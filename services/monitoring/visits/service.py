@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitoring.queries import equal
 from monitoring.settings import MonitoringSettings
 from monitoring.visits import messages  # noqa: F401  (registers the message keys)
 from monitoring.visits.models import (
@@ -29,6 +30,7 @@ from monitoring.visits.models import (
     VisitStatus,
     VisitUnit,
 )
+from monitoring.visits.repository import VisitRepository
 from monitoring.visits.schemas import CorrectionIn, MonitorIn, ReportFields, ReportIn
 from shared import events
 from shared.auth import Principal
@@ -43,7 +45,6 @@ from shared.problems import (
     InvalidState,
     NotFound,
     PreconditionRequired,
-    Problem,
     ValidationProblem,
 )
 from shared.uploads import Upload, without_metadata
@@ -263,38 +264,28 @@ class VisitFilters:
 
 
 def visits_query(
-    principal: Principal, filters: VisitFilters, *, today: date, window_days: int = 14
+    session: AsyncSession,
+    principal: Principal,
+    filters: VisitFilters,
+    *,
+    today: date,
+    window_days: int = 14,
 ) -> Select[Visit]:
-    query = select(Visit)
-    if filters.participant_id is not None:
-        query = query.where(Visit.participant_id == filters.participant_id)
-    if filters.monitor is not None:
-        monitor = principal.subject if filters.monitor == "me" else filters.monitor
-        query = query.where(Visit.monitor_id == monitor)
-    if filters.region is not None:
-        query = query.where(Visit.region == filters.region)
-    if filters.status is not None:
-        query = query.where(Visit.status == filters.status)
+    monitor = principal.subject if filters.monitor == "me" else filters.monitor
+    conditions = equal(
+        (Visit.participant_id, filters.participant_id),
+        (Visit.monitor_id, monitor),
+        (Visit.region, filters.region),
+        (Visit.status, filters.status),
+    )
     if filters.due == "due":
-        query = query.where(
+        conditions += [
             Visit.status == VisitStatus.scheduled,
             Visit.due_on <= today + timedelta(days=window_days),
-        )
+        ]
     elif filters.due == "overdue":
-        query = query.where(Visit.status == VisitStatus.scheduled, Visit.due_on < today)
-    if principal.partner_id is not None:
-        query = query.where(Visit.partner_id == principal.partner_id)
-    return query
-
-
-async def get_visit(session: AsyncSession, visit_id: uuid.UUID, principal: Principal) -> Visit:
-    """The visit, or 404, also when it belongs to another partner's participant."""
-    visit = await session.get(Visit, visit_id)
-    if visit is None or (
-        principal.partner_id is not None and visit.partner_id != principal.partner_id
-    ):
-        raise NotFound("visit", visit_id)
-    return visit
+        conditions += [Visit.status == VisitStatus.scheduled, Visit.due_on < today]
+    return VisitRepository(session).query(principal, *conditions)
 
 
 async def reassign(session: AsyncSession, visit: Visit, monitor_id: str) -> Visit:
@@ -335,10 +326,18 @@ async def cancel_open_visits(
 # --- Reports ------------------------------------------------------------------------------------
 
 
+class ReportNotFound(NotFound):
+    """The visit is there, its report not yet: said as such."""
+
+    def __init__(self, visit_id: uuid.UUID) -> None:
+        super().__init__("visit-report", visit_id)
+        self.detail = "detail.visit-not-reported"
+
+
 async def get_report(session: AsyncSession, visit: Visit) -> VisitReport:
     report = await _report_of(session, visit.id)
     if report is None:
-        raise Problem(404, "not-found", detail="detail.visit-not-reported")
+        raise ReportNotFound(visit.id)
     return report
 
 
