@@ -27,10 +27,10 @@ from shared.db import SessionDep, utcnow
 from shared.etag import IfMatchDep, change_versioned, set_etag
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.regions import RegionFilter
 
 router = APIRouter(prefix="/v1")
 
-Region = Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$", examples=["AZ-GA"])]
 RuleCode = Annotated[str, Path(max_length=64, examples=["asset_lost"])]
 
 
@@ -47,7 +47,7 @@ async def list_cases(
     page: PageParamsDep,
     status: CaseStatus | None = None,
     outcome: Outcome | None = None,
-    region: Region = None,
+    region: RegionFilter = None,
     direction: Annotated[str | None, Query(max_length=64, examples=["beekeeping"])] = None,
 ) -> Page[CaseOut]:
     filters = service.CaseFilters(status, outcome, region, direction)
@@ -130,7 +130,7 @@ async def list_flags(
     page: PageParamsDep,
     status: FlagStatus | None = None,
     rule: Annotated[str | None, Query(max_length=64, examples=["asset_lost"])] = None,
-    region: Region = None,
+    region: RegionFilter = None,
     owner: Annotated[
         Literal["me"] | None, Query(description="`me`: only flags assigned to the caller")
     ] = None,

@@ -11,10 +11,8 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Annotated, Any, Literal
 
-import pycountry
 from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, Date, and_, literal
 
@@ -23,6 +21,7 @@ from monitoring.readmodels.models import ApplicationFact
 from monitoring.reports import messages as _messages  # noqa: F401 - registers the message keys
 from shared.auth import Principal, Role
 from shared.problems import FieldError, NotFound, ValidationProblem
+from shared.regions import region_codes
 from shared.repository import partner_of
 
 
@@ -48,12 +47,6 @@ PRIORITY_CATEGORIES = (Category.martyr_family.value, Category.war_participant.va
 
 _AGE_BAND = re.compile(r"^(\d{1,2})0-(\d{1,2})9$")
 _DIRECTION = r"^[a-z][a-z0-9_-]{1,63}$"
-
-
-@cache
-def region_codes() -> frozenset[str]:
-    subdivisions: Any = pycountry.subdivisions  # pycountry has no type hints
-    return frozenset(s.code for s in subdivisions.get(country_code="AZ"))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from monitoring.visits.schemas import (
     MonitorIn,
     MonitorOut,
     PhotoOut,
-    Region,
     ReportIn,
     ReportOut,
     VisitOut,
@@ -29,6 +28,7 @@ from shared.idempotency import IdempotencyDep
 from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.regions import RegionFilter
 from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1")
@@ -72,7 +72,7 @@ async def list_visits(
         str | None,
         Query(min_length=1, max_length=64, description="A monitor's id, or `me`", examples=["me"]),
     ] = None,
-    region: Region | None = None,
+    region: RegionFilter = None,
     status: VisitStatus | None = None,
     due: Literal["due", "overdue"] | None = None,
 ) -> Page[VisitOut]:
@@ -346,7 +346,7 @@ async def list_monitors(
     session: SessionDep,
     principal: ManagesCases,
     page: PageParamsDep,
-    region: Region | None = None,
+    region: RegionFilter = None,
     active: bool | None = None,
 ) -> Page[MonitorOut]:
     return await paginate(

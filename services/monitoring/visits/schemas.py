@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from monitoring.visits.models import ItemStatus, VisitStatus
+from shared.regions import RegionCode
 
-Region = Annotated[str, Field(pattern=r"^AZ-[A-Z]{2,3}$", examples=["AZ-GA"])]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9_]{1,64}$")]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
@@ -190,7 +190,7 @@ class MonitorIn(BaseModel):
         json_schema_extra={"examples": [{"regions": ["AZ-GA", "AZ-SKR"], "active": True}]}
     )
 
-    regions: list[Region] = Field(min_length=1, max_length=100)
+    regions: list[RegionCode] = Field(min_length=1, max_length=100)
     active: bool = True
 
 
