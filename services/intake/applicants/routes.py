@@ -33,8 +33,14 @@ from intake.applicants.schemas import (
     RefuseIn,
     region_names,
 )
-from intake.dependencies import REFERRALS_READ, Admin, FinsDep, Officer, Reader
-from shared.auth import Principal, Role, require
+from intake.dependencies import (
+    FinsDep,
+    ReadsReferralDetails,
+    ReadsReferrals,
+    ReviewsCases,
+    WritesReferrals,
+)
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
@@ -43,11 +49,6 @@ from shared.problems import FieldError, ValidationProblem, problem_responses
 from shared.ratelimit import RateLimit
 
 router = APIRouter(prefix="/v1")
-
-# Personal fields: case officers (admins pass too) and partners, the latter for their referrals.
-PersonalReader = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_READ,)))]
-# Duplicates span partners' referrals, so they are for staff only.
-DuplicateOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
 
 
 async def _purpose(
@@ -81,7 +82,7 @@ PurposeDep = Annotated[Purpose | None, Depends(_purpose)]
 async def create_applicant(
     body: ApplicantIn,
     session: SessionDep,
-    principal: Officer,
+    principal: WritesReferrals,
     protector: FinsDep,
     idem: IdempotencyDep,
     purpose: PurposeDep,
@@ -165,7 +166,7 @@ NoPersonalDataInQuery = Annotated[None, Depends(_no_personal_data_in_query)]
 )
 async def list_applicants(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsReferrals,
     _: NoPersonalDataInQuery,
     protector: FinsDep,
     page: PageParamsDep,
@@ -218,7 +219,7 @@ async def list_applicants(
 async def search_applicants(
     body: ApplicantSearch,
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsReferrals,
     protector: FinsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
@@ -245,7 +246,7 @@ async def search_applicants(
 async def get_applicant(
     applicant_id: uuid.UUID,
     session: SessionDep,
-    principal: PersonalReader,
+    principal: ReadsReferralDetails,
     protector: FinsDep,
     purpose: PurposeDep,
     response: Response,
@@ -268,7 +269,7 @@ async def update_applicant(
     applicant_id: uuid.UUID,
     body: ApplicantUpdate,
     session: SessionDep,
-    principal: Officer,
+    principal: WritesReferrals,
     if_match: IfMatchDep,
     response: Response,
 ) -> Applicant:
@@ -315,7 +316,7 @@ async def applicant_audit(
     responses=problem_responses(401, 403, 404),
 )
 async def check_duplicates(
-    applicant_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer
+    applicant_id: uuid.UUID, session: SessionDep, principal: ReviewsCases
 ) -> list[DuplicateFlag]:
     applicant = await applicants.get_applicant(session, applicant_id)
     return await duplicates.find_duplicates(session, applicant)
@@ -330,7 +331,7 @@ async def check_duplicates(
 )
 async def list_duplicates(
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     page: PageParamsDep,
     status: DuplicateStatus = DuplicateStatus.open,
     applicant_id: Annotated[
@@ -360,7 +361,7 @@ async def list_duplicates(
     responses=problem_responses(401, 403, 404),
 )
 async def get_duplicate(
-    flag_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer, response: Response
+    flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> DuplicateFlag:
     flag = await duplicates.get_flag(session, flag_id)
     set_etag(response, flag.version)
@@ -378,7 +379,7 @@ async def dismiss_duplicate(
     flag_id: uuid.UUID,
     body: DismissIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
@@ -401,7 +402,7 @@ async def merge_duplicate(
     flag_id: uuid.UUID,
     body: MergeIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
@@ -427,7 +428,7 @@ async def merge_duplicate(
 )
 async def list_referral_claims(
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     page: PageParamsDep,
     status: ClaimStatus = ClaimStatus.pending,
 ) -> Page[ReferralClaimOut]:
@@ -448,7 +449,7 @@ async def list_referral_claims(
     responses=problem_responses(401, 403, 404),
 )
 async def get_referral_claim(
-    claim_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer, response: Response
+    claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> ReferralClaim:
     claim = await claims.get_claim(session, claim_id)
     set_etag(response, claim.version)
@@ -467,7 +468,7 @@ async def link_referral_claim(
     claim_id: uuid.UUID,
     body: LinkIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
@@ -492,7 +493,7 @@ async def refuse_referral_claim(
     claim_id: uuid.UUID,
     body: RefuseIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from intake.applications import service as applications
 from intake.applications.models import Application
@@ -14,23 +13,15 @@ from intake.applications.schemas import (
     CancelIn,
     EnrollIn,
 )
-from intake.dependencies import REFERRALS_READ, REFERRALS_WRITE, Officer, Reader
+from intake.dependencies import ReadsReferralDetails, ReadsReferrals, ReviewsCases, WritesReferrals
 from intake.rounds.rules import RuleResult
 from intake.rounds.scoring import Factor
-from shared.auth import Principal, Role, require
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["applications"])
-
-CaseOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
-# Why a referral was refused is the referring partner's business too.
-AssessmentReader = Annotated[
-    Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_READ,)))
-]
-Withdrawer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))]
 
 
 @router.post(
@@ -42,7 +33,7 @@ Withdrawer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REF
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def submit_application(
-    body: ApplicationIn, session: SessionDep, principal: Officer, idem: IdempotencyDep
+    body: ApplicationIn, session: SessionDep, principal: WritesReferrals, idem: IdempotencyDep
 ) -> Response:
     async def submit() -> Application:
         return await applications.submit_application(session, body, principal)
@@ -69,7 +60,7 @@ async def submit_application(
     responses=problem_responses(401, 403, 404),
 )
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Application:
     application = await applications.get_application(session, application_id, principal)
     set_etag(response, application.version)
@@ -83,7 +74,7 @@ async def get_application(
     responses=problem_responses(401, 403, 404),
 )
 async def get_assessment(
-    application_id: uuid.UUID, session: SessionDep, principal: AssessmentReader
+    application_id: uuid.UUID, session: SessionDep, principal: ReadsReferralDetails
 ) -> AssessmentOut:
     application = await applications.get_application(session, application_id, principal)
     rules = [RuleResult.model_validate(r) for r in application.assessment]
@@ -108,7 +99,7 @@ async def get_assessment(
 async def enroll(
     application_id: uuid.UUID,
     session: SessionDep,
-    principal: CaseOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
     body: EnrollIn | None = None,
@@ -135,7 +126,7 @@ async def enroll(
 async def withdraw(
     application_id: uuid.UUID,
     session: SessionDep,
-    principal: Withdrawer,
+    principal: WritesReferrals,
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:
@@ -157,7 +148,7 @@ async def cancel(
     application_id: uuid.UUID,
     body: CancelIn,
     session: SessionDep,
-    principal: CaseOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Re
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from intake.dependencies import Officer
+from intake.dependencies import WritesReferrals
 from intake.imports import service as imports
 from intake.imports.models import Import, ImportRowError
 from intake.imports.parser import COLUMNS, REQUIRED_COLUMNS, template_csv
@@ -79,7 +79,7 @@ async def upload(
     request: Request,
     file: Annotated[UploadFile, File(description="The referrals, CSV or XLSX")],
     session: SessionDep,
-    principal: Officer,
+    principal: WritesReferrals,
     background: BackgroundTasks,
     round_id: Annotated[
         uuid.UUID | None, Form(description="The open round the referrals apply to")
@@ -117,7 +117,7 @@ async def upload(
     responses=problem_responses(401, 403, 422),
 )
 async def list_imports(
-    session: SessionDep, principal: Officer, page: PageParamsDep
+    session: SessionDep, principal: WritesReferrals, page: PageParamsDep
 ) -> Page[ImportOut]:
     return await paginate(
         session,
@@ -150,7 +150,9 @@ async def template() -> Response:
     summary="An import's status, progress and counts",
     responses=problem_responses(401, 403, 404),
 )
-async def get_import(import_id: uuid.UUID, session: SessionDep, principal: Officer) -> ImportOut:
+async def get_import(
+    import_id: uuid.UUID, session: SessionDep, principal: WritesReferrals
+) -> ImportOut:
     return ImportOut.model_validate(await imports.get_import(session, import_id, principal))
 
 
@@ -162,7 +164,7 @@ async def get_import(import_id: uuid.UUID, session: SessionDep, principal: Offic
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_errors(
-    import_id: uuid.UUID, session: SessionDep, principal: Officer, page: PageParamsDep
+    import_id: uuid.UUID, session: SessionDep, principal: WritesReferrals, page: PageParamsDep
 ) -> Page[RowErrorOut]:
     job = await imports.get_import(session, import_id, principal)
     return await paginate(
@@ -185,7 +187,7 @@ async def list_errors(
     },
 )
 async def error_file(
-    import_id: uuid.UUID, request: Request, session: SessionDep, principal: Officer
+    import_id: uuid.UUID, request: Request, session: SessionDep, principal: WritesReferrals
 ) -> StreamingResponse:
     job = await imports.get_import(session, import_id, principal)
     stream = await imports.error_file(session, _cipher(request), job, principal)

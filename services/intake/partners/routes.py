@@ -4,9 +4,9 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from intake.dependencies import Admin
+from intake.dependencies import ReadsApiKeys, ReadsPartners
 from intake.partners import service as partners
 from intake.partners.models import ApiKey, Memorandum, Partner
 from intake.partners.schemas import (
@@ -21,7 +21,7 @@ from intake.partners.schemas import (
     PartnerUpdate,
     RotateIn,
 )
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
@@ -29,12 +29,6 @@ from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
-
-_ANY_SCOPE = tuple(Scope)
-# Any staff role, or a partner with any key (which then sees only itself).
-Viewer = Annotated[Principal, Depends(require(*Role, scopes=_ANY_SCOPE))]
-# Admins, or a partner with any key (its own keys only).
-KeyViewer = Annotated[Principal, Depends(require(Role.admin, scopes=_ANY_SCOPE))]
 
 _NO_IDEMPOTENCY = (
     " No Idempotency-Key: a stored response would keep the key itself. If the response is lost, "
@@ -74,7 +68,7 @@ async def create_partner(
     responses=problem_responses(401, 403, 422),
 )
 async def list_partners(
-    session: SessionDep, principal: Viewer, page: PageParamsDep
+    session: SessionDep, principal: ReadsPartners, page: PageParamsDep
 ) -> Page[PartnerOut]:
     return await paginate(
         session,
@@ -92,7 +86,9 @@ async def list_partners(
     summary="The calling partner's own record",
     responses=problem_responses(401, 403),
 )
-async def get_own_partner(session: SessionDep, principal: Viewer, response: Response) -> Partner:
+async def get_own_partner(
+    session: SessionDep, principal: ReadsPartners, response: Response
+) -> Partner:
     partner = await partners.own_partner(session, principal)
     set_etag(response, partner.version)
     return partner
@@ -105,7 +101,7 @@ async def get_own_partner(session: SessionDep, principal: Viewer, response: Resp
     responses=problem_responses(401, 403, 404),
 )
 async def get_partner(
-    partner_id: uuid.UUID, session: SessionDep, principal: Viewer, response: Response
+    partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
     partner = await partners.get_partner(session, partner_id, principal)
     set_etag(response, partner.version)
@@ -176,7 +172,7 @@ async def add_memorandum(
 async def list_memoranda(
     partner_id: uuid.UUID,
     session: SessionDep,
-    principal: Viewer,
+    principal: ReadsPartners,
     page: PageParamsDep,
     in_force_on: Annotated[
         date | None, Query(description="Only memoranda in force on this day")
@@ -199,7 +195,7 @@ async def list_memoranda(
     responses=problem_responses(401, 403, 404),
 )
 async def get_memorandum(
-    partner_id: uuid.UUID, memorandum_id: uuid.UUID, session: SessionDep, principal: Viewer
+    partner_id: uuid.UUID, memorandum_id: uuid.UUID, session: SessionDep, principal: ReadsPartners
 ) -> Memorandum:
     partner = await partners.get_partner(session, partner_id, principal)
     return await partners.get_memorandum(session, partner, memorandum_id)
@@ -237,7 +233,7 @@ async def issue_api_key(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_api_keys(
-    partner_id: uuid.UUID, session: SessionDep, principal: KeyViewer, page: PageParamsDep
+    partner_id: uuid.UUID, session: SessionDep, principal: ReadsApiKeys, page: PageParamsDep
 ) -> Page[ApiKeyOut]:
     partner = await partners.get_partner(session, partner_id, principal)
     return await paginate(
@@ -259,7 +255,7 @@ async def get_api_key(
     partner_id: uuid.UUID,
     key_id: uuid.UUID,
     session: SessionDep,
-    principal: KeyViewer,
+    principal: ReadsApiKeys,
     response: Response,
 ) -> ApiKey:
     partner = await partners.get_partner(session, partner_id, principal)

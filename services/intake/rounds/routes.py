@@ -3,15 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from intake.applications.reassessment import reassess_round
-from intake.dependencies import Admin
+from intake.dependencies import ReadsReferrals
 from intake.rounds import service as rounds
 from intake.rounds.models import Round, RoundStatus
 from intake.rounds.schemas import RoundIn, RoundOut, RoundUpdate
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
@@ -19,12 +19,6 @@ from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["rounds"])
-
-# Staff who work with rounds read them; partners read them to refer people to an open round.
-RoundReader = Annotated[
-    Principal,
-    Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=(Scope.referrals_read,))),
-]
 
 
 @router.post(
@@ -60,7 +54,7 @@ async def create_round(
 )
 async def list_rounds(
     session: SessionDep,
-    principal: RoundReader,
+    principal: ReadsReferrals,
     page: PageParamsDep,
     status: Annotated[RoundStatus | None, Query(description="Only rounds in this state")] = None,
 ) -> Page[RoundOut]:
@@ -84,7 +78,7 @@ async def list_rounds(
     responses=problem_responses(401, 403, 404),
 )
 async def get_round(
-    round_id: uuid.UUID, session: SessionDep, principal: RoundReader, response: Response
+    round_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Round:
     round_ = await rounds.get_round(session, round_id)
     set_etag(response, round_.version)

@@ -6,13 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from intake.dependencies import Admin
+from intake.dependencies import ReadsSelections
 from intake.rounds.service import get_round
 from intake.selection import service as selections
 from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
 from intake.selection.runner import SelectionRunner, lifespan
 from intake.selection.schemas import SelectionOut, SelectionResultOut
-from shared.auth import Principal, Role, require
+from shared.auth import Admin
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
 from shared.idempotency import IdempotencyDep
@@ -21,9 +21,6 @@ from shared.problems import InvalidState, problem_responses
 from shared.ratelimit import RateLimit
 
 router = APIRouter(prefix="/v1", tags=["selection"], lifespan=lifespan)
-
-# Results name every applicant of a round: staff only, never partners.
-StaffReader = Annotated[Principal, Depends(require(Role.case_officer, Role.analyst))]
 
 
 @router.post(
@@ -74,7 +71,7 @@ async def request_selection(
 async def list_selections(
     round_id: uuid.UUID,
     session: SessionDep,
-    principal: StaffReader,
+    principal: ReadsSelections,
     page: PageParamsDep,
     status: Annotated[SelectionStatus | None, Query()] = None,
 ) -> Page[SelectionOut]:
@@ -99,7 +96,7 @@ async def list_selections(
     responses=problem_responses(401, 403, 404),
 )
 async def get_selection(
-    selection_id: uuid.UUID, session: SessionDep, principal: StaffReader, response: Response
+    selection_id: uuid.UUID, session: SessionDep, principal: ReadsSelections, response: Response
 ) -> Selection:
     selection = await selections.get_selection(session, selection_id)
     set_etag(response, selection.version)
@@ -115,7 +112,7 @@ async def get_selection(
 async def list_results(
     selection_id: uuid.UUID,
     session: SessionDep,
-    principal: StaffReader,
+    principal: ReadsSelections,
     page: PageParamsDep,
     region: Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
