@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlalchemy import select
 
 from intake.applicants import claims, duplicates
 from intake.applicants import service as applicants
@@ -17,6 +16,11 @@ from intake.applicants.models import (
     DuplicateStatus,
     Purpose,
     ReferralClaim,
+)
+from intake.applicants.repository import (
+    ApplicantRepository,
+    DuplicateFlagRepository,
+    ReferralClaimRepository,
 )
 from intake.applicants.schemas import (
     ApplicantIn,
@@ -42,7 +46,7 @@ from intake.dependencies import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
@@ -87,30 +91,20 @@ async def create_applicant(
     idem: IdempotencyDep,
     purpose: PurposeDep,
 ) -> Response:
+    async def reveal(applicant: Applicant) -> ApplicantOut:
+        return await applicants.reveal_applicant(
+            session, protector, applicant, principal, purpose=purpose
+        )
+
     async def create() -> ApplicantOut:
-        applicant = await applicants.create_applicant(
-            session, protector, body, referred_by_partner_id=principal.partner_id
-        )
-        return await applicants.reveal_applicant(
-            session, protector, applicant, principal, purpose=purpose
-        )
+        return await reveal(await applicants.create_applicant(session, protector, body, principal))
 
-    async def read(ref: str) -> ApplicantOut:
+    async def read(applicant_id: uuid.UUID) -> ApplicantOut:
         # A replay is a read like any other: scoped to the caller, audited with its purpose.
-        applicant = await applicants.get_applicant(session, uuid.UUID(ref), principal)
-        return await applicants.reveal_applicant(
-            session, protector, applicant, principal, purpose=purpose
-        )
+        return await reveal(await ApplicantRepository(session).get(applicant_id, principal))
 
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
-        response_model=ApplicantOut,
-        headers=lambda out: {
-            **etag_headers(out.version),
-            "Location": f"/v1/applicants/{out.id}",
-        },
+    return await idem.create(
+        create, read=read, response_model=ApplicantOut, location="/v1/applicants/{id}"
     )
 
 
@@ -251,7 +245,7 @@ async def get_applicant(
     purpose: PurposeDep,
     response: Response,
 ) -> ApplicantOut:
-    applicant = await applicants.get_applicant(session, applicant_id, principal)
+    applicant = await ApplicantRepository(session).get(applicant_id, principal)
     set_etag(response, applicant.version)
     return await applicants.reveal_applicant(
         session, protector, applicant, principal, purpose=purpose
@@ -273,11 +267,13 @@ async def update_applicant(
     if_match: IfMatchDep,
     response: Response,
 ) -> Applicant:
-    applicant = await applicants.get_applicant(session, applicant_id, principal)
-    check_if_match(if_match, applicant.version)
-    applicant = await applicants.update_applicant(session, applicant, body, principal)
-    set_etag(response, applicant.version)
-    return applicant
+    applicant = await ApplicantRepository(session).get(applicant_id, principal)
+    return await change_versioned(
+        applicant,
+        if_match,
+        response,
+        lambda applicant: applicants.update_applicant(session, applicant, body, principal),
+    )
 
 
 @router.get(
@@ -290,15 +286,10 @@ async def update_applicant(
 async def applicant_audit(
     applicant_id: uuid.UUID, session: SessionDep, principal: Admin, page: PageParamsDep
 ) -> Page[AuditEntryOut]:
-    await applicants.get_applicant(session, applicant_id)
+    await ApplicantRepository(session).get(applicant_id, principal)
     return await paginate(
         session,
-        select(AuditEntry).where(
-            (AuditEntry.resource == "applicant") & (AuditEntry.resource_id == applicant_id)
-            # The searches that returned the applicant are reads of their data too.
-            | (AuditEntry.resource == applicants.SEARCH_AUDIT_RESOURCE)
-            & AuditEntry.result_ids.contains([applicant_id])
-        ),
+        applicants.audit_query(applicant_id),
         key_columns=(AuditEntry.id,),
         params=page,
         to_item=AuditEntryOut.model_validate,
@@ -318,7 +309,7 @@ async def applicant_audit(
 async def check_duplicates(
     applicant_id: uuid.UUID, session: SessionDep, principal: ReviewsCases
 ) -> list[DuplicateFlag]:
-    applicant = await applicants.get_applicant(session, applicant_id)
+    applicant = await ApplicantRepository(session).get(applicant_id, principal)
     return await duplicates.find_duplicates(session, applicant)
 
 
@@ -338,15 +329,11 @@ async def list_duplicates(
         uuid.UUID | None, Query(description="Flags involving this applicant")
     ] = None,
 ) -> Page[DuplicateFlagOut]:
-    stmt = select(DuplicateFlag).where(DuplicateFlag.status == status)
-    if applicant_id is not None:
-        stmt = stmt.where(
-            (DuplicateFlag.applicant_id == applicant_id)
-            | (DuplicateFlag.candidate_id == applicant_id)
-        )
     return await paginate(
         session,
-        stmt,
+        DuplicateFlagRepository(session).query(
+            principal, DuplicateFlag.status == status, *duplicates.involving(applicant_id)
+        ),
         key_columns=(DuplicateFlag.created_at, DuplicateFlag.id),
         params=page,
         to_item=DuplicateFlagOut.model_validate,
@@ -363,7 +350,7 @@ async def list_duplicates(
 async def get_duplicate(
     flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> DuplicateFlag:
-    flag = await duplicates.get_flag(session, flag_id)
+    flag = await DuplicateFlagRepository(session).get(flag_id, principal)
     set_etag(response, flag.version)
     return flag
 
@@ -383,11 +370,13 @@ async def dismiss_duplicate(
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
-    flag = await duplicates.get_flag(session, flag_id)
-    check_if_match(if_match, flag.version)
-    flag = await duplicates.dismiss(session, flag, note=body.note, principal=principal)
-    set_etag(response, flag.version)
-    return flag
+    flag = await DuplicateFlagRepository(session).get(flag_id, principal)
+    return await change_versioned(
+        flag,
+        if_match,
+        response,
+        lambda flag: duplicates.dismiss(session, flag, note=body.note, principal=principal),
+    )
 
 
 @router.post(
@@ -406,13 +395,15 @@ async def merge_duplicate(
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
-    flag = await duplicates.get_flag(session, flag_id)
-    check_if_match(if_match, flag.version)
-    flag = await duplicates.merge(
-        session, flag, keep_id=body.keep_id, note=body.note, principal=principal
+    flag = await DuplicateFlagRepository(session).get(flag_id, principal)
+    return await change_versioned(
+        flag,
+        if_match,
+        response,
+        lambda flag: duplicates.merge(
+            session, flag, keep_id=body.keep_id, note=body.note, principal=principal
+        ),
     )
-    set_etag(response, flag.version)
-    return flag
 
 
 # --- Referral claims ----------------------------------------------------------------------------
@@ -434,7 +425,7 @@ async def list_referral_claims(
 ) -> Page[ReferralClaimOut]:
     return await paginate(
         session,
-        select(ReferralClaim).where(ReferralClaim.status == status),
+        ReferralClaimRepository(session).query(principal, ReferralClaim.status == status),
         key_columns=(ReferralClaim.created_at, ReferralClaim.id),
         params=page,
         to_item=ReferralClaimOut.model_validate,
@@ -451,7 +442,7 @@ async def list_referral_claims(
 async def get_referral_claim(
     claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> ReferralClaim:
-    claim = await claims.get_claim(session, claim_id)
+    claim = await ReferralClaimRepository(session).get(claim_id, principal)
     set_etag(response, claim.version)
     return claim
 
@@ -472,13 +463,15 @@ async def link_referral_claim(
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
-    claim = await claims.get_claim(session, claim_id)
-    check_if_match(if_match, claim.version)
-    claim = await claims.link(
-        session, claim, consent=body.consent, note=body.note, principal=principal
+    claim = await ReferralClaimRepository(session).get(claim_id, principal)
+    return await change_versioned(
+        claim,
+        if_match,
+        response,
+        lambda claim: claims.link(
+            session, claim, consent=body.consent, note=body.note, principal=principal
+        ),
     )
-    set_etag(response, claim.version)
-    return claim
 
 
 @router.post(
@@ -497,8 +490,10 @@ async def refuse_referral_claim(
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
-    claim = await claims.get_claim(session, claim_id)
-    check_if_match(if_match, claim.version)
-    claim = await claims.refuse(session, claim, note=body.note, principal=principal)
-    set_etag(response, claim.version)
-    return claim
+    claim = await ReferralClaimRepository(session).get(claim_id, principal)
+    return await change_versioned(
+        claim,
+        if_match,
+        response,
+        lambda claim: claims.refuse(session, claim, note=body.note, principal=principal),
+    )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from intake.applications import service as applications
 from intake.applications.models import Application
+from intake.applications.repository import ApplicationRepository
 from intake.applications.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -14,10 +15,8 @@ from intake.applications.schemas import (
     EnrollIn,
 )
 from intake.dependencies import ReadsReferralDetails, ReadsReferrals, ReviewsCases, WritesReferrals
-from intake.rounds.rules import RuleResult
-from intake.rounds.scoring import Factor
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
 
@@ -35,21 +34,11 @@ router = APIRouter(prefix="/v1", tags=["applications"])
 async def submit_application(
     body: ApplicationIn, session: SessionDep, principal: WritesReferrals, idem: IdempotencyDep
 ) -> Response:
-    async def submit() -> Application:
-        return await applications.submit_application(session, body, principal)
-
-    async def read(ref: str) -> Application:
-        return await applications.get_application(session, uuid.UUID(ref), principal)
-
-    return await idem.respond(
-        submit,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: applications.submit_application(session, body, principal),
+        read=lambda application_id: ApplicationRepository(session).get(application_id, principal),
         response_model=ApplicationOut,
-        headers=lambda out: {
-            **etag_headers(out.version),
-            "Location": f"/v1/applications/{out.id}",
-        },
+        location="/v1/applications/{id}",
     )
 
 
@@ -62,7 +51,7 @@ async def submit_application(
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
+    application = await ApplicationRepository(session).get(application_id, principal)
     set_etag(response, application.version)
     return application
 
@@ -76,17 +65,8 @@ async def get_application(
 async def get_assessment(
     application_id: uuid.UUID, session: SessionDep, principal: ReadsReferralDetails
 ) -> AssessmentOut:
-    application = await applications.get_application(session, application_id, principal)
-    rules = [RuleResult.model_validate(r) for r in application.assessment]
-    return AssessmentOut(
-        application_id=application.id,
-        round_id=application.round_id,
-        eligible=all(r.passed for r in rules),
-        rules=rules,
-        score=application.score,
-        score_breakdown=[Factor.model_validate(f) for f in application.score_breakdown],
-        assessed_at=application.assessed_at,
-    )
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return applications.assessment_of(application)
 
 
 @router.post(
@@ -104,16 +84,16 @@ async def enroll(
     response: Response,
     body: EnrollIn | None = None,
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    check_if_match(if_match, application.version)
-    application = await applications.enroll(
-        session,
+    application = await ApplicationRepository(session).get(application_id, principal)
+    reason = body.override_reason if body is not None else None
+    return await change_versioned(
         application,
-        principal=principal,
-        override_reason=body.override_reason if body is not None else None,
+        if_match,
+        response,
+        lambda application: applications.enroll(
+            session, application, principal=principal, override_reason=reason
+        ),
     )
-    set_etag(response, application.version)
-    return application
 
 
 @router.post(
@@ -130,11 +110,13 @@ async def withdraw(
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    check_if_match(if_match, application.version)
-    application = await applications.withdraw(session, application)
-    set_etag(response, application.version)
-    return application
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return await change_versioned(
+        application,
+        if_match,
+        response,
+        lambda application: applications.withdraw(session, application),
+    )
 
 
 @router.post(
@@ -152,8 +134,10 @@ async def cancel(
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    check_if_match(if_match, application.version)
-    application = await applications.cancel(session, application, body.reason)
-    set_etag(response, application.version)
-    return application
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return await change_versioned(
+        application,
+        if_match,
+        response,
+        lambda application: applications.cancel(session, application, body.reason),
+    )
