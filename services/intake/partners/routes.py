@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from intake.dependencies import ReadsApiKeys, ReadsPartners
 from intake.partners import service as partners
 from intake.partners.models import ApiKey, Memorandum, Partner
+from intake.partners.repository import ApiKeyRepository, MemorandumRepository, PartnerRepository
 from intake.partners.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
@@ -23,7 +24,7 @@ from intake.partners.schemas import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, check_if_match, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -46,18 +47,11 @@ _NO_IDEMPOTENCY = (
 async def create_partner(
     body: PartnerIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
-    async def create() -> Partner:
-        return await partners.create_partner(session, body)
-
-    async def read(ref: str) -> Partner:
-        return await partners.get_partner(session, uuid.UUID(ref), principal)
-
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: partners.create_partner(session, body),
+        read=lambda partner_id: PartnerRepository(session).get(partner_id, principal),
         response_model=PartnerOut,
-        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/partners/{out.id}"},
+        location="/v1/partners/{id}",
     )
 
 
@@ -72,7 +66,7 @@ async def list_partners(
 ) -> Page[PartnerOut]:
     return await paginate(
         session,
-        partners.partners_query(principal),
+        PartnerRepository(session).query(principal),
         key_columns=(Partner.created_at, Partner.id),
         params=page,
         to_item=PartnerOut.model_validate,
@@ -103,7 +97,7 @@ async def get_own_partner(
 async def get_partner(
     partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
-    partner = await partners.get_partner(session, partner_id, principal)
+    partner = await PartnerRepository(session).get(partner_id, principal)
     set_etag(response, partner.version)
     return partner
 
@@ -122,11 +116,10 @@ async def update_partner(
     if_match: IfMatchDep,
     response: Response,
 ) -> Partner:
-    partner = await partners.get_partner(session, partner_id, principal)
-    check_if_match(if_match, partner.version)
-    partner = await partners.update_partner(session, partner, body)
-    set_etag(response, partner.version)
-    return partner
+    partner = await PartnerRepository(session).get(partner_id, principal)
+    return await change_versioned(
+        partner, if_match, response, lambda partner: partners.update_partner(session, partner, body)
+    )
 
 
 # --- Memoranda ----------------------------------------------------------------------------------
@@ -147,19 +140,18 @@ async def add_memorandum(
     idem: IdempotencyDep,
 ) -> Response:
     async def add() -> Memorandum:
-        partner = await partners.get_partner(session, partner_id, principal)
+        partner = await PartnerRepository(session).get(partner_id, principal)
         return await partners.add_memorandum(session, partner, body)
 
-    async def read(ref: str) -> Memorandum:
-        partner = await partners.get_partner(session, partner_id, principal)
-        return await partners.get_memorandum(session, partner, uuid.UUID(ref))
+    async def read(memorandum_id: uuid.UUID) -> Memorandum:
+        partner = await PartnerRepository(session).get(partner_id, principal)
+        return await MemorandumRepository(session).of_partner(partner, memorandum_id, principal)
 
-    return await idem.respond(
+    return await idem.create(
         add,
         read=read,
-        status_code=201,
         response_model=MemorandumOut,
-        headers=lambda out: {"Location": f"/v1/partners/{partner_id}/memoranda/{out.id}"},
+        location=f"/v1/partners/{partner_id}/memoranda/{{id}}",
     )
 
 
@@ -178,10 +170,10 @@ async def list_memoranda(
         date | None, Query(description="Only memoranda in force on this day")
     ] = None,
 ) -> Page[MemorandumOut]:
-    partner = await partners.get_partner(session, partner_id, principal)
+    partner = await PartnerRepository(session).get(partner_id, principal)
     return await paginate(
         session,
-        partners.memoranda_query(partner, in_force_on),
+        partners.memoranda_query(session, partner, principal, in_force_on),
         key_columns=(Memorandum.valid_from, Memorandum.id),
         params=page,
         to_item=MemorandumOut.model_validate,
@@ -197,8 +189,8 @@ async def list_memoranda(
 async def get_memorandum(
     partner_id: uuid.UUID, memorandum_id: uuid.UUID, session: SessionDep, principal: ReadsPartners
 ) -> Memorandum:
-    partner = await partners.get_partner(session, partner_id, principal)
-    return await partners.get_memorandum(session, partner, memorandum_id)
+    partner = await PartnerRepository(session).get(partner_id, principal)
+    return await MemorandumRepository(session).of_partner(partner, memorandum_id, principal)
 
 
 # --- API keys -----------------------------------------------------------------------------------
@@ -220,7 +212,7 @@ async def issue_api_key(
     principal: Admin,
     response: Response,
 ) -> ApiKeyIssued:
-    partner = await partners.get_partner(session, partner_id, principal)
+    partner = await PartnerRepository(session).get(partner_id, principal)
     issued = await partners.issue_api_key(session, partner, body)
     set_etag(response, issued.version)
     return issued
@@ -235,10 +227,10 @@ async def issue_api_key(
 async def list_api_keys(
     partner_id: uuid.UUID, session: SessionDep, principal: ReadsApiKeys, page: PageParamsDep
 ) -> Page[ApiKeyOut]:
-    partner = await partners.get_partner(session, partner_id, principal)
+    partner = await PartnerRepository(session).get(partner_id, principal)
     return await paginate(
         session,
-        partners.keys_query(partner),
+        ApiKeyRepository(session).query(principal, ApiKey.partner_id == partner.id),
         key_columns=(ApiKey.created_at, ApiKey.id),
         params=page,
         to_item=ApiKeyOut.model_validate,
@@ -258,8 +250,7 @@ async def get_api_key(
     principal: ReadsApiKeys,
     response: Response,
 ) -> ApiKey:
-    partner = await partners.get_partner(session, partner_id, principal)
-    api_key = await partners.get_api_key(session, partner, key_id)
+    api_key = await partners.partner_key(session, partner_id, key_id, principal)
     set_etag(response, api_key.version)
     return api_key
 
@@ -281,8 +272,8 @@ async def rotate_api_key(
     response: Response,
     body: RotateIn | None = None,
 ) -> ApiKeyRotated:
-    partner = await partners.get_partner(session, partner_id, principal)
-    api_key = await partners.get_api_key(session, partner, key_id)
+    api_key = await partners.partner_key(session, partner_id, key_id, principal)
+    # The old key's ETag in, the new key's out: not one row's change.
     check_if_match(if_match, api_key.version)
     rotated = await partners.rotate_api_key(session, api_key, body or RotateIn())
     set_etag(response, rotated.version)
@@ -303,9 +294,7 @@ async def revoke_api_key(
     if_match: IfMatchDep,
     response: Response,
 ) -> ApiKey:
-    partner = await partners.get_partner(session, partner_id, principal)
-    api_key = await partners.get_api_key(session, partner, key_id)
-    check_if_match(if_match, api_key.version)
-    api_key = await partners.revoke_api_key(session, api_key)
-    set_etag(response, api_key.version)
-    return api_key
+    api_key = await partners.partner_key(session, partner_id, key_id, principal)
+    return await change_versioned(
+        api_key, if_match, response, lambda api_key: partners.revoke_api_key(session, api_key)
+    )
