@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
 from intake.dependencies import WritesReferrals
 from intake.imports import service as imports
 from intake.imports.models import Import, ImportRowError
 from intake.imports.parser import COLUMNS, REQUIRED_COLUMNS, template_csv
+from intake.imports.repository import ImportRepository
 from intake.imports.schemas import ImportOut, RowErrorOut
 from intake.imports.service import FileCipher
 from intake.settings import IntakeSettings
@@ -121,7 +121,7 @@ async def list_imports(
 ) -> Page[ImportOut]:
     return await paginate(
         session,
-        imports.imports_of(principal),
+        imports.imports_of(session, principal),
         key_columns=(Import.created_at, Import.id),
         params=page,
         to_item=ImportOut.model_validate,
@@ -153,7 +153,7 @@ async def template() -> Response:
 async def get_import(
     import_id: uuid.UUID, session: SessionDep, principal: WritesReferrals
 ) -> ImportOut:
-    return ImportOut.model_validate(await imports.get_import(session, import_id, principal))
+    return ImportOut.model_validate(await ImportRepository(session).get(import_id, principal))
 
 
 @router.get(
@@ -166,10 +166,10 @@ async def get_import(
 async def list_errors(
     import_id: uuid.UUID, session: SessionDep, principal: WritesReferrals, page: PageParamsDep
 ) -> Page[RowErrorOut]:
-    job = await imports.get_import(session, import_id, principal)
+    job = await ImportRepository(session).get(import_id, principal)
     return await paginate(
         session,
-        select(ImportRowError).where(ImportRowError.import_id == job.id),
+        imports.errors_query(job),
         key_columns=(ImportRowError.row_number, ImportRowError.id),
         params=page,
         to_item=RowErrorOut.model_validate,
@@ -189,7 +189,7 @@ async def list_errors(
 async def error_file(
     import_id: uuid.UUID, request: Request, session: SessionDep, principal: WritesReferrals
 ) -> StreamingResponse:
-    job = await imports.get_import(session, import_id, principal)
+    job = await ImportRepository(session).get(import_id, principal)
     stream = await imports.error_file(session, _cipher(request), job, principal)
     return StreamingResponse(
         stream,

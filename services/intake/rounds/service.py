@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.rounds.models import Round, RoundStatus
@@ -13,7 +11,7 @@ from intake.rounds.scoring import Weights
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.i18n import add_messages
-from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
+from shared.problems import FieldError, InvalidState, ValidationProblem
 
 add_messages(
     {
@@ -60,13 +58,6 @@ async def create_round(session: AsyncSession, data: RoundIn) -> Round:
     )
     session.add(round_)
     await session.flush()
-    return round_
-
-
-async def get_round(session: AsyncSession, round_id: uuid.UUID) -> Round:
-    round_ = await session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound("round", round_id)
     return round_
 
 

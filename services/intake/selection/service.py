@@ -26,7 +26,7 @@ from shared.db import utcnow
 from shared.events import ApplicationSelected, Event
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_events
-from shared.problems import Conflict, InvalidState, NotFound
+from shared.problems import Conflict, InvalidState
 
 log = logging.getLogger(__name__)
 
@@ -95,11 +95,18 @@ async def request_selection(
     return selection
 
 
-async def get_selection(session: AsyncSession, selection_id: uuid.UUID) -> Selection:
-    selection = await session.get(Selection, selection_id)
-    if selection is None:
-        raise NotFound("selection", selection_id)
-    return selection
+def results_query(
+    selection: Selection, region: str | None, outcome: Outcome | None
+) -> sa.Select[SelectionResult]:
+    """A proposed or committed selection's results (409 before), in a region or of an outcome."""
+    if selection.status not in (SelectionStatus.proposed, SelectionStatus.committed):
+        raise InvalidState(selection.status)
+    statement = sa.select(SelectionResult).where(SelectionResult.selection_id == selection.id)
+    if region is not None:
+        statement = statement.where(SelectionResult.region == region)
+    if outcome is not None:
+        statement = statement.where(SelectionResult.outcome == outcome)
+    return statement
 
 
 async def inputs_hash(session: AsyncSession, round_id: uuid.UUID) -> str:
