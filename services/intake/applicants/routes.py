@@ -46,7 +46,7 @@ from intake.dependencies import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, set_etag, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
@@ -350,9 +350,7 @@ async def list_duplicates(
 async def get_duplicate(
     flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> DuplicateFlag:
-    flag = await DuplicateFlagRepository(session).get(flag_id, principal)
-    set_etag(response, flag.version)
-    return flag
+    return with_etag(await DuplicateFlagRepository(session).get(flag_id, principal), response)
 
 
 @router.post(
@@ -442,9 +440,7 @@ async def list_referral_claims(
 async def get_referral_claim(
     claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> ReferralClaim:
-    claim = await ReferralClaimRepository(session).get(claim_id, principal)
-    set_etag(response, claim.version)
-    return claim
+    return with_etag(await ReferralClaimRepository(session).get(claim_id, principal), response)
 
 
 @router.post(

@@ -24,7 +24,7 @@ from intake.partners.schemas import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, check_if_match, set_etag
+from shared.etag import IfMatchDep, change_versioned, check_if_match, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -83,9 +83,7 @@ async def list_partners(
 async def get_own_partner(
     session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
-    partner = await partners.own_partner(session, principal)
-    set_etag(response, partner.version)
-    return partner
+    return with_etag(await partners.own_partner(session, principal), response)
 
 
 @router.get(
@@ -97,9 +95,7 @@ async def get_own_partner(
 async def get_partner(
     partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
-    partner = await PartnerRepository(session).get(partner_id, principal)
-    set_etag(response, partner.version)
-    return partner
+    return with_etag(await PartnerRepository(session).get(partner_id, principal), response)
 
 
 @router.patch(
@@ -213,9 +209,7 @@ async def issue_api_key(
     response: Response,
 ) -> ApiKeyIssued:
     partner = await PartnerRepository(session).get(partner_id, principal)
-    issued = await partners.issue_api_key(session, partner, body)
-    set_etag(response, issued.version)
-    return issued
+    return with_etag(await partners.issue_api_key(session, partner, body), response)
 
 
 @router.get(
@@ -250,9 +244,7 @@ async def get_api_key(
     principal: ReadsApiKeys,
     response: Response,
 ) -> ApiKey:
-    api_key = await partners.partner_key(session, partner_id, key_id, principal)
-    set_etag(response, api_key.version)
-    return api_key
+    return with_etag(await partners.partner_key(session, partner_id, key_id, principal), response)
 
 
 @router.post(
@@ -275,9 +267,7 @@ async def rotate_api_key(
     api_key = await partners.partner_key(session, partner_id, key_id, principal)
     # The old key's ETag in, the new key's out: not one row's change.
     check_if_match(if_match, api_key.version)
-    rotated = await partners.rotate_api_key(session, api_key, body or RotateIn())
-    set_etag(response, rotated.version)
-    return rotated
+    return with_etag(await partners.rotate_api_key(session, api_key, body or RotateIn()), response)
 
 
 @router.post(

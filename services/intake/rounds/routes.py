@@ -13,7 +13,7 @@ from intake.rounds.repository import RoundRepository
 from intake.rounds.schemas import RoundIn, RoundOut, RoundUpdate
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -71,9 +71,7 @@ async def list_rounds(
 async def get_round(
     round_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Round:
-    round_ = await RoundRepository(session).get(round_id, principal)
-    set_etag(response, round_.version)
-    return round_
+    return with_etag(await RoundRepository(session).get(round_id, principal), response)
 
 
 @router.patch(

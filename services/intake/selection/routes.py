@@ -16,7 +16,7 @@ from intake.selection.runner import SelectionRunner, lifespan
 from intake.selection.schemas import SelectionOut, SelectionResultOut
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -95,9 +95,7 @@ async def list_selections(
 async def get_selection(
     selection_id: uuid.UUID, session: SessionDep, principal: ReadsSelections, response: Response
 ) -> Selection:
-    selection = await SelectionRepository(session).get(selection_id, principal)
-    set_etag(response, selection.version)
-    return selection
+    return with_etag(await SelectionRepository(session).get(selection_id, principal), response)
 
 
 @router.get(
