@@ -5,6 +5,8 @@ flush, never commit."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,10 +17,18 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import ApplicantMerged
 from shared.messaging.outbox import add_event
-from shared.problems import InvalidState
+from shared.problems import InvalidState, NotFound
 
 # An application of the claim in a round the person had applied to already.
 DUPLICATE_REFERRAL = "duplicate_referral"
+
+
+async def get_claim(session: AsyncSession, claim_id: uuid.UUID) -> ReferralClaim:
+    """For the staff routes of claims (role-checked), unscoped like duplicates."""
+    claim = await session.get(ReferralClaim, claim_id)
+    if claim is None:
+        raise NotFound("referral-claim", claim_id)
+    return claim
 
 
 def _resolve(

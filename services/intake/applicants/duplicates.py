@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import ApplicantMerged
 from shared.messaging.outbox import add_event
-from shared.problems import FieldError, InvalidState, ValidationProblem
+from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
 
 # token_sort_ratio of the folded "last first" names, 0-100. "Memmedova Aygun" against
 # "Məmmədova Aygün" is 100; "Mammadova Aygun" (passport spelling) about 87.
@@ -116,13 +116,24 @@ async def find_duplicates(
     return list(flags)
 
 
-def involving(applicant_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
-    """The filter of flags on one applicant (either side of the pair); none without one."""
-    if applicant_id is None:
-        return []
-    return [
-        (DuplicateFlag.applicant_id == applicant_id) | (DuplicateFlag.candidate_id == applicant_id)
-    ]
+# Duplicates and referral claims are read by staff routes only (role-checked), whoever the
+# staff member works for: unscoped, as ever.
+async def get_flag(session: AsyncSession, flag_id: uuid.UUID) -> DuplicateFlag:
+    flag = await session.get(DuplicateFlag, flag_id)
+    if flag is None:
+        raise NotFound("duplicate", flag_id)
+    return flag
+
+
+def flags_query(status: DuplicateStatus, applicant_id: uuid.UUID | None) -> Select[DuplicateFlag]:
+    """The flags in a status, on one applicant (either side of the pair) when given."""
+    statement = select(DuplicateFlag).where(DuplicateFlag.status == status)
+    if applicant_id is not None:
+        statement = statement.where(
+            (DuplicateFlag.applicant_id == applicant_id)
+            | (DuplicateFlag.candidate_id == applicant_id)
+        )
+    return statement
 
 
 def _resolve(flag: DuplicateFlag, status: DuplicateStatus, principal: Principal) -> None:

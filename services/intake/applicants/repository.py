@@ -1,11 +1,10 @@
-"""Reads of applicants, duplicate flags and referral claims, narrowed to what the caller may see
-(see each model's `__partner__`)."""
+"""Reads of applicants, narrowed to what the caller may see (see `Applicant.__partner__`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
 
-from intake.applicants.models import Applicant, DuplicateFlag, ReferralClaim
+from intake.applicants.models import Applicant
 from shared.auth import Principal
 from shared.repository import Repository, partner_of
 
@@ -13,16 +12,6 @@ from shared.repository import Repository, partner_of
 class ApplicantRepository(Repository[Applicant]):
     model = Applicant
     resource = "applicant"
-
-
-class DuplicateFlagRepository(Repository[DuplicateFlag]):
-    model = DuplicateFlag
-    resource = "duplicate"
-
-
-class ReferralClaimRepository(Repository[ReferralClaim]):
-    model = ReferralClaim
-    resource = "referral-claim"
 
 
 def people_only(principal: Principal) -> ColumnElement[bool]:

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy import select
 
 from intake.applicants import claims, duplicates
 from intake.applicants import service as applicants
@@ -17,11 +18,7 @@ from intake.applicants.models import (
     Purpose,
     ReferralClaim,
 )
-from intake.applicants.repository import (
-    ApplicantRepository,
-    DuplicateFlagRepository,
-    ReferralClaimRepository,
-)
+from intake.applicants.repository import ApplicantRepository
 from intake.applicants.schemas import (
     ApplicantIn,
     ApplicantOut,
@@ -286,7 +283,7 @@ async def update_applicant(
 async def applicant_audit(
     applicant_id: uuid.UUID, session: SessionDep, principal: Admin, page: PageParamsDep
 ) -> Page[AuditEntryOut]:
-    await ApplicantRepository(session).get(applicant_id, principal)
+    await applicants.load_applicant(session, applicant_id)
     return await paginate(
         session,
         applicants.audit_query(applicant_id),
@@ -309,7 +306,7 @@ async def applicant_audit(
 async def check_duplicates(
     applicant_id: uuid.UUID, session: SessionDep, principal: ReviewsCases
 ) -> list[DuplicateFlag]:
-    applicant = await ApplicantRepository(session).get(applicant_id, principal)
+    applicant = await applicants.load_applicant(session, applicant_id)
     return await duplicates.find_duplicates(session, applicant)
 
 
@@ -331,9 +328,7 @@ async def list_duplicates(
 ) -> Page[DuplicateFlagOut]:
     return await paginate(
         session,
-        DuplicateFlagRepository(session).query(
-            principal, DuplicateFlag.status == status, *duplicates.involving(applicant_id)
-        ),
+        duplicates.flags_query(status, applicant_id),
         key_columns=(DuplicateFlag.created_at, DuplicateFlag.id),
         params=page,
         to_item=DuplicateFlagOut.model_validate,
@@ -350,7 +345,7 @@ async def list_duplicates(
 async def get_duplicate(
     flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> DuplicateFlag:
-    return with_etag(await DuplicateFlagRepository(session).get(flag_id, principal), response)
+    return with_etag(await duplicates.get_flag(session, flag_id), response)
 
 
 @router.post(
@@ -368,7 +363,7 @@ async def dismiss_duplicate(
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
-    flag = await DuplicateFlagRepository(session).get(flag_id, principal)
+    flag = await duplicates.get_flag(session, flag_id)
     return await change_versioned(
         flag,
         if_match,
@@ -393,7 +388,7 @@ async def merge_duplicate(
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
-    flag = await DuplicateFlagRepository(session).get(flag_id, principal)
+    flag = await duplicates.get_flag(session, flag_id)
     return await change_versioned(
         flag,
         if_match,
@@ -423,7 +418,7 @@ async def list_referral_claims(
 ) -> Page[ReferralClaimOut]:
     return await paginate(
         session,
-        ReferralClaimRepository(session).query(principal, ReferralClaim.status == status),
+        select(ReferralClaim).where(ReferralClaim.status == status),
         key_columns=(ReferralClaim.created_at, ReferralClaim.id),
         params=page,
         to_item=ReferralClaimOut.model_validate,
@@ -440,7 +435,7 @@ async def list_referral_claims(
 async def get_referral_claim(
     claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> ReferralClaim:
-    return with_etag(await ReferralClaimRepository(session).get(claim_id, principal), response)
+    return with_etag(await claims.get_claim(session, claim_id), response)
 
 
 @router.post(
@@ -459,7 +454,7 @@ async def link_referral_claim(
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
-    claim = await ReferralClaimRepository(session).get(claim_id, principal)
+    claim = await claims.get_claim(session, claim_id)
     return await change_versioned(
         claim,
         if_match,
@@ -486,7 +481,7 @@ async def refuse_referral_claim(
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
-    claim = await ReferralClaimRepository(session).get(claim_id, principal)
+    claim = await claims.get_claim(session, claim_id)
     return await change_versioned(
         claim,
         if_match,

@@ -11,7 +11,6 @@ from intake.dependencies import ReadsSelections
 from intake.rounds.repository import RoundRepository
 from intake.selection import service as selections
 from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
-from intake.selection.repository import SelectionRepository
 from intake.selection.runner import SelectionRunner, lifespan
 from intake.selection.schemas import SelectionOut, SelectionResultOut
 from shared.auth import Admin
@@ -51,7 +50,7 @@ async def request_selection(
 
     return await idem.respond(
         create,
-        read=lambda ref: SelectionRepository(session).get(uuid.UUID(ref), principal),
+        read=lambda ref: selections.get_selection(session, uuid.UUID(ref)),
         status_code=202,
         response_model=SelectionOut,
         headers=lambda out: {
@@ -75,10 +74,9 @@ async def list_selections(
     status: Annotated[SelectionStatus | None, Query()] = None,
 ) -> Page[SelectionOut]:
     await RoundRepository(session).get(round_id, principal)
-    in_status = () if status is None else (Selection.status == status,)
     return await paginate(
         session,
-        SelectionRepository(session).query(principal, Selection.round_id == round_id, *in_status),
+        selections.selections_query(round_id, status),
         key_columns=(Selection.created_at, Selection.id),
         params=page,
         to_item=SelectionOut.model_validate,
@@ -95,7 +93,7 @@ async def list_selections(
 async def get_selection(
     selection_id: uuid.UUID, session: SessionDep, principal: ReadsSelections, response: Response
 ) -> Selection:
-    return with_etag(await SelectionRepository(session).get(selection_id, principal), response)
+    return with_etag(await selections.get_selection(session, selection_id), response)
 
 
 @router.get(
@@ -112,7 +110,7 @@ async def list_results(
     region: Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
 ) -> Page[SelectionResultOut]:
-    selection = await SelectionRepository(session).get(selection_id, principal)
+    selection = await selections.get_selection(session, selection_id)
     return await paginate(
         session,
         selections.results_query(selection, region, outcome),
@@ -134,7 +132,7 @@ def _add_decision(
         if_match: IfMatchDep,
         response: Response,
     ) -> Selection:
-        selection = await SelectionRepository(session).get(selection_id, principal)
+        selection = await selections.get_selection(session, selection_id)
         return await change_versioned(
             selection, if_match, response, lambda selection: decide(session, selection)
         )

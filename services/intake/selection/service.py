@@ -26,7 +26,7 @@ from shared.db import utcnow
 from shared.events import ApplicationSelected, Event
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_events
-from shared.problems import Conflict, InvalidState
+from shared.problems import Conflict, InvalidState, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,22 @@ async def request_selection(
     session.add(selection)
     await session.flush()
     return selection
+
+
+# Selections are read by staff routes only (role-checked), whoever the staff member works for:
+# unscoped, as ever.
+async def get_selection(session: AsyncSession, selection_id: uuid.UUID) -> Selection:
+    selection = await session.get(Selection, selection_id)
+    if selection is None:
+        raise NotFound("selection", selection_id)
+    return selection
+
+
+def selections_query(round_id: uuid.UUID, status: SelectionStatus | None) -> sa.Select[Selection]:
+    statement = sa.select(Selection).where(Selection.round_id == round_id)
+    if status is not None:
+        statement = statement.where(Selection.status == status)
+    return statement
 
 
 def results_query(
