@@ -369,12 +369,13 @@ async def reveal_applicants(
     """The applicants with personal fields; each read is written to the audit log with its
     purpose. Callers check `may_see_personal_data` (and partner scoping) first."""
     why = (purpose or default_purpose(principal)).value
+    viewer = partner_of(principal)
     details = await _category_details(session, [a.id for a in applicants])
     out = []
     for applicant in applicants:
         audit(session, principal, "read", applicant.id, purpose=why)
         summary = ApplicantSummary.model_validate(applicant).model_dump()
-        if principal.partner_id not in (None, summary["referred_by_partner_id"]):
+        if viewer is not None and summary["referred_by_partner_id"] != viewer:
             summary["referred_by_partner_id"] = None  # another partner's: not this one's to know
         out.append(
             ApplicantOut(
