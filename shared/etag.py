@@ -158,3 +158,11 @@ async def change_versioned(
     await change(row)
     set_etag(response, row.version)
     return row
+
+
+def with_etag(row: V, response: Response) -> V:
+    """The pattern of every read of a versioned resource: answer the row with its ETag.
+
+    Load `row` through its repository (404 for what the caller may not see)."""
+    set_etag(response, row.version)
+    return row

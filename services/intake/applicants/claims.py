@@ -24,6 +24,7 @@ DUPLICATE_REFERRAL = "duplicate_referral"
 
 
 async def get_claim(session: AsyncSession, claim_id: uuid.UUID) -> ReferralClaim:
+    """For the staff routes of claims (role-checked), unscoped like duplicates."""
     claim = await session.get(ReferralClaim, claim_id)
     if claim is None:
         raise NotFound("referral-claim", claim_id)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,11 +116,24 @@ async def find_duplicates(
     return list(flags)
 
 
+# Duplicates and referral claims are read by staff routes only (role-checked), whoever the
+# staff member works for: unscoped, as ever.
 async def get_flag(session: AsyncSession, flag_id: uuid.UUID) -> DuplicateFlag:
     flag = await session.get(DuplicateFlag, flag_id)
     if flag is None:
         raise NotFound("duplicate", flag_id)
     return flag
+
+
+def flags_query(status: DuplicateStatus, applicant_id: uuid.UUID | None) -> Select[DuplicateFlag]:
+    """The flags in a status, on one applicant (either side of the pair) when given."""
+    statement = select(DuplicateFlag).where(DuplicateFlag.status == status)
+    if applicant_id is not None:
+        statement = statement.where(
+            (DuplicateFlag.applicant_id == applicant_id)
+            | (DuplicateFlag.candidate_id == applicant_id)
+        )
+    return statement
 
 
 def _resolve(flag: DuplicateFlag, status: DuplicateStatus, principal: Principal) -> None:
@@ -164,48 +177,8 @@ async def merge(
     if flag.status != DuplicateStatus.open:
         raise InvalidState(flag.status)
     drop_id = flag.candidate_id if keep_id == flag.applicant_id else flag.applicant_id
-    # Both rows locked in one order, so that two merges of overlapping pairs cannot interleave.
-    pair = await session.scalars(
-        select(Applicant)
-        .where(Applicant.id.in_((keep_id, drop_id)))
-        .order_by(Applicant.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    by_id = {a.id: a for a in pair}
-    keep, drop = by_id[keep_id], by_id[drop_id]
-    for applicant in (keep, drop):
-        if applicant.merged_into_id is not None:
-            raise InvalidState("merged", extras={"applicant_id": str(applicant.id)})
-
-    moved = list(
-        await session.scalars(
-            update(Application)
-            .where(Application.applicant_id == drop.id)
-            .values(applicant_id=keep.id, version=Application.version + 1)
-            .returning(Application.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    await session.execute(
-        update(ApplicantCategory)
-        .where(
-            ApplicantCategory.applicant_id == drop.id,
-            ApplicantCategory.category.not_in(keep.categories),
-        )
-        .values(applicant_id=keep.id)
-    )
-    keep.categories = sorted(set(keep.categories) | set(drop.categories))
-    if drop.benefited_at is not None and (
-        keep.benefited_at is None or drop.benefited_at < keep.benefited_at
-    ):
-        keep.benefited_at = drop.benefited_at
-        keep.benefited_application_id = drop.benefited_application_id
-    if drop.excluded_at is not None and keep.excluded_at is None:
-        keep.excluded_at = drop.excluded_at
-        keep.excluded_rule = drop.excluded_rule
-        keep.excluded_flag_id = drop.excluded_flag_id
-    drop.merged_into_id = keep.id
+    keep, drop = await _lock_pair(session, keep_id, drop_id)
+    moved = await _absorb(session, keep, drop)
 
     _resolve(flag, DuplicateStatus.merged, principal)
     assert flag.resolved_at is not None
@@ -237,3 +210,57 @@ async def merge(
     )
     await session.flush()
     return flag
+
+
+async def _lock_pair(
+    session: AsyncSession, keep_id: uuid.UUID, drop_id: uuid.UUID
+) -> tuple[Applicant, Applicant]:
+    """Both rows locked in one order, so that two merges of overlapping pairs cannot
+    interleave; either already merged is refused."""
+    pair = await session.scalars(
+        select(Applicant)
+        .where(Applicant.id.in_((keep_id, drop_id)))
+        .order_by(Applicant.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    by_id = {a.id: a for a in pair}
+    keep, drop = by_id[keep_id], by_id[drop_id]
+    for applicant in (keep, drop):
+        if applicant.merged_into_id is not None:
+            raise InvalidState("merged", extras={"applicant_id": str(applicant.id)})
+    return keep, drop
+
+
+async def _absorb(session: AsyncSession, keep: Applicant, drop: Applicant) -> list[uuid.UUID]:
+    """Moves `drop`'s applications and missing categories to `keep`, with the earlier benefit
+    and exclusion, and marks `drop` merged into it; returns the moved application ids."""
+    moved = list(
+        await session.scalars(
+            update(Application)
+            .where(Application.applicant_id == drop.id)
+            .values(applicant_id=keep.id, version=Application.version + 1)
+            .returning(Application.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    await session.execute(
+        update(ApplicantCategory)
+        .where(
+            ApplicantCategory.applicant_id == drop.id,
+            ApplicantCategory.category.not_in(keep.categories),
+        )
+        .values(applicant_id=keep.id)
+    )
+    keep.categories = sorted(set(keep.categories) | set(drop.categories))
+    if drop.benefited_at is not None and (
+        keep.benefited_at is None or drop.benefited_at < keep.benefited_at
+    ):
+        keep.benefited_at = drop.benefited_at
+        keep.benefited_application_id = drop.benefited_application_id
+    if drop.excluded_at is not None and keep.excluded_at is None:
+        keep.excluded_at = drop.excluded_at
+        keep.excluded_rule = drop.excluded_rule
+        keep.excluded_flag_id = drop.excluded_flag_id
+    drop.merged_into_id = keep.id
+    return moved

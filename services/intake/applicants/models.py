@@ -7,16 +7,20 @@ from enum import StrEnum
 
 from sqlalchemy import (
     ARRAY,
+    ColumnElement,
     ForeignKey,
     Index,
     LargeBinary,
     Numeric,
+    Select,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
     Uuid,
     false,
+    or_,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -24,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
 from shared.db import utcnow
+from shared.repository import STAFF_ONLY, OwnedWhere
 
 
 class Category(StrEnum):
@@ -59,6 +64,8 @@ class Purpose(StrEnum):
 
 class Applicant(Base):
     __tablename__ = "applicants"
+    # A partner's: those it referred, and people linked to its referral with their consent.
+    __partner__ = OwnedWhere(lambda partner_id: referred_or_linked(partner_id))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # Unique among registered people; a claim repeats the FIN of the person it may be.
@@ -143,6 +150,7 @@ class DuplicateFlag(Base):
     """Two applicants with different FINs who may be one person."""
 
     __tablename__ = "duplicate_flags"
+    __partner__ = STAFF_ONLY  # a pair spans partners' referrals
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
@@ -177,6 +185,7 @@ class ReferralClaim(Base):
     consent shows the partner the outcome."""
 
     __tablename__ = "referral_claims"
+    __partner__ = STAFF_ONLY  # the partner learns nothing of its claim's review
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), unique=True)
@@ -200,6 +209,7 @@ class AuditEntry(Base):
     """Who read or changed personal data, when, and why."""
 
     __tablename__ = "audit_log"
+    __partner__ = STAFF_ONLY
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     principal: Mapped[str] = mapped_column(Text)
@@ -214,3 +224,19 @@ class AuditEntry(Base):
 
     # An applicant's audit finds the searches that returned them (`result_ids @> {id}`).
     __table_args__ = (Index("ix_audit_log_result_ids", "result_ids", postgresql_using="gin"),)
+
+
+def consented_links(partner_id: uuid.UUID) -> Select[uuid.UUID]:
+    """The people linked to the partner's referrals with their consent."""
+    return select(ReferralClaim.person_id).where(
+        ReferralClaim.partner_id == partner_id,
+        ReferralClaim.status == ClaimStatus.linked,
+        ReferralClaim.consent.is_(True),
+    )
+
+
+def referred_or_linked(partner_id: uuid.UUID) -> ColumnElement[bool]:
+    return or_(
+        Applicant.referred_by_partner_id == partner_id,
+        Applicant.id.in_(consented_links(partner_id)),
+    )

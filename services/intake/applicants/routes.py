@@ -18,6 +18,7 @@ from intake.applicants.models import (
     Purpose,
     ReferralClaim,
 )
+from intake.applicants.repository import ApplicantRepository
 from intake.applicants.schemas import (
     ApplicantIn,
     ApplicantOut,
@@ -33,21 +34,22 @@ from intake.applicants.schemas import (
     RefuseIn,
     region_names,
 )
-from intake.dependencies import REFERRALS_READ, Admin, FinsDep, Officer, Reader
-from shared.auth import Principal, Role, require
+from intake.dependencies import (
+    FinsDep,
+    ReadsReferralDetails,
+    ReadsReferrals,
+    ReviewsCases,
+    WritesReferrals,
+)
+from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, set_etag, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
 from shared.ratelimit import RateLimit
 
 router = APIRouter(prefix="/v1")
-
-# Personal fields: case officers (admins pass too) and partners, the latter for their referrals.
-PersonalReader = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_READ,)))]
-# Duplicates span partners' referrals, so they are for staff only.
-DuplicateOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
 
 
 async def _purpose(
@@ -81,35 +83,25 @@ PurposeDep = Annotated[Purpose | None, Depends(_purpose)]
 async def create_applicant(
     body: ApplicantIn,
     session: SessionDep,
-    principal: Officer,
+    principal: WritesReferrals,
     protector: FinsDep,
     idem: IdempotencyDep,
     purpose: PurposeDep,
 ) -> Response:
+    async def reveal(applicant: Applicant) -> ApplicantOut:
+        return await applicants.reveal_applicant(
+            session, protector, applicant, principal, purpose=purpose
+        )
+
     async def create() -> ApplicantOut:
-        applicant = await applicants.create_applicant(
-            session, protector, body, referred_by_partner_id=principal.partner_id
-        )
-        return await applicants.reveal_applicant(
-            session, protector, applicant, principal, purpose=purpose
-        )
+        return await reveal(await applicants.create_applicant(session, protector, body, principal))
 
-    async def read(ref: str) -> ApplicantOut:
+    async def read(applicant_id: uuid.UUID) -> ApplicantOut:
         # A replay is a read like any other: scoped to the caller, audited with its purpose.
-        applicant = await applicants.get_applicant(session, uuid.UUID(ref), principal)
-        return await applicants.reveal_applicant(
-            session, protector, applicant, principal, purpose=purpose
-        )
+        return await reveal(await ApplicantRepository(session).get(applicant_id, principal))
 
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
-        response_model=ApplicantOut,
-        headers=lambda out: {
-            **etag_headers(out.version),
-            "Location": f"/v1/applicants/{out.id}",
-        },
+    return await idem.create(
+        create, read=read, response_model=ApplicantOut, location="/v1/applicants/{id}"
     )
 
 
@@ -165,7 +157,7 @@ NoPersonalDataInQuery = Annotated[None, Depends(_no_personal_data_in_query)]
 )
 async def list_applicants(
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsReferrals,
     _: NoPersonalDataInQuery,
     protector: FinsDep,
     page: PageParamsDep,
@@ -218,7 +210,7 @@ async def list_applicants(
 async def search_applicants(
     body: ApplicantSearch,
     session: SessionDep,
-    principal: Reader,
+    principal: ReadsReferrals,
     protector: FinsDep,
     page: PageParamsDep,
     purpose: PurposeDep,
@@ -245,12 +237,12 @@ async def search_applicants(
 async def get_applicant(
     applicant_id: uuid.UUID,
     session: SessionDep,
-    principal: PersonalReader,
+    principal: ReadsReferralDetails,
     protector: FinsDep,
     purpose: PurposeDep,
     response: Response,
 ) -> ApplicantOut:
-    applicant = await applicants.get_applicant(session, applicant_id, principal)
+    applicant = await ApplicantRepository(session).get(applicant_id, principal)
     set_etag(response, applicant.version)
     return await applicants.reveal_applicant(
         session, protector, applicant, principal, purpose=purpose
@@ -268,15 +260,17 @@ async def update_applicant(
     applicant_id: uuid.UUID,
     body: ApplicantUpdate,
     session: SessionDep,
-    principal: Officer,
+    principal: WritesReferrals,
     if_match: IfMatchDep,
     response: Response,
 ) -> Applicant:
-    applicant = await applicants.get_applicant(session, applicant_id, principal)
-    check_if_match(if_match, applicant.version)
-    applicant = await applicants.update_applicant(session, applicant, body, principal)
-    set_etag(response, applicant.version)
-    return applicant
+    applicant = await ApplicantRepository(session).get(applicant_id, principal)
+    return await change_versioned(
+        applicant,
+        if_match,
+        response,
+        lambda applicant: applicants.update_applicant(session, applicant, body, principal),
+    )
 
 
 @router.get(
@@ -289,15 +283,10 @@ async def update_applicant(
 async def applicant_audit(
     applicant_id: uuid.UUID, session: SessionDep, principal: Admin, page: PageParamsDep
 ) -> Page[AuditEntryOut]:
-    await applicants.get_applicant(session, applicant_id)
+    await applicants.load_applicant(session, applicant_id)
     return await paginate(
         session,
-        select(AuditEntry).where(
-            (AuditEntry.resource == "applicant") & (AuditEntry.resource_id == applicant_id)
-            # The searches that returned the applicant are reads of their data too.
-            | (AuditEntry.resource == applicants.SEARCH_AUDIT_RESOURCE)
-            & AuditEntry.result_ids.contains([applicant_id])
-        ),
+        applicants.audit_query(applicant_id),
         key_columns=(AuditEntry.id,),
         params=page,
         to_item=AuditEntryOut.model_validate,
@@ -315,9 +304,9 @@ async def applicant_audit(
     responses=problem_responses(401, 403, 404),
 )
 async def check_duplicates(
-    applicant_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer
+    applicant_id: uuid.UUID, session: SessionDep, principal: ReviewsCases
 ) -> list[DuplicateFlag]:
-    applicant = await applicants.get_applicant(session, applicant_id)
+    applicant = await applicants.load_applicant(session, applicant_id)
     return await duplicates.find_duplicates(session, applicant)
 
 
@@ -330,22 +319,16 @@ async def check_duplicates(
 )
 async def list_duplicates(
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     page: PageParamsDep,
     status: DuplicateStatus = DuplicateStatus.open,
     applicant_id: Annotated[
         uuid.UUID | None, Query(description="Flags involving this applicant")
     ] = None,
 ) -> Page[DuplicateFlagOut]:
-    stmt = select(DuplicateFlag).where(DuplicateFlag.status == status)
-    if applicant_id is not None:
-        stmt = stmt.where(
-            (DuplicateFlag.applicant_id == applicant_id)
-            | (DuplicateFlag.candidate_id == applicant_id)
-        )
     return await paginate(
         session,
-        stmt,
+        duplicates.flags_query(status, applicant_id),
         key_columns=(DuplicateFlag.created_at, DuplicateFlag.id),
         params=page,
         to_item=DuplicateFlagOut.model_validate,
@@ -360,11 +343,9 @@ async def list_duplicates(
     responses=problem_responses(401, 403, 404),
 )
 async def get_duplicate(
-    flag_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer, response: Response
+    flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> DuplicateFlag:
-    flag = await duplicates.get_flag(session, flag_id)
-    set_etag(response, flag.version)
-    return flag
+    return with_etag(await duplicates.get_flag(session, flag_id), response)
 
 
 @router.post(
@@ -378,15 +359,17 @@ async def dismiss_duplicate(
     flag_id: uuid.UUID,
     body: DismissIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
     flag = await duplicates.get_flag(session, flag_id)
-    check_if_match(if_match, flag.version)
-    flag = await duplicates.dismiss(session, flag, note=body.note, principal=principal)
-    set_etag(response, flag.version)
-    return flag
+    return await change_versioned(
+        flag,
+        if_match,
+        response,
+        lambda flag: duplicates.dismiss(session, flag, note=body.note, principal=principal),
+    )
 
 
 @router.post(
@@ -401,17 +384,19 @@ async def merge_duplicate(
     flag_id: uuid.UUID,
     body: MergeIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
     flag = await duplicates.get_flag(session, flag_id)
-    check_if_match(if_match, flag.version)
-    flag = await duplicates.merge(
-        session, flag, keep_id=body.keep_id, note=body.note, principal=principal
+    return await change_versioned(
+        flag,
+        if_match,
+        response,
+        lambda flag: duplicates.merge(
+            session, flag, keep_id=body.keep_id, note=body.note, principal=principal
+        ),
     )
-    set_etag(response, flag.version)
-    return flag
 
 
 # --- Referral claims ----------------------------------------------------------------------------
@@ -427,7 +412,7 @@ async def merge_duplicate(
 )
 async def list_referral_claims(
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     page: PageParamsDep,
     status: ClaimStatus = ClaimStatus.pending,
 ) -> Page[ReferralClaimOut]:
@@ -448,11 +433,9 @@ async def list_referral_claims(
     responses=problem_responses(401, 403, 404),
 )
 async def get_referral_claim(
-    claim_id: uuid.UUID, session: SessionDep, principal: DuplicateOfficer, response: Response
+    claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> ReferralClaim:
-    claim = await claims.get_claim(session, claim_id)
-    set_etag(response, claim.version)
-    return claim
+    return with_etag(await claims.get_claim(session, claim_id), response)
 
 
 @router.post(
@@ -467,17 +450,19 @@ async def link_referral_claim(
     claim_id: uuid.UUID,
     body: LinkIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
     claim = await claims.get_claim(session, claim_id)
-    check_if_match(if_match, claim.version)
-    claim = await claims.link(
-        session, claim, consent=body.consent, note=body.note, principal=principal
+    return await change_versioned(
+        claim,
+        if_match,
+        response,
+        lambda claim: claims.link(
+            session, claim, consent=body.consent, note=body.note, principal=principal
+        ),
     )
-    set_etag(response, claim.version)
-    return claim
 
 
 @router.post(
@@ -492,12 +477,14 @@ async def refuse_referral_claim(
     claim_id: uuid.UUID,
     body: RefuseIn,
     session: SessionDep,
-    principal: DuplicateOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
     claim = await claims.get_claim(session, claim_id)
-    check_if_match(if_match, claim.version)
-    claim = await claims.refuse(session, claim, note=body.note, principal=principal)
-    set_etag(response, claim.version)
-    return claim
+    return await change_versioned(
+        claim,
+        if_match,
+        response,
+        lambda claim: claims.refuse(session, claim, note=body.note, principal=principal),
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Text, Uuid, any_, bindparam, delete, or_, select, type_coerce
+from sqlalchemy import Select, String, Text, Uuid, any_, bindparam, delete, select, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +24,11 @@ from intake.applicants.models import (
     ClaimStatus,
     Purpose,
     ReferralClaim,
+    consented_links,
 )
 from intake.applicants.names import folded_full_name, search_tokens
 from intake.applicants.pii import FinProtector
+from intake.applicants.repository import ApplicantRepository, people_only
 from intake.applicants.schemas import (
     ApplicantIn,
     ApplicantOut,
@@ -40,6 +42,7 @@ from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.paging import Page, PageParams, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem, ValidationProblem
+from shared.repository import partner_of
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +59,11 @@ _HASH_ARRAY = postgresql.ARRAY(String(64))
 
 def may_see_personal_data(principal: Principal) -> bool:
     """Case officers and admins; a partner too, but it only ever reaches its own referrals."""
-    return principal.partner_id is not None or principal.has_any_role(Role.case_officer)
+    return partner_of(principal) is not None or principal.has_any_role(Role.case_officer)
 
 
 def default_purpose(principal: Principal) -> Purpose:
-    return Purpose.partner_referral if principal.partner_id is not None else Purpose.case_review
+    return Purpose.partner_referral if partner_of(principal) is not None else Purpose.case_review
 
 
 def audit(
@@ -167,20 +170,11 @@ class FinRegistration:
 NEW_FIN = FinRegistration()
 
 
-def _consented_links(partner_id: uuid.UUID) -> Select[uuid.UUID]:
-    """The people linked to the partner's referrals with their consent."""
-    return select(ReferralClaim.person_id).where(
-        ReferralClaim.partner_id == partner_id,
-        ReferralClaim.status == ClaimStatus.linked,
-        ReferralClaim.consent.is_(True),
-    )
-
-
 async def fin_registrations(
-    session: AsyncSession, fin_hashes: Sequence[str], partner_id: uuid.UUID | None
+    session: AsyncSession, fin_hashes: Sequence[str], registrant: uuid.UUID | None
 ) -> dict[str, FinRegistration]:
-    """How each registered FIN (keyed hash) stands for the registrant (None: staff); FINs not
-    registered are left out. The one decision of the API and the import alike."""
+    """How each registered FIN (keyed hash) stands for the registrant, a partner (None: staff);
+    FINs not registered are left out. The one decision of the API and the import alike."""
     if not fin_hashes:
         return {}
     rows = (
@@ -207,17 +201,18 @@ async def fin_registrations(
         for fin_hash, group in holders.items()
         if (person := next((row for row in group if not row.claimed), None)) is not None
     }
-    linked: set[uuid.UUID] = set()
-    if partner_id is not None:  # even when nothing was found: the same statements either way
-        ids = bindparam("people", [p.id for p in people.values()], postgresql.ARRAY(Uuid))
-        linked = set(
-            await session.scalars(
-                _consented_links(partner_id).where(ReferralClaim.person_id == any_(ids))
-            )
+    if registrant is None:  # staff know every registered person
+        return {fin_hash: FinRegistration(own_id=person.id) for fin_hash, person in people.items()}
+    # Even when nothing was found: the same statements either way.
+    ids = bindparam("people", [p.id for p in people.values()], postgresql.ARRAY(Uuid))
+    linked = set(
+        await session.scalars(
+            consented_links(registrant).where(ReferralClaim.person_id == any_(ids))
         )
+    )
     found: dict[str, FinRegistration] = {}
     for fin_hash, person in people.items():
-        if partner_id is None or person.referred_by_partner_id == partner_id or person.id in linked:
+        if person.referred_by_partner_id == registrant or person.id in linked:
             found[fin_hash] = FinRegistration(own_id=person.id)
             continue
         mine = next(
@@ -225,7 +220,7 @@ async def fin_registrations(
                 row
                 for row in holders[fin_hash]
                 if row.claimed
-                and row.referred_by_partner_id == partner_id
+                and row.referred_by_partner_id == registrant
                 and row.merged_into_id is None
             ),
             None,
@@ -252,19 +247,16 @@ def claim_values(
 
 
 async def create_applicant(
-    session: AsyncSession,
-    fins: FinProtector,
-    data: ApplicantIn,
-    *,
-    referred_by_partner_id: uuid.UUID | None = None,
+    session: AsyncSession, fins: FinProtector, data: ApplicantIn, principal: Principal
 ) -> Applicant:
     """Registers a person and flags possible duplicates; 409 on a FIN the registrant knows
     (staff: any registered FIN; a partner: its own referrals). A partner's FIN registered outside
     its referrals is answered alike, as a record of its own, and waits for a case officer's
     review as a referral claim: being registered is itself sensitive."""
     fin_hash = fins.hash(data.fin)
+    registrant = partner_of(principal)
     for attempt in range(2):
-        registrations = await fin_registrations(session, [fin_hash], referred_by_partner_id)
+        registrations = await fin_registrations(session, [fin_hash], registrant)
         found = registrations.get(fin_hash, NEW_FIN)
         if found.own_id is not None:
             raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
@@ -275,7 +267,7 @@ async def create_applicant(
             applicant_id=applicant_id,
             fin_hash=fin_hash,
             fin_ciphertext=fins.encrypt(data.fin, applicant_id),
-            referred_by_partner_id=referred_by_partner_id,
+            referred_by_partner_id=registrant,
             now=now,
             claimed=found.person_id is not None,
         )
@@ -283,8 +275,8 @@ async def create_applicant(
         session.add(applicant)
         session.add_all([ApplicantCategory(**values) for values in new.categories])
         if found.person_id is not None:
-            assert referred_by_partner_id is not None
-            claim = claim_values(applicant.id, found.person_id, referred_by_partner_id, now)
+            assert registrant is not None  # only a partner's registration becomes a claim
+            claim = claim_values(applicant.id, found.person_id, registrant, now)
             session.add(ReferralClaim(**claim))
         try:
             # In a savepoint: a concurrent twin with the same FIN is a conflict, not a failed
@@ -292,7 +284,7 @@ async def create_applicant(
             async with session.begin_nested():
                 await session.flush()
         except IntegrityError as exc:
-            if attempt or referred_by_partner_id is None:
+            if attempt or registrant is None:
                 raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
             continue
         await find_duplicates(session, applicant)  # a claim's writes nothing, in the same time
@@ -300,21 +292,12 @@ async def create_applicant(
     raise AssertionError("unreachable")
 
 
-async def get_applicant(
-    session: AsyncSession, applicant_id: uuid.UUID, principal: Principal | None = None
-) -> Applicant:
-    """The applicant; for a partner, only one it referred or one linked to its referral with
-    the person's consent (any other answers 404 alike)."""
+async def load_applicant(session: AsyncSession, applicant_id: uuid.UUID) -> Applicant:
+    """The applicant whoever asks: for the work behind a check made already (an application's,
+    an event's). A caller's read goes through ApplicantRepository."""
     applicant = await session.get(Applicant, applicant_id)
     if applicant is None:
         raise NotFound("applicant", applicant_id)
-    partner_id = principal.partner_id if principal is not None else None
-    if partner_id is not None and applicant.referred_by_partner_id != partner_id:
-        linked = await session.scalar(
-            _consented_links(partner_id).where(ReferralClaim.person_id == applicant.id)
-        )
-        if linked is None:
-            raise NotFound("applicant", applicant_id)
     return applicant
 
 
@@ -336,6 +319,16 @@ async def update_applicant(
     audit(session, principal, "update", applicant.id, reason=",".join(sorted(sent)))
     await session.flush()
     return applicant
+
+
+def audit_query(applicant_id: uuid.UUID) -> Select[AuditEntry]:
+    """The applicant's audit log: reads and changes of their record, and the searches that
+    returned them (reads of their data too)."""
+    return select(AuditEntry).where(
+        (AuditEntry.resource == "applicant") & (AuditEntry.resource_id == applicant_id)
+        | (AuditEntry.resource == SEARCH_AUDIT_RESOURCE)
+        & AuditEntry.result_ids.contains([applicant_id])
+    )
 
 
 # --- Reading: summaries for all, personal fields audited ----------------------------------------
@@ -376,12 +369,13 @@ async def reveal_applicants(
     """The applicants with personal fields; each read is written to the audit log with its
     purpose. Callers check `may_see_personal_data` (and partner scoping) first."""
     why = (purpose or default_purpose(principal)).value
+    viewer = partner_of(principal)
     details = await _category_details(session, [a.id for a in applicants])
     out = []
     for applicant in applicants:
         audit(session, principal, "read", applicant.id, purpose=why)
         summary = ApplicantSummary.model_validate(applicant).model_dump()
-        if principal.partner_id not in (None, summary["referred_by_partner_id"]):
+        if viewer is not None and summary["referred_by_partner_id"] != viewer:
             summary["referred_by_partner_id"] = None  # another partner's: not this one's to know
         out.append(
             ApplicantOut(
@@ -423,19 +417,9 @@ class ApplicantFilters:
 
 
 def search_statement(
-    fins: FinProtector, filters: ApplicantFilters, principal: Principal
+    session: AsyncSession, fins: FinProtector, filters: ApplicantFilters, principal: Principal
 ) -> Select[Applicant]:
-    stmt = select(Applicant)
-    if principal.partner_id is not None:
-        stmt = stmt.where(
-            or_(
-                Applicant.referred_by_partner_id == principal.partner_id,
-                Applicant.id.in_(_consented_links(principal.partner_id)),
-            )
-        )
-    else:
-        # Claims are partners' records awaiting review (GET /v1/referral-claims), not people.
-        stmt = stmt.where(Applicant.claimed.is_(False))
+    stmt = ApplicantRepository(session).query(principal, people_only(principal))
     if not filters.include_merged:
         stmt = stmt.where(Applicant.merged_into_id.is_(None))
     if filters.fin is not None:
@@ -498,7 +482,7 @@ async def search_applicants(
     check_may_search(principal, filters, purpose)
     page: Page[Applicant] = await paginate(
         session,
-        search_statement(fins, filters, principal),
+        search_statement(session, fins, filters, principal),
         key_columns=(Applicant.created_at, Applicant.id),
         params=params,
         to_item=lambda applicant: applicant,
@@ -544,7 +528,7 @@ class AlreadyBenefited(Problem):
 async def resolve_merged(session: AsyncSession, applicant: Applicant) -> Applicant:
     """The applicant a merged one now lives on (merges never form cycles)."""
     while applicant.merged_into_id is not None:
-        applicant = await get_applicant(session, applicant.merged_into_id)
+        applicant = await load_applicant(session, applicant.merged_into_id)
     return applicant
 
 
@@ -556,7 +540,7 @@ async def record_benefit(
     application_id: uuid.UUID,
 ) -> Applicant:
     """Marks the person as having received assets; the first benefit's date is kept."""
-    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await load_applicant(session, applicant_id))
     if applicant.benefited_at is None or at < applicant.benefited_at:
         applicant.benefited_at = at
         applicant.benefited_application_id = application_id
@@ -574,7 +558,7 @@ async def record_exclusion(
 ) -> Applicant:
     """Marks the person as excluded from the programme (monitoring found, e.g., the assets
     sold); the first exclusion is kept, so a repeated flag changes nothing."""
-    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await load_applicant(session, applicant_id))
     if applicant.excluded_at is None:
         applicant.excluded_at = at
         applicant.excluded_rule = rule
@@ -598,7 +582,7 @@ async def check_can_benefit(
     reason = (override_reason or "").strip() or None
     if reason is not None and not principal.is_admin:
         raise Forbidden("detail.benefit-override-admin-only")
-    applicant = await resolve_merged(session, await get_applicant(session, applicant_id))
+    applicant = await resolve_merged(session, await load_applicant(session, applicant_id))
     if applicant.claimed:
         # A partner's claim on a registered person: which person it is waits for the review.
         raise Conflict("detail.referral-under-review")

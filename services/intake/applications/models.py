@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedBy
 
 
 class ApplicationStatus(StrEnum):
@@ -31,6 +32,7 @@ class Source(StrEnum):
 
 class Application(Base):
     __tablename__ = "applications"
+    __partner__ = OwnedBy("partner_id")  # the referring partner's; staff's own have none
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -63,6 +64,34 @@ async def reassess_round(session: AsyncSession, round_: Round) -> Reassessment:
     The caller has updated the round row, so submissions (which share its lock) wait for this
     transaction and then read the new rules; the applications are locked against other changes.
     """
+    now = utcnow()
+    count = 0
+    updates: list[tuple[Any, ...]] = []
+    events: list[Event] = []
+    for row in await _submitted(session, round_):
+        count += 1
+        update, event = _reassess(round_, row)
+        if update is not None:
+            updates.append(update)
+        if event is not None:
+            events.append(event)
+    if updates:
+        ids, statuses, assessments, scores, breakdowns = map(list, zip(*updates, strict=True))
+        connection = await driver_connection(session)
+        await connection.execute(_UPDATE, ids, statuses, assessments, scores, breakdowns, now)
+    await add_events(session, events)
+    log.info(
+        "round %s re-assessed: %d applications, %d rows updated, %d results changed",
+        round_.id,
+        count,
+        len(updates),
+        len(events),
+    )
+    return Reassessment(applications=count, changed=len(events))
+
+
+async def _submitted(session: AsyncSession, round_: Round) -> Sequence[Any]:
+    """The round's applications still to place, with the applicant's facts, locked."""
     rows = await session.execute(
         sa.select(
             A.c.id,
@@ -84,56 +113,41 @@ async def reassess_round(session: AsyncSession, round_: Round) -> Reassessment:
         .order_by(A.c.id)
         .with_for_update(of=A)
     )
-    now = utcnow()
-    count = 0
-    updates: list[tuple[Any, ...]] = []
-    events: list[Event] = []
-    for row in rows:
-        count += 1
-        facts = Facts(
-            birth_date=row.birth_date,
-            sex=row.sex,
-            household_size=row.household_size,
-            categories=frozenset(row.categories),
-            region=row.region,
-            benefited_at=row.benefited_at,
-            reference_date=round_.period_start,
-            excluded_rule=row.excluded_rule,
-        )
-        results, points, breakdown = assess(round_, facts, row.submitted_at)
-        eligible = all(r.passed for r in results)
-        assessment = [r.model_dump(mode="json") for r in results]
-        factors = [f.model_dump(mode="json") for f in breakdown]
-        status = ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible
-        if (status, assessment, points, factors) == (
-            row.status,
-            row.assessment,
-            row.score,
-            row.score_breakdown,
-        ):
-            continue
-        updates.append((row.id, status.value, json.dumps(assessment), points, json.dumps(factors)))
-        before = _result(row.status == ApplicationStatus.eligible, row.assessment, row.score)
-        if _result(eligible, assessment, points) != before:
-            events.append(
-                ApplicationAssessed(
-                    application_id=row.id,
-                    round_id=round_.id,
-                    eligible=eligible,
-                    failed_rules=[r.rule for r in results if not r.passed],
-                    score=points,
-                )
-            )
-    if updates:
-        ids, statuses, assessments, scores, breakdowns = map(list, zip(*updates, strict=True))
-        connection = await driver_connection(session)
-        await connection.execute(_UPDATE, ids, statuses, assessments, scores, breakdowns, now)
-    await add_events(session, events)
-    log.info(
-        "round %s re-assessed: %d applications, %d rows updated, %d results changed",
-        round_.id,
-        count,
-        len(updates),
-        len(events),
+    return rows.all()
+
+
+def _reassess(round_: Round, row: Any) -> tuple[tuple[Any, ...] | None, ApplicationAssessed | None]:
+    """One application's new row values (None: unchanged) and its event (None: same result)."""
+    facts = Facts(
+        birth_date=row.birth_date,
+        sex=row.sex,
+        household_size=row.household_size,
+        categories=frozenset(row.categories),
+        region=row.region,
+        benefited_at=row.benefited_at,
+        reference_date=round_.period_start,
+        excluded_rule=row.excluded_rule,
     )
-    return Reassessment(applications=count, changed=len(events))
+    results, points, breakdown = assess(round_, facts, row.submitted_at)
+    eligible = all(r.passed for r in results)
+    assessment = [r.model_dump(mode="json") for r in results]
+    factors = [f.model_dump(mode="json") for f in breakdown]
+    status = ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible
+    if (status, assessment, points, factors) == (
+        row.status,
+        row.assessment,
+        row.score,
+        row.score_breakdown,
+    ):
+        return None, None
+    update = (row.id, status.value, json.dumps(assessment), points, json.dumps(factors))
+    before = _result(row.status == ApplicationStatus.eligible, row.assessment, row.score)
+    if _result(eligible, assessment, points) == before:
+        return update, None
+    return update, ApplicationAssessed(
+        application_id=row.id,
+        round_id=round_.id,
+        eligible=eligible,
+        failed_rules=[r.rule for r in results if not r.passed],
+        score=points,
+    )

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
 from intake.applications import service as applications
 from intake.applications.models import Application
+from intake.applications.repository import ApplicationRepository
 from intake.applications.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -14,23 +14,13 @@ from intake.applications.schemas import (
     CancelIn,
     EnrollIn,
 )
-from intake.dependencies import REFERRALS_READ, REFERRALS_WRITE, Officer, Reader
-from intake.rounds.rules import RuleResult
-from intake.rounds.scoring import Factor
-from shared.auth import Principal, Role, require
+from intake.dependencies import ReadsReferralDetails, ReadsReferrals, ReviewsCases, WritesReferrals
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["applications"])
-
-CaseOfficer = Annotated[Principal, Depends(require(Role.case_officer))]
-# Why a referral was refused is the referring partner's business too.
-AssessmentReader = Annotated[
-    Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_READ,)))
-]
-Withdrawer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REFERRALS_WRITE,)))]
 
 
 @router.post(
@@ -42,23 +32,13 @@ Withdrawer = Annotated[Principal, Depends(require(Role.case_officer, scopes=(REF
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def submit_application(
-    body: ApplicationIn, session: SessionDep, principal: Officer, idem: IdempotencyDep
+    body: ApplicationIn, session: SessionDep, principal: WritesReferrals, idem: IdempotencyDep
 ) -> Response:
-    async def submit() -> Application:
-        return await applications.submit_application(session, body, principal)
-
-    async def read(ref: str) -> Application:
-        return await applications.get_application(session, uuid.UUID(ref), principal)
-
-    return await idem.respond(
-        submit,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: applications.submit_application(session, body, principal),
+        read=lambda application_id: ApplicationRepository(session).get(application_id, principal),
         response_model=ApplicationOut,
-        headers=lambda out: {
-            **etag_headers(out.version),
-            "Location": f"/v1/applications/{out.id}",
-        },
+        location="/v1/applications/{id}",
     )
 
 
@@ -69,11 +49,9 @@ async def submit_application(
     responses=problem_responses(401, 403, 404),
 )
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+    application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    set_etag(response, application.version)
-    return application
+    return with_etag(await ApplicationRepository(session).get(application_id, principal), response)
 
 
 @router.get(
@@ -83,19 +61,10 @@ async def get_application(
     responses=problem_responses(401, 403, 404),
 )
 async def get_assessment(
-    application_id: uuid.UUID, session: SessionDep, principal: AssessmentReader
+    application_id: uuid.UUID, session: SessionDep, principal: ReadsReferralDetails
 ) -> AssessmentOut:
-    application = await applications.get_application(session, application_id, principal)
-    rules = [RuleResult.model_validate(r) for r in application.assessment]
-    return AssessmentOut(
-        application_id=application.id,
-        round_id=application.round_id,
-        eligible=all(r.passed for r in rules),
-        rules=rules,
-        score=application.score,
-        score_breakdown=[Factor.model_validate(f) for f in application.score_breakdown],
-        assessed_at=application.assessed_at,
-    )
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return applications.assessment_of(application)
 
 
 @router.post(
@@ -108,21 +77,21 @@ async def get_assessment(
 async def enroll(
     application_id: uuid.UUID,
     session: SessionDep,
-    principal: CaseOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
     body: EnrollIn | None = None,
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    check_if_match(if_match, application.version)
-    application = await applications.enroll(
-        session,
+    application = await ApplicationRepository(session).get(application_id, principal)
+    reason = body.override_reason if body is not None else None
+    return await change_versioned(
         application,
-        principal=principal,
-        override_reason=body.override_reason if body is not None else None,
+        if_match,
+        response,
+        lambda application: applications.enroll(
+            session, application, principal=principal, override_reason=reason
+        ),
     )
-    set_etag(response, application.version)
-    return application
 
 
 @router.post(
@@ -135,15 +104,17 @@ async def enroll(
 async def withdraw(
     application_id: uuid.UUID,
     session: SessionDep,
-    principal: Withdrawer,
+    principal: WritesReferrals,
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    check_if_match(if_match, application.version)
-    application = await applications.withdraw(session, application)
-    set_etag(response, application.version)
-    return application
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return await change_versioned(
+        application,
+        if_match,
+        response,
+        lambda application: applications.withdraw(session, application),
+    )
 
 
 @router.post(
@@ -157,12 +128,14 @@ async def cancel(
     application_id: uuid.UUID,
     body: CancelIn,
     session: SessionDep,
-    principal: CaseOfficer,
+    principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> Application:
-    application = await applications.get_application(session, application_id, principal)
-    check_if_match(if_match, application.version)
-    application = await applications.cancel(session, application, body.reason)
-    set_etag(response, application.version)
-    return application
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return await change_versioned(
+        application,
+        if_match,
+        response,
+        lambda application: applications.cancel(session, application, body.reason),
+    )

@@ -13,21 +13,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.service import check_can_benefit, get_applicant
+from intake.applicants.repository import ApplicantRepository
+from intake.applicants.service import check_can_benefit
 from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus, Source
-from intake.applications.schemas import ApplicationIn
+from intake.applications.schemas import ApplicationIn, AssessmentOut
 from intake.rounds.models import Round, RoundStatus
+from intake.rounds.repository import RoundRepository
 from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, exclusion, parse_rules
 from intake.rounds.scoring import Factor, Weights, score
-from intake.rounds.service import get_round
 from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.events import ApplicationAssessed, ApplicationSubmitted, EnrollmentCancelled, Event
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
-from shared.problems import Conflict, FieldError, InvalidState, NotFound
+from shared.problems import Conflict, FieldError, InvalidState
+from shared.repository import partner_of
 
 add_messages(
     {
@@ -194,13 +196,13 @@ async def submit_application(
 ) -> Application:
     """`source` defaults from the caller (a partner's key: partner; staff: staff); the bulk
     import passes Source.import_."""
-    applicant = await get_applicant(session, data.applicant_id, principal)
+    applicant = await ApplicantRepository(session).get(data.applicant_id, principal)
     round_: Round | None = None
     if data.round_id is not None:
         # Shares the round row's lock: a change of the rules (which takes it exclusively and then
         # re-assesses the round) either waits for this application or is read by it.
         await lock_round(session, data.round_id)
-        round_ = await get_round(session, data.round_id)
+        round_ = await RoundRepository(session).get(data.round_id, principal)
         if round_.status != RoundStatus.open:
             raise InvalidState(round_.status)
         taken = await session.scalar(
@@ -211,12 +213,13 @@ async def submit_application(
         if taken is not None:
             raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED])
 
-    source = source or (Source.partner if principal.partner_id is not None else Source.staff)
+    referrer = partner_of(principal)  # None: staff's own application
+    source = source or (Source.staff if referrer is None else Source.partner)
     new = build_application(
         applicant,
         round_,
         direction=data.direction,
-        partner_id=principal.partner_id,
+        partner_id=referrer,
         source=source,
         now=utcnow(),
     )
@@ -233,16 +236,18 @@ async def submit_application(
     return application
 
 
-async def get_application(
-    session: AsyncSession, application_id: uuid.UUID, principal: Principal
-) -> Application:
-    application = await session.get(Application, application_id)
-    # A partner sees its own referrals only; another's look exactly like missing ones.
-    if application is None or (
-        principal.partner_id is not None and application.partner_id != principal.partner_id
-    ):
-        raise NotFound("application", application_id)
-    return application
+def assessment_of(application: Application) -> AssessmentOut:
+    """Why the application is eligible or not, as assessed: each rule's result, and the score."""
+    rules = [RuleResult.model_validate(r) for r in application.assessment]
+    return AssessmentOut(
+        application_id=application.id,
+        round_id=application.round_id,
+        eligible=all(r.passed for r in rules),
+        rules=rules,
+        score=application.score,
+        score_breakdown=[Factor.model_validate(f) for f in application.score_breakdown],
+        assessed_at=application.assessed_at,
+    )
 
 
 def enroll_now(application: Application) -> datetime:

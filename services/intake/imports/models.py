@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedBy
 
 
 class ImportStatus(StrEnum):
@@ -37,6 +38,7 @@ class FileFormat(StrEnum):
 
 class Import(Base):
     __tablename__ = "imports"
+    __partner__ = OwnedBy("partner_id")  # staff's own imports have none
     __table_args__ = (
         # The same file from the same uploader into the same round is one import (NULL round too).
         UniqueConstraint("owner", "sha256", "round_id", postgresql_nulls_not_distinct=True),

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
-from intake.dependencies import Officer
+from intake.dependencies import WritesReferrals
 from intake.imports import service as imports
 from intake.imports.models import Import, ImportRowError
 from intake.imports.parser import COLUMNS, REQUIRED_COLUMNS, template_csv
+from intake.imports.repository import ImportRepository
 from intake.imports.runner import ImportWorker
 from intake.imports.schemas import ImportOut, RowErrorOut
 from intake.imports.service import FileCipher
@@ -79,7 +79,7 @@ async def upload(
     request: Request,
     file: Annotated[UploadFile, File(description="The referrals, CSV or XLSX")],
     session: SessionDep,
-    principal: Officer,
+    principal: WritesReferrals,
     background: BackgroundTasks,
     round_id: Annotated[
         uuid.UUID | None, Form(description="The open round the referrals apply to")
@@ -117,11 +117,11 @@ async def upload(
     responses=problem_responses(401, 403, 422),
 )
 async def list_imports(
-    session: SessionDep, principal: Officer, page: PageParamsDep
+    session: SessionDep, principal: WritesReferrals, page: PageParamsDep
 ) -> Page[ImportOut]:
     return await paginate(
         session,
-        imports.imports_of(principal),
+        imports.imports_of(session, principal),
         key_columns=(Import.created_at, Import.id),
         params=page,
         to_item=ImportOut.model_validate,
@@ -150,8 +150,10 @@ async def template() -> Response:
     summary="An import's status, progress and counts",
     responses=problem_responses(401, 403, 404),
 )
-async def get_import(import_id: uuid.UUID, session: SessionDep, principal: Officer) -> ImportOut:
-    return ImportOut.model_validate(await imports.get_import(session, import_id, principal))
+async def get_import(
+    import_id: uuid.UUID, session: SessionDep, principal: WritesReferrals
+) -> ImportOut:
+    return ImportOut.model_validate(await ImportRepository(session).get(import_id, principal))
 
 
 @router.get(
@@ -162,12 +164,12 @@ async def get_import(import_id: uuid.UUID, session: SessionDep, principal: Offic
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_errors(
-    import_id: uuid.UUID, session: SessionDep, principal: Officer, page: PageParamsDep
+    import_id: uuid.UUID, session: SessionDep, principal: WritesReferrals, page: PageParamsDep
 ) -> Page[RowErrorOut]:
-    job = await imports.get_import(session, import_id, principal)
+    job = await ImportRepository(session).get(import_id, principal)
     return await paginate(
         session,
-        select(ImportRowError).where(ImportRowError.import_id == job.id),
+        imports.errors_query(job),
         key_columns=(ImportRowError.row_number, ImportRowError.id),
         params=page,
         to_item=RowErrorOut.model_validate,
@@ -185,9 +187,9 @@ async def list_errors(
     },
 )
 async def error_file(
-    import_id: uuid.UUID, request: Request, session: SessionDep, principal: Officer
+    import_id: uuid.UUID, request: Request, session: SessionDep, principal: WritesReferrals
 ) -> StreamingResponse:
-    job = await imports.get_import(session, import_id, principal)
+    job = await ImportRepository(session).get(import_id, principal)
     stream = await imports.error_file(session, _cipher(request), job, principal)
     return StreamingResponse(
         stream,

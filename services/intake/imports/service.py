@@ -26,12 +26,14 @@ from intake.imports.parser import (
     read_rows,
     take,
 )
+from intake.imports.repository import ImportRepository
 from intake.rounds.models import RoundStatus
-from intake.rounds.service import get_round
+from intake.rounds.repository import RoundRepository
 from intake.settings import IntakeSettings
 from shared.auth import Principal
 from shared.i18n import add_messages, translate
-from shared.problems import FieldError, InvalidState, NotFound, Problem
+from shared.problems import FieldError, InvalidState, Problem, ValidationProblem
+from shared.repository import partner_of
 from shared.spreadsheets import safe_cell
 from shared.uploads import Upload
 
@@ -107,15 +109,18 @@ class FileCipher:
 
 def owner_of(principal: Principal) -> str:
     """Partners own their imports; the ministry's officers share theirs."""
-    return f"partner:{principal.partner_id}" if principal.partner_id is not None else "staff"
+    partner = partner_of(principal)
+    return "staff" if partner is None else f"partner:{partner}"
+
+
+class FileTooLarge(Problem):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(413, "payload-too-large", errors=errors)
 
 
 def _file_problem(code: str, message: str, status: int = 422) -> Problem:
-    return Problem(
-        status,
-        "payload-too-large" if status == 413 else "validation-error",
-        errors=[FieldError(field="body.file", code=code, message=message)],
-    )
+    errors = [FieldError(field="body.file", code=code, message=message)]
+    return FileTooLarge(errors) if status == 413 else ValidationProblem(errors)
 
 
 def check_file(file: BinaryIO, settings: IntakeSettings, language: str) -> FileFormat:
@@ -168,7 +173,7 @@ async def create_import(
     """The new import (queued), or the one made earlier from the same file: (import, created)."""
     fmt = await asyncio.to_thread(check_file, upload.file, settings, language)
     if round_id is not None:
-        round_ = await get_round(session, round_id)
+        round_ = await RoundRepository(session).get(round_id, principal)
         if round_.status != RoundStatus.open:
             raise InvalidState(round_.status)
     owner = owner_of(principal)
@@ -216,16 +221,13 @@ async def _same_file(
     )
 
 
-async def get_import(session: AsyncSession, import_id: uuid.UUID, principal: Principal) -> Import:
-    job = await session.get(Import, import_id)
-    # A partner sees its own imports only; another's look exactly like missing ones.
-    if job is None or (principal.partner_id is not None and job.partner_id != principal.partner_id):
-        raise NotFound("import", import_id)
-    return job
+def imports_of(session: AsyncSession, principal: Principal) -> Select[Import]:
+    """The caller's imports: a partner's own, or the ministry's officers' shared ones."""
+    return ImportRepository(session).query(principal, Import.owner == owner_of(principal))
 
 
-def imports_of(principal: Principal) -> Select[Import]:
-    return select(Import).where(Import.owner == owner_of(principal))
+def errors_query(job: Import) -> Select[ImportRowError]:
+    return select(ImportRowError).where(ImportRowError.import_id == job.id)
 
 
 ERROR_FILE_BATCH = 1000

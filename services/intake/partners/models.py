@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
 from shared.db import utcnow
+from shared.repository import OwnedBy
 
 
 class PartnerType(StrEnum):
@@ -38,6 +39,7 @@ class Partner(Base):
     """A partner organisation. Its contacts are the organisation's, never a person's."""
 
     __tablename__ = "partners"
+    __partner__ = OwnedBy("id")  # a partner sees its own record only
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(Text)
@@ -56,6 +58,7 @@ class Memorandum(Base):
     """A memorandum of cooperation signed with the ministry; a partner has one or more over time."""
 
     __tablename__ = "partner_memoranda"
+    __partner__ = OwnedBy("partner_id")
     __table_args__ = (
         UniqueConstraint("partner_id", "number"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="period"),
@@ -80,6 +83,7 @@ class ApiKey(Base):
     """A partner's API key: the hash only; the key itself is shown once, when issued."""
 
     __tablename__ = "api_keys"
+    __partner__ = OwnedBy("partner_id")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partners.id"), index=True)

@@ -4,11 +4,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from intake.dependencies import Admin
+from intake.dependencies import ReadsApiKeys, ReadsPartners
 from intake.partners import service as partners
 from intake.partners.models import ApiKey, Memorandum, Partner
+from intake.partners.repository import ApiKeyRepository, MemorandumRepository, PartnerRepository
 from intake.partners.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
@@ -21,20 +22,14 @@ from intake.partners.schemas import (
     PartnerUpdate,
     RotateIn,
 )
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, check_if_match, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
-
-_ANY_SCOPE = tuple(Scope)
-# Any staff role, or a partner with any key (which then sees only itself).
-Viewer = Annotated[Principal, Depends(require(*Role, scopes=_ANY_SCOPE))]
-# Admins, or a partner with any key (its own keys only).
-KeyViewer = Annotated[Principal, Depends(require(Role.admin, scopes=_ANY_SCOPE))]
 
 _NO_IDEMPOTENCY = (
     " No Idempotency-Key: a stored response would keep the key itself. If the response is lost, "
@@ -52,18 +47,11 @@ _NO_IDEMPOTENCY = (
 async def create_partner(
     body: PartnerIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
-    async def create() -> Partner:
-        return await partners.create_partner(session, body)
-
-    async def read(ref: str) -> Partner:
-        return await partners.get_partner(session, uuid.UUID(ref), principal)
-
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: partners.create_partner(session, body),
+        read=lambda partner_id: PartnerRepository(session).get(partner_id, principal),
         response_model=PartnerOut,
-        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/partners/{out.id}"},
+        location="/v1/partners/{id}",
     )
 
 
@@ -74,11 +62,11 @@ async def create_partner(
     responses=problem_responses(401, 403, 422),
 )
 async def list_partners(
-    session: SessionDep, principal: Viewer, page: PageParamsDep
+    session: SessionDep, principal: ReadsPartners, page: PageParamsDep
 ) -> Page[PartnerOut]:
     return await paginate(
         session,
-        partners.partners_query(principal),
+        PartnerRepository(session).query(principal),
         key_columns=(Partner.created_at, Partner.id),
         params=page,
         to_item=PartnerOut.model_validate,
@@ -92,10 +80,10 @@ async def list_partners(
     summary="The calling partner's own record",
     responses=problem_responses(401, 403),
 )
-async def get_own_partner(session: SessionDep, principal: Viewer, response: Response) -> Partner:
-    partner = await partners.own_partner(session, principal)
-    set_etag(response, partner.version)
-    return partner
+async def get_own_partner(
+    session: SessionDep, principal: ReadsPartners, response: Response
+) -> Partner:
+    return with_etag(await partners.own_partner(session, principal), response)
 
 
 @router.get(
@@ -105,11 +93,9 @@ async def get_own_partner(session: SessionDep, principal: Viewer, response: Resp
     responses=problem_responses(401, 403, 404),
 )
 async def get_partner(
-    partner_id: uuid.UUID, session: SessionDep, principal: Viewer, response: Response
+    partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
-    partner = await partners.get_partner(session, partner_id, principal)
-    set_etag(response, partner.version)
-    return partner
+    return with_etag(await PartnerRepository(session).get(partner_id, principal), response)
 
 
 @router.patch(
@@ -126,11 +112,10 @@ async def update_partner(
     if_match: IfMatchDep,
     response: Response,
 ) -> Partner:
-    partner = await partners.get_partner(session, partner_id, principal)
-    check_if_match(if_match, partner.version)
-    partner = await partners.update_partner(session, partner, body)
-    set_etag(response, partner.version)
-    return partner
+    partner = await PartnerRepository(session).get(partner_id, principal)
+    return await change_versioned(
+        partner, if_match, response, lambda partner: partners.update_partner(session, partner, body)
+    )
 
 
 # --- Memoranda ----------------------------------------------------------------------------------
@@ -151,19 +136,18 @@ async def add_memorandum(
     idem: IdempotencyDep,
 ) -> Response:
     async def add() -> Memorandum:
-        partner = await partners.get_partner(session, partner_id, principal)
+        partner = await PartnerRepository(session).get(partner_id, principal)
         return await partners.add_memorandum(session, partner, body)
 
-    async def read(ref: str) -> Memorandum:
-        partner = await partners.get_partner(session, partner_id, principal)
-        return await partners.get_memorandum(session, partner, uuid.UUID(ref))
+    async def read(memorandum_id: uuid.UUID) -> Memorandum:
+        partner = await PartnerRepository(session).get(partner_id, principal)
+        return await MemorandumRepository(session).of_partner(partner, memorandum_id, principal)
 
-    return await idem.respond(
+    return await idem.create(
         add,
         read=read,
-        status_code=201,
         response_model=MemorandumOut,
-        headers=lambda out: {"Location": f"/v1/partners/{partner_id}/memoranda/{out.id}"},
+        location=f"/v1/partners/{partner_id}/memoranda/{{id}}",
     )
 
 
@@ -176,16 +160,16 @@ async def add_memorandum(
 async def list_memoranda(
     partner_id: uuid.UUID,
     session: SessionDep,
-    principal: Viewer,
+    principal: ReadsPartners,
     page: PageParamsDep,
     in_force_on: Annotated[
         date | None, Query(description="Only memoranda in force on this day")
     ] = None,
 ) -> Page[MemorandumOut]:
-    partner = await partners.get_partner(session, partner_id, principal)
+    partner = await PartnerRepository(session).get(partner_id, principal)
     return await paginate(
         session,
-        partners.memoranda_query(partner, in_force_on),
+        partners.memoranda_query(session, partner, principal, in_force_on),
         key_columns=(Memorandum.valid_from, Memorandum.id),
         params=page,
         to_item=MemorandumOut.model_validate,
@@ -199,10 +183,10 @@ async def list_memoranda(
     responses=problem_responses(401, 403, 404),
 )
 async def get_memorandum(
-    partner_id: uuid.UUID, memorandum_id: uuid.UUID, session: SessionDep, principal: Viewer
+    partner_id: uuid.UUID, memorandum_id: uuid.UUID, session: SessionDep, principal: ReadsPartners
 ) -> Memorandum:
-    partner = await partners.get_partner(session, partner_id, principal)
-    return await partners.get_memorandum(session, partner, memorandum_id)
+    partner = await PartnerRepository(session).get(partner_id, principal)
+    return await MemorandumRepository(session).of_partner(partner, memorandum_id, principal)
 
 
 # --- API keys -----------------------------------------------------------------------------------
@@ -224,10 +208,8 @@ async def issue_api_key(
     principal: Admin,
     response: Response,
 ) -> ApiKeyIssued:
-    partner = await partners.get_partner(session, partner_id, principal)
-    issued = await partners.issue_api_key(session, partner, body)
-    set_etag(response, issued.version)
-    return issued
+    partner = await PartnerRepository(session).get(partner_id, principal)
+    return with_etag(await partners.issue_api_key(session, partner, body), response)
 
 
 @router.get(
@@ -237,12 +219,12 @@ async def issue_api_key(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_api_keys(
-    partner_id: uuid.UUID, session: SessionDep, principal: KeyViewer, page: PageParamsDep
+    partner_id: uuid.UUID, session: SessionDep, principal: ReadsApiKeys, page: PageParamsDep
 ) -> Page[ApiKeyOut]:
-    partner = await partners.get_partner(session, partner_id, principal)
+    partner = await PartnerRepository(session).get(partner_id, principal)
     return await paginate(
         session,
-        partners.keys_query(partner),
+        ApiKeyRepository(session).query(principal, ApiKey.partner_id == partner.id),
         key_columns=(ApiKey.created_at, ApiKey.id),
         params=page,
         to_item=ApiKeyOut.model_validate,
@@ -259,13 +241,10 @@ async def get_api_key(
     partner_id: uuid.UUID,
     key_id: uuid.UUID,
     session: SessionDep,
-    principal: KeyViewer,
+    principal: ReadsApiKeys,
     response: Response,
 ) -> ApiKey:
-    partner = await partners.get_partner(session, partner_id, principal)
-    api_key = await partners.get_api_key(session, partner, key_id)
-    set_etag(response, api_key.version)
-    return api_key
+    return with_etag(await partners.partner_key(session, partner_id, key_id, principal), response)
 
 
 @router.post(
@@ -285,12 +264,10 @@ async def rotate_api_key(
     response: Response,
     body: RotateIn | None = None,
 ) -> ApiKeyRotated:
-    partner = await partners.get_partner(session, partner_id, principal)
-    api_key = await partners.get_api_key(session, partner, key_id)
+    api_key = await partners.partner_key(session, partner_id, key_id, principal)
+    # The old key's ETag in, the new key's out: not one row's change.
     check_if_match(if_match, api_key.version)
-    rotated = await partners.rotate_api_key(session, api_key, body or RotateIn())
-    set_etag(response, rotated.version)
-    return rotated
+    return with_etag(await partners.rotate_api_key(session, api_key, body or RotateIn()), response)
 
 
 @router.post(
@@ -307,9 +284,7 @@ async def revoke_api_key(
     if_match: IfMatchDep,
     response: Response,
 ) -> ApiKey:
-    partner = await partners.get_partner(session, partner_id, principal)
-    api_key = await partners.get_api_key(session, partner, key_id)
-    check_if_match(if_match, api_key.version)
-    api_key = await partners.revoke_api_key(session, api_key)
-    set_etag(response, api_key.version)
-    return api_key
+    api_key = await partners.partner_key(session, partner_id, key_id, principal)
+    return await change_versioned(
+        api_key, if_match, response, lambda api_key: partners.revoke_api_key(session, api_key)
+    )

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.partners import messages  # noqa: F401  (registers the message keys)
 from intake.partners.models import ApiKey, KeyStatus, Memorandum, Partner
+from intake.partners.repository import ApiKeyRepository, MemorandumRepository, PartnerRepository
 from intake.partners.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
@@ -48,9 +49,9 @@ from shared.problems import (
     FieldError,
     Forbidden,
     InvalidState,
-    NotFound,
     ValidationProblem,
 )
+from shared.repository import partner_of
 
 log = logging.getLogger(__name__)
 
@@ -64,26 +65,11 @@ async def create_partner(session: AsyncSession, data: PartnerIn) -> Partner:
     return partner
 
 
-def partners_query(principal: Principal) -> Select[Partner]:
-    statement = select(Partner)
-    if principal.partner_id is not None:
-        statement = statement.where(Partner.id == principal.partner_id)
-    return statement
-
-
-async def get_partner(
-    session: AsyncSession, partner_id: uuid.UUID, principal: Principal
-) -> Partner:
-    partner = await session.get(Partner, partner_id)
-    if partner is None or principal.partner_id not in (None, partner.id):
-        raise NotFound("partner", partner_id)
-    return partner
-
-
 async def own_partner(session: AsyncSession, principal: Principal) -> Partner:
-    if principal.partner_id is None:
+    own = partner_of(principal)
+    if own is None:
         raise Forbidden("detail.partner-principal-only")
-    return await get_partner(session, principal.partner_id, principal)
+    return await PartnerRepository(session).get(own, principal)
 
 
 async def update_partner(
@@ -147,23 +133,16 @@ def memorandum_event(memorandum: Memorandum) -> MemorandumRecorded:
     )
 
 
-def memoranda_query(partner: Partner, in_force_on: date | None) -> Select[Memorandum]:
-    statement = select(Memorandum).where(Memorandum.partner_id == partner.id)
+def memoranda_query(
+    session: AsyncSession, partner: Partner, principal: Principal, in_force_on: date | None
+) -> Select[Memorandum]:
+    statement = MemorandumRepository(session).query(principal, Memorandum.partner_id == partner.id)
     if in_force_on is not None:
         statement = statement.where(
             Memorandum.valid_from <= in_force_on,
             or_(Memorandum.valid_to.is_(None), Memorandum.valid_to >= in_force_on),
         )
     return statement
-
-
-async def get_memorandum(
-    session: AsyncSession, partner: Partner, memorandum_id: uuid.UUID
-) -> Memorandum:
-    memorandum = await session.get(Memorandum, memorandum_id)
-    if memorandum is None or memorandum.partner_id != partner.id:
-        raise NotFound("memorandum", memorandum_id)
-    return memorandum
 
 
 # --- API keys -----------------------------------------------------------------------------------
@@ -183,15 +162,12 @@ async def issue_api_key(session: AsyncSession, partner: Partner, data: ApiKeyIn)
     return ApiKeyIssued(**ApiKeyOut.model_validate(api_key).model_dump(), key=key)
 
 
-def keys_query(partner: Partner) -> Select[ApiKey]:
-    return select(ApiKey).where(ApiKey.partner_id == partner.id)
-
-
-async def get_api_key(session: AsyncSession, partner: Partner, key_id: uuid.UUID) -> ApiKey:
-    api_key = await session.get(ApiKey, key_id)
-    if api_key is None or api_key.partner_id != partner.id:
-        raise NotFound("api-key", key_id)
-    return api_key
+async def partner_key(
+    session: AsyncSession, partner_id: uuid.UUID, key_id: uuid.UUID, principal: Principal
+) -> ApiKey:
+    """One of the partner's keys, the partner first (each answers 404 when not the caller's)."""
+    partner = await PartnerRepository(session).get(partner_id, principal)
+    return await ApiKeyRepository(session).of_partner(partner, key_id, principal)
 
 
 async def rotate_api_key(session: AsyncSession, old: ApiKey, data: RotateIn) -> ApiKeyRotated:

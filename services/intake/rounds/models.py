@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
 from shared.db import utcnow
+from shared.repository import SHARED
 
 
 class RoundStatus(StrEnum):
@@ -26,6 +27,7 @@ class RoundStatus(StrEnum):
 
 class Round(Base):
     __tablename__ = "rounds"
+    __partner__ = SHARED  # partners read rounds to refer people to an open one
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(Text)

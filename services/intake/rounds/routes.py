@@ -3,28 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Response
 
 from intake.applications.reassessment import reassess_round
-from intake.dependencies import Admin
+from intake.dependencies import ReadsReferrals
 from intake.rounds import service as rounds
 from intake.rounds.models import Round, RoundStatus
+from intake.rounds.repository import RoundRepository
 from intake.rounds.schemas import RoundIn, RoundOut, RoundUpdate
-from shared.auth import Principal, Role, Scope, require
+from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["rounds"])
-
-# Staff who work with rounds read them; partners read them to refer people to an open round.
-RoundReader = Annotated[
-    Principal,
-    Depends(require(Role.case_officer, Role.analyst, Role.monitor, scopes=(Scope.referrals_read,))),
-]
 
 
 @router.post(
@@ -37,18 +31,11 @@ RoundReader = Annotated[
 async def create_round(
     body: RoundIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
 ) -> Response:
-    async def create() -> Round:
-        return await rounds.create_round(session, body)
-
-    async def read(ref: str) -> Round:
-        return await rounds.get_round(session, uuid.UUID(ref))
-
-    return await idem.respond(
-        create,
-        read=read,
-        status_code=201,
+    return await idem.create(
+        lambda: rounds.create_round(session, body),
+        read=lambda round_id: RoundRepository(session).get(round_id, principal),
         response_model=RoundOut,
-        headers=lambda out: {**etag_headers(out.version), "Location": f"/v1/rounds/{out.id}"},
+        location="/v1/rounds/{id}",
     )
 
 
@@ -60,16 +47,14 @@ async def create_round(
 )
 async def list_rounds(
     session: SessionDep,
-    principal: RoundReader,
+    principal: ReadsReferrals,
     page: PageParamsDep,
     status: Annotated[RoundStatus | None, Query(description="Only rounds in this state")] = None,
 ) -> Page[RoundOut]:
-    stmt = select(Round)
-    if status is not None:
-        stmt = stmt.where(Round.status == status)
+    in_status = () if status is None else (Round.status == status,)
     return await paginate(
         session,
-        stmt,
+        RoundRepository(session).query(principal, *in_status),
         key_columns=(Round.created_at, Round.id),
         params=page,
         to_item=RoundOut.model_validate,
@@ -84,11 +69,9 @@ async def list_rounds(
     responses=problem_responses(401, 403, 404),
 )
 async def get_round(
-    round_id: uuid.UUID, session: SessionDep, principal: RoundReader, response: Response
+    round_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Round:
-    round_ = await rounds.get_round(session, round_id)
-    set_etag(response, round_.version)
-    return round_
+    return with_etag(await RoundRepository(session).get(round_id, principal), response)
 
 
 @router.patch(
@@ -112,52 +95,44 @@ async def update_round(
     if_match: IfMatchDep,
     response: Response,
 ) -> Round:
-    round_ = await rounds.get_round(session, round_id)
-    check_if_match(if_match, round_.version)
-    round_ = await rounds.update_round(session, round_, body, principal)
-    if round_.status == RoundStatus.open and body.model_fields_set & {"rules", "weights"}:
-        await reassess_round(session, round_)
-    set_etag(response, round_.version)
-    return round_
+    async def change(round_: Round) -> None:
+        await rounds.update_round(session, round_, body, principal)
+        if round_.status == RoundStatus.open and body.model_fields_set & {"rules", "weights"}:
+            await reassess_round(session, round_)
+
+    round_ = await RoundRepository(session).get(round_id, principal)
+    return await change_versioned(round_, if_match, response, change)
 
 
-async def _transition(
-    action: str, round_id: uuid.UUID, session: SessionDep, if_match: IfMatchDep, response: Response
-) -> Round:
-    round_ = await rounds.get_round(session, round_id)
-    check_if_match(if_match, round_.version)
-    round_ = await rounds.transition(session, round_, action)
-    set_etag(response, round_.version)
-    return round_
+def _add_transition(action: str, summary: str) -> None:
+    """POST /rounds/{round_id}/<action>: one route per entry of rounds' transitions."""
+
+    async def transition(
+        round_id: uuid.UUID,
+        session: SessionDep,
+        principal: Admin,
+        if_match: IfMatchDep,
+        response: Response,
+    ) -> Round:
+        round_ = await RoundRepository(session).get(round_id, principal)
+        return await change_versioned(
+            round_, if_match, response, lambda round_: rounds.transition(session, round_, action)
+        )
+
+    router.add_api_route(
+        f"/rounds/{{round_id}}/{action}",
+        transition,
+        methods=["POST"],
+        name=f"{action}_round",
+        response_model=RoundOut,
+        summary=summary,
+        responses=problem_responses(401, 403, 404, 409, 412, 428),
+    )
 
 
-@router.post(
-    "/rounds/{round_id}/open",
-    response_model=RoundOut,
-    summary="Open a draft round for applications (If-Match); 409 names the current state",
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
+_add_transition(
+    "open", "Open a draft round for applications (If-Match); 409 names the current state"
 )
-async def open_round(
-    round_id: uuid.UUID,
-    session: SessionDep,
-    principal: Admin,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Round:
-    return await _transition("open", round_id, session, if_match, response)
-
-
-@router.post(
-    "/rounds/{round_id}/close",
-    response_model=RoundOut,
-    summary="Close an open round to applications (If-Match); 409 names the current state",
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
+_add_transition(
+    "close", "Close an open round to applications (If-Match); 409 names the current state"
 )
-async def close_round(
-    round_id: uuid.UUID,
-    session: SessionDep,
-    principal: Admin,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Round:
-    return await _transition("close", round_id, session, if_match, response)

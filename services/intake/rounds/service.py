@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.rounds.models import Round, RoundStatus
@@ -12,7 +10,7 @@ from intake.rounds.schemas import RoundIn, RoundUpdate
 from intake.rounds.scoring import Weights
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.problems import FieldError, InvalidState, NotFound, ValidationProblem
+from shared.problems import FieldError, InvalidState, ValidationProblem
 
 # The period is fixed once applications can arrive (ages are counted at its start, waiting up to
 # its end). Eligibility and priority may change while the round is open: the caller then
@@ -44,13 +42,6 @@ async def create_round(session: AsyncSession, data: RoundIn) -> Round:
     )
     session.add(round_)
     await session.flush()
-    return round_
-
-
-async def get_round(session: AsyncSession, round_id: uuid.UUID) -> Round:
-    round_ = await session.get(Round, round_id)
-    if round_ is None:
-        raise NotFound("round", round_id)
     return round_
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
 from shared.db import utcnow
+from shared.repository import STAFF_ONLY
 
 
 class SelectionStatus(StrEnum):
@@ -32,6 +33,7 @@ class Outcome(StrEnum):
 
 class Selection(Base):
     __tablename__ = "selections"
+    __partner__ = STAFF_ONLY
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rounds.id"), index=True)
@@ -55,6 +57,7 @@ class Selection(Base):
 
 class SelectionResult(Base):
     __tablename__ = "selection_results"
+    __partner__ = STAFF_ONLY
 
     selection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("selections.id", ondelete="CASCADE"), primary_key=True

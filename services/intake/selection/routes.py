@@ -1,30 +1,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.dependencies import Admin
-from intake.rounds.service import get_round
+from intake.dependencies import ReadsSelections
+from intake.rounds.repository import RoundRepository
 from intake.selection import service as selections
 from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
 from intake.selection.runner import SelectionRunner
 from intake.selection.schemas import SelectionOut, SelectionResultOut
 from shared.app import runtime_of
-from shared.auth import Principal, Role, require
+from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, check_if_match, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, with_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
-from shared.problems import InvalidState, problem_responses
+from shared.problems import problem_responses
 from shared.ratelimit import RateLimit
 
 router = APIRouter(prefix="/v1", tags=["selection"])
-
-# Results name every applicant of a round: staff only, never partners.
-StaffReader = Annotated[Principal, Depends(require(Role.case_officer, Role.analyst))]
 
 
 @router.post(
@@ -45,18 +43,15 @@ async def request_selection(
     background: BackgroundTasks,
 ) -> Response:
     async def create() -> Selection:
-        round_ = await get_round(session, round_id)
+        round_ = await RoundRepository(session).get(round_id, principal)
         return await selections.request_selection(session, round_, principal)
 
     runner = runtime_of(request).get(SelectionRunner)
     background.add_task(runner.wake)  # after the response, so after the commit
 
-    async def read(ref: str) -> Selection:
-        return await selections.get_selection(session, uuid.UUID(ref))
-
     return await idem.respond(
         create,
-        read=read,
+        read=lambda ref: selections.get_selection(session, uuid.UUID(ref)),
         status_code=202,
         response_model=SelectionOut,
         headers=lambda out: {
@@ -75,17 +70,14 @@ async def request_selection(
 async def list_selections(
     round_id: uuid.UUID,
     session: SessionDep,
-    principal: StaffReader,
+    principal: ReadsSelections,
     page: PageParamsDep,
     status: Annotated[SelectionStatus | None, Query()] = None,
 ) -> Page[SelectionOut]:
-    await get_round(session, round_id)
-    stmt = select(Selection).where(Selection.round_id == round_id)
-    if status is not None:
-        stmt = stmt.where(Selection.status == status)
+    await RoundRepository(session).get(round_id, principal)
     return await paginate(
         session,
-        stmt,
+        selections.selections_query(round_id, status),
         key_columns=(Selection.created_at, Selection.id),
         params=page,
         to_item=SelectionOut.model_validate,
@@ -100,11 +92,9 @@ async def list_selections(
     responses=problem_responses(401, 403, 404),
 )
 async def get_selection(
-    selection_id: uuid.UUID, session: SessionDep, principal: StaffReader, response: Response
+    selection_id: uuid.UUID, session: SessionDep, principal: ReadsSelections, response: Response
 ) -> Selection:
-    selection = await selections.get_selection(session, selection_id)
-    set_etag(response, selection.version)
-    return selection
+    return with_etag(await selections.get_selection(session, selection_id), response)
 
 
 @router.get(
@@ -116,64 +106,55 @@ async def get_selection(
 async def list_results(
     selection_id: uuid.UUID,
     session: SessionDep,
-    principal: StaffReader,
+    principal: ReadsSelections,
     page: PageParamsDep,
     region: Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
 ) -> Page[SelectionResultOut]:
     selection = await selections.get_selection(session, selection_id)
-    if selection.status not in (SelectionStatus.proposed, SelectionStatus.committed):
-        raise InvalidState(selection.status)
-    stmt = select(SelectionResult).where(SelectionResult.selection_id == selection_id)
-    if region is not None:
-        stmt = stmt.where(SelectionResult.region == region)
-    if outcome is not None:
-        stmt = stmt.where(SelectionResult.outcome == outcome)
     return await paginate(
         session,
-        stmt,
+        selections.results_query(selection, region, outcome),
         key_columns=(SelectionResult.region, SelectionResult.rank),
         params=page,
         to_item=SelectionResultOut.model_validate,
     )
 
 
-@router.post(
-    "/selections/{selection_id}/commit",
-    response_model=SelectionOut,
-    summary="Commit a proposed selection (If-Match): enrolls the selected, waitlists the rest; "
+def _add_decision(
+    action: str, decide: Callable[[AsyncSession, Selection], Awaitable[Selection]], summary: str
+) -> None:
+    """POST /selections/{selection_id}/<action>: the admin's decision on a selection."""
+
+    async def decision(
+        selection_id: uuid.UUID,
+        session: SessionDep,
+        principal: Admin,
+        if_match: IfMatchDep,
+        response: Response,
+    ) -> Selection:
+        selection = await selections.get_selection(session, selection_id)
+        return await change_versioned(
+            selection, if_match, response, lambda selection: decide(session, selection)
+        )
+
+    router.add_api_route(
+        f"/selections/{{selection_id}}/{action}",
+        decision,
+        methods=["POST"],
+        name=f"{action}_selection",
+        response_model=SelectionOut,
+        summary=summary,
+        responses=problem_responses(401, 403, 404, 409, 412, 428),
+    )
+
+
+_add_decision(
+    "commit",
+    selections.commit,
+    "Commit a proposed selection (If-Match): enrolls the selected, waitlists the rest; "
     "409 when the round's applications changed since it ran",
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
 )
-async def commit_selection(
-    selection_id: uuid.UUID,
-    session: SessionDep,
-    principal: Admin,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Selection:
-    selection = await selections.get_selection(session, selection_id)
-    check_if_match(if_match, selection.version)
-    selection = await selections.commit(session, selection)
-    set_etag(response, selection.version)
-    return selection
-
-
-@router.post(
-    "/selections/{selection_id}/discard",
-    response_model=SelectionOut,
-    summary="Discard a queued, proposed or failed selection (If-Match)",
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
+_add_decision(
+    "discard", selections.discard, "Discard a queued, proposed or failed selection (If-Match)"
 )
-async def discard_selection(
-    selection_id: uuid.UUID,
-    session: SessionDep,
-    principal: Admin,
-    if_match: IfMatchDep,
-    response: Response,
-) -> Selection:
-    selection = await selections.get_selection(session, selection_id)
-    check_if_match(if_match, selection.version)
-    selection = await selections.discard(session, selection)
-    set_etag(response, selection.version)
-    return selection

@@ -95,11 +95,34 @@ async def request_selection(
     return selection
 
 
+# Selections are read by staff routes only (role-checked), whoever the staff member works for:
+# unscoped, as ever.
 async def get_selection(session: AsyncSession, selection_id: uuid.UUID) -> Selection:
     selection = await session.get(Selection, selection_id)
     if selection is None:
         raise NotFound("selection", selection_id)
     return selection
+
+
+def selections_query(round_id: uuid.UUID, status: SelectionStatus | None) -> sa.Select[Selection]:
+    statement = sa.select(Selection).where(Selection.round_id == round_id)
+    if status is not None:
+        statement = statement.where(Selection.status == status)
+    return statement
+
+
+def results_query(
+    selection: Selection, region: str | None, outcome: Outcome | None
+) -> sa.Select[SelectionResult]:
+    """A proposed or committed selection's results (409 before), in a region or of an outcome."""
+    if selection.status not in (SelectionStatus.proposed, SelectionStatus.committed):
+        raise InvalidState(selection.status)
+    statement = sa.select(SelectionResult).where(SelectionResult.selection_id == selection.id)
+    if region is not None:
+        statement = statement.where(SelectionResult.region == region)
+    if outcome is not None:
+        statement = statement.where(SelectionResult.outcome == outcome)
+    return statement
 
 
 async def inputs_hash(session: AsyncSession, round_id: uuid.UUID) -> str:
@@ -284,43 +307,7 @@ async def commit(session: AsyncSession, selection: Selection) -> Selection:
         (Outcome.selected, ApplicationStatus.enrolled),
         (Outcome.waitlisted, ApplicationStatus.waitlisted),
     ):
-        values: dict[str, Any] = {"status": status, "version": A.c.version + 1}
-        if status == ApplicationStatus.enrolled:
-            values["enrolled_at"] = now
-        rows = await session.execute(
-            A.update()
-            .where(
-                A.c.id == R.c.application_id,
-                R.c.selection_id == selection.id,
-                R.c.outcome == outcome,
-                A.c.status == ApplicationStatus.eligible,
-            )
-            .values(**values)
-            .returning(
-                A.c.id,
-                A.c.applicant_id,
-                A.c.region,
-                A.c.categories,
-                A.c.direction,
-                A.c.partner_id,
-                A.c.round_id,
-                A.c.sex,
-                A.c.age_band,
-                R.c.rank,
-            )
-        )
-        for row in rows:
-            if status == ApplicationStatus.enrolled:
-                events.append(participant_enrolled(row, now))
-            events.append(
-                ApplicationSelected(
-                    application_id=row.id,
-                    round_id=round_.id,
-                    outcome=outcome,
-                    rank=row.rank,
-                    region=row.region,
-                )
-            )
+        events += await _place(session, selection, round_, outcome, status, now)
     events += await _waitlist_claimed_records(session, selection.id, round_.id)
     await add_events(session, events)
     round_.status = RoundStatus.selected
@@ -328,6 +315,56 @@ async def commit(session: AsyncSession, selection: Selection) -> Selection:
     selection.committed_at = now
     await session.flush()
     return selection
+
+
+async def _place(
+    session: AsyncSession,
+    selection: Selection,
+    round_: Round,
+    outcome: Outcome,
+    status: ApplicationStatus,
+    now: datetime,
+) -> list[Event]:
+    """Gives the eligible applications of one outcome their status; returns their events."""
+    events: list[Event] = []
+    values: dict[str, Any] = {"status": status, "version": A.c.version + 1}
+    if status == ApplicationStatus.enrolled:
+        values["enrolled_at"] = now
+    rows = await session.execute(
+        A.update()
+        .where(
+            A.c.id == R.c.application_id,
+            R.c.selection_id == selection.id,
+            R.c.outcome == outcome,
+            A.c.status == ApplicationStatus.eligible,
+        )
+        .values(**values)
+        .returning(
+            A.c.id,
+            A.c.applicant_id,
+            A.c.region,
+            A.c.categories,
+            A.c.direction,
+            A.c.partner_id,
+            A.c.round_id,
+            A.c.sex,
+            A.c.age_band,
+            R.c.rank,
+        )
+    )
+    for row in rows:
+        if status == ApplicationStatus.enrolled:
+            events.append(participant_enrolled(row, now))
+        events.append(
+            ApplicationSelected(
+                application_id=row.id,
+                round_id=round_.id,
+                outcome=outcome,
+                rank=row.rank,
+                region=row.region,
+            )
+        )
+    return events
 
 
 async def _waitlist_claimed_records(
