@@ -15,9 +15,15 @@ PATTERN = r"^AZ-[A-Z]{2,3}$"
 
 
 @cache
-def region_codes() -> frozenset[str]:
+def region_names() -> dict[str, str]:
+    """Code -> name, from pycountry (e.g. "AZ-BA" -> "Bakı")."""
     subdivisions: Any = pycountry.subdivisions  # pycountry has no type hints
-    return frozenset(s.code for s in subdivisions.get(country_code="AZ"))
+    return {s.code: s.name for s in subdivisions.get(country_code="AZ")}
+
+
+@cache
+def region_codes() -> frozenset[str]:
+    return frozenset(region_names())
 
 
 def known_region(value: str) -> str:

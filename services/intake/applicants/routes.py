@@ -32,7 +32,6 @@ from intake.applicants.schemas import (
     MergeIn,
     ReferralClaimOut,
     RefuseIn,
-    region_names,
 )
 from intake.dependencies import (
     FinsDep,
@@ -48,6 +47,7 @@ from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
 from shared.ratelimit import RateLimit
+from shared.regions import region_names
 
 router = APIRouter(prefix="/v1")
 

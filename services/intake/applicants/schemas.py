@@ -3,11 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Any
 
 import phonenumbers
-import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,20 +27,7 @@ from intake.applicants.models import (
     Sex,
 )
 from shared.db import utcnow
-
-
-@cache
-def region_names() -> dict[str, str]:
-    """ISO 3166-2:AZ: code -> name, from pycountry (e.g. "AZ-BA" -> "Bakı")."""
-    subdivisions: Any = pycountry.subdivisions  # pycountry has no type hints
-    return {s.code: s.name for s in subdivisions.get(country_code="AZ")}
-
-
-def _check_region(value: str) -> str:
-    code = value.strip().upper()
-    if code not in region_names():
-        raise PydanticCustomError("region_unknown", "Not a region code of ISO 3166-2:AZ")
-    return code
+from shared.regions import RegionCode, region_names
 
 
 def _check_phone(value: str) -> str:
@@ -71,12 +56,6 @@ Fin = Annotated[
         description="Personal identification number: 7 Latin letters and digits",
         examples=["5ABC7DE"],
     ),
-]
-Region = Annotated[
-    str,
-    StringConstraints(max_length=8),
-    AfterValidator(_check_region),
-    Field(description="ISO 3166-2:AZ code", examples=["AZ-BA"]),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[
@@ -188,7 +167,7 @@ class ApplicantIn(BaseModel):
     sex: Sex
     phone: Phone | None = None
     address: Text | None = None
-    region: Region
+    region: RegionCode
     household_size: int | None = Field(None, ge=1, le=30)
     categories: Categories
 
@@ -202,7 +181,7 @@ class ApplicantUpdate(BaseModel):
 
     phone: Phone | None = None
     address: Text | None = None
-    region: Region | None = None
+    region: RegionCode | None = None
     household_size: int | None = Field(None, ge=1, le=30)
     categories: Categories | None = None
 
@@ -378,7 +357,7 @@ class ApplicantSearch(BaseModel):
         's, c, g ("memmedova" finds "Məmmədova")',
         examples=["memmedova aygun"],
     )
-    region: Region | None = None
+    region: RegionCode | None = None
     category: Category | None = None
     benefited: bool | None = Field(None, description="Whether the person has received assets")
 

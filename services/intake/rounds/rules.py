@@ -13,8 +13,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from intake.applicants.models import Category
-
-Region = Annotated[str, Field(pattern=r"^AZ-[A-Z]{2,3}$", examples=["AZ-BA"])]
+from shared.regions import RegionCode
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class CategoryIn(_Rule):
 
 class RegionIn(_Rule):
     rule: Literal["region_in"]
-    regions: list[Region] = Field(min_length=1)
+    regions: list[RegionCode] = Field(min_length=1)
 
 
 class NotBenefited(_Rule):

@@ -5,28 +5,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from intake.applicants.models import Category
 from intake.rounds.models import RoundStatus
 from intake.rounds.rules import Rule
 from intake.rounds.scoring import Weights
+from shared.regions import RegionCode
 
-
-def _known_region(code: str) -> str:
-    subdivisions: Any = pycountry.subdivisions  # pycountry has no type hints
-    subdivision = subdivisions.get(code=code)
-    if subdivision is None or subdivision.country_code != "AZ":
-        raise ValueError("not an ISO 3166-2:AZ code")
-    return code
-
-
-RegionCode = Annotated[
-    str,
-    Field(pattern=r"^AZ-[A-Z]{2,3}$", examples=["AZ-BA"]),
-    AfterValidator(_known_region),
-]
 Quotas = dict[RegionCode, Annotated[int, Field(ge=0, le=1_000_000)]]
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)]
 

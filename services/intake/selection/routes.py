@@ -21,6 +21,7 @@ from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 from shared.ratelimit import RateLimit
+from shared.regions import RegionFilter
 
 router = APIRouter(prefix="/v1", tags=["selection"])
 
@@ -108,7 +109,7 @@ async def list_results(
     session: SessionDep,
     principal: ReadsSelections,
     page: PageParamsDep,
-    region: Annotated[str | None, Query(pattern=r"^AZ-[A-Z]{2,3}$")] = None,
+    region: RegionFilter = None,
     outcome: Annotated[Outcome | None, Query()] = None,
 ) -> Page[SelectionResultOut]:
     selection = await selections.get_selection(session, selection_id)
