@@ -137,7 +137,9 @@ V = TypeVar("V", bound=Versioned)
 
 
 def read_versioned(row: V, response: Response) -> V:
-    """The pattern of every read of one aggregate: answer its version as the ETag."""
+    """The pattern of every read of one aggregate: answer the row with its version as the ETag.
+
+    Load `row` through its repository first (404 for what the caller may not see)."""
     set_etag(response, row.version)
     return row
 
@@ -156,13 +158,5 @@ async def change_versioned(
     if if_match is not None:
         check_if_match(if_match, row.version)
     await change(row)
-    set_etag(response, row.version)
-    return row
-
-
-def with_etag(row: V, response: Response) -> V:
-    """The pattern of every read of a versioned resource: answer the row with its ETag.
-
-    Load `row` through its repository (404 for what the caller may not see)."""
     set_etag(response, row.version)
     return row

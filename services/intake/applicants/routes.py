@@ -42,7 +42,7 @@ from intake.dependencies import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag, with_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned, set_etag
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
@@ -345,7 +345,7 @@ async def list_duplicates(
 async def get_duplicate(
     flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> DuplicateFlag:
-    return with_etag(await duplicates.get_flag(session, flag_id), response)
+    return read_versioned(await duplicates.get_flag(session, flag_id), response)
 
 
 @router.post(
@@ -435,7 +435,7 @@ async def list_referral_claims(
 async def get_referral_claim(
     claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
 ) -> ReferralClaim:
-    return with_etag(await claims.get_claim(session, claim_id), response)
+    return read_versioned(await claims.get_claim(session, claim_id), response)
 
 
 @router.post(

@@ -16,7 +16,7 @@ from intake.applications.schemas import (
 )
 from intake.dependencies import ReadsReferralDetails, ReadsReferrals, ReviewsCases, WritesReferrals
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, with_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.problems import problem_responses
 
@@ -51,7 +51,9 @@ async def submit_application(
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Application:
-    return with_etag(await ApplicationRepository(session).get(application_id, principal), response)
+    return read_versioned(
+        await ApplicationRepository(session).get(application_id, principal), response
+    )
 
 
 @router.get(

@@ -24,7 +24,7 @@ from intake.partners.schemas import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, check_if_match, with_etag
+from shared.etag import IfMatchDep, change_versioned, check_if_match, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -83,7 +83,7 @@ async def list_partners(
 async def get_own_partner(
     session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
-    return with_etag(await partners.own_partner(session, principal), response)
+    return read_versioned(await partners.own_partner(session, principal), response)
 
 
 @router.get(
@@ -95,7 +95,7 @@ async def get_own_partner(
 async def get_partner(
     partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response
 ) -> Partner:
-    return with_etag(await PartnerRepository(session).get(partner_id, principal), response)
+    return read_versioned(await PartnerRepository(session).get(partner_id, principal), response)
 
 
 @router.patch(
@@ -209,7 +209,7 @@ async def issue_api_key(
     response: Response,
 ) -> ApiKeyIssued:
     partner = await PartnerRepository(session).get(partner_id, principal)
-    return with_etag(await partners.issue_api_key(session, partner, body), response)
+    return read_versioned(await partners.issue_api_key(session, partner, body), response)
 
 
 @router.get(
@@ -244,7 +244,9 @@ async def get_api_key(
     principal: ReadsApiKeys,
     response: Response,
 ) -> ApiKey:
-    return with_etag(await partners.partner_key(session, partner_id, key_id, principal), response)
+    return read_versioned(
+        await partners.partner_key(session, partner_id, key_id, principal), response
+    )
 
 
 @router.post(
@@ -267,7 +269,9 @@ async def rotate_api_key(
     api_key = await partners.partner_key(session, partner_id, key_id, principal)
     # The old key's ETag in, the new key's out: not one row's change.
     check_if_match(if_match, api_key.version)
-    return with_etag(await partners.rotate_api_key(session, api_key, body or RotateIn()), response)
+    return read_versioned(
+        await partners.rotate_api_key(session, api_key, body or RotateIn()), response
+    )
 
 
 @router.post(

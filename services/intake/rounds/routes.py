@@ -13,7 +13,7 @@ from intake.rounds.repository import RoundRepository
 from intake.rounds.schemas import RoundIn, RoundOut, RoundUpdate
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, with_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -71,7 +71,7 @@ async def list_rounds(
 async def get_round(
     round_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
 ) -> Round:
-    return with_etag(await RoundRepository(session).get(round_id, principal), response)
+    return read_versioned(await RoundRepository(session).get(round_id, principal), response)
 
 
 @router.patch(

@@ -16,7 +16,7 @@ from intake.selection.schemas import SelectionOut, SelectionResultOut
 from shared.app import runtime_of
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, etag_headers, with_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -95,7 +95,7 @@ async def list_selections(
 async def get_selection(
     selection_id: uuid.UUID, session: SessionDep, principal: ReadsSelections, response: Response
 ) -> Selection:
-    return with_etag(await selections.get_selection(session, selection_id), response)
+    return read_versioned(await selections.get_selection(session, selection_id), response)
 
 
 @router.get(

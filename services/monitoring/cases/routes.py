@@ -24,7 +24,7 @@ from monitoring.cases.schemas import (
 )
 from shared.auth import Admin
 from shared.db import SessionDep, utcnow
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned, set_etag
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 from shared.regions import RegionFilter
@@ -163,8 +163,7 @@ async def get_flag(
     flag_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> Flag:
     flag = await FlagRepository(session).get(flag_id, principal)
-    set_etag(response, flag.version)
-    return flag
+    return read_versioned(flag, response)
 
 
 @router.post(
@@ -263,8 +262,7 @@ async def get_rule(
     code: RuleCode, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> FlagRule:
     rule = await service.get_rule(session, code)
-    set_etag(response, rule.version)
-    return rule
+    return read_versioned(rule, response)
 
 
 @router.put(

@@ -22,7 +22,7 @@ from monitoring.visits.schemas import (
 )
 from shared.auth import Admin, Principal
 from shared.db import SessionDep, utcnow
-from shared.etag import IfMatchDep, OptionalIfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, OptionalIfMatchDep, change_versioned, read_versioned, set_etag
 from shared.filestore import FileStoreDep, max_upload_bytes
 from shared.idempotency import IdempotencyDep
 from shared.limits import upload_limit
@@ -103,8 +103,7 @@ async def get_visit(
     visit_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response
 ) -> Visit:
     visit = await VisitRepository(session).get(visit_id, principal)
-    set_etag(response, visit.version)
-    return visit
+    return read_versioned(visit, response)
 
 
 @router.post(

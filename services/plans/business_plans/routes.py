@@ -28,7 +28,7 @@ from plans.directions.models import Direction
 from plans.settings import PlansSettings
 from shared.auth import Principal
 from shared.db import SessionDep, utcnow
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
 
@@ -67,8 +67,7 @@ async def get_plan(
     plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, response: Response
 ) -> BusinessPlan:
     plan = await PlanRepository(session).get(plan_id, principal)
-    set_etag(response, plan.version)
-    return plan
+    return read_versioned(plan, response)
 
 
 # --- changes: the author's and the reviewer's, each one row of a table ---------------------------

@@ -12,7 +12,7 @@ from plans.directions.models import Direction
 from plans.directions.schemas import DirectionIn, DirectionOut, DirectionUpdate
 from shared.auth import Admin, CurrentPrincipal
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -59,8 +59,7 @@ async def get_direction(
     code: CodePath, session: SessionDep, principal: CurrentPrincipal, response: Response
 ) -> Direction:
     direction = await service.get_direction(session, code)
-    set_etag(response, direction.version)
-    return direction
+    return read_versioned(direction, response)
 
 
 @router.post(

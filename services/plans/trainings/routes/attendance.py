@@ -15,7 +15,7 @@ from plans.trainings.schemas import AttendanceIn, AttendanceOut
 from plans.trainings.service import attendance as service
 from shared.auth import Principal
 from shared.db import SessionDep
-from shared.etag import IfMatch, optional_if_match, set_etag
+from shared.etag import IfMatch, optional_if_match, read_versioned
 from shared.problems import problem_responses
 
 router = APIRouter()
@@ -51,8 +51,7 @@ async def _answer(
         participant_ids=present,
         version=record.version if record is not None else 0,
     )
-    set_etag(response, out.version)
-    return out
+    return read_versioned(out, response)
 
 
 @router.put(

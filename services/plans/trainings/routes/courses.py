@@ -13,7 +13,7 @@ from plans.trainings.schemas import CourseIn, CourseOut, CourseUpdate
 from plans.trainings.service import courses as service
 from shared.auth import Admin
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -71,8 +71,7 @@ async def get_course(
     course_id: uuid.UUID, session: SessionDep, principal: ReadsTrainings, response: Response
 ) -> Course:
     course = await service.get_course(session, course_id)
-    set_etag(response, course.version)
-    return course
+    return read_versioned(course, response)
 
 
 @router.patch(

@@ -12,7 +12,7 @@ from plans.trainings.repository import SessionRepository
 from plans.trainings.schemas import EnrolmentIn, EnrolmentOut
 from plans.trainings.service import enrolments as service
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, etag_headers, set_etag
+from shared.etag import IfMatchDep, change_versioned, etag_headers, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -95,8 +95,7 @@ async def get_enrolment(
 ) -> Enrolment:
     training = await SessionRepository(session).get(session_id, principal)
     enrolment = await service.get_enrolment(session, training, participant_id, principal)
-    set_etag(response, enrolment.version)
-    return enrolment
+    return read_versioned(enrolment, response)
 
 
 @router.post(

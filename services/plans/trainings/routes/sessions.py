@@ -14,7 +14,7 @@ from plans.trainings.repository import SessionRepository
 from plans.trainings.schemas import SessionIn, SessionOut, SessionUpdate
 from plans.trainings.service import sessions as service
 from shared.db import SessionDep
-from shared.etag import IfMatchDep, change_versioned, set_etag
+from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
@@ -107,8 +107,7 @@ async def get_session(
     session_id: uuid.UUID, session: SessionDep, principal: ReadsTrainings, response: Response
 ) -> TrainingSession:
     training = await SessionRepository(session).get(session_id, principal)
-    set_etag(response, training.version)
-    return training
+    return read_versioned(training, response)
 
 
 @router.patch(
