@@ -118,6 +118,19 @@ def partner_of(principal: Principal) -> uuid.UUID | None:
     return principal.partner_id
 
 
+def partner_in_scope(
+    requested: uuid.UUID | None, principal: Principal, refused: Callable[[], Exception]
+) -> uuid.UUID | None:
+    """The partner a request is about: staff's is the one they name (None: any); a partner's is
+    its own, and naming another raises `refused()` (e.g. a 404, as for any object of theirs)."""
+    own = partner_of(principal)
+    if own is None:
+        return requested
+    if requested not in (None, own):
+        raise refused()
+    return own
+
+
 def visible_to(model: type[Any], principal: Principal) -> ColumnElement[bool]:
     """The condition a query on `model` needs for `principal` (true for staff)."""
     partner_id = partner_of(principal)

@@ -22,7 +22,7 @@ from monitoring.reports import messages as _messages  # noqa: F401 - registers t
 from shared.auth import Principal, Role
 from shared.problems import FieldError, NotFound, ValidationProblem
 from shared.regions import region_codes
-from shared.repository import partner_of
+from shared.repository import partner_in_scope, partner_of
 
 
 class Category(StrEnum):
@@ -205,20 +205,14 @@ def fund_filters(
 FundFiltersDep = Annotated[Filters, Depends(fund_filters)]
 
 
-def partner_in_scope(partner_id: uuid.UUID | None, principal: Principal) -> uuid.UUID | None:
-    """The partner a report is about. A partner's is its own: naming another is not found, like
-    any object of another partner. Staff's is the one they name (None: every partner)."""
-    own = partner_of(principal)
-    if own is None:
-        return partner_id
-    if partner_id not in (None, own):
-        raise NotFound("partner", partner_id)
-    return own
+def report_partner(partner_id: uuid.UUID | None, principal: Principal) -> uuid.UUID | None:
+    """The partner a report is about: naming another partner's is not found, like any object."""
+    return partner_in_scope(partner_id, principal, lambda: NotFound("partner", partner_id))
 
 
 def scoped(filters: Filters, principal: Principal) -> Filters:
     """A partner's filters: its own participants only."""
-    return replace(filters, partner_id=partner_in_scope(filters.partner_id, principal))
+    return replace(filters, partner_id=report_partner(filters.partner_id, principal))
 
 
 Audience = Literal["public"]

@@ -22,7 +22,7 @@ from monitoring.reports.filters import (
     FiltersDep,
     FundFiltersDep,
     PeopleFiltersDep,
-    partner_in_scope,
+    report_partner,
     scoped,
     suppressing,
 )
@@ -334,7 +334,7 @@ async def partner(
     format: TableFormat = "json",
     audience: AudienceQuery = None,
 ) -> Any:
-    partner_in_scope(partner_id, principal)
+    report_partner(partner_id, principal)
     [report] = await service.partner_reports(
         session,
         filters,

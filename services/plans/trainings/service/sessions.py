@@ -27,7 +27,7 @@ from plans.trainings.service.memoranda import check_memorandum
 from plans.trainings.service.problems import field_error
 from shared.auth import Principal
 from shared.problems import Conflict, InvalidState
-from shared.repository import partner_of
+from shared.repository import partner_in_scope
 
 _DATES = frozenset({"starts_on", "ends_on", "days"})
 _TRANSITIONS = {
@@ -45,12 +45,11 @@ def _training_days(starts_on: date, ends_on: date, days: Sequence[date] | None) 
 
 def _run_by(requested: uuid.UUID | None, principal: Principal) -> uuid.UUID | None:
     """Who runs the session: staff say so, a partner runs its own."""
-    partner = partner_of(principal)
-    if partner is None:
-        return requested
-    if requested not in (None, partner):
-        raise field_error("body.run_by_partner_id", "not_own_partner", "field.not-own-partner")
-    return partner
+    return partner_in_scope(
+        requested,
+        principal,
+        lambda: field_error("body.run_by_partner_id", "not_own_partner", "field.not-own-partner"),
+    )
 
 
 async def create_session(
