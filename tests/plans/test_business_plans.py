@@ -7,8 +7,6 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from tests.plans import (
     BEEHIVES,
     PASSED_CHECKLIST,
@@ -22,11 +20,6 @@ from tests.plans import (
 )
 from tests.plans import test_trainings as trainings
 from tests.service_fixtures import Auth, Service, StartService
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 def refused_in(response: Any, state: str) -> None:

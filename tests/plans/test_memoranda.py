@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from plans.handlers import on_memorandum_recorded
@@ -26,11 +25,6 @@ COURSE: dict[str, Any] = {
     "completion_threshold": "0.80",
 }
 EVENT = "intake.memorandum.recorded"
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 async def course_id(plans: Service, auth: Auth) -> str:

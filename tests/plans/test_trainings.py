@@ -21,7 +21,7 @@ from shared.db import utcnow
 from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
 from tests.plans import record_memorandum
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 from tests.services.journey import eventually
 from tests.services.test_openapi import gaps
 
@@ -35,11 +35,6 @@ COURSE: dict[str, Any] = {
 START = date(2027, 4, 5)
 DAYS = [(START + timedelta(n)).isoformat() for n in range(5)]
 COMPLETED = "plans.training.completed"
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 async def add_participants(

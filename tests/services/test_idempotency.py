@@ -10,7 +10,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text, update
 
 from intake.applicants.models import AuditEntry
@@ -22,11 +21,6 @@ from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import eventually
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def records(service: Service) -> list[dict[str, Any]]:

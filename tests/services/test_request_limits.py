@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.test_intake import APPLICANT
@@ -26,11 +25,6 @@ class CountedBody:
             piece = b" " * min(self.chunk, self.size - self.sent)
             self.sent += len(piece)
             yield piece
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
