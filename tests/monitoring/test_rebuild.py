@@ -27,10 +27,10 @@ from monitoring.reports.filters import Filters
 from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS, ensure_streams, stream_name
 from tests.conftest import FreshDatabase, NatsConnect
+from tests.monitoring.programme_support import Programme
+from tests.monitoring.programme_support import generate_events as generate
 from tests.monitoring.readmodels_support import (
-    Programme,
     caught_up,
-    generate,
     live_consumers,
     project,
     publish,
