@@ -31,8 +31,8 @@ from shared.filestore import DEFAULT_MAX_UPLOAD_BYTES, LocalFileStore
 from shared.messaging.jetstream import subject_for
 from shared.partner_keys import on_partner_key_issued
 from shared.tables import SHARED_TABLES
+from tests.journey_support import eventually, one_item
 from tests.service_fixtures import Auth, Service
-from tests.services.journey import eventually, one_item
 
 
 async def publish(service: Service, event: Event) -> None:

@@ -18,8 +18,8 @@ from shared.events import DeliveredItem, DeliveryCompleted, Envelope, Event
 from shared.messaging.jetstream import subject_for
 from shared.problems import Forbidden
 from tests.intake import register
+from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
-from tests.services.journey import eventually
 
 ADMIN = Principal(kind="staff", subject="admin-1", roles=frozenset({Role.admin}))
 OFFICER = Principal(kind="staff", subject="officer-1", roles=frozenset({Role.case_officer}))

@@ -19,8 +19,8 @@ from shared.auth import hash_api_key
 from shared.db import create_engine
 from shared.devkeys import mint_token
 from shared.migrations import alembic_config
+from tests.journey_support import APPLICANT
 from tests.service_fixtures import Auth, Service
-from tests.services.journey import APPLICANT
 
 MEMORANDUM = {
     "number": "M-2024/07",

@@ -29,8 +29,8 @@ from shared.db import create_engine
 from shared.devkeys import ensure_dev_keys
 from tests.intake.test_applications import add_applicant, apply, open_round, outbox
 from tests.intake.test_benefit import benefited_at, delivery, publish
+from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
-from tests.services.journey import eventually
 
 # --- the pure function ---------------------------------------------------------------------------
 

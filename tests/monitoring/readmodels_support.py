@@ -26,7 +26,7 @@ from shared.events import (
 )
 from shared.messaging.consumer import Consumer, Handler
 from shared.messaging.jetstream import PRODUCERS, stream_name, subject_for
-from tests.services.journey import eventually
+from tests.journey_support import eventually
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 Snapshot = dict[str, list[tuple[Any, ...]]]

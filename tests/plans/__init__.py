@@ -16,8 +16,8 @@ from shared.db import utcnow
 from shared.events import Envelope, Event, MemorandumRecorded, ParticipantEnrolled, PartnerKeyIssued
 from shared.messaging.jetstream import subject_for
 from shared.tables import SHARED_TABLES
+from tests.journey_support import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 from tests.service_fixtures import Auth, Service
-from tests.services.journey import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 
 __all__ = ["PASSED_CHECKLIST", "PLAN_CONTENT", "eventually"]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from plans.main import create_app
+from tests.api.test_openapi import gaps
 from tests.plans import partner_key
 from tests.service_fixtures import Auth, Service
-from tests.services.test_openapi import gaps
 
 NEW = {
     "code": "dairy",

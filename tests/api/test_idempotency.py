@@ -16,9 +16,9 @@ from intake.applicants.models import AuditEntry
 from shared.idempotency import purge_expired
 from shared.tables import SHARED_TABLES
 from tests.intake import person
+from tests.journey_support import eventually
 from tests.plans.test_directions import NEW as NEW_DIRECTION
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")
 

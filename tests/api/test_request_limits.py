@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
+from tests.api.test_intake import APPLICANT
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.test_intake import APPLICANT
 
 MB = 1024 * 1024
 
