@@ -15,7 +15,7 @@ from sqlalchemy import select, text, update
 from intake.applicants.models import AuditEntry
 from shared.idempotency import purge_expired
 from shared.tables import SHARED_TABLES
-from tests.intake import person
+from tests.intake.applicants_support import person
 from tests.journey_support import eventually
 from tests.plans.test_directions import NEW as NEW_DIRECTION
 from tests.service_fixtures import Auth, Service, StartService

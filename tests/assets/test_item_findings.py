@@ -7,7 +7,7 @@ from datetime import date
 
 from shared.events import Envelope, ItemStatusReported
 from shared.messaging.jetstream import subject_for
-from tests.assets import add_budget, approval, approve
+from tests.assets.assets_support import add_budget, approval, approve
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, StartService
 

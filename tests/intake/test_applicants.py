@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from intake.applicants.models import ApplicantCategory, AuditEntry
 from shared.tables import SHARED_TABLES
-from tests.intake import evidence, field_errors, person, register
+from tests.intake.applicants_support import evidence, field_errors, person, register
 from tests.service_fixtures import Auth, Service
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")

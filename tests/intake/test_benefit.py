@@ -17,7 +17,7 @@ from shared.auth import Principal, Role
 from shared.events import DeliveredItem, DeliveryCompleted, Envelope, Event
 from shared.messaging.jetstream import subject_for
 from shared.problems import Forbidden
-from tests.intake import register
+from tests.intake.applicants_support import register
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from intake.applicants.models import Applicant, AuditEntry, ReferralClaim
 from intake.applications.models import Application
 from shared.tables import SHARED_TABLES
-from tests.intake import person, register
+from tests.intake.applicants_support import person, register
 from tests.intake.test_applications import open_round, outbox
 from tests.intake.test_imports import csv_file, finished, referral, upload
 from tests.intake.test_selection import all_results, run_selection

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from intake.applicants.models import AuditEntry
 from tests.conftest import LaunchServices
-from tests.intake import evidence, field_errors, person, register
+from tests.intake.applicants_support import evidence, field_errors, person, register
 from tests.service_fixtures import Auth, Service
 
 PEOPLE: list[dict[str, Any]] = [

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from monitoring.readmodels.models import ApplicationFact, TimelineEntry
 from shared.events import ApplicantMerged, ApplicationSubmitted, ParticipantEnrolled
 from tests.conftest import FreshDatabase
-from tests.intake import register
+from tests.intake.applicants_support import register
 from tests.journey_support import eventually
 from tests.monitoring.readmodels_support import T0, at, project, row, sessions
 from tests.service_fixtures import Auth, StartService

@@ -7,7 +7,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from tests.plans import (
+from tests.plans import test_trainings as trainings
+from tests.plans.plans_support import (
     BEEHIVES,
     PASSED_CHECKLIST,
     PLAN_CONTENT,
@@ -18,7 +19,6 @@ from tests.plans import (
     to_approved,
     to_submitted,
 )
-from tests.plans import test_trainings as trainings
 from tests.service_fixtures import Auth, Service, StartService
 
 

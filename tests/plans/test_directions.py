@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from plans.main import create_app
 from tests.api.test_openapi import gaps
-from tests.plans import partner_key
+from tests.plans.plans_support import partner_key
 from tests.service_fixtures import Auth, Service
 
 NEW = {

@@ -14,7 +14,7 @@ from plans.handlers import on_memorandum_recorded
 from plans.trainings.models import PartnerMemorandum
 from shared.events import Envelope, MemorandumRecorded
 from shared.tables import SHARED_TABLES
-from tests.plans import eventually, partner_key, record_memorandum
+from tests.plans.plans_support import eventually, partner_key, record_memorandum
 from tests.service_fixtures import Auth, Service, StartService
 
 COURSE: dict[str, Any] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.plans import BEEHIVES, enrol, outbox, to_approved
+from tests.plans.plans_support import BEEHIVES, enrol, outbox, to_approved
 from tests.service_fixtures import Auth, Service
 
 

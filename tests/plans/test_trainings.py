@@ -22,7 +22,7 @@ from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
 from tests.api.test_openapi import gaps
 from tests.journey_support import eventually
-from tests.plans import record_memorandum
+from tests.plans.plans_support import record_memorandum
 from tests.service_fixtures import Auth, Service
 
 COURSE: dict[str, Any] = {
