@@ -25,7 +25,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import nats
 import pytest
@@ -54,10 +54,12 @@ from shared.devstack import (
     with_database,
 )
 from shared.messaging.identities import NatsIdentity
-from tests.service_fixtures import Service, StartService
 
 # The services in-process, start_service and auth, for every test folder.
 pytest_plugins = ["tests.service_fixtures"]
+
+if TYPE_CHECKING:  # imported by pytest_plugins, so that pytest rewrites its asserts
+    from tests.service_fixtures import Service, StartService
 
 FreshDatabase = Callable[[str], Awaitable[str]]
 LaunchServices = Callable[..., Awaitable[dict[str, RunningService]]]
