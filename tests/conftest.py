@@ -9,6 +9,9 @@ Fixtures:
     nats_namespace   function  a prefix for streams and subjects that no other test uses
     nats_connect     function  async (identity) -> a NATS client with that identity's credentials
     launch_services  function  async (*services, env=...) -> the services as real processes
+    start_service    function  async (service, **settings) -> Service in-process (service_fixtures)
+    auth             function  (*roles) -> headers with a bearer token for those roles
+    intake           function  intake in-process; each folder's conftest.py has its own services
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import nats
 import pytest
@@ -51,6 +54,12 @@ from shared.devstack import (
     with_database,
 )
 from shared.messaging.identities import NatsIdentity
+
+# The services in-process, start_service and auth, for every test folder.
+pytest_plugins = ["tests.service_fixtures"]
+
+if TYPE_CHECKING:  # imported by pytest_plugins, so that pytest rewrites its asserts
+    from tests.service_fixtures import Service, StartService
 
 FreshDatabase = Callable[[str], Awaitable[str]]
 LaunchServices = Callable[..., Awaitable[dict[str, RunningService]]]
@@ -278,5 +287,7 @@ async def launch_services(
     await asyncio.to_thread(stop_services, started)
 
 
-# The services in-process (see tests/service_fixtures.py), for every test folder.
-from tests.service_fixtures import auth, start_service  # noqa: E402, F401
+@pytest.fixture
+async def intake(start_service: StartService) -> Service:
+    """Intake in-process with start_service's settings (tests/intake and tests/api use it)."""
+    return await start_service("intake")

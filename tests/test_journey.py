@@ -15,7 +15,7 @@ from shared.devkeys import mint_token
 from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS, stream_name
 from tests.conftest import LaunchServices
-from tests.services.journey import (
+from tests.journey_support import (
     APPLICANT,
     check_follow_up,
     check_journey,

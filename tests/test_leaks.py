@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.devkeys import mint_token
 from tests.conftest import FreshDatabase, LaunchServices
-from tests.services.journey import APPLICANT
+from tests.journey_support import APPLICANT
 
 pytestmark = pytest.mark.e2e
 

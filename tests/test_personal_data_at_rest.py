@@ -22,8 +22,8 @@ from shared.messaging.jetstream import DEADLETTER, PRODUCERS, stream_name
 from shared.tables import SHARED_TABLES
 from tests.intake.test_applications import open_round
 from tests.intake.test_imports import csv_file, finished, partner_key, referral, upload
+from tests.journey_support import APPLICANT, eventually, run_journey
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import APPLICANT, eventually, run_journey
 
 # Intake's registry: the only tables that may hold personal data other than the FIN.
 ALLOWED = {("intake", "applicants"), ("intake", "applicant_categories")}

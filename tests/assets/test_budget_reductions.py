@@ -17,7 +17,14 @@ from shared.auth import Principal
 from shared.events import PlanApproved
 from shared.problems import Conflict
 from shared.tables import SHARED_TABLES
-from tests.assets import STATE, add_budget, approval, approve, outbox_count, partner_key
+from tests.assets.assets_support import (
+    STATE,
+    add_budget,
+    approval,
+    approve,
+    outbox_count,
+    partner_key,
+)
 from tests.service_fixtures import Auth, StartService
 
 

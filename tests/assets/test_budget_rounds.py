@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from shared.events import PlanApproved
 from shared.tables import SHARED_TABLES
-from tests.assets import STATE, add_budget, approval, approve
+from tests.assets.assets_support import STATE, add_budget, approval, approve
 from tests.service_fixtures import Auth, Service, StartService
 
 SPRING = {"round": "2026-spring", "period_start": "2026-01-01", "period_end": "2026-06-30"}

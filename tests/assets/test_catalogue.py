@@ -8,22 +8,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from shared.auth import generate_api_key
 from shared.events import Envelope, PartnerKeyIssued
 from shared.partner_keys import on_partner_key_issued
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 PLANS_SEED = (
     Path(__file__).parents[2]
     / "services/plans/migrations/versions/20261126_0003_directions_participants_plans.py"
 )
-
-
-@pytest.fixture
-async def assets(start_service: StartService) -> Service:
-    return await start_service("assets")
 
 
 async def all_pages(assets: Service, url: str, headers: dict[str, str]) -> list[dict[str, Any]]:

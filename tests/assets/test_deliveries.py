@@ -31,8 +31,8 @@ from shared.filestore import DEFAULT_MAX_UPLOAD_BYTES, FileStore, LocalFileStore
 from shared.messaging.jetstream import subject_for
 from shared.partner_keys import on_partner_key_issued
 from shared.tables import SHARED_TABLES
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually, one_item
+from tests.journey_support import eventually, one_item
+from tests.service_fixtures import Auth, Service
 
 
 async def publish(service: Service, event: Event) -> None:
@@ -45,11 +45,12 @@ async def publish(service: Service, event: Event) -> None:
 
 
 @pytest.fixture
-async def assets(start_service: StartService, auth: Auth, tmp_path: Path) -> Service:
-    service = await start_service("assets")
-    service.runtime.parts[FileStore] = LocalFileStore(tmp_path / "files")
+async def assets(assets: Service, auth: Auth, tmp_path: Path) -> Service:
+    """The folder's `assets` (tests/assets/conftest.py), with handover acts stored under the test's
+    tmp_path and a funded state budget for this year."""
+    assets.runtime.parts[FileStore] = LocalFileStore(tmp_path / "files")
     today = utcnow().date()
-    budget = await service.client.post(
+    budget = await assets.client.post(
         f"/v1/funds/{STATE_FUND_ID}/budgets",
         json={
             "round": "test-round",
@@ -60,7 +61,7 @@ async def assets(start_service: StartService, auth: Auth, tmp_path: Path) -> Ser
         headers=auth("admin"),
     )
     assert budget.status_code == 201, budget.text
-    return service
+    return assets
 
 
 async def reserved_order(

@@ -12,7 +12,7 @@ from assets.funds.models import Budget, EntryKind, LedgerEntry
 from assets.orders.models import Order, OrderStatus
 from assets.orders.service import open_order_for
 from shared.events import PlanApproved
-from tests.assets import STATE, add_budget, approval, outbox_count, partner_key
+from tests.assets.assets_support import STATE, add_budget, approval, outbox_count, partner_key
 from tests.service_fixtures import Auth, StartService
 
 

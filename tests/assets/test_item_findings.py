@@ -7,9 +7,9 @@ from datetime import date
 
 from shared.events import Envelope, ItemStatusReported
 from shared.messaging.jetstream import subject_for
-from tests.assets import add_budget, approval, approve
+from tests.assets.assets_support import add_budget, approval, approve
+from tests.journey_support import eventually
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import eventually
 
 
 async def test_a_finding_published_twice_updates_the_item_once(

@@ -13,9 +13,17 @@ from assets.orders.models import Order
 from assets.orders.service import deliver
 from shared.events import Envelope, PlanStateChanged
 from shared.messaging.jetstream import subject_for
-from tests.assets import STATE, add_budget, approval, approve, order_of, outbox_count, partner_key
+from tests.assets.assets_support import (
+    STATE,
+    add_budget,
+    approval,
+    approve,
+    order_of,
+    outbox_count,
+    partner_key,
+)
+from tests.journey_support import eventually, one_item
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually, one_item
 
 
 async def ledger(assets: Service, auth: Auth, fund: str = STATE) -> dict[str, Any]:

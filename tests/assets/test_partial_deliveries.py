@@ -13,7 +13,7 @@ from sqlalchemy import select
 from shared.db import utcnow
 from shared.events import AssetItem, PlanApproved
 from shared.tables import SHARED_TABLES
-from tests.assets import STATE, add_budget, approve
+from tests.assets.assets_support import STATE, add_budget, approve
 from tests.service_fixtures import Auth, Service, StartService
 
 

@@ -1,17 +1,14 @@
-"""Reports: the funnel and the participants-per-year report over a million applications and a
-hundred thousand participants (with their handovers and visits), through the service's own
-functions, against the floor of PostgreSQL's plain GROUP BY of the same facts."""
+"""Reports: the funnel and the participants-per-year report over a million applications, of them
+about a hundred thousand participants (with their handovers and visits), through the service's
+own functions, against the floor of PostgreSQL's plain GROUP BY of the same facts."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,29 +20,20 @@ from monitoring.reports.filters import Filters
 from shared import migrations
 from shared.db import create_engine, create_sessionmaker
 from shared.devstack import create_database
+from tests.monitoring.programme_support import Facts, generate_facts
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "1000000"))
-PARTICIPANTS = int(os.environ.get("BENCH_PARTICIPANTS", "100000"))
+# Applications generated with their whole story, as the report tests' are: about half of them
+# become participants.
+STORIES = int(os.environ.get("BENCH_STORIES", "200000"))
 REPEATS = 3
 REGIONS = ["AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI", "AZ-SM", "AZ-NX", "AZ-QA"]
 DIRECTIONS = ["beekeeping", "cattle", "poultry", "greenhouse", "sewing", "carpentry", "bakery"]
 CATEGORIES = ["martyr_family", "war_participant", "disability", "unemployed", "idp"]
 PARTNERS = [uuid.UUID(int=0xA000 + i) for i in range(6)]
 
-APPLICATION_COLUMNS = [
-    "application_id", "applicant_id", "round_id", "region", "categories", "direction",
-    "partner_id", "sex", "age_band", "source", "applied_at", "eligible", "assessed_at",
-    "selected_at", "enrolled_at", "plan_approved_at", "plan_total", "delivered_on",
-    "delivered_value",
-]  # fmt: skip
-VISIT_COLUMNS = [
-    "visit_id", "participant_id", "month", "due_on", "visited_on", "operating", "income",
-    "costs", "jobs", "revision",
-]  # fmt: skip
 
-
-# The applications that never became participants: alike but for their ids and dates, so made by
-# PostgreSQL itself; the participants, their handovers and visits come from here by COPY.
+# The applications that never became participants: alike but for their ids and dates.
 OTHERS = """
 INSERT INTO application_facts (application_id, applicant_id, round_id, region, categories,
     direction, partner_id, sex, age_band, source, applied_at, eligible, assessed_at)
@@ -65,34 +53,10 @@ FROM generate_series(1, :others) AS n,
 """
 
 
-async def _seed(engine: AsyncEngine) -> None:
-    """Applications over eight years; of them PARTICIPANTS enrolled, and most of those go on to
-    a plan, a handover and visits."""
-    rnd = random.Random(2017)
-    start = datetime(2017, 1, 1, tzinfo=UTC)
-    applications: list[tuple[object, ...]] = []
-    visits: list[tuple[object, ...]] = []
-    for i in range(PARTICIPANTS):
-        applied_at = start + timedelta(minutes=i * (8 * 365 * 24 * 60) // PARTICIPANTS)
-        assessed_at = applied_at + timedelta(hours=rnd.randint(1, 120))
-        selected_at = assessed_at + timedelta(days=rnd.randint(5, 60))
-        enrolled_at = selected_at + timedelta(days=rnd.randint(0, 3))
-        approved_at = plan_total = delivered_on = delivered_value = None
-        if rnd.random() < 0.9:
-            approved_at = enrolled_at + timedelta(days=rnd.randint(15, 60))
-            plan_total = Decimal(rnd.randint(1500, 9000))
-            if rnd.random() < 0.9:
-                delivered_on = approved_at.date() + timedelta(days=rnd.randint(7, 40))
-                delivered_value = plan_total
-                visits.extend(_visits(rnd, i, delivered_on))
-        applications.append(
-            (uuid.UUID(int=i + 1), uuid.UUID(int=APPLICATIONS + i + 1),
-             uuid.UUID(int=applied_at.year), REGIONS[i % len(REGIONS)],
-             [CATEGORIES[i % 5], CATEGORIES[(i // 5) % 5]], DIRECTIONS[i % len(DIRECTIONS)],
-             PARTNERS[i % 8] if i % 8 < len(PARTNERS) else None, "female" if i % 2 else "male",
-             f"{20 + i % 4 * 10}-{29 + i % 4 * 10}", "staff", applied_at, True, assessed_at,
-             selected_at, enrolled_at, approved_at, plan_total, delivered_on, delivered_value)
-        )  # fmt: skip
+async def _seed(engine: AsyncEngine) -> Facts:
+    """STORIES generated applications (tests/monitoring/programme_support.py) by COPY, with their
+    visits; the others, alike but for their ids and dates, by PostgreSQL itself."""
+    facts = generate_facts(seed=2017, n=STORIES)
     async with engine.begin() as connection:
         await connection.execute(
             sa.text(OTHERS),
@@ -101,34 +65,22 @@ async def _seed(engine: AsyncEngine) -> None:
                 "categories": CATEGORIES,
                 "directions": DIRECTIONS,
                 "partners": PARTNERS,
-                "others": APPLICATIONS - PARTICIPANTS,
+                "others": APPLICATIONS - STORIES,
             },
         )
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        await driver.copy_records_to_table(
-            "application_facts", records=applications, columns=APPLICATION_COLUMNS
-        )
-        await driver.copy_records_to_table("visit_facts", records=visits, columns=VISIT_COLUMNS)
+        for table, rows in (
+            ("application_facts", facts.applications),
+            ("visit_facts", facts.visits),
+        ):
+            await driver.copy_records_to_table(
+                table, records=[tuple(row.values()) for row in rows], columns=list(rows[0])
+            )
     async with engine.connect() as connection:
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         await connection.execute(sa.text("VACUUM ANALYZE application_facts"))
         await connection.execute(sa.text("VACUUM ANALYZE visit_facts"))
-
-
-def _visits(rnd: random.Random, i: int, delivered_on: date) -> list[tuple[object, ...]]:
-    found: list[tuple[object, ...]] = []
-    operating = True
-    for month in (1, 3, 6, 12):
-        if rnd.random() < 0.1:
-            break
-        operating = operating and rnd.random() < 0.92
-        due = delivered_on + timedelta(days=30 * month)
-        found.append(
-            (uuid.UUID(int=(i + 1) * 16 + month), uuid.UUID(int=i + 1), month, due,
-             due + timedelta(days=rnd.randint(-3, 15)), operating, Decimal(500), Decimal(200),
-             1, 1)
-        )  # fmt: skip
-    return found
+    return facts
 
 
 async def _best(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
@@ -162,7 +114,10 @@ async def run(pg_url: str, nats_url: str) -> None:
     sessionmaker = create_sessionmaker(engine)
     try:
         started = time.perf_counter()
-        await _seed(engine)
+        facts = await _seed(engine)
+        participants = sum(
+            1 for a in facts.applications if a["enrolled_at"] and not a["enrollment_cancelled_at"]
+        )
         seeded = time.perf_counter() - started
 
         async def funnel_floor() -> Any:
@@ -190,14 +145,14 @@ async def run(pg_url: str, nats_url: str) -> None:
         years_floor_time, floor_years = await _best(years_floor)
         years_time, years_report = await _best(years)
         assert funnel_report.stages[0].count == APPLICATIONS
-        assert sum(row.count for row in years_report.years) == PARTICIPANTS
+        assert sum(row.count for row in years_report.years) == participants
         assert {int(y): n for y, n in floor_years} == {
             row.year: row.count for row in years_report.years
         }
     finally:
         await engine.dispose()
-    print(f"reports, {APPLICATIONS} applications, {PARTICIPANTS} participants (best of {REPEATS})")
-    print(f"  seeding (generate_series and COPY)           {seeded:8.3f} s")
+    print(f"reports, {APPLICATIONS} applications, {participants} participants (best of {REPEATS})")
+    print(f"  seeding (generated, COPY, generate_series)   {seeded:8.3f} s")
     print(f"  floor: GROUP BY of the funnel's facts        {funnel_floor_time:8.3f} s")
     print(f"  funnel: counts, conversions, median days     {funnel_time:8.3f} s")
     print(f"  floor: GROUP BY year of enrolment            {years_floor_time:8.3f} s")

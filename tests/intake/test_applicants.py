@@ -13,15 +13,10 @@ from sqlalchemy import select, text
 
 from intake.applicants.models import ApplicantCategory, AuditEntry
 from shared.tables import SHARED_TABLES
-from tests.intake import evidence, field_errors, person, register
-from tests.service_fixtures import Auth, Service, StartService
+from tests.intake.applicants_support import evidence, field_errors, person, register
+from tests.service_fixtures import Auth, Service
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def audit_rows(intake: Service, applicant_id: str) -> list[AuditEntry]:

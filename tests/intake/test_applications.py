@@ -12,14 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from intake.applicants.models import Applicant
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 PERIOD_START = date(2027, 3, 1)
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def add_applicant(

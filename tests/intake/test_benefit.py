@@ -17,17 +17,12 @@ from shared.auth import Principal, Role
 from shared.events import DeliveredItem, DeliveryCompleted, Envelope, Event
 from shared.messaging.jetstream import subject_for
 from shared.problems import Forbidden
-from tests.intake import register
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
+from tests.intake.applicants_support import register
+from tests.journey_support import eventually
+from tests.service_fixtures import Auth, Service
 
 ADMIN = Principal(kind="staff", subject="admin-1", roles=frozenset({Role.admin}))
 OFFICER = Principal(kind="staff", subject="officer-1", roles=frozenset({Role.case_officer}))
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def publish(service: Service, event: Event) -> Envelope:

@@ -7,19 +7,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select, text
 
 from intake.applicants.duplicates import find_duplicates
 from intake.applicants.models import Applicant, AuditEntry, DuplicateFlag
-from tests.intake import evidence, field_errors, new_fin, person, register
+from tests.intake.applicants_support import evidence, field_errors, new_fin, person, register
 from tests.intake.test_applications import outbox
-from tests.service_fixtures import Auth, Service, StartService
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
+from tests.service_fixtures import Auth, Service
 
 
 async def open_flags(intake: Service, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -23,15 +23,10 @@ from intake.applicants.models import Applicant
 from intake.applicants.pii import FinProtector, header, key_id_of
 from intake.applicants.rotate import rotate
 from intake.settings import IntakeSettings
-from tests.intake import register
-from tests.service_fixtures import Auth, Service, StartService
+from tests.intake.applicants_support import register
+from tests.service_fixtures import Auth, Service
 
 NEW_KEY = "a-new-fin-encryption-key-of-enough-length"
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 def settings_of(service: Service) -> IntakeSettings:

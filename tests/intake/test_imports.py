@@ -32,10 +32,10 @@ from intake.main import create_app
 from intake.settings import IntakeSettings
 from shared.devkeys import ensure_dev_keys
 from shared.tables import SHARED_TABLES
-from tests.intake import register
+from tests.intake.applicants_support import register
 from tests.intake.test_applications import open_round
+from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
 
 Headers = dict[str, str]
 

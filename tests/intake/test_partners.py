@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.pool import NullPool
@@ -20,8 +19,8 @@ from shared.auth import hash_api_key
 from shared.db import create_engine
 from shared.devkeys import mint_token
 from shared.migrations import alembic_config
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import APPLICANT
+from tests.journey_support import APPLICANT
+from tests.service_fixtures import Auth, Service
 
 MEMORANDUM = {
     "number": "M-2024/07",
@@ -31,11 +30,6 @@ MEMORANDUM = {
     "areas": ["choosing_direction", "trainings"],
 }
 Json = dict[str, Any]
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def create_partner(intake: Service, auth: Auth, **fields: Any) -> Json:

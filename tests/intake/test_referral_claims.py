@@ -9,28 +9,22 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select, text
 
 from intake.applicants.models import Applicant, AuditEntry, ReferralClaim
 from intake.applicants.pii import FinProtector
 from intake.applications.models import Application
 from shared.tables import SHARED_TABLES
-from tests.intake import person, register
+from tests.intake.applicants_support import person, register
 from tests.intake.test_applications import open_round, outbox
 from tests.intake.test_imports import csv_file, finished, referral, upload
 from tests.intake.test_selection import all_results, run_selection
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 Headers = dict[str, str]
 # What differs between any two registrations: the record's own id and time, and what was sent.
 VARYING_FIELDS = {"id", "created_at", "fin"}
 VARYING_HEADERS = {"date", "content-length", "location", "x-request-id", "x-correlation-id"}
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def partner_key(intake: Service, auth: Auth, name: str) -> Headers:

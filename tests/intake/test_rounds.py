@@ -17,7 +17,7 @@ from intake.applications.models import Application, Source
 from intake.applications.service import build_application
 from intake.rounds.models import Round
 from tests.intake.test_applications import add_applicant, apply, open_round, outbox
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 ROUND: dict[str, Any] = {
     "name": "2027 spring round",
@@ -31,11 +31,6 @@ ROUND: dict[str, Any] = {
     ],
     "weights": {"categories": {"points": {"martyr_family": "50"}, "cap": "60"}},
 }
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def test_admin_creates_a_draft_round_that_officers_read(intake: Service, auth: Auth) -> None:

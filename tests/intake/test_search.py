@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 
 from intake.applicants.models import AuditEntry
 from tests.conftest import LaunchServices
-from tests.intake import evidence, field_errors, person, register
-from tests.service_fixtures import Auth, Service, StartService
+from tests.intake.applicants_support import evidence, field_errors, person, register
+from tests.service_fixtures import Auth, Service
 
 PEOPLE: list[dict[str, Any]] = [
     {"last_name": "Məmmədova", "first_name": "Aygün", "region": "AZ-GA"},
@@ -24,11 +24,6 @@ PEOPLE: list[dict[str, Any]] = [
     {"last_name": "Quliyeva", "first_name": "Gülnarə", "region": "AZ-SA"},
     {"last_name": "Şirinov", "first_name": "Iqbal", "region": "AZ-LA"},
 ]  # fmt: skip
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 @pytest.fixture

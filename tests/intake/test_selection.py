@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
@@ -30,8 +29,8 @@ from shared.db import create_engine
 from shared.devkeys import ensure_dev_keys
 from tests.intake.test_applications import add_applicant, apply, open_round, outbox
 from tests.intake.test_benefit import benefited_at, delivery, publish
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
+from tests.journey_support import eventually
+from tests.service_fixtures import Auth, Service
 
 # --- the pure function ---------------------------------------------------------------------------
 
@@ -122,11 +121,6 @@ def test_ties_are_broken_by_submission_time_then_id() -> None:
 
 
 # --- the job over HTTP ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def round_with_applicants(

@@ -35,8 +35,8 @@ from shared.messaging.outbox import add_event
 from shared.messaging.relay import OutboxRelay
 from shared.tables import SHARED_TABLES
 from tests.conftest import NatsConnect
+from tests.journey_support import APPLICANT, eventually
 from tests.service_fixtures import StartService
-from tests.services.journey import APPLICANT, eventually
 
 
 def enrolled(participant_id: uuid.UUID | None = None) -> ParticipantEnrolled:

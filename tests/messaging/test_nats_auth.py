@@ -61,8 +61,8 @@ from shared.metrics import EVENTS_REFUSED
 from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
 from tests.conftest import ExternalNats, NatsConnect
+from tests.journey_support import eventually
 from tests.service_fixtures import StartService
-from tests.services.journey import eventually
 
 # Something shaped like a FIN (7 characters), to look for where no personal data may be.
 FIN = "5ZQ7K2M"

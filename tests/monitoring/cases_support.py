@@ -29,8 +29,8 @@ from shared.events import (
 )
 from shared.messaging.jetstream import subject_for
 from shared.tables import SHARED_TABLES
+from tests.journey_support import eventually
 from tests.service_fixtures import Service
-from tests.services.journey import eventually
 
 __all__ = ["eventually"]
 

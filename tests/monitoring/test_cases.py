@@ -7,6 +7,7 @@ import uuid
 from datetime import date, timedelta
 
 from shared.db import utcnow
+from tests.journey_support import eventually
 from tests.monitoring.cases_support import (
     approved,
     delivered,
@@ -17,7 +18,6 @@ from tests.monitoring.cases_support import (
     reported,
 )
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import eventually
 
 
 async def test_the_first_handover_opens_one_case_with_the_plans_expectations(

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from monitoring.visits.models import Visit
 from shared.db import utcnow
+from tests.journey_support import eventually
 from tests.monitoring.cases_support import (
     approved,
     delivered,
@@ -21,7 +22,6 @@ from tests.monitoring.cases_support import (
     visits_of,
 )
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
 
 
 async def followed(monitoring: Service, income: str = "300.00", **delivery: object) -> uuid.UUID:

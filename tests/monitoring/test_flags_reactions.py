@@ -19,9 +19,9 @@ from shared.devkeys import mint_token
 from shared.events import CaseFlagged, Envelope, ReportedItem, VisitReported
 from shared.messaging.jetstream import subject_for
 from tests.conftest import LaunchServices
+from tests.journey_support import APPLICANT, eventually, run_journey
 from tests.monitoring.cases_support import publish
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import APPLICANT, eventually, run_journey
 
 
 @pytest.mark.e2e

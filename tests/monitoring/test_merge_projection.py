@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from monitoring.readmodels.models import ApplicationFact, TimelineEntry
 from shared.events import ApplicantMerged, ApplicationSubmitted, ParticipantEnrolled
 from tests.conftest import FreshDatabase
-from tests.intake import register
+from tests.intake.applicants_support import register
+from tests.journey_support import eventually
 from tests.monitoring.readmodels_support import T0, at, project, row, sessions
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import eventually
 
 Sessions = async_sessionmaker[AsyncSession]
 HOUR = timedelta(hours=1)

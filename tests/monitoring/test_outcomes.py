@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 from shared.events import EnrollmentCancelled
+from tests.journey_support import eventually
 from tests.monitoring.cases_support import delivered, handle, outbox, publish, reported
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import eventually
 
 
 async def test_the_last_visit_decides_graduated_or_failed_once(

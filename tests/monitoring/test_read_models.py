@@ -52,6 +52,7 @@ from shared.events import (
 from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS
 from tests.conftest import FreshDatabase, LaunchServices
+from tests.journey_support import STATE_FUND, eventually, run_journey
 from tests.monitoring.readmodels_support import (
     T0,
     at,
@@ -62,7 +63,6 @@ from tests.monitoring.readmodels_support import (
     sessions,
 )
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import STATE_FUND, eventually, run_journey
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)

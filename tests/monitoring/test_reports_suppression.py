@@ -15,15 +15,9 @@ from typing import Any
 from openpyxl import load_workbook
 
 from monitoring.reports.suppression import Row, complete, separate
-from tests.monitoring.test_reports import (
-    PARTNERS,
-    Facts,
-    expected_partner,
-    generate,
-    get,
-    load,
-    partner_key,
-)
+from tests.monitoring.programme_support import PARTNERS, Facts, load
+from tests.monitoring.programme_support import generate_facts as generate
+from tests.monitoring.test_reports import expected_partner, get, partner_key
 from tests.service_fixtures import Auth, Service, StartService
 
 STAGES = [

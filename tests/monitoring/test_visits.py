@@ -4,9 +4,7 @@ lists, and a closed case cancelling what is left."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
@@ -20,12 +18,7 @@ from tests.monitoring.visits_support import (
     put_monitor,
     visits_of,
 )
-from tests.service_fixtures import Auth, Service, StartService
-
-
-@pytest.fixture
-async def monitoring(start_service: StartService, tmp_path: Path) -> Service:
-    return await start_service("monitoring", filestore_path=tmp_path / "files")
+from tests.service_fixtures import Auth, Service
 
 
 async def test_a_handover_schedules_a_year_of_visits_with_the_least_loaded_monitor(

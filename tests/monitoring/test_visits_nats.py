@@ -18,7 +18,7 @@ from shared.devkeys import mint_token
 from shared.events import AssetItem, Envelope, PlanApproved
 from shared.messaging.jetstream import ensure_streams, subject_for
 from tests.conftest import LaunchServices
-from tests.services.journey import STATE_FUND, eventually, one_item
+from tests.journey_support import STATE_FUND, eventually, one_item
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,16 +22,15 @@ from tests.monitoring.visits_support import (
     visits_of,
     written,
 )
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 NOTES = "Ayguen's neighbour Rauf bought the second hive"
 
 
 @pytest.fixture
-async def monitoring(start_service: StartService, tmp_path: Path) -> Service:
-    return await start_service(
-        "monitoring", filestore_path=tmp_path / "files", max_upload_bytes=1024
-    )
+def monitoring_settings() -> dict[str, Any]:
+    """A small upload limit, so that these tests reach it with small files."""
+    return {"max_upload_bytes": 1024}
 
 
 def report(visit: dict[str, Any], **fields: Any) -> dict[str, Any]:

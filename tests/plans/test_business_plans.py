@@ -7,9 +7,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
-from tests.plans import (
+from tests.plans import test_trainings as trainings
+from tests.plans.plans_support import (
     BEEHIVES,
     PASSED_CHECKLIST,
     PLAN_CONTENT,
@@ -20,13 +19,7 @@ from tests.plans import (
     to_approved,
     to_submitted,
 )
-from tests.plans import test_trainings as trainings
 from tests.service_fixtures import Auth, Service, StartService
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 def refused_in(response: Any, state: str) -> None:

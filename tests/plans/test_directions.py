@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from plans.main import create_app
-from tests.plans import partner_key
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.test_openapi import gaps
+from tests.api.test_openapi import gaps
+from tests.plans.plans_support import partner_key
+from tests.service_fixtures import Auth, Service
 
 NEW = {
     "code": "dairy",
@@ -20,11 +18,6 @@ NEW = {
     "asset_package": [{"asset_type": "milk-separator", "quantity": 1}],
     "ceiling": "2800.00",
 }
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 async def test_seeded_catalogue_is_readable_by_staff_and_partners(

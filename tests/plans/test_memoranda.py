@@ -8,14 +8,13 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from plans.handlers import on_memorandum_recorded
 from plans.trainings.models import PartnerMemorandum
 from shared.events import Envelope, MemorandumRecorded
 from shared.tables import SHARED_TABLES
-from tests.plans import eventually, partner_key, record_memorandum
+from tests.plans.plans_support import eventually, partner_key, record_memorandum
 from tests.service_fixtures import Auth, Service, StartService
 
 COURSE: dict[str, Any] = {
@@ -26,11 +25,6 @@ COURSE: dict[str, Any] = {
     "completion_threshold": "0.80",
 }
 EVENT = "intake.memorandum.recorded"
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 async def course_id(plans: Service, auth: Auth) -> str:

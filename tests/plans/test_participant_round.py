@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
-from tests.plans import BEEHIVES, enrol, outbox, to_approved
-from tests.service_fixtures import Auth, Service, StartService
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
+from tests.plans.plans_support import BEEHIVES, enrol, outbox, to_approved
+from tests.service_fixtures import Auth, Service
 
 
 async def test_the_participants_round_is_kept_and_sent_with_the_approval(

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from shared.events import ParticipantEnrolled
 from shared.messaging.jetstream import subject_for
-from tests.plans import enrol, enrolled, eventually, outbox, partner_key, publish
-from tests.service_fixtures import Auth, Service, StartService
+from tests.plans.plans_support import enrol, enrolled, eventually, outbox, partner_key, publish
+from tests.service_fixtures import Auth, Service
 
 CONSULTATION = {"direction": "poultry", "reason": "Keeps hens already; a market nearby."}
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 async def test_a_repeated_enrolment_makes_one_participant_and_one_plan(

@@ -6,7 +6,7 @@ import io
 
 from pypdf import PdfReader
 
-from tests.plans import BEEHIVES, enrol, to_approved
+from tests.plans.plans_support import BEEHIVES, enrol, to_approved
 from tests.service_fixtures import Auth, StartService
 
 

@@ -7,16 +7,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import pytest
-
 from shared.events import CaseFlagged, EnrollmentCancelled
-from tests.plans import BEEHIVES, enrol, eventually, outbox, publish, to_approved, to_submitted
-from tests.service_fixtures import Auth, Service, StartService
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
+from tests.plans.plans_support import (
+    BEEHIVES,
+    enrol,
+    eventually,
+    outbox,
+    publish,
+    to_approved,
+    to_submitted,
+)
+from tests.service_fixtures import Auth, Service
 
 
 async def status_of(plans: Service, auth: Auth, plan: dict[str, Any]) -> str:

@@ -20,10 +20,10 @@ from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
-from tests.plans import record_memorandum
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
-from tests.services.test_openapi import gaps
+from tests.api.test_openapi import gaps
+from tests.journey_support import eventually
+from tests.plans.plans_support import record_memorandum
+from tests.service_fixtures import Auth, Service
 
 COURSE: dict[str, Any] = {
     "direction": "beekeeping",
@@ -35,11 +35,6 @@ COURSE: dict[str, Any] = {
 START = date(2027, 4, 5)
 DAYS = [(START + timedelta(n)).isoformat() for n in range(5)]
 COMPLETED = "plans.training.completed"
-
-
-@pytest.fixture
-async def plans(start_service: StartService) -> Service:
-    return await start_service("plans")
 
 
 async def add_participants(

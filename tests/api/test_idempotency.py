@@ -10,23 +10,17 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text, update
 
 from intake.applicants.models import AuditEntry
 from shared.idempotency import purge_expired
 from shared.tables import SHARED_TABLES
-from tests.intake import person
+from tests.intake.applicants_support import person
+from tests.journey_support import eventually
 from tests.plans.test_directions import NEW as NEW_DIRECTION
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def records(service: Service) -> list[dict[str, Any]]:

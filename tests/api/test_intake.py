@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from intake.applicants.models import Applicant, AuditEntry
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 APPLICANT = {
     "fin": "5abc7de",
@@ -30,11 +30,6 @@ APPLICANT = {
         }
     ],
 }
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 async def count(service: Service, model: type) -> int:

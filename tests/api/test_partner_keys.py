@@ -23,8 +23,8 @@ from shared.partner_keys import (
     on_partner_key_issued,
     on_partner_key_revoked,
 )
+from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
 
 # A route in each service that a partner key with the matching scope may read.
 READS = {

@@ -3,8 +3,8 @@ against real processes in tests/test_journey.py."""
 
 from __future__ import annotations
 
+from tests.journey_support import check_journey, run_journey
 from tests.service_fixtures import Auth, StartService
-from tests.services.journey import check_journey, run_journey
 
 
 async def test_one_participant_travels_through_all_four_services(

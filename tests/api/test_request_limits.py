@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
+from tests.api.test_intake import APPLICANT
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.test_intake import APPLICANT
 
 MB = 1024 * 1024
 
@@ -26,11 +25,6 @@ class CountedBody:
             piece = b" " * min(self.chunk, self.size - self.sent)
             self.sent += len(piece)
             yield piece
-
-
-@pytest.fixture
-async def intake(start_service: StartService) -> Service:
-    return await start_service("intake")
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:

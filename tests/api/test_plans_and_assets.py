@@ -10,8 +10,8 @@ from typing import Any
 from shared.db import utcnow
 from shared.events import AssetItem, Envelope, Event, ParticipantEnrolled, PlanApproved
 from shared.messaging.jetstream import subject_for
+from tests.journey_support import PASSED_CHECKLIST, PLAN_CONTENT, STATE_FUND, eventually, one_item
 from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import PASSED_CHECKLIST, PLAN_CONTENT, STATE_FUND, eventually, one_item
 
 
 async def publish(service: Service, event: Event) -> Envelope:

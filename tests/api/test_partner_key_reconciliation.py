@@ -35,15 +35,15 @@ from shared.partner_keys import (
     on_partner_key_revoked,
     on_partner_keys_snapshot,
 )
-from tests.service_fixtures import Auth, Service, StartService
-from tests.services.journey import eventually
-from tests.services.test_partner_keys import (
+from tests.api.test_partner_keys import (
     READS,
     accepted_everywhere,
     new_partner_key,
     refused_everywhere,
     status,
 )
+from tests.journey_support import eventually
+from tests.service_fixtures import Auth, Service, StartService
 
 
 async def refuse(session: AsyncSession, event: Any, envelope: Envelope) -> None:

@@ -1,0 +1,174 @@
+"""Helpers for the plans service's tests: events published on NATS as intake or monitoring would,
+partner keys and memoranda, and a plan taken through its states over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from plans.handlers import on_memorandum_recorded
+from shared.auth import generate_api_key
+from shared.db import utcnow
+from shared.events import Envelope, Event, MemorandumRecorded, ParticipantEnrolled, PartnerKeyIssued
+from shared.messaging.jetstream import subject_for
+from shared.tables import SHARED_TABLES
+from tests.journey_support import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
+from tests.service_fixtures import Auth, Service
+
+__all__ = ["PASSED_CHECKLIST", "PLAN_CONTENT", "eventually"]
+
+
+async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
+    envelope = Envelope.wrap(event)
+    await (await service.jetstream_as(event.source_service)).publish(
+        subject_for(service.settings.nats_namespace, envelope.type),
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
+    )
+    return envelope
+
+
+def enrolled(
+    direction: str = "beekeeping",
+    partner_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
+) -> ParticipantEnrolled:
+    return ParticipantEnrolled(
+        participant_id=uuid.uuid4(),
+        applicant_id=uuid.uuid4(),
+        region="AZ-GA",
+        categories=["war_participant"],
+        direction=direction,
+        partner_id=partner_id,
+        enrolled_at=utcnow(),
+        round_id=round_id,
+    )
+
+
+async def enrol(
+    plans: Service,
+    auth: Auth,
+    direction: str = "beekeeping",
+    partner_id: uuid.UUID | None = None,
+    round_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Publishes an enrolment and waits for plans' draft plan."""
+    event = enrolled(direction, partner_id, round_id)
+    await publish(plans, event)
+    plan: dict[str, Any] = await eventually(
+        lambda: one_item(
+            plans.client,
+            f"/v1/business-plans?participant_id={event.participant_id}",
+            auth("case_officer"),
+        ),
+        "a draft plan",
+    )
+    return plan
+
+
+async def partner_key(plans: Service, *scopes: str) -> tuple[uuid.UUID, dict[str, str]]:
+    """A partner and its API key, copied into plans the way intake's event does."""
+    partner_id = uuid.uuid4()
+    key, prefix, key_hash = generate_api_key()
+    await publish(
+        plans,
+        PartnerKeyIssued(
+            key_id=uuid.uuid4(),
+            partner_id=partner_id,
+            prefix=prefix,
+            key_hash=key_hash,
+            scopes=list(scopes),
+        ),
+    )
+    headers = {"X-API-Key": key}
+
+    async def accepted() -> bool:
+        response = await plans.client.get("/v1/directions", headers=headers)
+        return response.status_code == 200
+
+    await eventually(accepted, "the partner key in plans")
+    return partner_id, headers
+
+
+async def record_memorandum(
+    plans: Service,
+    partner_id: uuid.UUID,
+    *,
+    areas: Iterable[str] = ("trainings",),
+    valid_from: date = date(2020, 1, 1),
+    valid_to: date | None = None,
+    memorandum_id: uuid.UUID | None = None,
+) -> MemorandumRecorded:
+    """A memorandum in plans' copy, applied through plans' own handler of intake's event (by
+    default: trainings, in force since 2020 with no end)."""
+    event = MemorandumRecorded(
+        memorandum_id=memorandum_id or uuid.uuid4(),
+        partner_id=partner_id,
+        areas=list(areas),
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    async with plans.runtime.sessionmaker() as session, session.begin():
+        await on_memorandum_recorded(session, event, Envelope.wrap(event))
+    return event
+
+
+def etag(response: Any) -> dict[str, str]:
+    return {"If-Match": response.headers["etag"]}
+
+
+async def to_submitted(
+    plans: Service, plan: dict[str, Any], author: dict[str, str], items: list[dict[str, Any]]
+) -> Any:
+    """Writes the plan and its items and submits it; returns the submit response."""
+    url = f"/v1/business-plans/{plan['id']}"
+    current = await plans.client.get(url, headers=author)
+    written = await plans.client.patch(url, json=PLAN_CONTENT, headers={**author, **etag(current)})
+    assert written.status_code == 200, written.text
+    filled = await plans.client.put(
+        f"{url}/items", json={"items": items}, headers={**author, **etag(written)}
+    )
+    assert filled.status_code == 200, filled.text
+    submitted = await plans.client.post(f"{url}/submit", headers={**author, **etag(filled)})
+    assert submitted.status_code == 200, submitted.text
+    return submitted
+
+
+async def to_approved(
+    plans: Service,
+    plan: dict[str, Any],
+    author: dict[str, str],
+    reviewer: dict[str, str],
+    items: list[dict[str, Any]],
+) -> Any:
+    url = f"/v1/business-plans/{plan['id']}"
+    submitted = await to_submitted(plans, plan, author, items)
+    reviewed = await plans.client.post(
+        f"{url}/review",
+        json={"checklist": PASSED_CHECKLIST},
+        headers={**reviewer, **etag(submitted)},
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    approved = await plans.client.post(f"{url}/approve", headers={**reviewer, **etag(reviewed)})
+    assert approved.status_code == 200, approved.text
+    return approved
+
+
+async def outbox(plans: Service, subject: str) -> list[dict[str, Any]]:
+    """The events plans wrote for publishing, of one type, oldest first."""
+    table = SHARED_TABLES.outbox
+    async with plans.runtime.sessionmaker() as session:
+        rows = await session.execute(
+            select(table.c.envelope).where(table.c.subject == subject).order_by(table.c.id)
+        )
+        return [row.envelope for row in rows]
+
+
+BEEHIVES = [
+    {"asset_type": "beehive", "quantity": 2, "unit_price": "150.50"},
+    {"asset_type": "honey-extractor", "quantity": 1, "unit_price": "420.00"},
+]
