@@ -396,6 +396,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "claim_id": claim["id"],
             "round_id": round_["id"],
             "selection_id": selection["id"],
+            "fin": B_APPLICANT["fin"],  # for request bodies
         },
         "plans": {
             "code": "beekeeping",
@@ -404,6 +405,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "session_id": session["id"],
             "day": TRAINING_DAY,
             "plan_id": plan["id"],
+            "partner_id": partner_b,  # for request bodies
         },
         "assets": {
             "code": "beehive",

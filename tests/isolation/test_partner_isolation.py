@@ -1,0 +1,163 @@
+"""Partner A, holding every scope, calls every operation of every service's OpenAPI on partner B's
+objects: nothing of B's is shown and nothing of B's changes. The table in routes.py says what A
+must get from each; a new route fails until it has an entry there."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import httpx
+
+from tests.isolation.conftest import World, png
+from tests.isolation.routes import EXAMPLE, PNG_FILE, ROUTES, Entry
+from tests.service_fixtures import FACTORIES
+
+Operation = tuple[str, str]  # method, path template
+
+
+def operations(spec: dict[str, Any]) -> set[Operation]:
+    return {(method, path) for path, methods in spec["paths"].items() for method in methods}
+
+
+def test_every_route_has_an_entry() -> None:
+    missing, stale = [], []
+    for name, (_, create_app) in FACTORIES.items():
+        found = operations(create_app(None).openapi())
+        entered = set(ROUTES[name])
+        missing += [f"{name}: {m.upper()} {p}" for m, p in sorted(found - entered)]
+        stale += [f"{name}: {m.upper()} {p}" for m, p in sorted(entered - found)]
+    assert not missing, "no entry in tests/isolation/routes.py for " + ", ".join(missing)
+    assert not stale, "tests/isolation/routes.py names routes that are gone: " + ", ".join(stale)
+
+
+def fill(value: Any, params: dict[str, str]) -> Any:
+    """The body or path with B's objects for its "{param}" placeholders."""
+    if isinstance(value, str):
+        return value.format(**params) if "{" in value else value
+    if isinstance(value, list):
+        return [fill(item, params) for item in value]
+    if isinstance(value, dict):
+        return {key: fill(item, params) for key, item in value.items()}
+    return value
+
+
+def example(spec: dict[str, Any], operation: dict[str, Any]) -> Any:
+    """The JSON request body's example from the OpenAPI document, if the operation takes one."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return None
+    schema = content["schema"]
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    examples = schema.get("examples") or [content.get("example")]
+    return examples[0]
+
+
+def readable(path: str, spec: dict[str, Any]) -> str:
+    """The route that reads the object a path names: the path itself or the nearest above it."""
+    parts = path.split("/")
+    while parts:
+        candidate = "/".join(parts)
+        if "get" in spec["paths"].get(candidate, {}) and "{" in candidate:
+            return candidate
+        parts.pop()
+    raise AssertionError(f"no route reads the object of {path}")
+
+
+def sent_text(url: str, body: Any) -> str:
+    return url + json.dumps(body, ensure_ascii=False)
+
+
+def leaks(world: World, response: httpx.Response, sent: str) -> list[str]:
+    """B's ids and personal data in the response, but for those A sent itself."""
+    seen = response.text + " ".join(response.headers.values())
+    return sorted(secret for secret in world.secrets if secret in seen and secret not in sent)
+
+
+async def request(
+    client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], entry: Entry, body: Any
+) -> httpx.Response:
+    files = entry.files
+    if files is PNG_FILE:
+        files = {"file": ("a.png", png())}
+    return await client.request(
+        method.upper(),
+        url,
+        headers={**headers, "If-Match": "*"},
+        json=body if files is None else None,
+        files=files,
+    )
+
+
+async def snapshot(world: World) -> dict[str, Any]:
+    """What staff sees of every object of B's that a route reads: it must not change under A's
+    calls."""
+    seen: dict[str, Any] = {}
+    for name, service in world.services.items():
+        for (method, path), entry in ROUTES[name].items():
+            if entry.kind != "owned" or method != "get":
+                continue
+            url = fill(path, world.params[name]) + entry.query
+            response = await service.client.get(url, headers=world.staff)
+            is_json = response.headers.get("content-type", "").endswith("json")
+            body = response.json() if is_json else hashlib.sha256(response.content).hexdigest()
+            if path.endswith("/pdf"):
+                body = None  # rendered afresh each time
+            seen[url] = (response.status_code, response.headers.get("etag"), body)
+    return seen
+
+
+async def test_partner_a_can_neither_see_nor_change_partner_b(world: World) -> None:
+    before = await snapshot(world)
+    problems: list[str] = []
+    tried = 0
+    for name, service in world.services.items():
+        spec = service.app.openapi()
+        params = world.params[name]
+        for method, path in sorted(operations(spec)):
+            entry = ROUTES[name][(method, path)]
+            route = f"{name}: {method.upper()} {path}"
+            url = fill(path, params) + entry.query
+            body = entry.body
+            if body == EXAMPLE:
+                body = example(spec, spec["paths"][path][method])
+            body = fill(body, params)
+            headers = {} if entry.kind == "public" else world.a
+            response = await request(service.client, method, url, headers, entry, body)
+            tried += 1
+            if response.status_code != entry.status:
+                problems.append(
+                    f"{route}: A got {response.status_code}, not {entry.status}: "
+                    f"{response.text[:300]}"
+                )
+            leaked = leaks(world, response, sent_text(url, body))
+            if leaked:
+                problems.append(f"{route}: A's answer holds B's {leaked}")
+            if entry.kind == "owned" and response.status_code == 404:
+                if response.headers.get("content-type") != "application/problem+json":
+                    problems.append(f"{route}: A's 404 is not a problem document")
+            if entry.kind == "owned":
+                # B or staff reads the object, so A's refusal is about A, not a missing object.
+                proof = readable(path, spec)
+                proof_url = fill(proof, params) + (entry.query if proof == path else "")
+                statuses = [
+                    (await service.client.get(proof_url, headers=who)).status_code
+                    for who in (world.b, world.staff)
+                ]
+                if 200 not in statuses:
+                    problems.append(f"{route}: B and staff got {statuses} from GET {proof_url}")
+            if entry.kind == "listing":
+                # The same call by B (or staff) shows B's: A's answer was filtered, not empty.
+                found = []
+                for who in (world.b, world.staff):
+                    theirs = await request(service.client, method, url, who, entry, body)
+                    found += [secret for secret in world.secrets if secret in theirs.text]
+                if not found:
+                    problems.append(f"{route}: neither B nor staff see any of B's in {url}")
+    assert not problems, "\n".join(problems)
+    assert tried == sum(len(routes) for routes in ROUTES.values())
+    after = await snapshot(world)
+    changed = [url for url in before if after[url] != before[url]]
+    assert not changed, changed
