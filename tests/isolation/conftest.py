@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,12 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         await intake.client.post(f"/v1/rounds/{round_['id']}/selections", headers=admin)
     )
 
+    async def selection_done() -> bool:
+        response = await intake.client.get(f"/v1/selections/{selection['id']}", headers=admin)
+        return bool(response.json()["status"] not in ("queued", "running"))
+
+    await eventually(selection_done, "the selection to finish")
+
     # --- the keys reach the other services ------------------------------------------------
     for service, url in (
         (plans, "/v1/participants"),
@@ -192,11 +199,13 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         (monitoring, "/v1/visits"),
     ):
         for key in (key_a, key_b):
-            await eventually(lambda: answers(service, url, key), f"the key in {url}")
+            await eventually(partial(answers, service, url, key), f"the key in {url}")
 
     # --- plans: B's participant's plan, approved; a consultation; B's training ------------
     plan = await eventually(
-        lambda: one_item(plans.client, f"/v1/business-plans?participant_id={participant_id}", key_b),
+        lambda: one_item(
+            plans.client, f"/v1/business-plans?participant_id={participant_id}", key_b
+        ),
         "plans to open B's participant's plan",
     )
     plan_url = f"/v1/business-plans/{plan['id']}"
@@ -206,22 +215,22 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             {"asset_type": "honey-extractor", "quantity": 1, "unit_price": "420.00"},
         ]
     }
-    step = await plans.client.put(
+    plan_step = await plans.client.put(
         f"{plan_url}/items", json=items, headers={**officer, "If-Match": f'"{plan["version"]}"'}
     )
-    created(step)
+    created(plan_step)
     for method, suffix, body, who in (
         ("PATCH", "", PLAN_CONTENT, officer),
         ("POST", "/submit", None, officer),
         ("POST", "/review", {"checklist": PASSED_CHECKLIST}, reviewer),
     ):
-        step = await plans.client.request(
+        plan_step = await plans.client.request(
             method,
             f"{plan_url}{suffix}",
             json=body,
-            headers={**who, "If-Match": step.headers["etag"]},
+            headers={**who, "If-Match": plan_step.headers["etag"]},
         )
-        created(step)
+        created(plan_step)
     # B's fund pays for B's participant's assets.
     fund = created(
         await assets.client.post(
@@ -244,7 +253,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     )
     created(
         await plans.client.post(
-            f"{plan_url}/approve", headers={**reviewer, "If-Match": step.headers["etag"]}
+            f"{plan_url}/approve", headers={**reviewer, "If-Match": plan_step.headers["etag"]}
         )
     )
     created(
@@ -319,7 +328,9 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     item = await one_item(assets.client, f"/v1/items?delivery_id={delivery_id}", asset_officer)
     assert item is not None
     supplier = created(
-        await assets.client.post("/v1/suppliers", json={"name": "Bal-Arı MMC", "tax_id": "1401234567"}, headers=admin)
+        await assets.client.post(
+            "/v1/suppliers", json={"name": "Bal-Arı MMC", "tax_id": "1401234567"}, headers=admin
+        )
     )
 
     # --- monitoring: B's visits, a photo and a report that raises flags ------------------
@@ -363,9 +374,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         )
     )
     monitoring_flag = await eventually(
-        lambda: one_item(
-            monitoring.client, f"/v1/flags?participant_id={participant_id}", officer
-        ),
+        lambda: one_item(monitoring.client, f"/v1/flags?participant_id={participant_id}", officer),
         "monitoring to flag B's case",
     )
 
