@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -64,6 +65,29 @@ def readable(path: str, spec: dict[str, Any]) -> str:
             return candidate
         parts.pop()
     raise AssertionError(f"no route reads the object of {path}")
+
+
+def ids(params: dict[str, str]) -> list[str]:
+    """The path parameters that hold ids (not codes, days or names)."""
+    return [name for name, value in params.items() if name.endswith("_id") and is_uuid(value)]
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def problem(response: httpx.Response, asked: dict[str, str]) -> tuple[int, Any]:
+    """A refusal as the caller sees it, but for the ids it asked about."""
+    text = response.text
+    for name, value in asked.items():
+        text = text.replace(value, f"{{{name}}}")
+    body = json.loads(text)
+    body.pop("instance", None)
+    return response.status_code, body
 
 
 def sent_text(url: str, body: Any) -> str:
@@ -144,6 +168,16 @@ async def test_partner_a_can_neither_see_nor_change_partner_b(world: World) -> N
             if entry.kind == "owned":
                 if response.headers.get("content-type") != "application/problem+json":
                     problems.append(f"{route}: A's refusal is not a problem document")
+                # No existence oracle: B's object is refused exactly like a missing one.
+                b_ids = {name: params[name] for name in ids(params)}
+                fresh = {name: str(uuid.uuid4()) for name in b_ids}
+                missing = fill(path, {**params, **fresh}) + entry.query
+                absent = await request(service.client, method, missing, world.a, entry, body)
+                if problem(absent, fresh) != problem(response, b_ids):
+                    problems.append(
+                        f"{route}: A's refusal {response.text} is not a missing object's "
+                        f"{absent.text}"
+                    )
                 # B or staff reads the object, so A's refusal is about A, not a missing object.
                 proof = readable(path, spec)
                 proof_url = fill(proof, params) + (entry.query if proof == path else "")
