@@ -74,15 +74,23 @@ def created(response: Any) -> dict[str, Any]:
     return body
 
 
+async def post(service: Service, url: str, **request: Any) -> dict[str, Any]:
+    """The body of what a POST made (201, or 200/202 for actions and jobs)."""
+    return created(await service.client.post(url, **request))
+
+
+async def put(service: Service, url: str, **request: Any) -> dict[str, Any]:
+    return created(await service.client.put(url, **request))
+
+
 async def issue_key(intake: Service, admin: Headers, name: str) -> tuple[str, str, Headers]:
     """A partner and an API key of every scope: (partner id, key id, headers)."""
-    partner = created(await intake.client.post("/v1/partners", json={"name": name}, headers=admin))
-    key = created(
-        await intake.client.post(
-            f"/v1/partners/{partner['id']}/api-keys",
-            json={"scopes": [scope.value for scope in Scope]},
-            headers=admin,
-        )
+    partner = await post(intake, "/v1/partners", json={"name": name}, headers=admin)
+    key = await post(
+        intake,
+        f"/v1/partners/{partner['id']}/api-keys",
+        json={"scopes": [scope.value for scope in Scope]},
+        headers=admin,
     )
     return partner["id"], key["id"], {"X-API-Key": key["key"]}
 
@@ -109,52 +117,43 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     # --- intake: the partners, B's memorandum and referral, enrolled by staff --------------
     partner_a, _, key_a = await issue_key(intake, admin, "AHİK")
     partner_b, key_id_b, key_b = await issue_key(intake, admin, "Other NGO")
-    memorandum = created(
-        await intake.client.post(
-            f"/v1/partners/{partner_b}/memoranda",
-            json={
-                "number": "M-2027/14",
-                "signed_on": "2026-01-10",
-                "valid_from": "2026-01-10",
-                "valid_to": "2029-01-10",
-                "areas": ["trainings", "assets"],
-            },
-            headers=admin,
-        )
+    memorandum = await post(
+        intake,
+        f"/v1/partners/{partner_b}/memoranda",
+        json={
+            "number": "M-2027/14",
+            "signed_on": "2026-01-10",
+            "valid_from": "2026-01-10",
+            "valid_to": "2029-01-10",
+            "areas": ["trainings", "assets"],
+        },
+        headers=admin,
     )
-    applicant = created(await intake.client.post("/v1/applicants", json=B_APPLICANT, headers=key_b))
-    application = created(
-        await intake.client.post(
-            "/v1/applications",
-            json={"applicant_id": applicant["id"], "direction": "beekeeping"},
-            headers=key_b,
-        )
+    applicant = await post(intake, "/v1/applicants", json=B_APPLICANT, headers=key_b)
+    application = await post(
+        intake,
+        "/v1/applications",
+        json={"applicant_id": applicant["id"], "direction": "beekeeping"},
+        headers=key_b,
     )
     participant_id = application["id"]
-    created(
-        await intake.client.post(
-            f"/v1/applications/{participant_id}/enroll",
-            headers={**officer, "If-Match": f'"{application["version"]}"'},
-        )
+    await post(
+        intake,
+        f"/v1/applications/{participant_id}/enroll",
+        headers={**officer, "If-Match": f'"{application["version"]}"'},
     )
     # A possible duplicate of B's applicant, and B's referral of the twin's FIN: a claim.
-    created(await intake.client.post("/v1/applicants", json=TWIN, headers=officer))
+    await post(intake, "/v1/applicants", json=TWIN, headers=officer)
     flag = await eventually(
         lambda: one_item(intake.client, "/v1/duplicates", officer), "a duplicate flag"
     )
-    created(
-        await intake.client.post(
-            "/v1/applicants", json={**B_APPLICANT, "fin": TWIN["fin"]}, headers=key_b
-        )
-    )
+    await post(intake, "/v1/applicants", json={**B_APPLICANT, "fin": TWIN["fin"]}, headers=key_b)
     claim = await eventually(
         lambda: one_item(intake.client, "/v1/referral-claims", officer), "a referral claim"
     )
     template = await intake.client.get("/v1/imports/template.csv", headers=key_b)
-    upload = created(
-        await intake.client.post(
-            "/v1/imports", files={"file": ("b.csv", template.content)}, headers=key_b
-        )
+    upload = await post(
+        intake, "/v1/imports", files={"file": ("b.csv", template.content)}, headers=key_b
     )
 
     async def import_done() -> bool:
@@ -163,28 +162,21 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
 
     await eventually(import_done, "B's import to finish")
     # A closed round with a selection: staff's, which no partner may run or read.
-    round_ = created(
-        await intake.client.post(
-            "/v1/rounds",
-            json={
-                "name": "2027 spring",
-                "period_start": "2027-03-01",
-                "period_end": "2027-04-30",
-                "quotas": {"AZ-GA": 2},
-                "reserved_share": "0.30",
-            },
-            headers=admin,
-        )
+    round_ = await post(
+        intake,
+        "/v1/rounds",
+        json={
+            "name": "2027 spring",
+            "period_start": "2027-03-01",
+            "period_end": "2027-04-30",
+            "quotas": {"AZ-GA": 2},
+            "reserved_share": "0.30",
+        },
+        headers=admin,
     )
     for step, etag in (("open", '"1"'), ("close", '"2"')):
-        created(
-            await intake.client.post(
-                f"/v1/rounds/{round_['id']}/{step}", headers={**admin, "If-Match": etag}
-            )
-        )
-    selection = created(
-        await intake.client.post(f"/v1/rounds/{round_['id']}/selections", headers=admin)
-    )
+        await post(intake, f"/v1/rounds/{round_['id']}/{step}", headers={**admin, "If-Match": etag})
+    selection = await post(intake, f"/v1/rounds/{round_['id']}/selections", headers=admin)
 
     async def selection_done() -> bool:
         response = await intake.client.get(f"/v1/selections/{selection['id']}", headers=admin)
@@ -232,38 +224,33 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         )
         created(plan_step)
     # B's fund pays for B's participant's assets.
-    fund = created(
-        await assets.client.post(
-            "/v1/funds",
-            json={"code": "other-ngo", "name": "Other NGO fund", "partner_id": partner_b},
-            headers=admin,
-        )
+    fund = await post(
+        assets,
+        "/v1/funds",
+        json={"code": "other-ngo", "name": "Other NGO fund", "partner_id": partner_b},
+        headers=admin,
     )
-    budget = created(
-        await assets.client.post(
-            f"/v1/funds/{fund['id']}/budgets",
-            json={
-                "round": "isolation",
-                "period_start": "2000-01-01",
-                "period_end": "2099-12-31",
-                "allocated": "50000.00",
-            },
-            headers=admin,
-        )
+    budget = await post(
+        assets,
+        f"/v1/funds/{fund['id']}/budgets",
+        json={
+            "round": "isolation",
+            "period_start": "2000-01-01",
+            "period_end": "2099-12-31",
+            "allocated": "50000.00",
+        },
+        headers=admin,
     )
-    created(
-        await plans.client.post(
-            f"{plan_url}/approve", headers={**reviewer, "If-Match": plan_step.headers["etag"]}
-        )
+    await post(
+        plans, f"{plan_url}/approve", headers={**reviewer, "If-Match": plan_step.headers["etag"]}
     )
-    created(
-        await plans.client.post(
-            f"/v1/participants/{participant_id}/consultations",
-            json={"direction": "beekeeping", "reason": "Keeps bees with her family."},
-            headers=key_b,
-        )
+    await post(
+        plans,
+        f"/v1/participants/{participant_id}/consultations",
+        json={"direction": "beekeeping", "reason": "Keeps bees with her family."},
+        headers=key_b,
     )
-    course = created(await plans.client.post("/v1/trainings/courses", json=COURSE, headers=admin))
+    course = await post(plans, "/v1/trainings/courses", json=COURSE, headers=admin)
 
     async def b_session() -> dict[str, Any] | None:
         # Refused until B's memorandum reaches plans.
@@ -283,17 +270,14 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
 
     session = await eventually(b_session, "B's training session")
     session_url = f"/v1/trainings/sessions/{session['id']}"
-    created(
-        await plans.client.post(
-            f"{session_url}/enrolments", json={"participant_id": participant_id}, headers=key_b
-        )
+    await post(
+        plans, f"{session_url}/enrolments", json={"participant_id": participant_id}, headers=key_b
     )
-    created(
-        await plans.client.put(
-            f"{session_url}/attendance/{TRAINING_DAY}",
-            json={"participant_ids": [participant_id]},
-            headers=key_b,
-        )
+    await put(
+        plans,
+        f"{session_url}/attendance/{TRAINING_DAY}",
+        json={"participant_ids": [participant_id]},
+        headers=key_b,
     )
 
     # --- assets: the order from B's fund, delivered, with its signed act; a supplier ------
@@ -318,19 +302,16 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     )
     created(delivery)
     delivery_id = delivery.json()["id"]
-    created(
-        await assets.client.post(
-            f"/v1/deliveries/{delivery_id}/act",
-            files={"file": ("act.pdf", PDF, "application/pdf")},
-            headers={**asset_officer, "If-Match": delivery.headers["etag"]},
-        )
+    await post(
+        assets,
+        f"/v1/deliveries/{delivery_id}/act",
+        files={"file": ("act.pdf", PDF, "application/pdf")},
+        headers={**asset_officer, "If-Match": delivery.headers["etag"]},
     )
     item = await one_item(assets.client, f"/v1/items?delivery_id={delivery_id}", asset_officer)
     assert item is not None
-    supplier = created(
-        await assets.client.post(
-            "/v1/suppliers", json={"name": "Bal-Arı MMC", "tax_id": "1401234567"}, headers=admin
-        )
+    supplier = await post(
+        assets, "/v1/suppliers", json={"name": "Bal-Arı MMC", "tax_id": "1401234567"}, headers=admin
     )
 
     # --- monitoring: B's visits, a photo and a report that raises flags ------------------
@@ -343,35 +324,32 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
 
     visit = (await eventually(four_visits, "monitoring to schedule B's visits"))[0]
     visit_url = f"/v1/visits/{visit['id']}"
-    photo = created(
-        await monitoring.client.post(
-            f"{visit_url}/photos", files={"file": ("hives.png", png())}, headers=monitor
-        )
+    photo = await post(
+        monitoring, f"{visit_url}/photos", files={"file": ("hives.png", png())}, headers=monitor
     )
-    created(
-        await monitoring.client.post(
-            f"{visit_url}/report",
-            json={
-                "report_id": "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-                "visited_on": "2026-02-27",
-                "operating": True,
-                "items": [
-                    {"asset_type": "beehive", "serial": "HIVE-B-1", "status": "in_use"},
-                    {
-                        "asset_type": "beehive",
-                        "serial": "HIVE-B-2",
-                        "status": "sold",
-                        "reason": "sold_to_neighbour",
-                    },
-                ],
-                "income": "90.00",
-                "costs": "60.00",
-                "jobs": 1,
-                "notes": f"{B_APPLICANT['first_name']} {B_APPLICANT['last_name']} sold a hive.",
-                "location": {"latitude": "40.682100", "longitude": "46.360600"},
-            },
-            headers=monitor,
-        )
+    await post(
+        monitoring,
+        f"{visit_url}/report",
+        json={
+            "report_id": "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+            "visited_on": "2026-02-27",
+            "operating": True,
+            "items": [
+                {"asset_type": "beehive", "serial": "HIVE-B-1", "status": "in_use"},
+                {
+                    "asset_type": "beehive",
+                    "serial": "HIVE-B-2",
+                    "status": "sold",
+                    "reason": "sold_to_neighbour",
+                },
+            ],
+            "income": "90.00",
+            "costs": "60.00",
+            "jobs": 1,
+            "notes": f"{B_APPLICANT['first_name']} {B_APPLICANT['last_name']} sold a hive.",
+            "location": {"latitude": "40.682100", "longitude": "46.360600"},
+        },
+        headers=monitor,
     )
     monitoring_flag = await eventually(
         lambda: one_item(monitoring.client, f"/v1/flags?participant_id={participant_id}", officer),
@@ -442,6 +420,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         applicant["id"],
         participant_id,
         upload["id"],
+        flag["id"],
         claim["id"],
         plan["id"],
         session["id"],
