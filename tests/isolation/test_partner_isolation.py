@@ -29,8 +29,10 @@ def test_every_route_has_an_entry() -> None:
         entered = set(ROUTES[name])
         missing += [f"{name}: {m.upper()} {p}" for m, p in sorted(found - entered)]
         stale += [f"{name}: {m.upper()} {p}" for m, p in sorted(entered - found)]
-    assert not missing, "no entry in tests/isolation/routes.py for " + ", ".join(missing)
-    assert not stale, "tests/isolation/routes.py names routes that are gone: " + ", ".join(stale)
+    assert not (missing or stale), (
+        f"no entry in tests/isolation/routes.py for {', '.join(missing) or 'none'}; "
+        f"entries for routes that are gone: {', '.join(stale) or 'none'}"
+    )
 
 
 def fill(value: Any, params: dict[str, str]) -> Any:
