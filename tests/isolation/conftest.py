@@ -9,16 +9,15 @@ Fixture:
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from shared.auth import Role, Scope
+from tests.isolation.routes import PDF, png
 from tests.service_fixtures import Auth, Service, StartService
 from tests.services.journey import APPLICANT, PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 
@@ -45,13 +44,6 @@ COURSE = {
     "hours": 6,
     "completion_threshold": "0.80",
 }
-PDF = b"%PDF-1.7\n" + b"\x00" * 64
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 150, 0)).save(out, "PNG")
-    return out.getvalue()
 
 
 @dataclass
@@ -64,8 +56,6 @@ class World:
     params: dict[str, dict[str, str]]
     # B's ids and personal data: none may reach A.
     secrets: set[str]
-    partner_a: str
-    partner_b: str
 
 
 def created(response: Any) -> dict[str, Any]:
@@ -115,7 +105,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     staff = auth(*Role, subject="staff-1")
 
     # --- intake: the partners, B's memorandum and referral, enrolled by staff --------------
-    partner_a, _, key_a = await issue_key(intake, admin, "AHİK")
+    _, _, key_a = await issue_key(intake, admin, "AHİK")
     partner_b, key_id_b, key_b = await issue_key(intake, admin, "Other NGO")
     memorandum = await post(
         intake,
@@ -444,6 +434,4 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         staff=staff,
         params=params,
         secrets=secrets,
-        partner_a=partner_a,
-        partner_b=partner_b,
     )

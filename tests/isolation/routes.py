@@ -14,8 +14,11 @@ Kinds of entry:
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from PIL import Image
 
 from intake.imports.parser import template_csv
 from tests.services.journey import APPLICANT
@@ -66,8 +69,18 @@ PROBES = {
     ("get", "/healthz"): public("liveness probe, no data"),
     ("get", "/readyz"): public("readiness probe, no data"),
 }
-PNG_FILE: Files = {"file": ("a.png", b"")}  # replaced by a real image in the walk
-PDF_FILE: Files = {"file": ("act.pdf", b"%PDF-1.7\n" + b"\x00" * 64)}
+PDF = b"%PDF-1.7\n" + b"\x00" * 64
+
+
+def png() -> bytes:
+    """A real image: photos are decoded and re-encoded on upload."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 150, 0)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG_FILE: Files = {"file": ("a.png", png())}
+PDF_FILE: Files = {"file": ("act.pdf", PDF)}
 
 ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
     "intake": {

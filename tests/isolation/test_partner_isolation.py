@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.isolation.conftest import World, png
-from tests.isolation.routes import EXAMPLE, PNG_FILE, ROUTES, Entry
+from tests.isolation.conftest import World
+from tests.isolation.routes import EXAMPLE, ROUTES, Entry
 from tests.service_fixtures import FACTORIES
 
 Operation = tuple[str, str]  # method, path template
@@ -113,15 +113,12 @@ async def request(
     entry: Entry,
     body: Any,
 ) -> httpx.Response:
-    files = entry.files
-    if files is PNG_FILE:
-        files = {"file": ("a.png", png())}
     return await client.request(
         method.upper(),
         url,
         headers={**headers, "If-Match": "*"},
-        json=body if files is None else None,
-        files=files,
+        json=body if entry.files is None else None,
+        files=entry.files,
     )
 
 
