@@ -178,29 +178,10 @@ class ImportWorker:
 
     async def run_import(self, import_id: uuid.UUID, *, max_chunks: int | None = None) -> None:
         """Works through the import from where it stopped; `max_chunks` stops early (tests)."""
-        async with self.sessionmaker() as session, session.begin():
-            job = await session.get(Import, import_id)
-            if job is None or job.status not in (ImportStatus.queued, ImportStatus.running):
-                return
-            stored = await session.get(ImportFile, import_id)
-            assert stored is not None
-            content = self.cipher.decrypt(import_id, stored.content)
-            stored = None
-            if job.total_rows is None:
-                try:
-                    job.total_rows = await asyncio.to_thread(count_rows, content, job.format)
-                except FileProblem as problem:
-                    job.status, job.failure, job.finished_at = (
-                        ImportStatus.failed,
-                        problem.code,
-                        utcnow(),
-                    )
-                    return
-                job.status, job.started_at = ImportStatus.running, utcnow()
-            if job.rows_processed >= job.total_rows:
-                job.status, job.finished_at = ImportStatus.completed, utcnow()
-                return
-            round_ = await session.get(Round, job.round_id) if job.round_id else None
+        started = await self._start(import_id)
+        if started is None:
+            return
+        job, content, round_ = started
         rows = read_rows(content, job.format)
         # Rows committed before an interruption are skipped, not imported again.
         await asyncio.to_thread(_skip, rows, job.rows_processed)
@@ -252,6 +233,33 @@ class ImportWorker:
                 await reading
             for future in ahead:
                 future.cancel()
+
+    async def _start(self, import_id: uuid.UUID) -> tuple[Import, bytes, Round | None] | None:
+        """The job, its file and its round, counting the rows on the first run; None when there
+        is nothing (left) to do, the job then marked failed or completed."""
+        async with self.sessionmaker() as session, session.begin():
+            job = await session.get(Import, import_id)
+            if job is None or job.status not in (ImportStatus.queued, ImportStatus.running):
+                return None
+            stored = await session.get(ImportFile, import_id)
+            assert stored is not None
+            content = self.cipher.decrypt(import_id, stored.content)
+            if job.total_rows is None:
+                try:
+                    job.total_rows = await asyncio.to_thread(count_rows, content, job.format)
+                except FileProblem as problem:
+                    job.status, job.failure, job.finished_at = (
+                        ImportStatus.failed,
+                        problem.code,
+                        utcnow(),
+                    )
+                    return None
+                job.status, job.started_at = ImportStatus.running, utcnow()
+            if job.rows_processed >= job.total_rows:
+                job.status, job.finished_at = ImportStatus.completed, utcnow()
+                return None
+            round_ = await session.get(Round, job.round_id) if job.round_id else None
+        return job, content, round_
 
     async def _finish(
         self, import_id: uuid.UUID, status: ImportStatus, failure: str | None

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.queries import equal
@@ -30,10 +31,18 @@ async def budget_use(
     """Each fund's budget per round, as assets keeps it: available = allocated - reserved - spent,
     where a live order (reserved or ordered) holds its reservation and a delivered one has spent
     it."""
+    query = _budgets(partner_id=partner_id, round_=round_, start=start, end=end)
+    rows = [Row(_figures(dict(row._mapping))) for row in await session.execute(query)]
+    return publish(rows, withhold=_withhold, render=_render, suppress=suppress)
+
+
+def _budgets(
+    *, partner_id: uuid.UUID | None, round_: str | None, start: date | None, end: date | None
+) -> Select[*tuple[Any, ...]]:
     b, o = BudgetFact, OrderFact
     live = o.status.in_(("reserved", "ordered"))
     delivered = o.status == "delivered"
-    query = (
+    return (
         select(
             b.fund_id,
             b.fund_partner_id,
@@ -42,13 +51,13 @@ async def budget_use(
             b.period_start,
             b.period_end,
             b.allocated,
-            func.coalesce(func.sum(o.reserved).filter(live), ZERO),
-            func.count(o.order_id).filter(live),
+            func.coalesce(func.sum(o.reserved).filter(live), ZERO).label("reserved"),
             func.coalesce(
                 func.sum(func.coalesce(o.reserved, o.delivered_value)).filter(delivered), ZERO
-            ),
-            func.count(o.order_id).filter(delivered),
-            func.count(o.order_id).filter(o.status == "awaiting_budget"),
+            ).label("spent"),
+            func.count(o.order_id).filter(live).label("orders_reserved"),
+            func.count(o.order_id).filter(delivered).label("orders_delivered"),
+            func.count(o.order_id).filter(o.status == "awaiting_budget").label("orders_waiting"),
         )
         .select_from(b)
         .outerjoin(o, o.budget_id == b.budget_id)
@@ -61,41 +70,17 @@ async def budget_use(
         .group_by(b.budget_id)
         .order_by(b.period_start, b.round, b.fund_id)
     )
-    rows: list[Row] = []
-    for (
-        fund_id,
-        fund_partner_id,
-        budget_id,
-        round_code,
-        period_start,
-        period_end,
-        allocated,
-        reserved,
-        n_reserved,
-        spent,
-        n_delivered,
-        n_waiting,
-    ) in await session.execute(query):
-        rows.append(
-            Row(
-                {
-                    "fund_id": fund_id,
-                    "fund_partner_id": fund_partner_id,
-                    "budget_id": budget_id,
-                    "round": round_code,
-                    "period_start": period_start,
-                    "period_end": period_end,
-                    "allocated": allocated,
-                    "reserved": reserved,
-                    "spent": spent,
-                    "available": allocated - (reserved or ZERO) - (spent or ZERO),
-                    "orders_reserved": int(n_reserved),
-                    "orders_delivered": int(n_delivered),
-                    "orders_waiting": int(n_waiting),
-                }
-            )
-        )
-    return publish(rows, withhold=_withhold, render=_render, suppress=suppress)
+
+
+def _figures(values: dict[str, Any]) -> dict[str, Any]:
+    """One budget's row, with what is still available and the order counts as integers."""
+    reserved, spent = values["reserved"] or ZERO, values["spent"] or ZERO
+    counts = ("orders_reserved", "orders_delivered", "orders_waiting")
+    return {
+        **{key: value for key, value in values.items() if key not in counts},
+        "available": values["allocated"] - reserved - spent,
+        **{key: int(values[key]) for key in counts},
+    }
 
 
 def _withhold(rows: list[Row]) -> None:
