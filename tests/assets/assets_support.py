@@ -13,11 +13,11 @@ from assets.funds.models import STATE_FUND_ID
 from assets.handlers import on_plan_approved
 from assets.orders.models import Order
 from assets.orders.schemas import OrderOut
-from shared.auth import Scope, generate_api_key
+from shared.auth import Scope
 from shared.db import utcnow
-from shared.events import AssetItem, Envelope, PartnerKeyIssued, PlanApproved
-from shared.partner_keys import on_partner_key_issued
+from shared.events import AssetItem, Envelope, PlanApproved
 from shared.tables import SHARED_TABLES
+from tests.events_support import copied_partner_key
 from tests.service_fixtures import Auth, Service
 
 STATE = str(STATE_FUND_ID)
@@ -63,17 +63,7 @@ async def add_budget(
 
 async def partner_key(assets: Service, partner_id: uuid.UUID) -> dict[str, str]:
     """An API key of `partner_id` with assets:read, copied into assets as intake's event would."""
-    key, prefix, key_hash = generate_api_key()
-    event = PartnerKeyIssued(
-        key_id=uuid.uuid4(),
-        partner_id=partner_id,
-        prefix=prefix,
-        key_hash=key_hash,
-        scopes=[Scope.assets_read],
-    )
-    async with assets.runtime.sessionmaker() as session, session.begin():
-        await on_partner_key_issued(session, event, Envelope.wrap(event))
-    return {"X-API-Key": key}
+    return await copied_partner_key(assets, partner_id, Scope.assets_read)
 
 
 async def approve(assets: Service, event: PlanApproved) -> dict[str, Any]:

@@ -27,7 +27,6 @@ from shared.events import (
     ReportedItem,
     VisitReported,
 )
-from shared.messaging.jetstream import subject_for
 from shared.tables import SHARED_TABLES
 from tests.journey_support import eventually
 from tests.service_fixtures import Service
@@ -42,17 +41,6 @@ async def handle(monitoring: Service, event: Event) -> Envelope:
     handler = handlers(monitoring.settings)[event.source_service][event.type]
     async with monitoring.runtime.sessionmaker() as session, session.begin():
         await handler(session, event, envelope)
-    return envelope
-
-
-async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
-    """Publishes an event on NATS as its producer would: the service's consumers pick it up."""
-    envelope = Envelope.wrap(event)
-    await (await service.jetstream_as(event.source_service)).publish(
-        subject_for(service.settings.nats_namespace, envelope.type),
-        envelope.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
-    )
     return envelope
 
 

@@ -7,16 +7,9 @@ import uuid
 from datetime import date, timedelta
 
 from shared.db import utcnow
+from tests.events_support import publish
 from tests.journey_support import eventually
-from tests.monitoring.cases_support import (
-    approved,
-    delivered,
-    flags,
-    handle,
-    partner_key,
-    publish,
-    reported,
-)
+from tests.monitoring.cases_support import approved, delivered, flags, handle, partner_key, reported
 from tests.service_fixtures import Auth, StartService
 
 

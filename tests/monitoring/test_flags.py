@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from monitoring.visits.models import Visit
 from shared.db import utcnow
+from tests.events_support import publish
 from tests.journey_support import eventually
 from tests.monitoring.cases_support import (
     approved,
@@ -17,7 +18,6 @@ from tests.monitoring.cases_support import (
     flags,
     handle,
     outbox,
-    publish,
     reported,
     visits_of,
 )

@@ -19,8 +19,8 @@ from shared.devkeys import mint_token
 from shared.events import CaseFlagged, Envelope, ReportedItem, VisitReported
 from shared.messaging.jetstream import subject_for
 from tests.conftest import LaunchServices
+from tests.events_support import publish
 from tests.journey_support import APPLICANT, eventually, run_journey
-from tests.monitoring.cases_support import publish
 from tests.service_fixtures import Auth, StartService
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 
 from shared.events import EnrollmentCancelled
+from tests.events_support import publish
 from tests.journey_support import eventually
-from tests.monitoring.cases_support import delivered, handle, outbox, publish, reported
+from tests.monitoring.cases_support import delivered, handle, outbox, reported
 from tests.service_fixtures import Auth, StartService
 
 

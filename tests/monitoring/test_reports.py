@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from shared.auth import Scope, generate_api_key
-from shared.events import Envelope, PartnerKeyIssued
-from shared.partner_keys import on_partner_key_issued
+from shared.auth import Scope
+from tests.events_support import copied_partner_key
 from tests.monitoring.programme_support import (
     PARTNERS,
     SMALL_PARTNER,
@@ -34,17 +33,7 @@ PRIORITY = {"martyr_family", "war_participant"}
 
 
 async def partner_key(monitoring: Service, partner_id: uuid.UUID) -> dict[str, str]:
-    key, prefix, key_hash = generate_api_key()
-    event = PartnerKeyIssued(
-        key_id=uuid.uuid4(),
-        partner_id=partner_id,
-        prefix=prefix,
-        key_hash=key_hash,
-        scopes=[Scope.monitoring_read],
-    )
-    async with monitoring.runtime.sessionmaker() as session, session.begin():
-        await on_partner_key_issued(session, event, Envelope.wrap(event))
-    return {"X-API-Key": key}
+    return await copied_partner_key(monitoring, partner_id, Scope.monitoring_read)
 
 
 # --- the same figures, computed here ------------------------------------------------------------

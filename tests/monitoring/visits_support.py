@@ -14,17 +14,15 @@ from sqlalchemy import select
 
 from monitoring.settings import MonitoringSettings
 from monitoring.visits.handlers import handlers
-from shared.auth import generate_api_key
 from shared.events import (
     CaseClosed,
     DeliveredItem,
     DeliveryCompleted,
     Envelope,
     Event,
-    PartnerKeyIssued,
 )
-from shared.partner_keys import on_partner_key_issued
 from shared.tables import SHARED_TABLES
+from tests.events_support import copied_partner_key
 from tests.service_fixtures import Auth, Service
 
 
@@ -115,17 +113,7 @@ async def close_case(monitoring: Service, participant_id: uuid.UUID, closed_on: 
 
 async def partner_key(monitoring: Service, partner_id: uuid.UUID, *scopes: str) -> dict[str, str]:
     """An API key of `partner_id`, copied into monitoring as intake's event would."""
-    key, prefix, key_hash = generate_api_key()
-    event = PartnerKeyIssued(
-        key_id=uuid.uuid4(),
-        partner_id=partner_id,
-        prefix=prefix,
-        key_hash=key_hash,
-        scopes=list(scopes),
-    )
-    async with monitoring.runtime.sessionmaker() as session, session.begin():
-        await on_partner_key_issued(session, event, Envelope.wrap(event))
-    return {"X-API-Key": key}
+    return await copied_partner_key(monitoring, partner_id, *scopes)
 
 
 async def put_monitor(

@@ -13,23 +13,13 @@ from sqlalchemy import select
 from plans.handlers import on_memorandum_recorded
 from shared.auth import generate_api_key
 from shared.db import utcnow
-from shared.events import Envelope, Event, MemorandumRecorded, ParticipantEnrolled, PartnerKeyIssued
-from shared.messaging.jetstream import subject_for
+from shared.events import Envelope, MemorandumRecorded, ParticipantEnrolled, PartnerKeyIssued
 from shared.tables import SHARED_TABLES
+from tests.events_support import publish
 from tests.journey_support import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 from tests.service_fixtures import Auth, Service
 
 __all__ = ["PASSED_CHECKLIST", "PLAN_CONTENT", "eventually"]
-
-
-async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
-    envelope = Envelope.wrap(event)
-    await (await service.jetstream_as(event.source_service)).publish(
-        subject_for(service.settings.nats_namespace, envelope.type),
-        envelope.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
-    )
-    return envelope
 
 
 def enrolled(

@@ -7,7 +7,8 @@ import uuid
 
 from shared.events import ParticipantEnrolled
 from shared.messaging.jetstream import subject_for
-from tests.plans.plans_support import enrol, enrolled, eventually, outbox, partner_key, publish
+from tests.events_support import publish
+from tests.plans.plans_support import enrol, enrolled, eventually, outbox, partner_key
 from tests.service_fixtures import Auth, Service
 
 CONSULTATION = {"direction": "poultry", "reason": "Keeps hens already; a market nearby."}

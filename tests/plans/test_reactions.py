@@ -8,15 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.events import CaseFlagged, EnrollmentCancelled
-from tests.plans.plans_support import (
-    BEEHIVES,
-    enrol,
-    eventually,
-    outbox,
-    publish,
-    to_approved,
-    to_submitted,
-)
+from tests.events_support import publish
+from tests.plans.plans_support import BEEHIVES, enrol, eventually, outbox, to_approved, to_submitted
 from tests.service_fixtures import Auth, Service
 
 

@@ -1,0 +1,40 @@
+"""Standing in for another service in a test: publishing its events, copying a partner's key."""
+
+from __future__ import annotations
+
+import uuid
+
+from shared.auth import generate_api_key
+from shared.events import Envelope, Event, PartnerKeyIssued
+from shared.messaging.jetstream import subject_for
+from shared.partner_keys import on_partner_key_issued
+from tests.service_fixtures import Service
+
+
+async def publish(service: Service, event: Event, msg_id: str | None = None) -> Envelope:
+    """Publishes an event on NATS as its producer would: the service's consumers pick it up."""
+    envelope = Envelope.wrap(event)
+    await (await service.jetstream_as(event.source_service)).publish(
+        subject_for(service.settings.nats_namespace, envelope.type),
+        envelope.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
+    )
+    return envelope
+
+
+async def copied_partner_key(
+    service: Service, partner_id: uuid.UUID, *scopes: str
+) -> dict[str, str]:
+    """The headers of a new API key of `partner_id`, copied into the service as intake's event
+    would (applied at once, not through NATS)."""
+    key, prefix, key_hash = generate_api_key()
+    event = PartnerKeyIssued(
+        key_id=uuid.uuid4(),
+        partner_id=partner_id,
+        prefix=prefix,
+        key_hash=key_hash,
+        scopes=list(scopes),
+    )
+    async with service.runtime.sessionmaker() as session, session.begin():
+        await on_partner_key_issued(session, event, Envelope.wrap(event))
+    return {"X-API-Key": key}
