@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from shared.auth import Role, Scope
+from shared.messaging.identities import OPERATOR
+from shared.messaging.jetstream import PRODUCERS, stream_name
 from tests.isolation.routes import PDF, png
 from tests.journey_support import APPLICANT, PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 from tests.service_fixtures import Auth, Service, StartService
@@ -44,6 +47,24 @@ COURSE = {
     "hours": 6,
     "completion_threshold": "0.80",
 }
+
+
+async def all_applied(services: tuple[Service, ...]) -> bool:
+    """Every service has published all it wrote, and every consumer has applied all it got."""
+    for service in services:
+        async with service.runtime.sessionmaker() as session:
+            unsent = await session.scalar(
+                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            )
+        if unsent:
+            return False
+    js = await services[0].jetstream_as(OPERATOR)
+    namespace = services[0].settings.nats_namespace
+    for producer in PRODUCERS:
+        for info in await js.consumers_info(stream_name(namespace, producer)):
+            if info.num_pending or info.num_ack_pending:
+                return False
+    return True
 
 
 @dataclass
@@ -360,6 +381,9 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         "/v1/monitors/monitor-1", json={"regions": ["AZ-GA"]}, headers=admin
     )
     assert monitor_put.status_code in (200, 201), monitor_put.text
+    # Reactions to the flags (a plan reopened, a person excluded) travel on as more events.
+    services = (intake, plans, assets, monitoring)
+    await eventually(partial(all_applied, services), "every event to be applied")
 
     params = {
         "intake": {

@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from functools import partial
 from typing import Any
 
 import httpx
 
-from tests.isolation.conftest import World
+from tests.isolation.conftest import World, all_applied
 from tests.isolation.routes import EXAMPLE, ROUTES, Entry
+from tests.journey_support import eventually
 from tests.service_fixtures import FACTORIES
 
 Operation = tuple[str, str]  # method, path template
@@ -152,6 +154,8 @@ async def test_partner_a_can_neither_see_nor_change_partner_b(world: World) -> N
             tried += 1
     assert not problems, "\n".join(problems)
     assert tried == sum(len(routes) for routes in ROUTES.values())
+    services = tuple(world.services.values())
+    await eventually(partial(all_applied, services), "every event to be applied")
     after = await snapshot(world)
     changed = [url for url in before if after[url] != before[url]]
     assert not changed, changed
