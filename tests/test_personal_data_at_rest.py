@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import DEADLETTER, PRODUCERS, stream_name
 from shared.tables import SHARED_TABLES
-from tests.intake.test_applications import open_round
-from tests.intake.test_imports import csv_file, finished, partner_key, referral, upload
+from tests.intake.imports_support import csv_file, finished, partner_key, referral, upload
+from tests.intake.rounds_support import open_round
 from tests.journey_support import APPLICANT, eventually, run_journey
 from tests.service_fixtures import Auth, Service, StartService
 

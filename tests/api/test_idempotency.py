@@ -17,7 +17,7 @@ from shared.idempotency import purge_expired
 from shared.tables import SHARED_TABLES
 from tests.intake.applicants_support import person
 from tests.journey_support import eventually
-from tests.plans.test_directions import NEW as NEW_DIRECTION
+from tests.plans.plans_support import NEW as NEW_DIRECTION
 from tests.service_fixtures import Auth, Service, StartService
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")

@@ -35,7 +35,7 @@ from shared.partner_keys import (
     on_partner_key_revoked,
     on_partner_keys_snapshot,
 )
-from tests.api.test_partner_keys import (
+from tests.api.partner_keys_support import (
     READS,
     accepted_everywhere,
     new_partner_key,

@@ -23,47 +23,19 @@ from shared.partner_keys import (
     on_partner_key_issued,
     on_partner_key_revoked,
 )
+from tests.api.partner_keys_support import (
+    accepted_everywhere,
+    new_partner_key,
+    refused_everywhere,
+)
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service, StartService
-
-# A route in each service that a partner key with the matching scope may read.
-READS = {
-    "plans": "/v1/business-plans",
-    "assets": "/v1/orders",
-    "monitoring": "/v1/visits",
-}
-SCOPES = ["plans:read", "assets:read", "monitoring:read"]
 
 
 @pytest.fixture
 async def services(start_service: StartService) -> dict[str, Service]:
     # One NATS namespace for all: the test's.
     return {name: await start_service(name) for name in ("intake", "plans", "assets", "monitoring")}
-
-
-async def status(service: Service, name: str, key: str) -> int:
-    response = await service.client.get(READS[name], headers={"X-API-Key": key})
-    return response.status_code
-
-
-async def accepted_everywhere(services: dict[str, Service], key: str) -> bool:
-    return all([await status(services[name], name, key) == 200 for name in READS])
-
-
-async def refused_everywhere(services: dict[str, Service], key: str) -> bool:
-    return all([await status(services[name], name, key) == 401 for name in READS])
-
-
-async def new_partner_key(intake: Service, auth: Auth) -> tuple[str, dict[str, Any]]:
-    admin = auth("admin")
-    partner = await intake.client.post("/v1/partners", json={"name": "AHİK"}, headers=admin)
-    assert partner.status_code == 201, partner.text
-    partner_id = partner.json()["id"]
-    issued = await intake.client.post(
-        f"/v1/partners/{partner_id}/api-keys", json={"scopes": SCOPES}, headers=admin
-    )
-    assert issued.status_code == 201, issued.text
-    return partner_id, issued.json()
 
 
 async def copy_in(service: Service, key_id: str) -> Any:

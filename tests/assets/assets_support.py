@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from fpdf import FPDF
+from matplotlib.figure import Figure
 from sqlalchemy import func, select
 
 from assets.funds.models import STATE_FUND_ID
@@ -15,7 +18,11 @@ from assets.orders.models import Order
 from assets.orders.schemas import OrderOut
 from shared.auth import Scope
 from shared.db import utcnow
-from shared.events import AssetItem, Envelope, PlanApproved
+from shared.events import (
+    AssetItem,
+    Envelope,
+    PlanApproved,
+)
 from shared.tables import SHARED_TABLES
 from tests.events_support import copied_partner_key
 from tests.service_fixtures import Auth, Service
@@ -88,3 +95,19 @@ async def outbox_count(assets: Service, event_type: str, order_id: str | None = 
         query = query.where(outbox.c.envelope["data"]["order_id"].astext == order_id)
     async with assets.runtime.sessionmaker() as session:
         return int(await session.scalar(query) or 0)
+
+
+def a_pdf() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Handover act No. 17")
+    return bytes(pdf.output())
+
+
+def a_png() -> bytes:
+    figure = Figure(figsize=(1, 1))
+    figure.add_subplot().plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

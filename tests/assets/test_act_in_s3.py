@@ -4,8 +4,7 @@ files in an S3-compatible bucket (moto's S3 server over HTTP)."""
 from __future__ import annotations
 
 from shared.filestore import FileStore, S3FileStore
-from tests.assets.assets_support import add_budget, approval, approve
-from tests.assets.test_deliveries import a_pdf, a_png
+from tests.assets.assets_support import a_pdf, a_png, add_budget, approval, approve
 from tests.service_fixtures import Auth, StartService
 from tests.shared.test_filestore_s3 import new_bucket, object_names, s3_endpoint
 

@@ -4,44 +4,29 @@ monitoring's findings in."""
 
 from __future__ import annotations
 
-import io
 import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fpdf import FPDF
-from matplotlib.figure import Figure
 from sqlalchemy import select
 
 from assets.deliveries.service import on_item_status_reported
 from assets.funds.models import STATE_FUND_ID
-from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.events import (
     AssetItem,
     Envelope,
-    Event,
     ItemStatusReported,
-    PartnerKeyIssued,
     PlanApproved,
 )
 from shared.filestore import DEFAULT_MAX_UPLOAD_BYTES, FileStore, LocalFileStore
-from shared.messaging.jetstream import subject_for
-from shared.partner_keys import on_partner_key_issued
 from shared.tables import SHARED_TABLES
+from tests.assets.assets_support import a_pdf, a_png, partner_key
+from tests.events_support import publish
 from tests.journey_support import eventually, one_item
 from tests.service_fixtures import Auth, Service
-
-
-async def publish(service: Service, event: Event) -> None:
-    envelope = Envelope.wrap(event)
-    await (await service.jetstream_as(event.source_service)).publish(
-        subject_for(service.settings.nats_namespace, envelope.type),
-        envelope.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": str(envelope.id)},
-    )
 
 
 @pytest.fixture
@@ -115,21 +100,6 @@ def handover(order: dict[str, Any], *lines: dict[str, Any]) -> dict[str, Any]:
             for item, line in zip(order["items"], lines, strict=True)
         ],
     }
-
-
-async def partner_key(assets: Service, partner_id: uuid.UUID) -> dict[str, str]:
-    """A partner's API key with assets:read, as intake's event would bring it."""
-    key, prefix, key_hash = generate_api_key()
-    event = PartnerKeyIssued(
-        key_id=uuid.uuid4(),
-        partner_id=partner_id,
-        prefix=prefix,
-        key_hash=key_hash,
-        scopes=["assets:read"],
-    )
-    async with assets.runtime.sessionmaker.begin() as session:
-        await on_partner_key_issued(session, event, Envelope.wrap(event))
-    return {"X-API-Key": key}
 
 
 async def test_a_serial_handed_over_twice_is_refused_and_flagged(
@@ -261,22 +231,6 @@ async def test_tracked_units_by_number_and_bulk_by_count(assets: Service, auth: 
     ]
     assert "staff-4711" not in str(envelope)
     assert "Quba" not in str(data)
-
-
-def a_pdf() -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text="Handover act No. 17")
-    return bytes(pdf.output())
-
-
-def a_png() -> bytes:
-    figure = Figure(figsize=(1, 1))
-    figure.add_subplot().plot([0, 1], [1, 0])
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 async def test_the_act_upload_checks_type_and_size_and_reads_back(

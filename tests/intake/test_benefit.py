@@ -4,53 +4,22 @@ benefited, and check_can_benefit refuses them afterwards unless an admin overrid
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from intake.applicants.models import Applicant, AuditEntry
+from intake.applicants.models import AuditEntry
 from intake.applicants.service import AlreadyBenefited, check_can_benefit
 from shared.auth import Principal, Role
-from shared.events import DeliveredItem, DeliveryCompleted, Envelope, Event
-from shared.messaging.jetstream import subject_for
 from shared.problems import Forbidden
+from tests.events_support import publish
 from tests.intake.applicants_support import register
+from tests.intake.benefit_support import benefited_at, delivery
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
 
 ADMIN = Principal(kind="staff", subject="admin-1", roles=frozenset({Role.admin}))
 OFFICER = Principal(kind="staff", subject="officer-1", roles=frozenset({Role.case_officer}))
-
-
-async def publish(service: Service, event: Event) -> Envelope:
-    envelope = Envelope.wrap(event)
-    await (await service.jetstream_as(event.source_service)).publish(
-        subject_for(service.settings.nats_namespace, envelope.type),
-        envelope.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": str(envelope.id)},
-    )
-    return envelope
-
-
-def delivery(participant_id: uuid.UUID | str) -> DeliveryCompleted:
-    return DeliveryCompleted(
-        delivery_id=uuid.uuid4(),
-        order_id=uuid.uuid4(),
-        plan_id=uuid.uuid4(),
-        participant_id=uuid.UUID(str(participant_id)),
-        region="AZ-GA",
-        direction="beekeeping",
-        items=[
-            DeliveredItem(
-                asset_type="beehive", quantity=2, unit_price=Decimal("150.50"), serials=["H-1"]
-            )
-        ],
-        total=Decimal("301.00"),
-        delivered_on=date(2026, 1, 31),
-    )
 
 
 async def applicant_with_application(intake: Service, auth: Auth) -> tuple[str, str]:
@@ -63,13 +32,6 @@ async def applicant_with_application(intake: Service, auth: Auth) -> tuple[str, 
     )
     assert application.status_code == 201, application.text
     return applicant["id"], application.json()["id"]
-
-
-async def benefited_at(intake: Service, applicant_id: str) -> Any:
-    async with intake.runtime.sessionmaker() as session:
-        return await session.scalar(
-            select(Applicant.benefited_at).where(Applicant.id == uuid.UUID(applicant_id))
-        )
 
 
 async def test_delivery_marks_the_person_and_refuses_a_second_benefit(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from intake.applicants.duplicates import find_duplicates
 from intake.applicants.models import Applicant, AuditEntry, DuplicateFlag
 from tests.intake.applicants_support import evidence, field_errors, new_fin, person, register
-from tests.intake.test_applications import outbox
+from tests.intake.rounds_support import outbox
 from tests.service_fixtures import Auth, Service
 
 

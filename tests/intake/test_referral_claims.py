@@ -16,9 +16,8 @@ from intake.applicants.pii import FinProtector
 from intake.applications.models import Application
 from shared.tables import SHARED_TABLES
 from tests.intake.applicants_support import person, register
-from tests.intake.test_applications import open_round, outbox
-from tests.intake.test_imports import csv_file, finished, referral, upload
-from tests.intake.test_selection import all_results, run_selection
+from tests.intake.imports_support import csv_file, finished, referral, upload
+from tests.intake.rounds_support import all_results, open_round, outbox, run_selection
 from tests.service_fixtures import Auth, Service
 
 Headers = dict[str, str]

@@ -16,7 +16,7 @@ from intake.applicants.models import Applicant
 from intake.applications.models import Application, Source
 from intake.applications.service import build_application
 from intake.rounds.models import Round
-from tests.intake.test_applications import add_applicant, apply, open_round, outbox
+from tests.intake.rounds_support import add_applicant, apply, open_round, outbox
 from tests.service_fixtures import Auth, Service
 
 ROUND: dict[str, Any] = {

@@ -27,8 +27,16 @@ from intake.selection.runner import SelectionRunner, lock_key
 from intake.settings import IntakeSettings
 from shared.db import create_engine
 from shared.devkeys import ensure_dev_keys
-from tests.intake.test_applications import add_applicant, apply, open_round, outbox
-from tests.intake.test_benefit import benefited_at, delivery, publish
+from tests.events_support import publish
+from tests.intake.benefit_support import benefited_at, delivery
+from tests.intake.rounds_support import (
+    add_applicant,
+    all_results,
+    apply,
+    open_round,
+    outbox,
+    run_selection,
+)
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
 
@@ -167,39 +175,6 @@ async def round_with_applicants(
     )
     assert closed.status_code == 200, closed.text
     return round_, ids
-
-
-async def run_selection(intake: Service, auth: Auth, round_id: str) -> dict[str, Any]:
-    admin = auth("admin")
-    requested = await intake.client.post(f"/v1/rounds/{round_id}/selections", headers=admin)
-    assert requested.status_code == 202, requested.text
-    location = requested.headers["location"]
-    assert location == f"/v1/selections/{requested.json()['id']}"
-
-    async def proposed() -> dict[str, Any] | None:
-        response = await intake.client.get(location, headers=auth("case_officer"))
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        assert body["status"] not in ("failed", "discarded"), body
-        return {**body, "etag": response.headers["etag"]} if body["status"] == "proposed" else None
-
-    result: dict[str, Any] = await eventually(proposed, "the selection to be proposed")
-    return result
-
-
-async def all_results(intake: Service, auth: Auth, selection_id: str, query: str = "") -> list[Any]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        url = f"/v1/selections/{selection_id}/results?limit=3{query}"
-        if cursor:
-            url += f"&cursor={cursor}"
-        page = await intake.client.get(url, headers=auth("analyst"))
-        assert page.status_code == 200, page.text
-        items += page.json()["items"]
-        cursor = page.json()["next_cursor"]
-        if cursor is None:
-            return items
 
 
 async def test_selection_honours_quotas_reserved_share_ties_and_waitlist(

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from monitoring.reports.suppression import Row, complete, separate
 from tests.monitoring.programme_support import PARTNERS, Facts, load
 from tests.monitoring.programme_support import generate_facts as generate
-from tests.monitoring.test_reports import expected_partner, get, partner_key
+from tests.monitoring.reports_support import expected_partner, get, partner_key
 from tests.service_fixtures import Auth, Service, StartService
 
 STAGES = [

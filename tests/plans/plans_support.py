@@ -162,3 +162,13 @@ BEEHIVES = [
     {"asset_type": "beehive", "quantity": 2, "unit_price": "150.50"},
     {"asset_type": "honey-extractor", "quantity": 1, "unit_price": "420.00"},
 ]
+
+
+NEW = {
+    "code": "dairy",
+    "name_az": "Süd məhsulları emalı",
+    "name_en": "Dairy processing",
+    "name_ru": "Переработка молока",
+    "asset_package": [{"asset_type": "milk-separator", "quantity": 1}],
+    "ceiling": "2800.00",
+}

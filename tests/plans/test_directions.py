@@ -6,18 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from plans.main import create_app
-from tests.api.test_openapi import gaps
-from tests.plans.plans_support import partner_key
+from tests.api.openapi_support import gaps
+from tests.plans.plans_support import NEW, partner_key
 from tests.service_fixtures import Auth, Service
-
-NEW = {
-    "code": "dairy",
-    "name_az": "Süd məhsulları emalı",
-    "name_en": "Dairy processing",
-    "name_ru": "Переработка молока",
-    "asset_package": [{"asset_type": "milk-separator", "quantity": 1}],
-    "ceiling": "2800.00",
-}
 
 
 async def test_seeded_catalogue_is_readable_by_staff_and_partners(

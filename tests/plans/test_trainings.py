@@ -20,7 +20,7 @@ from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
-from tests.api.test_openapi import gaps
+from tests.api.openapi_support import gaps
 from tests.journey_support import eventually
 from tests.plans.plans_support import record_memorandum
 from tests.service_fixtures import Auth, Service
