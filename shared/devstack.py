@@ -266,7 +266,22 @@ def _wait_until_ready(
         time.sleep(0.05)
 
 
-class Postgres:
+class _ServerProcess:
+    """A server this module starts: stopped gently, or killed for fault tests (the next
+    start() recovers from what the server wrote)."""
+
+    process: subprocess.Popen[bytes] | None
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        stop_process(self.process, signal.SIGINT, timeout)
+        self.process = None
+
+    def kill(self) -> None:
+        stop_process(self.process, signal.SIGKILL, STOP_TIMEOUT)
+        self.process = None
+
+
+class Postgres(_ServerProcess):
     """PostgreSQL in `data_dir`: the cluster in data_dir/pgdata, its log in data_dir/postgres.log.
 
     `durable=False` (tests) turns off fsync: fast, and still safe when the server is killed, but
@@ -345,15 +360,6 @@ class Postgres:
             on_timeout=self.kill,
         )
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        stop_process(self.process, signal.SIGINT, timeout)
-        self.process = None
-
-    def kill(self) -> None:
-        """SIGKILL, for fault tests: the next start() recovers from the WAL."""
-        stop_process(self.process, signal.SIGKILL, STOP_TIMEOUT)
-        self.process = None
-
     async def create_database(self, name: str, template: str | None = None) -> None:
         await create_database(self.url(), name, template)
 
@@ -379,7 +385,7 @@ class ServerTls:
         return "tls {\n" + "\n".join(lines) + "\n}\n"
 
 
-class NatsServer:
+class NatsServer(_ServerProcess):
     """nats-server with JetStream in `store_dir`: nats.conf, nats.log and the jetstream/ folder.
 
     With `credentials_dir`, clients must authenticate: one nkey seed per identity is generated
@@ -489,14 +495,6 @@ class NatsServer:
             return False
 
         _wait_until_ready("nats-server", self.process, greets, self.log, timeout, self.kill)
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        stop_process(self.process, signal.SIGINT, timeout)
-        self.process = None
-
-    def kill(self) -> None:
-        stop_process(self.process, signal.SIGKILL, STOP_TIMEOUT)
-        self.process = None
 
     def restart(self) -> None:
         """Same port, same store."""

@@ -30,6 +30,7 @@ class ApplicationSubmitted(Event):
     type = "intake.application.submitted"
     source_service = "intake"
     consumers = ("monitoring",)
+    subject_field = "application_id"
 
     application_id: uuid.UUID
     applicant_id: uuid.UUID
@@ -43,9 +44,6 @@ class ApplicationSubmitted(Event):
     age_band: str | None = Field(None, description='Coarse age, e.g. "30-39"; never the birth date')
     source: str | None = Field(None, description="staff, partner or import")
 
-    def subject_id(self) -> str:
-        return str(self.application_id)
-
 
 class ParticipantEnrolled(Event):
     """An application enrolled, by hand or by a committed selection: the person is now a
@@ -54,6 +52,7 @@ class ParticipantEnrolled(Event):
     type = "intake.participant.enrolled"
     source_service = "intake"
     consumers = ("plans", "monitoring")
+    subject_field = "participant_id"
 
     participant_id: uuid.UUID = Field(description="The enrolled application's id")
     applicant_id: uuid.UUID
@@ -66,9 +65,6 @@ class ParticipantEnrolled(Event):
     sex: str | None = None
     age_band: str | None = None
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 class ApplicationAssessed(Event):
     """Eligibility checked and priority scored at submission (or re-assessment)."""
@@ -76,15 +72,13 @@ class ApplicationAssessed(Event):
     type = "intake.application.assessed"
     source_service = "intake"
     consumers = ("monitoring",)
+    subject_field = "application_id"
 
     application_id: uuid.UUID
     round_id: uuid.UUID | None = None
     eligible: bool
     failed_rules: list[str] = Field(default_factory=list, description="Codes of failed rules")
     score: Decimal | None = None
-
-    def subject_id(self) -> str:
-        return str(self.application_id)
 
 
 class ApplicationSelected(Event):
@@ -93,15 +87,13 @@ class ApplicationSelected(Event):
     type = "intake.application.selected"
     source_service = "intake"
     consumers = ("monitoring",)
+    subject_field = "application_id"
 
     application_id: uuid.UUID
     round_id: uuid.UUID
     outcome: str = Field(description="selected or waitlisted")
     rank: int
     region: str
-
-    def subject_id(self) -> str:
-        return str(self.application_id)
 
 
 class EnrollmentCancelled(Event):
@@ -112,12 +104,10 @@ class EnrollmentCancelled(Event):
     type = "intake.participant.cancelled"
     source_service = "intake"
     consumers = ("plans", "monitoring")
+    subject_field = "participant_id"
 
     participant_id: uuid.UUID
     reason: str = Field(description="Coded reason, e.g. withdrew, not_eligible, duplicate")
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class PartnerKeyIssued(Event):
@@ -128,6 +118,7 @@ class PartnerKeyIssued(Event):
     source_service = "intake"
     lifecycle = False
     consumers = ("plans", "assets", "monitoring")
+    subject_field = "key_id"
 
     key_id: uuid.UUID
     partner_id: uuid.UUID
@@ -135,9 +126,6 @@ class PartnerKeyIssued(Event):
     key_hash: str
     scopes: list[str]
     expires_at: datetime | None = None
-
-    def subject_id(self) -> str:
-        return str(self.key_id)
 
 
 class PartnerKeyRevoked(Event):
@@ -147,12 +135,10 @@ class PartnerKeyRevoked(Event):
     source_service = "intake"
     lifecycle = False
     consumers = ("plans", "assets", "monitoring")
+    subject_field = "key_id"
 
     key_id: uuid.UUID
     revoked_at: datetime
-
-    def subject_id(self) -> str:
-        return str(self.key_id)
 
 
 class KeyInForce(Part):
@@ -190,6 +176,7 @@ class ApplicantMerged(Event):
     source_service = "intake"
     lifecycle = False
     consumers = ("monitoring",)
+    subject_field = "kept_applicant_id"
 
     kept_applicant_id: uuid.UUID
     merged_applicant_id: uuid.UUID
@@ -197,9 +184,6 @@ class ApplicantMerged(Event):
         default_factory=list, description="The merged applicant's applications, now the kept one's"
     )
     merged_at: datetime
-
-    def subject_id(self) -> str:
-        return str(self.kept_applicant_id)
 
 
 class MemorandumRecorded(Event):
@@ -210,15 +194,13 @@ class MemorandumRecorded(Event):
     source_service = "intake"
     lifecycle = False
     consumers = ("plans",)
+    subject_field = "memorandum_id"
 
     memorandum_id: uuid.UUID
     partner_id: uuid.UUID
     areas: list[str] = Field(description="Areas of cooperation, e.g. trainings, monitoring")
     valid_from: date
     valid_to: date | None = Field(None, description="None: open-ended")
-
-    def subject_id(self) -> str:
-        return str(self.memorandum_id)
 
 
 # plans -----------------------------------------------------------------------------------------
@@ -237,13 +219,11 @@ class PlanOpened(Event):
     type = "plans.plan.opened"
     source_service = "plans"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
     direction: str
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class PlanSubmitted(Event):
@@ -252,13 +232,11 @@ class PlanSubmitted(Event):
     type = "plans.plan.submitted"
     source_service = "plans"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
     total: Money
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class MonthlyProjection(Part):
@@ -274,6 +252,7 @@ class PlanApproved(Event):
     type = "plans.plan.approved"
     source_service = "plans"
     consumers = ("assets", "monitoring")
+    subject_field = "participant_id"
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
@@ -290,9 +269,6 @@ class PlanApproved(Event):
         None, description="Intake's programme round of the participant; none: enrolled by hand"
     )
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 class DirectionChosen(Event):
     """The self-employment direction chosen with the participant at a consultation."""
@@ -300,12 +276,10 @@ class DirectionChosen(Event):
     type = "plans.direction.chosen"
     source_service = "plans"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     participant_id: uuid.UUID
     direction: str
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class TrainingCompleted(Event):
@@ -314,6 +288,7 @@ class TrainingCompleted(Event):
     type = "plans.training.completed"
     source_service = "plans"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     participant_id: uuid.UUID
     course_id: uuid.UUID
@@ -321,9 +296,6 @@ class TrainingCompleted(Event):
     direction: str
     run_by_partner_id: uuid.UUID | None = Field(None, description="None: run by the ministry")
     completed_on: date
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class PlanStateChanged(Event):
@@ -333,14 +305,12 @@ class PlanStateChanged(Event):
     type = "plans.plan.state_changed"
     source_service = "plans"
     consumers = ("assets", "monitoring")
+    subject_field = "participant_id"
 
     plan_id: uuid.UUID
     participant_id: uuid.UUID
     state: str
     reason: str | None = Field(None, description="Coded reason, never free text")
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 # assets ----------------------------------------------------------------------------------------
@@ -352,14 +322,12 @@ class OrderOpened(Event):
     type = "assets.order.opened"
     source_service = "assets"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
     participant_id: uuid.UUID
     total: Money
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class OrderAwaitingBudget(Event):
@@ -368,6 +336,7 @@ class OrderAwaitingBudget(Event):
     type = "assets.order.awaiting_budget"
     source_service = "assets"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
@@ -376,9 +345,6 @@ class OrderAwaitingBudget(Event):
     budget_id: uuid.UUID | None = Field(None, description="None: no budget covers the date")
     amount: Decimal
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 class OrderReserved(Event):
     """The order's total reserved in a budget, at opening or once money was added or released."""
@@ -386,6 +352,7 @@ class OrderReserved(Event):
     type = "assets.order.reserved"
     source_service = "assets"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
@@ -394,9 +361,6 @@ class OrderReserved(Event):
     budget_id: uuid.UUID
     amount: Decimal
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 class OrderPlaced(Event):
     """Suppliers and prices agreed; the order went to the suppliers."""
@@ -404,13 +368,11 @@ class OrderPlaced(Event):
     type = "assets.order.placed"
     source_service = "assets"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     order_id: uuid.UUID
     participant_id: uuid.UUID
     amount: Decimal
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class OrderCancelled(Event):
@@ -419,15 +381,13 @@ class OrderCancelled(Event):
     type = "assets.order.cancelled"
     source_service = "assets"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     order_id: uuid.UUID
     plan_id: uuid.UUID
     participant_id: uuid.UUID
     released: Decimal
     reason: str = Field(description="Coded reason, never free text")
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class BudgetChanged(Event):
@@ -437,6 +397,7 @@ class BudgetChanged(Event):
     source_service = "assets"
     lifecycle = False
     consumers = ("monitoring",)
+    subject_field = "budget_id"
 
     fund_id: uuid.UUID
     budget_id: uuid.UUID
@@ -450,9 +411,6 @@ class BudgetChanged(Event):
     round_id: uuid.UUID | None = Field(
         None, description="The intake programme round the budget is linked to, if any"
     )
-
-    def subject_id(self) -> str:
-        return str(self.budget_id)
 
 
 class DeliveredItem(Part):
@@ -473,6 +431,7 @@ class DeliveryCompleted(Event):
     type = "assets.delivery.completed"
     source_service = "assets"
     consumers = ("intake", "monitoring")
+    subject_field = "participant_id"
 
     delivery_id: uuid.UUID
     order_id: uuid.UUID
@@ -490,9 +449,6 @@ class DeliveryCompleted(Event):
         "order handed over in several deliveries",
     )
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 # monitoring ------------------------------------------------------------------------------------
 
@@ -504,6 +460,7 @@ class CaseFlagged(Event):
     type = "monitoring.case.flagged"
     source_service = "monitoring"
     consumers = ("intake", "plans", "monitoring")
+    subject_field = "participant_id"
 
     flag_id: uuid.UUID
     participant_id: uuid.UUID
@@ -514,9 +471,6 @@ class CaseFlagged(Event):
     )
     visit_id: uuid.UUID | None = Field(None, description="The visit that raised it, if any")
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 class FlagResolved(Event):
     """A flag resolved by staff, with a coded resolution (a note, if any, stays in monitoring)."""
@@ -524,14 +478,12 @@ class FlagResolved(Event):
     type = "monitoring.flag.resolved"
     source_service = "monitoring"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     flag_id: uuid.UUID
     participant_id: uuid.UUID
     rule: str
     resolution: str = Field(description="Coded, e.g. asset_recovered, plan_revised, no_action")
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class ReportedItem(Part):
@@ -547,6 +499,7 @@ class VisitReported(Event):
     type = "monitoring.visit.reported"
     source_service = "monitoring"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     visit_id: uuid.UUID
     participant_id: uuid.UUID
@@ -560,9 +513,6 @@ class VisitReported(Event):
     items: list[ReportedItem] = Field(default_factory=list)
     revision: int = Field(1, description="1 for the first report; higher for corrections")
 
-    def subject_id(self) -> str:
-        return str(self.participant_id)
-
 
 class CaseClosed(Event):
     """A participant's case closed: graduated or failed at the last visit, dropped_out when the
@@ -571,14 +521,12 @@ class CaseClosed(Event):
     type = "monitoring.case.closed"
     source_service = "monitoring"
     consumers = ("monitoring",)
+    subject_field = "participant_id"
 
     participant_id: uuid.UUID
     outcome: Literal["graduated", "failed", "dropped_out"]
     reason: str | None = Field(None, description="Coded, e.g. operating_at_12_months")
     closed_on: date
-
-    def subject_id(self) -> str:
-        return str(self.participant_id)
 
 
 class ItemStatusReported(Event):

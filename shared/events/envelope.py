@@ -33,10 +33,13 @@ class Event(BaseModel):
     lifecycle: ClassVar[bool] = True
     # The services that consume it, in the journey's order (docs/events.md is made from these).
     consumers: ClassVar[tuple[str, ...]] = ()
+    # The field holding the id of the thing the event is about: the CloudEvents `subject`.
+    subject_field: ClassVar[str | None] = None
 
     def subject_id(self) -> str | None:
-        """The CloudEvents `subject`: the id of the thing the event is about."""
-        return None
+        if self.subject_field is None:
+            return None
+        return str(getattr(self, self.subject_field))
 
     @classmethod
     def dataschema(cls) -> str:
