@@ -10,9 +10,7 @@ on its own.
 
 from collections.abc import Sequence
 
-from alembic import op
-
-from shared.ddl import frozen_statements
+from shared.ddl import execute_frozen_sql
 
 # revision identifiers, used by Alembic.
 revision: str = "0002"
@@ -23,10 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # The copy of partners' keys as it was at this revision.
-    for statement in frozen_statements("20261126_partner_keys"):
-        op.execute(statement)
+    execute_frozen_sql("20261126_partner_keys")
 
 
 def downgrade() -> None:
-    for statement in frozen_statements("20261126_partner_keys_downgrade"):
-        op.execute(statement)
+    execute_frozen_sql("20261126_partner_keys_downgrade")

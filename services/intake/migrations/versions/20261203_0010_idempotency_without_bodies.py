@@ -11,9 +11,7 @@ serves the purge of records past their retention.
 
 from collections.abc import Sequence
 
-from alembic import op
-
-from shared.ddl import frozen_statements
+from shared.ddl import execute_frozen_sql
 
 # revision identifiers, used by Alembic.
 revision: str = "0010"
@@ -24,11 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # Deletes the records first: bodies with personal data among them.
-    for statement in frozen_statements("20261203_idempotency_without_bodies"):
-        op.execute(statement)
+    execute_frozen_sql("20261203_idempotency_without_bodies")
 
 
 def downgrade() -> None:
     # Records kept since have no body to give back.
-    for statement in frozen_statements("20261203_idempotency_without_bodies_downgrade"):
-        op.execute(statement)
+    execute_frozen_sql("20261203_idempotency_without_bodies_downgrade")
