@@ -707,6 +707,7 @@ def test_dockerignore_sends_only_what_the_image_needs() -> None:
     for path in ["pyproject.toml", "requirements.lock", "shared/app.py", "services/intake/main.py"]:
         assert not dockerignored(path), path
     assert not dockerignored("services/intake/migrations/script.py.mako")
+    assert not dockerignored("shared/ddl/20261125_shared_tables.sql")  # past migrations run it
     for path in [".venv/bin/python", ".git/HEAD", "tests/conftest.py", ".dayaq/secrets.env"]:
         assert dockerignored(path), path
     assert dockerignored("shared/__pycache__/app.cpython-311.pyc")

@@ -11,9 +11,7 @@ serves the purge of records past their retention.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB
+from shared.ddl import execute_frozen_sql
 
 # revision identifiers, used by Alembic.
 revision: str = "0010"
@@ -23,20 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.execute("DELETE FROM idempotency_keys")  # bodies with personal data among them
-    op.drop_column("idempotency_keys", "body")
-    op.drop_column("idempotency_keys", "headers")
-    op.add_column("idempotency_keys", sa.Column("resource", sa.Text, nullable=True))
-    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
+    # Deletes the records first: bodies with personal data among them.
+    execute_frozen_sql("20261203_idempotency_without_bodies")
 
 
 def downgrade() -> None:
     # Records kept since have no body to give back.
-    op.execute("DELETE FROM idempotency_keys")
-    op.drop_index("ix_idempotency_keys_created_at", "idempotency_keys")
-    op.drop_column("idempotency_keys", "resource")
-    op.add_column("idempotency_keys", sa.Column("body", JSONB, nullable=True))
-    op.add_column(
-        "idempotency_keys",
-        sa.Column("headers", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
-    )
+    execute_frozen_sql("20261203_idempotency_without_bodies_downgrade")

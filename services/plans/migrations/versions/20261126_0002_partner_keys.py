@@ -10,7 +10,7 @@ on its own.
 
 from collections.abc import Sequence
 
-from alembic import op
+from shared.ddl import execute_frozen_sql
 
 # revision identifiers, used by Alembic.
 revision: str = "0002"
@@ -19,26 +19,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# The copy of partners' keys as it was at this revision.
-PARTNER_KEYS = """
-CREATE TABLE partner_keys (
-    key_id UUID NOT NULL,
-    partner_id UUID,
-    prefix VARCHAR(16),
-    key_hash VARCHAR(64),
-    scopes TEXT[] NOT NULL,
-    expires_at TIMESTAMP WITH TIME ZONE,
-    revoked_at TIMESTAMP WITH TIME ZONE,
-    updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
-    CONSTRAINT pk_partner_keys PRIMARY KEY (key_id),
-    CONSTRAINT uq_partner_keys_prefix UNIQUE (prefix)
-)
-"""
-
-
 def upgrade() -> None:
-    op.execute(PARTNER_KEYS)
+    # The copy of partners' keys as it was at this revision.
+    execute_frozen_sql("20261126_partner_keys")
 
 
 def downgrade() -> None:
-    op.drop_table("partner_keys")
+    execute_frozen_sql("20261126_partner_keys_downgrade")
