@@ -10,13 +10,12 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.applicants.duplicates import announce_merge
 from intake.applicants.models import Applicant, ClaimStatus, Purpose, ReferralClaim
 from intake.applicants.service import audit, resolve_merged
 from intake.applications.models import Application, ApplicationStatus
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import ApplicantMerged
-from shared.messaging.outbox import add_event
 from shared.problems import InvalidState, NotFound
 
 # An application of the claim in a round the person had applied to already.
@@ -87,9 +86,15 @@ async def link(
         person = await resolve_merged(session, await session.get_one(Applicant, claim.person_id))
         claim.person_id = person.id
     _resolve(session, claim, ClaimStatus.linked, note=note, principal=principal, consent=consent)
-    if not consent:
-        await session.flush()
-        return claim
+    if consent:
+        await _merge_record(session, claim)
+    await session.flush()
+    return claim
+
+
+async def _merge_record(session: AsyncSession, claim: ReferralClaim) -> None:
+    """The partner's record merged into the person's: its applications move over, except those
+    in rounds the person applied to already, which are closed."""
     record = await session.get_one(Applicant, claim.applicant_id, with_for_update=True)
     now = utcnow()
     # The person holds one application per round: the record's in those rounds are closed.
@@ -120,14 +125,4 @@ async def link(
         )
     )
     record.merged_into_id = claim.person_id
-    await add_event(
-        session,
-        ApplicantMerged(
-            kept_applicant_id=claim.person_id,
-            merged_applicant_id=record.id,
-            moved_application_ids=sorted(moved),
-            merged_at=now,
-        ),
-    )
-    await session.flush()
-    return claim
+    await announce_merge(session, claim.person_id, record.id, moved, at=now)

@@ -5,6 +5,7 @@ and have similar names after Azerbaijani-aware folding."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -198,18 +199,30 @@ async def merge(
                 reason=reason,
             )
         )
-    # Ids only: the other services learn which applications are now one person's, never who.
+    await announce_merge(session, keep.id, drop.id, moved, at=flag.resolved_at)
+    await session.flush()
+    return flag
+
+
+async def announce_merge(
+    session: AsyncSession,
+    kept_id: uuid.UUID,
+    merged_id: uuid.UUID,
+    moved: list[uuid.UUID],
+    *,
+    at: datetime,
+) -> None:
+    """Emits intake.applicant.merged. Ids only: the other services learn which applications are
+    now one person's, never who."""
     await add_event(
         session,
         ApplicantMerged(
-            kept_applicant_id=keep.id,
-            merged_applicant_id=drop.id,
+            kept_applicant_id=kept_id,
+            merged_applicant_id=merged_id,
             moved_application_ids=sorted(moved),
-            merged_at=flag.resolved_at,
+            merged_at=at,
         ),
     )
-    await session.flush()
-    return flag
 
 
 async def _lock_pair(

@@ -296,6 +296,14 @@ async def applicant_audit(
 # --- Duplicates ---------------------------------------------------------------------------------
 
 
+async def _flag(flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases) -> DuplicateFlag:
+    # The role first: a caller who may not review gets a 403, never a 404 that tells which exist.
+    return await duplicates.get_flag(session, flag_id)
+
+
+FlagDep = Annotated[DuplicateFlag, Depends(_flag)]
+
+
 @router.post(
     "/applicants/{applicant_id}/duplicates/check",
     tags=["duplicates"],
@@ -342,10 +350,8 @@ async def list_duplicates(
     summary="A possible duplicate, with its ETag",
     responses=problem_responses(401, 403, 404),
 )
-async def get_duplicate(
-    flag_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
-) -> DuplicateFlag:
-    return read_versioned(await duplicates.get_flag(session, flag_id), response)
+async def get_duplicate(flag: FlagDep, response: Response) -> DuplicateFlag:
+    return read_versioned(flag, response)
 
 
 @router.post(
@@ -356,14 +362,13 @@ async def get_duplicate(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def dismiss_duplicate(
-    flag_id: uuid.UUID,
+    flag: FlagDep,
     body: DismissIn,
     session: SessionDep,
     principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
-    flag = await duplicates.get_flag(session, flag_id)
     return await change_versioned(
         flag,
         if_match,
@@ -381,14 +386,13 @@ async def dismiss_duplicate(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def merge_duplicate(
-    flag_id: uuid.UUID,
+    flag: FlagDep,
     body: MergeIn,
     session: SessionDep,
     principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> DuplicateFlag:
-    flag = await duplicates.get_flag(session, flag_id)
     return await change_versioned(
         flag,
         if_match,
@@ -400,6 +404,16 @@ async def merge_duplicate(
 
 
 # --- Referral claims ----------------------------------------------------------------------------
+
+
+async def _claim(
+    claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases
+) -> ReferralClaim:
+    # The role first: a caller who may not review gets a 403, never a 404 that tells which exist.
+    return await claims.get_claim(session, claim_id)
+
+
+ClaimDep = Annotated[ReferralClaim, Depends(_claim)]
 
 
 @router.get(
@@ -432,10 +446,8 @@ async def list_referral_claims(
     summary="A referral claim, with its ETag",
     responses=problem_responses(401, 403, 404),
 )
-async def get_referral_claim(
-    claim_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, response: Response
-) -> ReferralClaim:
-    return read_versioned(await claims.get_claim(session, claim_id), response)
+async def get_referral_claim(claim: ClaimDep, response: Response) -> ReferralClaim:
+    return read_versioned(claim, response)
 
 
 @router.post(
@@ -447,14 +459,13 @@ async def get_referral_claim(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def link_referral_claim(
-    claim_id: uuid.UUID,
+    claim: ClaimDep,
     body: LinkIn,
     session: SessionDep,
     principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
-    claim = await claims.get_claim(session, claim_id)
     return await change_versioned(
         claim,
         if_match,
@@ -474,14 +485,13 @@ async def link_referral_claim(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def refuse_referral_claim(
-    claim_id: uuid.UUID,
+    claim: ClaimDep,
     body: RefuseIn,
     session: SessionDep,
     principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReferralClaim:
-    claim = await claims.get_claim(session, claim_id)
     return await change_versioned(
         claim,
         if_match,

@@ -138,22 +138,18 @@ def build_application(
     reference = round_.period_start if round_ is not None else now.date()
     results, points, breakdown = assess(round_, facts_of(applicant, reference), now)
     eligible = all(r.passed for r in results)
-    application_id = uuid.uuid4()
-    categories = list(applicant.categories)
-    band = age_band(age_at(applicant.birth_date, reference))
-    round_id = round_.id if round_ is not None else None
     values: dict[str, Any] = {
-        "id": application_id,
+        "id": uuid.uuid4(),
         "applicant_id": applicant.id,
         "partner_id": partner_id,
-        "round_id": round_id,
+        "round_id": round_.id if round_ is not None else None,
         "source": source,
         "direction": direction,
         "status": ApplicationStatus.eligible if eligible else ApplicationStatus.ineligible,
         "region": applicant.region,
-        "categories": categories,
+        "categories": list(applicant.categories),
         "sex": applicant.sex,
-        "age_band": band,
+        "age_band": age_band(age_at(applicant.birth_date, reference)),
         "assessment": [r.model_dump(mode="json") for r in results],
         "score": points,
         "score_breakdown": [f.model_dump(mode="json") for f in breakdown],
@@ -162,29 +158,34 @@ def build_application(
         "created_at": now,
         "version": 1,
     }
-    events: list[Event] = [
+    failed = [r.rule for r in results if not r.passed]
+    return NewApplication(values, _new_application_events(values, failed))
+
+
+def _new_application_events(values: dict[str, Any], failed_rules: list[str]) -> list[Event]:
+    """The submitted and assessed events of a new application's row."""
+    return [
         ApplicationSubmitted(
-            application_id=application_id,
-            applicant_id=applicant.id,
-            region=applicant.region,
-            categories=categories,
-            direction=direction,
-            partner_id=partner_id,
-            submitted_at=now,
-            round_id=round_id,
-            sex=applicant.sex,
-            age_band=band,
-            source=source,
+            application_id=values["id"],
+            applicant_id=values["applicant_id"],
+            region=values["region"],
+            categories=values["categories"],
+            direction=values["direction"],
+            partner_id=values["partner_id"],
+            submitted_at=values["submitted_at"],
+            round_id=values["round_id"],
+            sex=values["sex"],
+            age_band=values["age_band"],
+            source=values["source"],
         ),
         ApplicationAssessed(
-            application_id=application_id,
-            round_id=round_id,
-            eligible=eligible,
-            failed_rules=[r.rule for r in results if not r.passed],
-            score=points,
+            application_id=values["id"],
+            round_id=values["round_id"],
+            eligible=values["status"] == ApplicationStatus.eligible,
+            failed_rules=failed_rules,
+            score=values["score"],
         ),
     ]
-    return NewApplication(values, events)
 
 
 async def submit_application(

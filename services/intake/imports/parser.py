@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import zipfile
@@ -168,7 +169,10 @@ def _csv_records(source: Source) -> Iterator[list[str]]:
     except csv.Error:  # a NUL byte, say, which PostgreSQL could not store either
         raise FileProblem("unreadable-csv", "The CSV file cannot be read") from None
     finally:
-        text.detach()  # the file stays open: it is the caller's
+        # The file stays open: it is the caller's. A caller that closed it before this generator
+        # was finished leaves nothing to detach.
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _xlsx_records(source: Source) -> Iterator[list[str]]:

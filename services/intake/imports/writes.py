@@ -47,52 +47,10 @@ async def apply_chunk(
     session: AsyncSession, job: Import, chunk: Chunk, round_: Round | None
 ) -> None:
     """Writes a prepared chunk in the caller's transaction and advances the job."""
-    errors = list(chunk.errors)
-    referrals = chunk.referrals
     connection = await driver_connection(session)
-    if chunk.first_rows:
-        # FINs met in earlier chunks (or earlier runs of this job) make later rows duplicates.
-        recorded = {
-            record[0]
-            for record in await connection.fetch(
-                "INSERT INTO import_fins (import_id, fin_hash, row_number)"
-                " SELECT $1, unnest($2::text[]), unnest($3::int[])"
-                " ON CONFLICT DO NOTHING RETURNING fin_hash",
-                job.id,
-                list(chunk.first_rows),
-                list(chunk.first_rows.values()),
-            )
-        }
-        seen_before = set(chunk.first_rows) - recorded
-        if seen_before:
-            first = dict(
-                await connection.fetch(
-                    "SELECT fin_hash, row_number FROM import_fins"
-                    " WHERE import_id = $1 AND fin_hash = ANY($2::text[])",
-                    job.id,
-                    list(seen_before),
-                )
-            )
-            for referral in [r for r in referrals if r.fin_hash in first]:
-                message = duplicate_message(first[referral.fin_hash], job.language)
-                errors.append(RowError(referral.row, "fin", "duplicate_in_file", message))
-            referrals = [r for r in referrals if r.fin_hash not in first]
-
+    referrals, errors = await _drop_seen_before(connection, job, chunk)
     facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by)
-    try:
-        async with session.begin_nested():
-            refused = await _create(session, facts, referrals, chunk.columns)
-    except (DBAPIError, asyncpg.PostgresError):
-        # Something in the chunk broke a constraint: find the rows, each in a savepoint of its own.
-        refused = []
-        for referral in referrals:
-            try:
-                async with session.begin_nested():
-                    refused += await _create(session, facts, [referral], chunk.columns)
-            except (DBAPIError, asyncpg.PostgresError) as exc:
-                log.warning("import %s row %s not saved: %s", job.id, referral.row, type(exc))
-                refused.append(RowError(referral.row, None, "not_saved", "The row was not saved"))
-    errors += refused
+    errors += await _create_each_if_refused(session, facts, referrals, chunk.columns)
     if errors:
         await connection.copy_records_to_table(
             "import_row_errors",
@@ -107,6 +65,64 @@ async def apply_chunk(
         job.status = ImportStatus.completed
         job.finished_at = utcnow()
     await session.flush()
+
+
+async def _drop_seen_before(
+    connection: Any, job: Import, chunk: Chunk
+) -> tuple[list[Ready], list[RowError]]:
+    """The chunk's referrals without those whose FIN was met in earlier chunks (or earlier runs
+    of this job), and the chunk's errors with a duplicate_in_file error for each of those."""
+    errors = list(chunk.errors)
+    referrals = chunk.referrals
+    if not chunk.first_rows:
+        return referrals, errors
+    recorded = {
+        record[0]
+        for record in await connection.fetch(
+            "INSERT INTO import_fins (import_id, fin_hash, row_number)"
+            " SELECT $1, unnest($2::text[]), unnest($3::int[])"
+            " ON CONFLICT DO NOTHING RETURNING fin_hash",
+            job.id,
+            list(chunk.first_rows),
+            list(chunk.first_rows.values()),
+        )
+    }
+    seen_before = set(chunk.first_rows) - recorded
+    if not seen_before:
+        return referrals, errors
+    first = dict(
+        await connection.fetch(
+            "SELECT fin_hash, row_number FROM import_fins"
+            " WHERE import_id = $1 AND fin_hash = ANY($2::text[])",
+            job.id,
+            list(seen_before),
+        )
+    )
+    for referral in [r for r in referrals if r.fin_hash in first]:
+        message = duplicate_message(first[referral.fin_hash], job.language)
+        errors.append(RowError(referral.row, "fin", "duplicate_in_file", message))
+    return [r for r in referrals if r.fin_hash not in first], errors
+
+
+async def _create_each_if_refused(
+    session: AsyncSession, facts: JobFacts, referrals: list[Ready], columns: dict[str, list[str]]
+) -> list[RowError]:
+    """`_create` for the whole chunk in one savepoint; when the database refuses it, row by
+    row, so that only the rows that break a constraint are lost."""
+    try:
+        async with session.begin_nested():
+            return await _create(session, facts, referrals, columns)
+    except (DBAPIError, asyncpg.PostgresError):
+        pass
+    refused: list[RowError] = []
+    for referral in referrals:
+        try:
+            async with session.begin_nested():
+                refused += await _create(session, facts, [referral], columns)
+        except (DBAPIError, asyncpg.PostgresError) as exc:
+            log.warning("import %s row %s not saved: %s", facts.id, referral.row, type(exc))
+            refused.append(RowError(referral.row, None, "not_saved", "The row was not saved"))
+    return refused
 
 
 async def _create(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -234,17 +235,7 @@ async def keys_snapshot(session: AsyncSession) -> PartnerKeysSnapshot:
         )
         .order_by(ApiKey.id)
     )
-    keys = [
-        KeyInForce(
-            key_id=api_key.id,
-            partner_id=api_key.partner_id,
-            prefix=api_key.prefix,
-            key_hash=api_key.key_hash,
-            scopes=list(api_key.scopes),
-            expires_at=api_key.expires_at,
-        )
-        for api_key in in_force
-    ]
+    keys = [KeyInForce(**_key_fields(api_key)) for api_key in in_force]
     # Taken after every event of this transaction: those it lists are older than the snapshot.
     return PartnerKeysSnapshot(taken_at=utcnow(), keys=keys)
 
@@ -281,14 +272,19 @@ async def _new_key(
 
 
 def _issued_event(api_key: ApiKey) -> PartnerKeyIssued:
-    return PartnerKeyIssued(
-        key_id=api_key.id,
-        partner_id=api_key.partner_id,
-        prefix=api_key.prefix,
-        key_hash=api_key.key_hash,
-        scopes=list(api_key.scopes),
-        expires_at=api_key.expires_at,
-    )
+    return PartnerKeyIssued(**_key_fields(api_key))
+
+
+def _key_fields(api_key: ApiKey) -> dict[str, Any]:
+    """What the other services hold of a key, in its issued event and in snapshots alike."""
+    return {
+        "key_id": api_key.id,
+        "partner_id": api_key.partner_id,
+        "prefix": api_key.prefix,
+        "key_hash": api_key.key_hash,
+        "scopes": list(api_key.scopes),
+        "expires_at": api_key.expires_at,
+    }
 
 
 def _refuse_past_expiry(expires_at: datetime | None, field: str) -> None:

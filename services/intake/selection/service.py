@@ -437,29 +437,47 @@ async def fill_freed_place(
         return None
     round_ = await session.get(Round, round_id)
     assert round_ is not None
+    waiting = await _eligible_waitlist(session, selection.id, freed.region)
+    if not waiting:
+        return None
+    chosen, reserved = _next_in_line(waiting, freed.reserved, set(round_.priority_categories))
+    return await _promote(session, selection.id, round_id, chosen, reserved=reserved)
+
+
+async def _eligible_waitlist(
+    session: AsyncSession, selection_id: uuid.UUID, region: str
+) -> list[Any]:
+    """The region's waitlist in order, still waiting; those who received assets meanwhile are
+    made ineligible and left out."""
     waiting = (
         await session.execute(
             sa.select(R.c.application_id, R.c.rank, A.c.categories)
             .join(A, A.c.id == R.c.application_id)
             .where(
-                R.c.selection_id == selection.id,
-                R.c.region == freed.region,
+                R.c.selection_id == selection_id,
+                R.c.region == region,
                 R.c.outcome == Outcome.waitlisted,
                 A.c.status == ApplicationStatus.waitlisted,
             )
             .order_by(R.c.waitlist_position)
         )
     ).all()
-    benefited = await benefited_applications(session, selection.id, region=freed.region)
+    benefited = await benefited_applications(session, selection_id, region=region)
     skipped = [w.application_id for w in waiting if w.application_id in benefited]
     if skipped:
-        await _make_ineligible(session, selection.id, skipped, utcnow())
-    waiting = [w for w in waiting if w.application_id not in benefited]
-    if not waiting:
-        return None
-    priority = set(round_.priority_categories)
-    chosen, reserved = _next_in_line(waiting, freed.reserved, priority)
+        await _make_ineligible(session, selection_id, skipped, utcnow())
+    return [w for w in waiting if w.application_id not in benefited]
 
+
+async def _promote(
+    session: AsyncSession,
+    selection_id: uuid.UUID,
+    round_id: uuid.UUID,
+    chosen: Any,
+    *,
+    reserved: bool,
+) -> uuid.UUID:
+    """Enrols the waitlisted applicant chosen for a freed place, with its events."""
     application = await session.get(Application, chosen.application_id, with_for_update=True)
     assert application is not None
     now = utcnow()
@@ -467,7 +485,7 @@ async def fill_freed_place(
     application.enrolled_at = now
     await session.execute(
         R.update()
-        .where(R.c.selection_id == selection.id, R.c.application_id == application.id)
+        .where(R.c.selection_id == selection_id, R.c.application_id == application.id)
         .values(outcome=Outcome.selected, reserved=reserved, promoted_at=now)
     )
     await session.flush()
