@@ -25,14 +25,13 @@ from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["catalogue"])
 
 CodePath = Annotated[str, Path(max_length=64, examples=["beehive"])]
 
 
 @router.get(
     "/asset-types",
-    tags=["catalogue"],
     response_model=Page[AssetTypeOut],
     summary="The asset catalogue, by code",
     responses=problem_responses(401, 403, 422),
@@ -51,7 +50,6 @@ async def list_asset_types(
 
 @router.get(
     "/asset-types/{code}",
-    tags=["catalogue"],
     response_model=AssetTypeOut,
     summary="An asset type",
     responses=problem_responses(401, 403, 404),
@@ -64,7 +62,6 @@ async def get_asset_type(
 
 @router.post(
     "/asset-types",
-    tags=["catalogue"],
     status_code=201,
     response_model=AssetTypeOut,
     summary="Add an asset type to the catalogue (admin)",
@@ -88,7 +85,6 @@ async def create_asset_type(
 
 @router.patch(
     "/asset-types/{code}",
-    tags=["catalogue"],
     response_model=AssetTypeOut,
     summary="Change an asset type's names, unit, tracking or reference price (admin, If-Match)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
@@ -109,7 +105,6 @@ async def update_asset_type(
 
 @router.get(
     "/suppliers",
-    tags=["catalogue"],
     response_model=Page[SupplierOut],
     summary="Suppliers with their price lists",
     responses=problem_responses(401, 403, 422),
@@ -136,7 +131,6 @@ async def list_suppliers(
 
 @router.get(
     "/suppliers/{supplier_id}",
-    tags=["catalogue"],
     response_model=SupplierOut,
     summary="A supplier with its price list",
     responses=problem_responses(401, 403, 404),
@@ -149,7 +143,6 @@ async def get_supplier(
 
 @router.post(
     "/suppliers",
-    tags=["catalogue"],
     status_code=201,
     response_model=SupplierOut,
     summary="Register a supplier, optionally with its price list (admin)",
@@ -168,7 +161,6 @@ async def create_supplier(
 
 @router.patch(
     "/suppliers/{supplier_id}",
-    tags=["catalogue"],
     response_model=SupplierOut,
     summary="Change a supplier's name or contacts (admin, If-Match)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
@@ -189,7 +181,6 @@ async def update_supplier(
 
 @router.put(
     "/suppliers/{supplier_id}/prices",
-    tags=["catalogue"],
     response_model=SupplierOut,
     summary="Replace a supplier's price list (admin, If-Match)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),

@@ -21,12 +21,11 @@ from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 from shared.uploads import receive_upload
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["deliveries"])
 
 
 @router.post(
     "/deliveries",
-    tags=["deliveries"],
     status_code=201,
     response_model=DeliveryOut,
     summary="Record a handover of an order's assets, item by item with serial numbers",
@@ -63,7 +62,6 @@ async def record_delivery(
 
 @router.get(
     "/deliveries",
-    tags=["deliveries"],
     response_model=Page[DeliveryOut],
     summary="Deliveries, optionally of one order",
     responses=problem_responses(401, 403, 422),
@@ -85,7 +83,6 @@ async def list_deliveries(
 
 @router.get(
     "/deliveries/{delivery_id}",
-    tags=["deliveries"],
     response_model=DeliveryOut,
     summary="A delivery with its units and whether the signed act is uploaded",
     responses=problem_responses(401, 403, 404),
@@ -98,7 +95,6 @@ async def get_delivery(
 
 @router.post(
     "/deliveries/{delivery_id}/act",
-    tags=["deliveries"],
     response_model=DeliveryOut,
     summary="Upload the scan or photo of the signed handover act (PDF, JPEG or PNG; If-Match)",
     description="The type is told by the file's content, not its name; the size limit is the "
@@ -138,7 +134,6 @@ async def upload_act(
 
 @router.get(
     "/deliveries/{delivery_id}/act",
-    tags=["deliveries"],
     summary="The signed handover act, as uploaded",
     response_class=Response,
     responses={
@@ -163,7 +158,6 @@ async def download_act(
 
 @router.get(
     "/items",
-    tags=["deliveries"],
     response_model=Page[ItemOut],
     summary="Delivered items with their status and history, found by serial or tag number",
     responses=problem_responses(401, 403, 422),
@@ -196,7 +190,6 @@ async def list_items(
 
 @router.get(
     "/items/{item_id}",
-    tags=["deliveries"],
     response_model=ItemOut,
     summary="A delivered item with its status history",
     responses=problem_responses(401, 403, 404),
@@ -209,7 +202,6 @@ async def get_item(
 
 @router.get(
     "/serial-flags",
-    tags=["deliveries"],
     response_model=Page[SerialFlagOut],
     summary="Refused second handovers of a serial or tag number, oldest first (staff)",
     responses=problem_responses(401, 403, 422),

@@ -192,13 +192,7 @@ async def _entry(
 
 
 async def create_fund(session: AsyncSession, data: FundIn) -> Fund:
-    fund = Fund(
-        code=data.code,
-        name=data.name,
-        kind=FundKind.partner,
-        partner_id=data.partner_id,
-        memorandum=data.memorandum,
-    )
+    fund = Fund(**data.model_dump(), kind=FundKind.partner)
     session.add(fund)
     try:
         async with session.begin_nested():
@@ -237,14 +231,7 @@ async def create_budget(
             ],
         )
     budget = Budget(
-        fund_id=fund.id,
-        round=data.round,
-        round_id=data.round_id,
-        period_start=data.period_start,
-        period_end=data.period_end,
-        allocated=data.allocated,
-        reserved=Decimal("0.00"),
-        spent=Decimal("0.00"),
+        **data.model_dump(), fund_id=fund.id, reserved=Decimal("0.00"), spent=Decimal("0.00")
     )
     session.add(budget)
     await session.flush()

@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TypedDict
 
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,6 +71,17 @@ DELIVERABLE = (OrderStatus.reserved, OrderStatus.ordered, OrderStatus.partly_del
 _CANCELLABLE = (*_LIVE, OrderStatus.ordered, OrderStatus.partly_delivered)
 
 
+class _OrderIds(TypedDict):
+    order_id: uuid.UUID
+    plan_id: uuid.UUID
+    participant_id: uuid.UUID
+
+
+def _event_ids(order: Order) -> _OrderIds:
+    """What the order's events (all but OrderPlaced) name it by."""
+    return {"order_id": order.id, "plan_id": order.plan_id, "participant_id": order.participant_id}
+
+
 # --- the event in -------------------------------------------------------------------------------
 
 
@@ -98,12 +110,7 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
     await session.flush()
     await add_event(
         session,
-        OrderOpened(
-            order_id=order.id,
-            plan_id=order.plan_id,
-            participant_id=order.participant_id,
-            total=order.total,
-        ),
+        OrderOpened(**_event_ids(order), total=order.total),
     )
     await _join_line(session, order, approved.round_id)
     return order
@@ -181,9 +188,7 @@ async def _join_line(session: AsyncSession, order: Order, round_id: uuid.UUID | 
     await add_event(
         session,
         OrderAwaitingBudget(
-            order_id=order.id,
-            plan_id=order.plan_id,
-            participant_id=order.participant_id,
+            **_event_ids(order),
             fund_id=order.fund_id,
             budget_id=order.budget_id,
             amount=needed(order),
@@ -245,9 +250,7 @@ async def _reserved(session: AsyncSession, order: Order, amount: Decimal) -> Non
     await add_event(
         session,
         OrderReserved(
-            order_id=order.id,
-            plan_id=order.plan_id,
-            participant_id=order.participant_id,
+            **_event_ids(order),
             fund_id=order.fund_id,
             budget_id=order.budget_id,
             amount=amount,
@@ -358,9 +361,7 @@ async def cancel(
     await add_event(
         session,
         OrderCancelled(
-            order_id=order.id,
-            plan_id=order.plan_id,
-            participant_id=order.participant_id,
+            **_event_ids(order),
             released=released,
             reason=data.reason,
         ),

@@ -93,6 +93,25 @@ def _application(application_id: uuid.UUID, **values: Any) -> Insert:
     return insert(ApplicationFact).values(application_id=application_id, **values)
 
 
+async def _upsert_latest(session: AsyncSession, statement: Insert, column: str, at: str) -> None:
+    """An application's `column`, kept with the time `at` of the event that set it: only an
+    event at least as recent replaces it."""
+    new = statement.excluded
+    kept_at = getattr(ApplicationFact, at)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ApplicationFact.application_id],
+            set_={
+                column: case(
+                    (_later(new[at], kept_at), new[column]),
+                    else_=getattr(ApplicationFact, column),
+                ),
+                at: func.greatest(kept_at, new[at]),
+            },
+        )
+    )
+
+
 # --- intake -------------------------------------------------------------------------------------
 
 
@@ -173,19 +192,7 @@ async def application_assessed(
     statement = _application(
         event.application_id, eligible=event.eligible, assessed_at=envelope.time
     )
-    new = statement.excluded
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ApplicationFact.application_id],
-            set_={
-                "eligible": case(
-                    (_later(new.assessed_at, ApplicationFact.assessed_at), new.eligible),
-                    else_=ApplicationFact.eligible,
-                ),
-                "assessed_at": func.greatest(ApplicationFact.assessed_at, new.assessed_at),
-            },
-        )
-    )
+    await _upsert_latest(session, statement, "eligible", at="assessed_at")
 
 
 async def application_selected(
@@ -301,8 +308,18 @@ async def training_completed(
 # --- assets -------------------------------------------------------------------------------------
 
 
-def _order(order_id: uuid.UUID, status: str | None, **values: Any) -> Insert:
-    return insert(OrderFact).values(order_id=order_id, status=status, **values)
+# The events that name an order with its plan and participant (OrderPlaced names no plan).
+_OrderEvent = OrderOpened | OrderAwaitingBudget | OrderReserved | OrderCancelled | DeliveryCompleted
+
+
+def _order(event: _OrderEvent, status: str | None, **values: Any) -> Insert:
+    return insert(OrderFact).values(
+        order_id=event.order_id,
+        participant_id=event.participant_id,
+        plan_id=event.plan_id,
+        status=status,
+        **values,
+    )
 
 
 def _rank(status: SQLColumnExpression[Any]) -> ColumnElement[int]:
@@ -331,27 +348,14 @@ async def _upsert_order(session: AsyncSession, statement: Insert, **columns: Any
 
 
 async def order_opened(session: AsyncSession, event: OrderOpened, envelope: Envelope) -> None:
-    statement = _order(
-        event.order_id,
-        "open",
-        participant_id=event.participant_id,
-        plan_id=event.plan_id,
-        total=event.total,
-    )
+    statement = _order(event, "open", total=event.total)
     await _upsert_order(session, statement, total=statement.excluded.total)
 
 
 async def order_awaiting_budget(
     session: AsyncSession, event: OrderAwaitingBudget, envelope: Envelope
 ) -> None:
-    statement = _order(
-        event.order_id,
-        "awaiting_budget",
-        participant_id=event.participant_id,
-        plan_id=event.plan_id,
-        fund_id=event.fund_id,
-        budget_id=event.budget_id,
-    )
+    statement = _order(event, "awaiting_budget", fund_id=event.fund_id, budget_id=event.budget_id)
     new = statement.excluded
     # A reservation's fund and budget win; waiting only fills them in.
     await _upsert_order(
@@ -364,10 +368,8 @@ async def order_awaiting_budget(
 
 async def order_reserved(session: AsyncSession, event: OrderReserved, envelope: Envelope) -> None:
     statement = _order(
-        event.order_id,
+        event,
         "reserved",
-        participant_id=event.participant_id,
-        plan_id=event.plan_id,
         fund_id=event.fund_id,
         budget_id=event.budget_id,
         reserved=event.amount,
@@ -388,18 +390,14 @@ async def order_reserved(session: AsyncSession, event: OrderReserved, envelope: 
 
 
 async def order_placed(session: AsyncSession, event: OrderPlaced, envelope: Envelope) -> None:
-    statement = _order(event.order_id, "ordered", participant_id=event.participant_id)
+    statement = insert(OrderFact).values(
+        order_id=event.order_id, participant_id=event.participant_id, status="ordered"
+    )
     await _upsert_order(session, statement)
 
 
 async def order_cancelled(session: AsyncSession, event: OrderCancelled, envelope: Envelope) -> None:
-    statement = _order(
-        event.order_id,
-        "cancelled",
-        participant_id=event.participant_id,
-        plan_id=event.plan_id,
-        released=event.released,
-    )
+    statement = _order(event, "cancelled", released=event.released)
     await _upsert_order(session, statement, released=statement.excluded.released)
 
 
@@ -422,13 +420,8 @@ async def delivery_completed(
     )
     await _upsert_order(
         session,
-        _order(
-            event.order_id,
-            # An earlier part of an order handed over in several deliveries leaves its status.
-            "delivered" if event.order_delivered else None,
-            participant_id=event.participant_id,
-            plan_id=event.plan_id,
-        ),
+        # An earlier part of an order handed over in several deliveries leaves its status.
+        _order(event, "delivered" if event.order_delivered else None),
     )
     await session.execute(
         insert(DeliveryFact)
@@ -512,19 +505,7 @@ async def visit_reported(session: AsyncSession, event: VisitReported, envelope: 
 
 async def case_closed(session: AsyncSession, event: CaseClosed, envelope: Envelope) -> None:
     statement = _application(event.participant_id, outcome=event.outcome, closed_on=event.closed_on)
-    new = statement.excluded
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ApplicationFact.application_id],
-            set_={
-                "outcome": case(
-                    (_later(new.closed_on, ApplicationFact.closed_on), new.outcome),
-                    else_=ApplicationFact.outcome,
-                ),
-                "closed_on": func.greatest(ApplicationFact.closed_on, new.closed_on),
-            },
-        )
-    )
+    await _upsert_latest(session, statement, "outcome", at="closed_on")
 
 
 # --- the registry -------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from shared.problems import problem_responses
 from shared.regions import RegionFilter
 from shared.uploads import receive_upload
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", tags=["visits"])
 
 
 def _report_out(report: VisitReport, principal: Principal) -> ReportOut:
@@ -54,7 +54,6 @@ Settings = Annotated[MonitoringSettings, Depends(_settings)]
 
 @router.get(
     "/visits",
-    tags=["visits"],
     response_model=Page[VisitOut],
     summary="Visits by due date: of a monitor (`me`), a region, a participant; due or overdue",
     description="`due=due`: scheduled and due within the service's window (14 days unless "
@@ -94,7 +93,6 @@ async def list_visits(
 
 @router.get(
     "/visits/{visit_id}",
-    tags=["visits"],
     response_model=VisitOut,
     summary="A visit, with its ETag",
     responses=problem_responses(401, 403, 404),
@@ -108,7 +106,6 @@ async def get_visit(
 
 @router.post(
     "/visits/{visit_id}/assign",
-    tags=["visits"],
     response_model=VisitOut,
     summary="Give a scheduled visit to another monitor (case officers; If-Match)",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
@@ -132,7 +129,6 @@ async def assign_visit(
 
 @router.get(
     "/visits/{visit_id}/report",
-    tags=["visits"],
     response_model=ReportOut,
     summary="A visit's report, with its ETag (the revision)",
     description="`notes` and `location` are given to monitors, case officers and admins only; "
@@ -150,7 +146,6 @@ async def get_report(
 
 @router.post(
     "/visits/{visit_id}/report",
-    tags=["visits"],
     status_code=201,
     response_model=ReportOut,
     summary="Report a visit from the field, once: the device's report_id makes a resend harmless",
@@ -184,7 +179,6 @@ async def report_visit(
 
 @router.put(
     "/visits/{visit_id}/report",
-    tags=["visits"],
     response_model=ReportOut,
     summary="Correct a visit's report (If-Match: the report's ETag)",
     description="Raises the revision and emits `monitoring.visit.reported` with it; item events "
@@ -214,7 +208,6 @@ async def correct_report(
 
 @router.post(
     "/visits/{visit_id}/photos",
-    tags=["visits"],
     status_code=201,
     response_model=PhotoOut,
     summary="Add a photo taken at the visit (JPEG or PNG)",
@@ -257,7 +250,6 @@ async def add_photo(
 
 @router.get(
     "/visits/{visit_id}/photos",
-    tags=["visits"],
     response_model=Page[PhotoOut],
     summary="The photos of a visit, oldest first",
     responses=problem_responses(401, 403, 404, 422),
@@ -277,7 +269,6 @@ async def list_photos(
 
 @router.get(
     "/visits/{visit_id}/photos/{photo_id}",
-    tags=["visits"],
     summary="A photo, as uploaded",
     response_class=Response,
     responses={
@@ -309,7 +300,6 @@ def _monitor_out(monitor: Monitor, open_visits: int) -> MonitorOut:
 
 @router.put(
     "/monitors/{monitor_id}",
-    tags=["visits"],
     response_model=MonitorOut,
     summary="Add a monitor, or change its regions or take it off duty (admins)",
     description="The id is the staff user's id (the token's subject). Creating answers 201; "
@@ -336,7 +326,6 @@ async def put_monitor(
 
 @router.get(
     "/monitors",
-    tags=["visits"],
     response_model=Page[MonitorOut],
     summary="Monitors, with how many open visits each has (case officers)",
     responses=problem_responses(401, 403, 422),
@@ -359,7 +348,6 @@ async def list_monitors(
 
 @router.get(
     "/monitors/{monitor_id}",
-    tags=["visits"],
     response_model=MonitorOut,
     summary="A monitor, with its ETag",
     responses=problem_responses(401, 403, 404),

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypedDict
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, func, select
@@ -511,6 +511,23 @@ async def _check(
     return units
 
 
+class _Finding(TypedDict):
+    unit_id: uuid.UUID
+    asset_type: str
+    serial: str | None
+    status: str
+
+
+def _finding(item: ReportItem) -> _Finding:
+    """What both the visit's event and the item's own event say of a finding."""
+    return {
+        "unit_id": item.unit_id,
+        "asset_type": item.asset_type,
+        "serial": item.serial,
+        "status": item.status.value,
+    }
+
+
 async def _announce(
     session: AsyncSession,
     visit: Visit,
@@ -531,15 +548,7 @@ async def _announce(
             income=report.income,
             costs=report.costs,
             jobs=report.jobs,
-            items=[
-                events.ReportedItem(
-                    unit_id=item.unit_id,
-                    asset_type=item.asset_type,
-                    serial=item.serial,
-                    status=item.status.value,
-                )
-                for item in report.items
-            ],
+            items=[events.ReportedItem(**_finding(item)) for item in report.items],
             revision=report.revision,
         ),
     )
@@ -551,10 +560,7 @@ async def _announce(
             ItemStatusReported(
                 visit_id=visit.id,
                 participant_id=visit.participant_id,
-                unit_id=item.unit_id,
-                asset_type=item.asset_type,
-                serial=item.serial,
-                status=item.status.value,
+                **_finding(item),
                 reported_on=report.visited_on,
                 reason=item.reason,
             ),
