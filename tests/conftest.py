@@ -6,11 +6,13 @@ Fixtures:
     nats_server      session   NatsServer, or ExternalNats for NATS_URL; `.url`, `.restart()` ...
     dev_keys         session   folder with the development signing key and jwks.json
     fresh_database   function  async (service) -> URL of a new database migrated to head
+    plans_db         function  sessions on a fresh plans database (handlers without the service)
     nats_namespace   function  a prefix for streams and subjects that no other test uses
     nats_connect     function  async (identity) -> a NATS client with that identity's credentials
     launch_services  function  async (*services, env=...) -> the services as real processes
     start_service    function  async (service, **settings) -> Service in-process (service_fixtures)
     auth             function  (*roles) -> headers with a bearer token for those roles
+    intake_settings  function  async (**settings) -> IntakeSettings, to start `intake_instance`
     intake           function  intake in-process; each folder's conftest.py has its own services
 """
 
@@ -25,11 +27,12 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 import nats
 import pytest
 from nats.aio.client import Client as NATS
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import migrations
 from shared.cli import (
@@ -43,6 +46,7 @@ from shared.cli import (
 from shared.cli import (
     start_service as start_service_process,
 )
+from shared.db import create_engine, create_sessionmaker
 from shared.devkeys import ensure_dev_keys
 from shared.devstack import (
     NatsServer,
@@ -113,6 +117,24 @@ def _scratch(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
+class _Server(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+_S = TypeVar("_S", bound=_Server)
+
+
+def _started(server: _S, folder: Path) -> Iterator[_S]:
+    """The server running for the session; stopped and its folder removed after it."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def stop_fork_server() -> Iterator[None]:
     """The import validators' fork server (intake.imports.runner) would outlive the run by a
@@ -128,13 +150,7 @@ def pg() -> Iterator[Postgres | ExternalPostgres]:
         return
     folder = _scratch("dayaq-test-pg-")
     # Started from the main thread: the server dies with the thread that started it.
-    server = Postgres(folder, free_port(), durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    yield from _started(Postgres(folder, free_port(), durable=False), folder)
 
 
 @pytest.fixture(scope="session")
@@ -148,12 +164,7 @@ def nats_server() -> Iterator[NatsServer | ExternalNats]:
     server = NatsServer(
         folder / "server", free_port(), credentials_dir=folder / "identities", namespaces=()
     )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    yield from _started(server, folder)
 
 
 @pytest.fixture(scope="session")
@@ -210,6 +221,16 @@ async def fresh_database(
     yield make
     for name in created:
         await drop_database(pg.url(), name)
+
+
+@pytest.fixture
+async def plans_db(
+    fresh_database: FreshDatabase,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh plans database, for handlers tested without the plans service."""
+    engine = create_engine(await fresh_database("plans"))
+    yield create_sessionmaker(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

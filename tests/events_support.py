@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from shared.auth import generate_api_key
-from shared.events import Envelope, Event, PartnerKeyIssued
+from shared.db import utcnow
+from shared.events import AssetItem, Envelope, Event, PartnerKeyIssued, PlanApproved
 from shared.messaging.jetstream import subject_for
 from shared.partner_keys import on_partner_key_issued
 from tests.service_fixtures import Service
@@ -38,3 +40,33 @@ async def copied_partner_key(
     async with service.runtime.sessionmaker() as session, session.begin():
         await on_partner_key_issued(session, event, Envelope.wrap(event))
     return {"X-API-Key": key}
+
+
+def plan_approved(
+    *items: tuple[str, int, str],
+    region: str = "AZ-QBA",
+    direction: str = "cattle",
+    plan_id: uuid.UUID | None = None,
+    participant_id: uuid.UUID | None = None,
+    partner_id: uuid.UUID | None = None,
+) -> PlanApproved:
+    """plans' approval of a plan just now, with (asset type, quantity, unit price) items."""
+    lines = [
+        AssetItem(
+            asset_type=code,
+            quantity=quantity,
+            unit_price=Decimal(price),
+            total=Decimal(price) * quantity,
+        )
+        for code, quantity, price in items
+    ]
+    return PlanApproved(
+        plan_id=plan_id or uuid.uuid4(),
+        participant_id=participant_id or uuid.uuid4(),
+        region=region,
+        direction=direction,
+        partner_id=partner_id,
+        items=lines,
+        total=sum((line.total for line in lines), Decimal("0.00")),
+        approved_at=utcnow(),
+    )

@@ -77,6 +77,25 @@ async def one_item(client: httpx.AsyncClient, url: str, headers: Headers) -> dic
     return items[0] if items else None
 
 
+def handover(
+    order: dict[str, Any],
+    serials: dict[str, list[str]],
+    delivered_on: str = "2026-01-31",
+    place: str = "Gəncə",
+) -> dict[str, Any]:
+    """A delivery of all of an order's items, signed by the participant: serials by asset type."""
+    return {
+        "order_id": order["id"],
+        "delivered_on": delivered_on,
+        "place": place,
+        "signed_by": "participant",
+        "items": [
+            {"order_item_id": item["id"], "serials": serials[item["asset_type"]]}
+            for item in order["items"]
+        ],
+    }
+
+
 async def run_journey(
     intake: httpx.AsyncClient,
     plans: httpx.AsyncClient,
@@ -165,18 +184,7 @@ async def run_journey(
     ]
     serials = {"beehive": ["HIVE-001", "HIVE-002"], "honey-extractor": ["EXT-77"]}
     delivery = await assets.post(
-        "/v1/deliveries",
-        json={
-            "order_id": order["id"],
-            "delivered_on": "2026-01-31",
-            "place": "Gəncə",
-            "signed_by": "participant",
-            "items": [
-                {"order_item_id": i["id"], "serials": serials[i["asset_type"]]}
-                for i in order["items"]
-            ],
-        },
-        headers=asset_officer,
+        "/v1/deliveries", json=handover(order, serials), headers=asset_officer
     )
     assert delivery.status_code == 201, delivery.text
 

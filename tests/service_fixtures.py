@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,44 @@ async def start_service(
         await client.aclose()
     for manager in reversed(managers):
         await manager.__aexit__(None, None, None)
+
+
+IntakeSettingsFactory = Callable[..., Awaitable[IntakeSettings]]
+
+
+@pytest.fixture
+def intake_settings(
+    fresh_database: Callable[[str], Awaitable[str]],
+    nats_server: Any,
+    nats_namespace: str,
+    dev_keys: Path,
+) -> IntakeSettingsFactory:
+    """`settings = await intake_settings(selection_max_attempts=2)`: settings on a fresh database,
+    for a test that starts intake itself with `intake_instance`, e.g. twice to restart it."""
+
+    async def make(**overrides: Any) -> IntakeSettings:
+        return IntakeSettings(
+            database_url=await fresh_database("intake"),
+            nats_url=nats_server.url,
+            nats_namespace=nats_namespace,
+            nats_nkey_seed_file=nats_server.seed_file("intake"),
+            jwks_file=ensure_dev_keys(dev_keys),
+            log_json=False,
+            outbox_poll_seconds=0.2,
+            **overrides,
+        )
+
+    return make
+
+
+@asynccontextmanager
+async def intake_instance(settings: IntakeSettings) -> AsyncIterator[Service]:
+    """One intake instance on these settings, stopped when the block ends."""
+    app = create_intake(settings)
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield Service(app=app, client=client, settings=settings)
 
 
 Auth = Callable[..., dict[str, str]]

@@ -9,27 +9,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from intake.applicants.models import Applicant, AuditEntry
+from tests.journey_support import APPLICANT as JOURNEY_APPLICANT
 from tests.service_fixtures import Auth, Service
 
-APPLICANT = {
-    "fin": "5abc7de",
-    "first_name": "Aygün",
-    "last_name": "Məmmədova",
-    "birth_date": "1988-04-12",
-    "phone": "+994501234567",
-    "sex": "female",
-    "region": "AZ-BA",
-    "categories": [
-        {
-            "category": "martyr_family",
-            "evidence": {
-                "document_type": "martyr_family_certificate",
-                "number": "ŞA-123456",
-                "issued_on": "2021-03-15",
-            },
-        }
-    ],
-}
+# The journey's applicant, with a lower-case FIN (stored upper-case) and another region.
+APPLICANT = {**JOURNEY_APPLICANT, "fin": "5abc7de", "region": "AZ-BA"}
 
 
 async def count(service: Service, model: type) -> int:

@@ -5,7 +5,6 @@ through its consumer, at start, and periodically."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from assets import main as assets_main
 from monitoring import main as monitoring_main
 from plans import main as plans_main
-from shared.db import create_engine, create_sessionmaker, utcnow
+from shared.db import utcnow
 from shared.events import (
     Envelope,
     Event,
@@ -179,15 +178,6 @@ async def test_intake_sends_the_keys_in_force_at_each_change_and_periodically(
 
 
 # --- The snapshot handler itself, on a plans database -------------------------------------------
-
-
-@pytest.fixture
-async def plans_db(
-    fresh_database: Callable[[str], Awaitable[str]],
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(await fresh_database("plans"))
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 def key(prefix: str) -> KeyInForce:

@@ -4,7 +4,6 @@ service then authenticates partners from its own copy, without asking intake."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.auth import ApiKeyRecord
-from shared.db import create_engine, create_sessionmaker, utcnow
+from shared.db import utcnow
 from shared.events import Envelope, PartnerKeyIssued, PartnerKeyRevoked
 from shared.messaging.jetstream import subject_for
 from shared.partner_keys import (
@@ -165,15 +164,6 @@ async def test_a_key_event_delivered_twice_changes_nothing(
 
 
 # --- The handlers themselves, on a plans database: out of order, and twice ----------------------
-
-
-@pytest.fixture
-async def plans_db(
-    fresh_database: Callable[[str], Awaitable[str]],
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(await fresh_database("plans"))
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 def issued_event(key_id: uuid.UUID, prefix: str, expires_in: timedelta | None) -> PartnerKeyIssued:

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from shared.db import utcnow
-from shared.events import AssetItem, Envelope, Event, ParticipantEnrolled, PlanApproved
+from shared.events import Envelope, Event, ParticipantEnrolled, PlanApproved
 from shared.messaging.jetstream import subject_for
+from tests.events_support import plan_approved
 from tests.journey_support import PASSED_CHECKLIST, PLAN_CONTENT, STATE_FUND, eventually, one_item
 from tests.service_fixtures import Auth, Service, StartService
 
@@ -148,22 +149,7 @@ async def test_delivery_checks_serials(start_service: StartService, auth: Auth) 
         plan_id = uuid.uuid4()
         await publish(
             assets,
-            PlanApproved(
-                plan_id=plan_id,
-                participant_id=uuid.uuid4(),
-                region="AZ-QBA",
-                direction="cattle",
-                items=[
-                    AssetItem(
-                        asset_type="heifer",
-                        quantity=2,
-                        unit_price=Decimal("1800.00"),
-                        total=Decimal("3600.00"),
-                    )
-                ],
-                total=Decimal("3600.00"),
-                approved_at=utcnow(),
-            ),
+            plan_approved(("heifer", 2, "1800.00"), plan_id=plan_id),
         )
         url = f"/v1/orders?plan_id={plan_id}"
         orders.append(
@@ -252,21 +238,12 @@ async def test_a_plan_approved_again_revises_its_open_order(
     plan_id, participant_id = uuid.uuid4(), uuid.uuid4()
 
     def approved(quantity: int) -> PlanApproved:
-        return PlanApproved(
-            plan_id=plan_id,
-            participant_id=participant_id,
+        return plan_approved(
+            ("beehive", quantity, "150.00"),
             region="AZ-SAK",
             direction="beekeeping",
-            items=[
-                AssetItem(
-                    asset_type="beehive",
-                    quantity=quantity,
-                    unit_price=Decimal("150.00"),
-                    total=Decimal("150.00") * quantity,
-                )
-            ],
-            total=Decimal("150.00") * quantity,
-            approved_at=utcnow(),
+            plan_id=plan_id,
+            participant_id=participant_id,
         )
 
     url = f"/v1/orders?plan_id={plan_id}"

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.test_intake import APPLICANT
 from tests.service_fixtures import Auth, Service, StartService
@@ -46,25 +47,22 @@ async def test_a_large_body_without_credentials_is_refused_before_it_is_read(
     assert body.sent == 0
 
 
+@pytest.mark.parametrize(
+    "forged",
+    [{"Authorization": "Bearer not.a.token"}, {"X-API-Key": "dq_nonsense"}],
+    ids=["token", "api-key"],
+)
 async def test_a_large_body_with_a_forged_token_is_refused_before_it_is_read(
-    intake: Service,
+    intake: Service, forged: dict[str, str]
 ) -> None:
     body = CountedBody(30 * MB)
     response = await intake.client.post(
         "/v1/applicants",
         content=body,
-        headers={"Content-Type": "application/json", "Authorization": "Bearer not.a.token"},
+        headers={"Content-Type": "application/json", **forged},
     )
     assert_problem(response, 401)
     assert body.sent == 0
-    key = CountedBody(30 * MB)
-    response = await intake.client.post(
-        "/v1/applicants",
-        content=key,
-        headers={"Content-Type": "application/json", "X-API-Key": "dq_nonsense"},
-    )
-    assert_problem(response, 401)
-    assert key.sent == 0
 
 
 async def test_a_body_over_the_limit_is_413_from_its_length_or_as_it_streams(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from shared.filestore import FileStore, S3FileStore
 from tests.assets.assets_support import a_pdf, a_png, add_budget, approval, approve
+from tests.journey_support import handover
 from tests.service_fixtures import Auth, StartService
 from tests.shared.test_filestore_s3 import new_bucket, object_names, s3_endpoint
 
@@ -30,13 +31,7 @@ async def test_a_handover_act_goes_to_the_bucket_and_comes_back(
     officer = auth("asset_officer")
     delivered = await assets.client.post(
         "/v1/deliveries",
-        json={
-            "order_id": order["id"],
-            "delivered_on": "2026-11-20",
-            "place": "Qəbələ",
-            "signed_by": "participant",
-            "items": [{"order_item_id": order["items"][0]["id"], "serials": ["S3-HIVE-1"]}],
-        },
+        json=handover(order, {"beehive": ["S3-HIVE-1"]}, delivered_on="2026-11-20", place="Qəbələ"),
         headers=officer,
     )
     assert delivered.status_code == 201, delivered.text

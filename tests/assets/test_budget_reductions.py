@@ -25,13 +25,12 @@ from tests.assets.assets_support import (
     outbox_count,
     partner_key,
 )
-from tests.service_fixtures import Auth, StartService
+from tests.service_fixtures import Auth, Service
 
 
 async def test_a_budget_is_reduced_down_to_what_is_reserved_and_spent(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     admin = auth("admin", subject="admin-1")
     budget = await add_budget(assets, auth, "5000.00")
     await approve(assets, approval("3000.00"))
@@ -116,9 +115,8 @@ async def test_a_budget_is_reduced_down_to_what_is_reserved_and_spent(
 
 
 async def test_a_reduction_racing_reservations_never_leaves_the_fund_negative(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     budget_id = uuid.UUID((await add_budget(assets, auth, "10000.00"))["id"])
     sessionmaker = assets.runtime.sessionmaker
     admin = Principal(kind="staff", subject="admin-1")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from shared.events import PlanApproved
 from shared.tables import SHARED_TABLES
 from tests.assets.assets_support import STATE, add_budget, approval, approve
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 SPRING = {"round": "2026-spring", "period_start": "2026-01-01", "period_end": "2026-06-30"}
 AUTUMN = {"round": "2026-autumn", "period_start": "2026-07-01", "period_end": "2026-12-31"}
@@ -46,9 +46,8 @@ async def budget_events(assets: Service) -> list[dict[str, Any]]:
 
 
 async def test_a_plan_is_paid_from_its_rounds_budget_even_when_another_covers_the_day(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     round_r = uuid.uuid4()
     spring = await add_budget(assets, auth, "5000.00", **SPRING, round_id=str(round_r))
     autumn = await add_budget(assets, auth, "5000.00", **AUTUMN)
@@ -90,9 +89,8 @@ async def test_a_plan_is_paid_from_its_rounds_budget_even_when_another_covers_th
 
 
 async def test_a_partners_round_budget_pays_before_the_state_budget(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     admin = auth("admin")
     partner_id, round_r = uuid.uuid4(), uuid.uuid4()
     fund = await assets.client.post(
@@ -117,9 +115,8 @@ async def test_a_partners_round_budget_pays_before_the_state_budget(
 
 
 async def test_one_budget_per_fund_and_round_and_its_changes_name_the_round(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     admin = auth("admin")
     round_r = uuid.uuid4()
     linked = await add_budget(assets, auth, "100.00", **SPRING, round_id=str(round_r))

@@ -5,7 +5,6 @@ monitoring's findings in."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,13 @@ from assets.deliveries.service import on_item_status_reported
 from assets.funds.models import STATE_FUND_ID
 from shared.db import utcnow
 from shared.events import (
-    AssetItem,
     Envelope,
     ItemStatusReported,
-    PlanApproved,
 )
 from shared.filestore import DEFAULT_MAX_UPLOAD_BYTES, FileStore, LocalFileStore
 from shared.tables import SHARED_TABLES
 from tests.assets.assets_support import a_pdf, a_png, partner_key
-from tests.events_support import publish
+from tests.events_support import plan_approved, publish
 from tests.journey_support import eventually, one_item
 from tests.service_fixtures import Auth, Service
 
@@ -57,28 +54,7 @@ async def reserved_order(
 ) -> dict[str, Any]:
     """An order for a freshly approved plan, paid from the state budget."""
     plan_id = uuid.uuid4()
-    lines = [
-        AssetItem(
-            asset_type=code,
-            quantity=quantity,
-            unit_price=Decimal(price),
-            total=Decimal(price) * quantity,
-        )
-        for code, quantity, price in items
-    ]
-    await publish(
-        assets,
-        PlanApproved(
-            plan_id=plan_id,
-            participant_id=uuid.uuid4(),
-            region="AZ-QBA",
-            direction="cattle",
-            partner_id=partner_id,
-            items=lines,
-            total=sum((line.total for line in lines), Decimal("0.00")),
-            approved_at=utcnow(),
-        ),
-    )
+    await publish(assets, plan_approved(*items, plan_id=plan_id, partner_id=partner_id))
     officer = auth("asset_officer")
 
     async def reserved() -> dict[str, Any] | None:

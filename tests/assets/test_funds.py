@@ -13,13 +13,12 @@ from assets.orders.models import Order, OrderStatus
 from assets.orders.service import open_order_for
 from shared.events import PlanApproved
 from tests.assets.assets_support import STATE, add_budget, approval, outbox_count, partner_key
-from tests.service_fixtures import Auth, StartService
+from tests.service_fixtures import Auth, Service
 
 
 async def test_simultaneous_approvals_never_overspend_and_the_rest_wait_in_line(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     budget = await add_budget(assets, auth, "7500.00")
     sessionmaker = assets.runtime.sessionmaker
     events = [approval("1000.00") for _ in range(20)]
@@ -79,10 +78,7 @@ async def test_simultaneous_approvals_never_overspend_and_the_rest_wait_in_line(
     ] * 10
 
 
-async def test_budgets_are_managed_by_admins_with_if_match(
-    start_service: StartService, auth: Auth
-) -> None:
-    assets = await start_service("assets")
+async def test_budgets_are_managed_by_admins_with_if_match(assets: Service, auth: Auth) -> None:
     admin = auth("admin")
     assert (
         await assets.client.post(
@@ -130,8 +126,7 @@ async def test_budgets_are_managed_by_admins_with_if_match(
     assert await outbox_count(assets, "assets.budget.changed") == 2
 
 
-async def test_partners_see_only_their_own_funds(start_service: StartService, auth: Auth) -> None:
-    assets = await start_service("assets")
+async def test_partners_see_only_their_own_funds(assets: Service, auth: Auth) -> None:
     admin = auth("admin")
     partner_a, partner_b = uuid.uuid4(), uuid.uuid4()
     created = await assets.client.post(

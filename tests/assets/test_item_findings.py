@@ -8,26 +8,17 @@ from datetime import date
 from shared.events import Envelope, ItemStatusReported
 from shared.messaging.jetstream import subject_for
 from tests.assets.assets_support import add_budget, approval, approve
-from tests.journey_support import eventually
-from tests.service_fixtures import Auth, StartService
+from tests.journey_support import eventually, handover
+from tests.service_fixtures import Auth, Service
 
 
-async def test_a_finding_published_twice_updates_the_item_once(
-    start_service: StartService, auth: Auth
-) -> None:
-    assets = await start_service("assets")
+async def test_a_finding_published_twice_updates_the_item_once(assets: Service, auth: Auth) -> None:
     officer = auth("asset_officer")
     await add_budget(assets, auth, "5000.00")
     order = await approve(assets, approval("1800.00"))
     delivered = await assets.client.post(
         "/v1/deliveries",
-        json={
-            "order_id": order["id"],
-            "delivered_on": "2026-04-01",
-            "place": "Quba",
-            "signed_by": "participant",
-            "items": [{"order_item_id": order["items"][0]["id"], "serials": ["TAG-77"]}],
-        },
+        json=handover(order, {"beehive": ["TAG-77"]}, delivered_on="2026-04-01", place="Quba"),
         headers=officer,
     )
     assert delivered.status_code == 201, delivered.text

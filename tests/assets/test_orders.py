@@ -23,7 +23,7 @@ from tests.assets.assets_support import (
     partner_key,
 )
 from tests.journey_support import eventually, one_item
-from tests.service_fixtures import Auth, Service, StartService
+from tests.service_fixtures import Auth, Service
 
 
 async def ledger(assets: Service, auth: Auth, fund: str = STATE) -> dict[str, Any]:
@@ -36,9 +36,8 @@ async def ledger(assets: Service, auth: Auth, fund: str = STATE) -> dict[str, An
 
 
 async def test_a_duplicate_approval_opens_one_order_and_reserves_once(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "5000.00")
     event = approval("1200.00", quantity=2)
     envelope = Envelope.wrap(event)
@@ -74,9 +73,8 @@ async def test_a_duplicate_approval_opens_one_order_and_reserves_once(
 
 
 async def test_cancelling_releases_the_money_to_the_next_in_line(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "1500.00")
     first = await approve(assets, approval("1000.00"))
     second = await approve(assets, approval("800.00"))
@@ -118,10 +116,7 @@ async def test_cancelling_releases_the_money_to_the_next_in_line(
     assert again.json()["current_state"] == "cancelled"
 
 
-async def test_suppliers_prices_approval_ordering_and_delivery(
-    start_service: StartService, auth: Auth
-) -> None:
-    assets = await start_service("assets")
+async def test_suppliers_prices_approval_ordering_and_delivery(assets: Service, auth: Auth) -> None:
     await add_budget(assets, auth, "1000.00")
     order = await approve(assets, approval("300.00", quantity=2))
     item = order["items"][0]["id"]
@@ -199,9 +194,8 @@ async def test_suppliers_prices_approval_ordering_and_delivery(
 
 
 async def test_a_price_above_the_plan_that_does_not_fit_is_refused(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "350.00")
     order = await approve(assets, approval("300.00"))
     officer, url = auth("asset_officer"), f"/v1/orders/{order['id']}"
@@ -228,9 +222,8 @@ async def test_a_price_above_the_plan_that_does_not_fit_is_refused(
 
 
 async def test_approved_again_revises_the_order_and_its_reservation(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "1000.00")
     first = approval("150.00", quantity=2)
     order = await approve(assets, first)
@@ -248,9 +241,8 @@ async def test_approved_again_revises_the_order_and_its_reservation(
 
 
 async def test_a_partners_fund_pays_for_its_referrals_and_partners_see_only_their_orders(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "10000.00")
     partner_a, partner_b, partner_c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     fund = await assets.client.post(
@@ -292,9 +284,8 @@ async def test_a_partners_fund_pays_for_its_referrals_and_partners_see_only_thei
 
 
 async def test_a_waiting_order_with_cheaper_terms_goes_ahead_when_it_fits(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "500.00")
     order = await approve(assets, approval("600.00"))
     assert order["status"] == "awaiting_budget"
@@ -317,9 +308,8 @@ async def test_a_waiting_order_with_cheaper_terms_goes_ahead_when_it_fits(
 
 
 async def test_a_cancelled_plan_cancels_its_order_and_releases_the_money(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     budget = await add_budget(assets, auth, "3000.00")
     event = approval("1000.00", quantity=2)
     order = await approve(assets, event)

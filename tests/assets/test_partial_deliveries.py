@@ -10,32 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from shared.db import utcnow
-from shared.events import AssetItem, PlanApproved
 from shared.tables import SHARED_TABLES
 from tests.assets.assets_support import STATE, add_budget, approve
-from tests.service_fixtures import Auth, Service, StartService
-
-
-def plan(*items: tuple[str, int, str]) -> PlanApproved:
-    lines = [
-        AssetItem(
-            asset_type=code,
-            quantity=quantity,
-            unit_price=Decimal(price),
-            total=Decimal(price) * quantity,
-        )
-        for code, quantity, price in items
-    ]
-    return PlanApproved(
-        plan_id=uuid.uuid4(),
-        participant_id=uuid.uuid4(),
-        region="AZ-QBA",
-        direction="cattle",
-        items=lines,
-        total=sum((line.total for line in lines), Decimal("0.00")),
-        approved_at=utcnow(),
-    )
+from tests.events_support import plan_approved
+from tests.service_fixtures import Auth, Service
 
 
 def handover(
@@ -79,11 +57,12 @@ async def completed_events(assets: Service, order_id: str) -> list[dict[str, Any
 
 
 async def test_two_deliveries_complete_an_order_each_with_its_event_and_spending(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "10000.00")
-    order = await approve(assets, plan(("heifer", 3, "1800.00"), ("laying-hen", 50, "8.00")))
+    order = await approve(
+        assets, plan_approved(("heifer", 3, "1800.00"), ("laying-hen", 50, "8.00"))
+    )
     heifers, hens = (item["id"] for item in order["items"])
     officer, url = auth("asset_officer"), f"/v1/orders/{order['id']}"
     supplier = str(uuid.uuid4())
@@ -189,11 +168,10 @@ async def test_two_deliveries_complete_an_order_each_with_its_event_and_spending
 
 
 async def test_cancelling_a_partly_delivered_order_releases_only_the_rest(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "1000.00")
-    order = await approve(assets, plan(("beehive", 4, "150.00")))
+    order = await approve(assets, plan_approved(("beehive", 4, "150.00")))
     officer = auth("asset_officer")
     part = await assets.client.post(
         "/v1/deliveries", json=handover(order, {"serials": ["H-1"]}), headers=officer
@@ -225,11 +203,10 @@ async def test_cancelling_a_partly_delivered_order_releases_only_the_rest(
 
 
 async def test_simultaneous_handovers_of_one_order_never_deliver_more_than_ordered(
-    start_service: StartService, auth: Auth
+    assets: Service, auth: Auth
 ) -> None:
-    assets = await start_service("assets")
     await add_budget(assets, auth, "10000.00")
-    order = await approve(assets, plan(("heifer", 3, "1000.00")))
+    order = await approve(assets, plan_approved(("heifer", 3, "1000.00")))
     officer = auth("asset_officer")
 
     async def hand_over(tags: list[str]) -> tuple[int, int]:

@@ -4,13 +4,11 @@ same file into a plain table with the same columns. Also the import's peak memor
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import os
 import resource
 import time
-import uuid
 from datetime import date, timedelta
 
 import asyncpg
@@ -20,11 +18,10 @@ from intake.imports.parser import COLUMNS
 from intake.imports.runner import ImportWorker
 from intake.imports.service import FileCipher, create_import
 from intake.settings import IntakeSettings
-from shared import migrations
 from shared.auth import Principal, Role
 from shared.db import create_engine, create_sessionmaker
-from shared.devstack import create_database
 from shared.uploads import Upload
+from tests.bench.database_support import migrated_database
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 REGIONS = ("AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI")
@@ -70,10 +67,7 @@ def peak_rss_mib() -> float:
 
 
 async def run(pg_url: str, nats_url: str) -> None:
-    database = f"bench_{uuid.uuid4().hex[:8]}"
-    await create_database(pg_url, database)
-    url = pg_url.rsplit("/", 1)[0] + f"/{database}"
-    await asyncio.to_thread(migrations.upgrade, "intake", url)
+    url = await migrated_database(pg_url, "intake")
     content = referrals_csv(ROWS)
 
     # The floor: COPY of the same file into a plain table with the same columns.

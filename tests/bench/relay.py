@@ -10,13 +10,12 @@ import uuid
 
 import nats
 
-from shared import migrations
 from shared.db import create_engine, create_sessionmaker, utcnow
-from shared.devstack import create_database
 from shared.events import Envelope, ParticipantEnrolled
 from shared.messaging.jetstream import ensure_streams, subject_for
 from shared.messaging.outbox import add_event
 from shared.messaging.relay import OutboxRelay
+from tests.bench.database_support import migrated_database
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 
@@ -33,10 +32,7 @@ def event() -> ParticipantEnrolled:
 
 
 async def run(pg_url: str, nats_url: str) -> None:
-    database = f"bench_{uuid.uuid4().hex[:8]}"
-    await create_database(pg_url, database)
-    url = pg_url.rsplit("/", 1)[0] + f"/{database}"
-    await asyncio.to_thread(migrations.upgrade, "intake", url)
+    url = await migrated_database(pg_url, "intake")
     engine = create_engine(url)
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

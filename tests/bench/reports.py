@@ -4,7 +4,6 @@ own functions, against the floor of PostgreSQL's plain GROUP BY of the same fact
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import uuid
@@ -17,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from monitoring.models import Base  # noqa: F401 - registers every table
 from monitoring.reports import service
 from monitoring.reports.filters import Filters
-from shared import migrations
 from shared.db import create_engine, create_sessionmaker
-from shared.devstack import create_database
+from tests.bench.database_support import migrated_database
 from tests.monitoring.programme_support import Facts, generate_facts
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "1000000"))
@@ -106,10 +104,7 @@ WHERE enrolled_at IS NOT NULL AND enrollment_cancelled_at IS NULL GROUP BY 1
 
 
 async def run(pg_url: str, nats_url: str) -> None:
-    database = f"bench_{uuid.uuid4().hex[:8]}"
-    await create_database(pg_url, database)
-    url = pg_url.rsplit("/", 1)[0] + f"/{database}"
-    await asyncio.to_thread(migrations.upgrade, "monitoring", url)
+    url = await migrated_database(pg_url, "monitoring")
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     try:

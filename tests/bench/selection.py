@@ -4,7 +4,6 @@ rows (`ORDER BY score DESC, submitted_at, id`)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import time
@@ -20,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from intake.models import Base  # noqa: F401 - registers every table
 from intake.selection.models import Selection, SelectionResult, SelectionStatus
 from intake.selection.runner import SelectionRunner
-from shared import migrations
 from shared.db import create_engine, create_sessionmaker
-from shared.devstack import create_database
+from tests.bench.database_support import migrated_database
 
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
 REGIONS = sorted(s.code for s in pycountry.subdivisions.get(country_code="AZ"))[:60]
@@ -85,10 +83,7 @@ async def _seed(engine: AsyncEngine) -> uuid.UUID:
 
 
 async def run(pg_url: str, nats_url: str) -> None:
-    database = f"bench_{uuid.uuid4().hex[:8]}"
-    await create_database(pg_url, database)
-    url = pg_url.rsplit("/", 1)[0] + f"/{database}"
-    await asyncio.to_thread(migrations.upgrade, "intake", url)
+    url = await migrated_database(pg_url, "intake")
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.service_fixtures import Service
+from tests.service_fixtures import Auth, Service
 
 _fins = itertools.count(1)
 
@@ -51,3 +51,17 @@ def field_errors(response: httpx.Response) -> dict[str, str]:
     """{field: code} of a problem response."""
     assert response.headers["content-type"].startswith("application/problem+json"), response.text
     return {e["field"]: e["code"] for e in response.json()["errors"]}
+
+
+async def partner_key(intake: Service, auth: Auth, name: str) -> dict[str, str]:
+    """Headers with the API key of a new partner that may refer applicants and read them."""
+    admin = auth("admin")
+    partner = await intake.client.post("/v1/partners", json={"name": name}, headers=admin)
+    assert partner.status_code == 201, partner.text
+    issued = await intake.client.post(
+        f"/v1/partners/{partner.json()['id']}/api-keys",
+        json={"scopes": ["referrals:write", "referrals:read"]},
+        headers=admin,
+    )
+    assert issued.status_code == 201, issued.text
+    return {"X-API-Key": issued.json()["key"]}

@@ -4,6 +4,7 @@ registry, applications, and what the outbox holds."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -82,6 +83,18 @@ async def outbox(intake: Service, subject: str) -> list[dict[str, Any]]:
             text("SELECT envelope FROM outbox WHERE subject = :s ORDER BY id"), {"s": subject}
         )
         return [row.envelope["data"] for row in rows]
+
+
+async def enrolled_by_name(intake: Service, name: dict[str, str]) -> Counter[str]:
+    """How often each applicant, by the name for its id, was announced as enrolled."""
+    enrolled = await outbox(intake, "intake.participant.enrolled")
+    return Counter(name[e["participant_id"]] for e in enrolled)
+
+
+async def placed_by_name(intake: Service, name: dict[str, str]) -> dict[str, str]:
+    """The outcome announced for each application, by the name for its id."""
+    selected = await outbox(intake, "intake.application.selected")
+    return {name[e["application_id"]]: e["outcome"] for e in selected}
 
 
 async def run_selection(intake: Service, auth: Auth, round_id: str) -> dict[str, Any]:

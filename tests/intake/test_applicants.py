@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from intake.applicants.models import ApplicantCategory, AuditEntry
 from shared.tables import SHARED_TABLES
-from tests.intake.applicants_support import evidence, field_errors, person, register
+from tests.intake.applicants_support import evidence, field_errors, partner_key, person, register
 from tests.service_fixtures import Auth, Service
 
 PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone", "address")
@@ -241,19 +241,6 @@ async def test_personal_fields_only_for_case_officers_with_the_purpose_audited(
         ("staff:officer-7", "read", "enrolment"),
         ("staff:officer-7", "read", "monitoring_visit"),
     ]
-
-
-async def partner_key(intake: Service, auth: Auth, name: str) -> dict[str, str]:
-    admin = auth("admin")
-    partner = await intake.client.post("/v1/partners", json={"name": name}, headers=admin)
-    assert partner.status_code == 201, partner.text
-    issued = await intake.client.post(
-        f"/v1/partners/{partner.json()['id']}/api-keys",
-        json={"scopes": ["referrals:write", "referrals:read"]},
-        headers=admin,
-    )
-    assert issued.status_code == 201, issued.text
-    return {"X-API-Key": issued.json()["key"]}
 
 
 async def test_partner_sees_personal_fields_of_its_own_referrals_only(

@@ -11,7 +11,7 @@ import httpx
 from openpyxl import Workbook
 
 from intake.imports.parser import COLUMNS, TEMPLATE_ROWS, template_csv
-from tests.service_fixtures import Auth, StartService
+from tests.service_fixtures import Auth, Service, StartService
 
 MB = 1024 * 1024
 
@@ -67,10 +67,7 @@ async def upload(client: httpx.AsyncClient, name: str, content: bytes, **headers
     return await client.post("/v1/imports", files={"file": (name, content)}, headers=headers)
 
 
-async def test_a_zip_bomb_workbook_is_refused_naming_the_file(
-    start_service: StartService, auth: Auth
-) -> None:
-    intake = await start_service("intake")
+async def test_a_zip_bomb_workbook_is_refused_naming_the_file(intake: Service, auth: Auth) -> None:
     bomb = a_zip_bomb()
     assert len(bomb) < 2 * MB
     response = await upload(intake.client, "bomb.xlsx", bomb, **auth("case_officer"))

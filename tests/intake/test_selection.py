@@ -5,40 +5,34 @@ from an instance that died."""
 
 from __future__ import annotations
 
-import contextlib
 import random
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.main import create_app
 from intake.selection.ranking import Candidate, rank_key, reserved_places, select
 from intake.selection.runner import SelectionRunner, lock_key
-from intake.settings import IntakeSettings
 from shared.db import create_engine
-from shared.devkeys import ensure_dev_keys
 from tests.events_support import publish
 from tests.intake.benefit_support import benefited_at, delivery
 from tests.intake.rounds_support import (
     add_applicant,
     all_results,
     apply,
+    enrolled_by_name,
     open_round,
     outbox,
+    placed_by_name,
     run_selection,
 )
 from tests.journey_support import eventually
-from tests.service_fixtures import Auth, Service
+from tests.service_fixtures import Auth, IntakeSettingsFactory, Service, intake_instance
 
 # --- the pure function ---------------------------------------------------------------------------
 
@@ -237,14 +231,9 @@ async def test_commit_enrolls_once_each_then_freed_places_go_down_the_waitlist(
     round_now = await intake.client.get(f"/v1/rounds/{round_['id']}", headers=admin)
     assert round_now.json()["status"] == "selected"
 
-    enrolled = Counter(
-        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
-    )
+    enrolled = await enrolled_by_name(intake, name)
     assert enrolled == Counter({"b1": 1, "d1": 1, "m1": 1, "m2": 1})
-    placed = {
-        name[e["application_id"]]: e["outcome"]
-        for e in await outbox(intake, "intake.application.selected")
-    }
+    placed = await placed_by_name(intake, name)
     assert placed == {
         "b1": "selected", "d1": "selected", "m1": "selected", "m2": "selected",
         "b2": "waitlisted", "b3": "waitlisted", "d2": "waitlisted", "d3": "waitlisted",
@@ -291,9 +280,7 @@ async def test_commit_enrolls_once_each_then_freed_places_go_down_the_waitlist(
         ("m1", "withdrew"),
         ("d1", "duplicate"),
     ]
-    enrolled = Counter(
-        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
-    )
+    enrolled = await enrolled_by_name(intake, name)
     assert enrolled == Counter({"b1": 1, "d1": 1, "m1": 1, "m2": 1, "d2": 1, "d3": 1})
     promoted = await all_results(intake, auth, selection["id"], "&region=AZ-GA&outcome=selected")
     assert {name[r["application_id"]] for r in promoted if r["promoted_at"]} == {"d2", "d3"}
@@ -436,14 +423,9 @@ async def test_who_benefited_since_applying_is_skipped_at_commit_and_at_promotio
         )
     # d1's place goes to d3 (d2 is skipped); m1's reserved place has no priority applicant
     # waiting, so u1 takes it as a general place.
-    enrolled = Counter(
-        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
-    )
+    enrolled = await enrolled_by_name(intake, name)
     assert enrolled == Counter({"b1": 1, "m2": 1, "d3": 1, "u1": 1})
-    placed = {
-        name[e["application_id"]]: e["outcome"]
-        for e in await outbox(intake, "intake.application.selected")
-    }
+    placed = await placed_by_name(intake, name)
     assert placed == {
         "b1": "selected", "m2": "selected", "d3": "selected", "u1": "selected",
         "b2": "waitlisted", "b3": "waitlisted", "s1": "waitlisted",
@@ -469,40 +451,18 @@ async def test_who_benefited_since_applying_is_skipped_at_commit_and_at_promotio
     assert withdrawn.status_code == 200, withdrawn.text
     assert (await status("b2"))["status"] == "ineligible"
     assert (await status("b3"))["status"] == "enrolled"
-    enrolled = Counter(
-        name[e["participant_id"]] for e in await outbox(intake, "intake.participant.enrolled")
-    )
+    enrolled = await enrolled_by_name(intake, name)
     assert enrolled == Counter({"b1": 1, "m2": 1, "d3": 1, "u1": 1, "b3": 1})
 
 
 # --- a job left running by an instance that died -------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def intake_instance(settings: IntakeSettings) -> AsyncIterator[Service]:
-    app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield Service(app=app, client=client, settings=settings)
-
-
 async def test_a_job_left_running_by_a_dead_instance_is_finished_once_by_another(
-    fresh_database: Callable[[str], Awaitable[str]],
-    nats_server: Any,
-    nats_namespace: str,
-    dev_keys: Path,
+    intake_settings: IntakeSettingsFactory,
     auth: Auth,
 ) -> None:
-    settings = IntakeSettings(
-        database_url=await fresh_database("intake"),
-        nats_url=nats_server.url,
-        nats_namespace=nats_namespace,
-        nats_nkey_seed_file=nats_server.seed_file("intake"),
-        jwks_file=ensure_dev_keys(dev_keys),
-        log_json=False,
-        outbox_poll_seconds=0.2,
-    )
+    settings = await intake_settings()
     engine = create_engine(settings.database_url)
     try:
         blocker = await engine.connect()
@@ -600,22 +560,10 @@ async def run_selection_done(
 
 
 async def test_a_job_whose_runs_keep_dying_is_failed_after_the_attempt_limit(
-    fresh_database: Callable[[str], Awaitable[str]],
-    nats_server: Any,
-    nats_namespace: str,
-    dev_keys: Path,
+    intake_settings: IntakeSettingsFactory,
     auth: Auth,
 ) -> None:
-    settings = IntakeSettings(
-        database_url=await fresh_database("intake"),
-        nats_url=nats_server.url,
-        nats_namespace=nats_namespace,
-        nats_nkey_seed_file=nats_server.seed_file("intake"),
-        jwks_file=ensure_dev_keys(dev_keys),
-        log_json=False,
-        outbox_poll_seconds=0.2,
-        selection_max_attempts=2,
-    )
+    settings = await intake_settings(selection_max_attempts=2)
     engine = create_engine(settings.database_url)
 
     async def job() -> Any:

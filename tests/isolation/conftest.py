@@ -21,7 +21,14 @@ from shared.auth import Role, Scope
 from shared.messaging.identities import OPERATOR
 from shared.messaging.jetstream import PRODUCERS, stream_name
 from tests.isolation.routes import PDF, png
-from tests.journey_support import APPLICANT, PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
+from tests.journey_support import (
+    APPLICANT,
+    PASSED_CHECKLIST,
+    PLAN_CONTENT,
+    eventually,
+    handover,
+    one_item,
+)
 from tests.service_fixtures import Auth, Service, StartService
 
 Headers = dict[str, str]
@@ -298,18 +305,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     )
     assert order["fund_id"] == fund["id"], order
     delivery = await assets.client.post(
-        "/v1/deliveries",
-        json={
-            "order_id": order["id"],
-            "delivered_on": "2026-01-31",
-            "place": "Gəncə",
-            "signed_by": "participant",
-            "items": [
-                {"order_item_id": item["id"], "serials": SERIALS[item["asset_type"]]}
-                for item in order["items"]
-            ],
-        },
-        headers=asset_officer,
+        "/v1/deliveries", json=handover(order, SERIALS), headers=asset_officer
     )
     created(delivery)
     delivery_id = delivery.json()["id"]

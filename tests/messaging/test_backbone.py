@@ -4,7 +4,6 @@ replayed once, and consumers that outlive a nats-server restart."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
@@ -36,6 +35,7 @@ from shared.messaging.relay import OutboxRelay
 from shared.tables import SHARED_TABLES
 from tests.conftest import NatsConnect
 from tests.journey_support import APPLICANT, eventually
+from tests.messaging.consumers_support import plans_from_intake, running
 from tests.service_fixtures import StartService
 
 
@@ -73,15 +73,6 @@ async def plans_nc(nats_connect: NatsConnect) -> NATS:
     return await nats_connect("plans", max_reconnect_attempts=-1, reconnect_time_wait=0.2)
 
 
-@pytest.fixture
-async def plans_db(
-    fresh_database: Callable[[str], Awaitable[str]],
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(await fresh_database("plans"))
-    yield create_sessionmaker(engine)
-    await engine.dispose()
-
-
 async def publish(nc: NATS, namespace: str, envelope: Envelope, msg_id: str | None = None) -> None:
     await nc.jetstream().publish(
         subject_for(namespace, envelope.type),
@@ -100,17 +91,6 @@ async def participants(sessionmaker: async_sessionmaker[AsyncSession]) -> set[uu
         return set((await session.scalars(select(Participant.id))).all())
 
 
-@contextlib.asynccontextmanager
-async def running(consumer: Consumer) -> AsyncIterator[Consumer]:
-    task = asyncio.create_task(consumer.run())
-    try:
-        yield consumer
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def plans_consumer(
     nc: NATS,
     namespace: str,
@@ -118,14 +98,8 @@ def plans_consumer(
     handler: Any = on_participant_enrolled,
     **options: Any,
 ) -> Consumer:
-    return Consumer(
-        name="plans-from-intake",
-        producer="intake",
-        handlers={ParticipantEnrolled.type: handler},
-        sessionmaker=sessionmaker,
-        nc=nc,
-        namespace=namespace,
-        **options,
+    return plans_from_intake(
+        nc, namespace, sessionmaker, {ParticipantEnrolled.type: handler}, **options
     )
 
 

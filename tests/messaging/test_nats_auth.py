@@ -5,11 +5,10 @@ another sender anyway."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
@@ -33,9 +32,7 @@ from monitoring.handlers import handlers as monitoring_handlers
 from monitoring.settings import MonitoringSettings
 from plans.handlers import handlers as plans_handlers
 from plans.settings import PlansSettings
-from shared.db import create_engine, create_sessionmaker
 from shared.events import Envelope, PartnerKeyIssued
-from shared.messaging.consumer import Consumer
 from shared.messaging.deadletters import (
     H_ERROR,
     ensure_deadletter_stream,
@@ -62,6 +59,7 @@ from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
 from tests.conftest import ExternalNats, NatsConnect
 from tests.journey_support import eventually
+from tests.messaging.consumers_support import plans_from_intake, running
 from tests.service_fixtures import StartService
 
 # Something shaped like a FIN (7 characters), to look for where no personal data may be.
@@ -271,24 +269,15 @@ async def test_a_forged_key_sent_with_the_wrong_identity_never_reaches_partner_k
 # --- what a consumer refuses, and what it keeps of a failure ---
 
 
-@pytest.fixture
-async def plans_db(
-    fresh_database: Callable[[str], Awaitable[str]],
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(await fresh_database("plans"))
-    yield create_sessionmaker(engine)
-    await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def running(consumer: Consumer) -> AsyncIterator[Consumer]:
-    task = asyncio.create_task(consumer.run())
-    try:
-        yield consumer
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def intake_and_dead_letter_streams(nats_connect: NatsConnect, namespace: str) -> list[NATS]:
+    """intake's stream and the dead-letter stream, and clients as intake, plans and the operator."""
+    intake, plans, operator = [
+        await nats_connect(identity) for identity in ("intake", "plans", OPERATOR)
+    ]
+    js = intake.jetstream()
+    await ensure_streams(js, namespace, "intake")
+    await ensure_deadletter_stream(js, namespace)
+    return [intake, plans, operator]
 
 
 async def test_an_event_claiming_another_source_on_the_right_stream_is_refused(
@@ -296,12 +285,8 @@ async def test_an_event_claiming_another_source_on_the_right_stream_is_refused(
     nats_connect: NatsConnect,
     plans_db: async_sessionmaker[AsyncSession],
 ) -> None:
-    intake, plans, operator = [
-        await nats_connect(identity) for identity in ("intake", "plans", OPERATOR)
-    ]
+    intake, plans, operator = await intake_and_dead_letter_streams(nats_connect, nats_namespace)
     js = intake.jetstream()
-    await ensure_streams(js, nats_namespace, "intake")
-    await ensure_deadletter_stream(js, nats_namespace)
     applied: list[str] = []
 
     async def handler(session: AsyncSession, event: Any, envelope: Envelope) -> None:
@@ -314,14 +299,8 @@ async def test_an_event_claiming_another_source_on_the_right_stream_is_refused(
         await js.publish(
             subject_for(nats_namespace, envelope.type), envelope.model_dump_json().encode()
         )
-    consumer = Consumer(
-        name="plans-from-intake",
-        producer="intake",
-        handlers={PartnerKeyIssued.type: handler},
-        sessionmaker=plans_db,
-        nc=plans,
-        namespace=nats_namespace,
-        fetch_timeout=0.5,
+    consumer = plans_from_intake(
+        plans, nats_namespace, plans_db, {PartnerKeyIssued.type: handler}, fetch_timeout=0.5
     )
     before = EVENTS_REFUSED.labels(consumer.name, "source")._value.get()
     async with running(consumer):
@@ -341,12 +320,8 @@ async def test_a_failure_keeps_only_the_exception_class_never_its_message(
     nats_connect: NatsConnect,
     plans_db: async_sessionmaker[AsyncSession],
 ) -> None:
-    intake, plans, operator = [
-        await nats_connect(identity) for identity in ("intake", "plans", OPERATOR)
-    ]
+    intake, plans, operator = await intake_and_dead_letter_streams(nats_connect, nats_namespace)
     js = intake.jetstream()
-    await ensure_streams(js, nats_namespace, "intake")
-    await ensure_deadletter_stream(js, nats_namespace)
 
     async def failing(session: AsyncSession, event: Any, envelope: Envelope) -> None:
         # A NOT NULL violation: PostgreSQL's DETAIL says "Failing row contains (<the FIN>, ...)".
@@ -359,13 +334,11 @@ async def test_a_failure_keeps_only_the_exception_class_never_its_message(
     await js.publish(
         subject_for(nats_namespace, envelope.type), envelope.model_dump_json().encode()
     )
-    consumer = Consumer(
-        name="plans-from-intake",
-        producer="intake",
-        handlers={PartnerKeyIssued.type: failing},
-        sessionmaker=plans_db,
-        nc=plans,
-        namespace=nats_namespace,
+    consumer = plans_from_intake(
+        plans,
+        nats_namespace,
+        plans_db,
+        {PartnerKeyIssued.type: failing},
         max_attempts=2,
         retry_base_seconds=0.05,
         fetch_timeout=0.5,

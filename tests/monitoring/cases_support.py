@@ -17,7 +17,6 @@ from monitoring.visits.models import Visit
 from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.events import (
-    DeliveredItem,
     DeliveryCompleted,
     Envelope,
     Event,
@@ -29,6 +28,7 @@ from shared.events import (
 )
 from shared.tables import SHARED_TABLES
 from tests.journey_support import eventually
+from tests.monitoring.visits_support import delivery
 from tests.service_fixtures import Service
 
 __all__ = ["eventually"]
@@ -52,25 +52,15 @@ def delivered(
     direction: str = "beekeeping",
     delivered_on: date = date(2026, 1, 31),
 ) -> DeliveryCompleted:
-    return DeliveryCompleted(
-        delivery_id=uuid.uuid4(),
-        order_id=uuid.uuid4(),
-        plan_id=uuid.uuid4(),
-        participant_id=participant_id or uuid.uuid4(),
-        region=region,
-        direction=direction,
-        partner_id=partner_id,
-        items=[
-            DeliveredItem(
-                asset_type="beehive",
-                quantity=2,
-                unit_price=Decimal("150.50"),
-                serials=["HIVE-001", "HIVE-002"],
-                unit_ids=[uuid.uuid4(), uuid.uuid4()],
-            )
-        ],
-        total=Decimal("301.00"),
+    """Two beehives handed over (the cases' tests' usual delivery)."""
+    return delivery(
         delivered_on=delivered_on,
+        region=region,
+        participant_id=participant_id,
+        partner_id=partner_id,
+        serials=("HIVE-001", "HIVE-002"),
+        unit_price="150.50",
+        direction=direction,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.monitoring.programme_support import Facts, generate_facts, load
 from tests.service_fixtures import Service, StartService
 
 
@@ -25,3 +26,12 @@ async def monitoring(
     return await start_service(
         "monitoring", filestore_path=tmp_path / "files", **monitoring_settings
     )
+
+
+@pytest.fixture
+async def programme(start_service: StartService) -> tuple[Service, Facts]:
+    """Monitoring with the synthetic programme's facts loaded, and those facts."""
+    monitoring = await start_service("monitoring")
+    facts = generate_facts()
+    await load(monitoring, facts)
+    return monitoring, facts

@@ -18,6 +18,16 @@ from tests.monitoring.programme_support import (
 from tests.service_fixtures import Service
 
 PRIORITY = {"martyr_family", "war_participant"}
+# The funnel's stages, in the report's order.
+STAGES = [
+    "applied",
+    "eligible",
+    "selected",
+    "plan_approved",
+    "delivered",
+    "operating_6",
+    "operating_12",
+]
 
 
 async def partner_key(monitoring: Service, partner_id: uuid.UUID) -> dict[str, str]:
@@ -45,16 +55,7 @@ def expected_funnel(facts: Facts, partner: uuid.UUID | None = None) -> dict[str,
     for v in facts.visits:
         if v["operating"] and v["month"] in (6, 12):
             visits[v["participant_id"]][v["month"]] = v["visited_on"]
-    stages = [
-        "applied",
-        "eligible",
-        "selected",
-        "plan_approved",
-        "delivered",
-        "operating_6",
-        "operating_12",
-    ]
-    counts = dict.fromkeys(stages, 0)
+    counts = dict.fromkeys(STAGES, 0)
     gaps: dict[str, list[int]] = defaultdict(list)
     for a in facts.applications:
         if partner is not None and a["partner_id"] != partner:

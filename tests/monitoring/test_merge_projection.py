@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from monitoring.readmodels.models import ApplicationFact, TimelineEntry
-from shared.events import ApplicantMerged, ApplicationSubmitted, ParticipantEnrolled
+from shared.events import ApplicantMerged, ApplicationSubmitted, Envelope, ParticipantEnrolled
 from tests.conftest import FreshDatabase
 from tests.intake.applicants_support import register
 from tests.journey_support import eventually
@@ -30,6 +30,19 @@ KEPT, MERGED, OTHER = (uuid.uuid4() for _ in range(3))
 async def facts(fresh_database: FreshDatabase) -> AsyncIterator[Sessions]:
     async with sessions(await fresh_database("monitoring")) as sessionmaker:
         yield sessionmaker
+
+
+def merge_moving(application_id: uuid.UUID) -> Envelope:
+    """MERGED merged into KEPT an hour after T0, moving this application to KEPT."""
+    return at(
+        ApplicantMerged(
+            kept_applicant_id=KEPT,
+            merged_applicant_id=MERGED,
+            moved_application_ids=[application_id],
+            merged_at=T0 + HOUR,
+        ),
+        T0 + HOUR,
+    )
 
 
 def submitted(application_id: uuid.UUID, applicant_id: uuid.UUID) -> ApplicationSubmitted:
@@ -62,15 +75,7 @@ async def test_a_merge_moves_only_the_listed_applications_and_twice_is_once(
             at(submitted(unrelated, OTHER), T0),
         ],
     )
-    merge = at(
-        ApplicantMerged(
-            kept_applicant_id=KEPT,
-            merged_applicant_id=MERGED,
-            moved_application_ids=[moved],
-            merged_at=T0 + HOUR,
-        ),
-        T0 + HOUR,
-    )
+    merge = merge_moving(moved)
     await project(facts, [merge])
     before = await row(facts, ApplicationFact, application_id=moved)
     await project(facts, [merge])  # a redelivery
@@ -99,15 +104,7 @@ async def test_a_merge_before_the_applications_own_events_still_counts(facts: Se
         ApplicantMerged(kept_applicant_id=KEPT, merged_applicant_id=MERGED, merged_at=T0 + HOUR),
         T0 + HOUR,
     )
-    merge = at(
-        ApplicantMerged(
-            kept_applicant_id=KEPT,
-            merged_applicant_id=MERGED,
-            moved_application_ids=[moved],
-            merged_at=T0 + HOUR,
-        ),
-        T0 + HOUR,
-    )
+    merge = merge_moving(moved)
     await project(facts, [empty, merge])
     assert await applicant_of(facts, moved) == KEPT
     enrolled = ParticipantEnrolled(

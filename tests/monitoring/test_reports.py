@@ -33,7 +33,7 @@ from tests.monitoring.reports_support import (
     participants,
     partner_key,
 )
-from tests.service_fixtures import Auth, StartService
+from tests.service_fixtures import Auth, Service, StartService
 
 # --- the same figures, computed here ------------------------------------------------------------
 
@@ -42,11 +42,9 @@ from tests.service_fixtures import Auth, StartService
 
 
 async def test_reports_match_figures_computed_independently(
-    start_service: StartService, auth: Auth
+    programme: tuple[Service, Facts], auth: Auth
 ) -> None:
-    monitoring = await start_service("monitoring")
-    facts = generate()
-    await load(monitoring, facts)
+    monitoring, facts = programme
     analyst = auth("analyst")
 
     # Participants per year and growth against the first year.
@@ -164,11 +162,9 @@ async def test_reports_match_figures_computed_independently(
 
 
 async def test_small_cells_are_suppressed_for_partners_and_the_public(
-    start_service: StartService, auth: Auth
+    programme: tuple[Service, Facts], auth: Auth
 ) -> None:
-    monitoring = await start_service("monitoring")
-    facts = generate()
-    await load(monitoring, facts)
+    monitoring, facts = programme
     small = expected_partner(facts, SMALL_PARTNER)
     assert small["enrolled"] == 3
 
@@ -240,11 +236,9 @@ async def test_small_cells_are_suppressed_for_partners_and_the_public(
 
 
 async def test_a_partner_sees_its_own_participants_only(
-    start_service: StartService, auth: Auth
+    programme: tuple[Service, Facts], auth: Auth
 ) -> None:
-    monitoring = await start_service("monitoring")
-    facts = generate()
-    await load(monitoring, facts)
+    monitoring, facts = programme
     own, other = PARTNERS
     key = await partner_key(monitoring, own)
 

@@ -16,19 +16,9 @@ from openpyxl import load_workbook
 
 from monitoring.reports.suppression import Row, complete, separate
 from tests.monitoring.programme_support import PARTNERS, Facts, load
-from tests.monitoring.programme_support import generate_facts as generate
 from tests.monitoring.reports_support import expected_partner, get, partner_key
 from tests.service_fixtures import Auth, Service, StartService
 
-STAGES = [
-    "applied",
-    "eligible",
-    "selected",
-    "plan_approved",
-    "delivered",
-    "operating_6",
-    "operating_12",
-]
 PARTNER = uuid.UUID(int=0xD4)
 FUNNEL_ROUND = uuid.UUID(int=1999)
 
@@ -299,11 +289,9 @@ async def _pair(
 
 
 async def test_no_withheld_count_can_be_worked_out_again(
-    start_service: StartService, auth: Auth
+    programme: tuple[Service, Facts], auth: Auth
 ) -> None:
-    monitoring = await start_service("monitoring")
-    facts = generate()
-    await load(monitoring, facts)
+    monitoring, _ = programme
     analyst, officer = auth("analyst"), auth("case_officer")
     check = Checker()
 
@@ -398,11 +386,9 @@ async def test_no_withheld_count_can_be_worked_out_again(
 
 
 async def test_exports_withhold_what_json_withholds(
-    start_service: StartService, auth: Auth
+    programme: tuple[Service, Facts], auth: Auth
 ) -> None:
-    monitoring = await start_service("monitoring")
-    facts = generate()
-    await load(monitoring, facts)
+    monitoring, facts = programme
     own = PARTNERS[0]
     key = await partner_key(monitoring, own)
     tables = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ import pytest
 
 from shared.db import utcnow
 from shared.devkeys import mint_token
-from shared.events import AssetItem, Envelope, PlanApproved
+from shared.events import Envelope
 from shared.messaging.jetstream import ensure_streams, subject_for
 from tests.conftest import LaunchServices
+from tests.events_support import plan_approved
 from tests.journey_support import STATE_FUND, eventually, one_item
 
 pytestmark = pytest.mark.e2e
@@ -46,22 +46,7 @@ async def test_an_item_reported_sold_reaches_assets(
         )
         assert budget.status_code == 201, budget.text
         # plans approves a plan (published as plans would).
-        approved = PlanApproved(
-            plan_id=uuid.uuid4(),
-            participant_id=uuid.uuid4(),
-            region="AZ-GA",
-            direction="beekeeping",
-            items=[
-                AssetItem(
-                    asset_type="beehive",
-                    quantity=2,
-                    unit_price=Decimal("150.00"),
-                    total=Decimal("300.00"),
-                )
-            ],
-            total=Decimal("300.00"),
-            approved_at=utcnow(),
-        )
+        approved = plan_approved(("beehive", 2, "150.00"), region="AZ-GA", direction="beekeeping")
         envelope = Envelope.wrap(approved)
         nc = await nats.connect(nats_server.url, **nats_server.identity("plans").connect_options())
         try:

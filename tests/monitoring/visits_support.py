@@ -46,6 +46,8 @@ def delivery(
     partner_id: uuid.UUID | None = None,
     serials: tuple[str, ...] = ("HIVE-1", "HIVE-2"),
     asset_type: str = "beehive",
+    unit_price: str = "150.00",
+    direction: str = "beekeeping",
 ) -> DeliveryCompleted:
     """A handover as assets announces it: one unit per serial, each with its unit id."""
     return DeliveryCompleted(
@@ -54,18 +56,18 @@ def delivery(
         plan_id=uuid.uuid4(),
         participant_id=participant_id or uuid.uuid4(),
         region=region,
-        direction="beekeeping",
+        direction=direction,
         partner_id=partner_id,
         items=[
             DeliveredItem(
                 asset_type=asset_type,
                 quantity=len(serials),
-                unit_price=Decimal("150.00"),
+                unit_price=Decimal(unit_price),
                 serials=list(serials),
                 unit_ids=[uuid.uuid4() for _ in serials],
             )
         ],
-        total=Decimal("150.00") * len(serials),
+        total=Decimal(unit_price) * len(serials),
         delivered_on=delivered_on,
     )
 

@@ -7,13 +7,10 @@ import io
 from pypdf import PdfReader
 
 from tests.plans.plans_support import BEEHIVES, enrol, to_approved
-from tests.service_fixtures import Auth, StartService
+from tests.service_fixtures import Auth, Service
 
 
-async def test_approved_plan_prints_with_its_items_and_amounts(
-    start_service: StartService, auth: Auth
-) -> None:
-    plans = await start_service("plans")
+async def test_approved_plan_prints_with_its_items_and_amounts(plans: Service, auth: Auth) -> None:
     officer, reviewer = auth("case_officer"), auth("plan_reviewer")
     plan = await enrol(plans, auth, "beekeeping")
     url = f"/v1/business-plans/{plan['id']}/pdf"

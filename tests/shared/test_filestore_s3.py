@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -38,28 +39,27 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-def new_bucket(endpoint: str) -> str:
-    """A fresh bucket (moto keeps its buckets for the whole process)."""
-    name = f"dayaq-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
+def s3_client(endpoint: str) -> Any:
+    """A client of the moto server, with its test credentials."""
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def new_bucket(endpoint: str) -> str:
+    """A fresh bucket (moto keeps its buckets for the whole process)."""
+    name = f"dayaq-{uuid.uuid4().hex[:12]}"
+    client = s3_client(endpoint)
     client.create_bucket(Bucket=name)
     return name
 
 
 def object_names(endpoint: str, bucket: str) -> list[str]:
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = s3_client(endpoint)
     listed = client.list_objects_v2(Bucket=bucket)
     return sorted(item["Key"] for item in listed.get("Contents", []))
 
