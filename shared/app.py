@@ -112,75 +112,14 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        sessionmaker = create_sessionmaker(engine)
-        consumers: list[Consumer] = []
-
-        async def reconnected() -> None:
-            for consumer in consumers:
-                consumer.reconnected()
-
-        nc = await connect(
-            settings.nats_url,
-            name=service,
-            on_reconnect=reconnected,
-            **nats_identity(settings).connect_options(),
-        )
-        js = nc.jetstream()
-        # Only its own stream: the streams it consumes are their producers' to make, and its
-        # consumers wait for them (NATS permissions allow nothing else).
-        replicas = settings.nats_stream_replicas
-        await ensure_own_stream(js, settings.nats_namespace, service, replicas=replicas)
-        await ensure_deadletter_stream(js, settings.nats_namespace, replicas)
-        for producer, by_type in (handlers or {}).items():
-            consumers.append(
-                Consumer(
-                    name=f"{service}-from-{producer}",
-                    producer=producer,
-                    handlers=by_type,
-                    sessionmaker=sessionmaker,
-                    nc=nc,
-                    namespace=settings.nats_namespace,
-                    max_attempts=settings.consumer_max_attempts,
-                    retry_base_seconds=settings.consumer_retry_base_seconds,
-                )
-            )
-        relay = OutboxRelay(
-            engine, js, namespace=settings.nats_namespace, poll_seconds=settings.outbox_poll_seconds
-        )
-        runtime = Runtime(
-            settings,
-            engine,
-            sessionmaker,
-            nc,
-            relay,
-            consumers,
-            api_key_store(sessionmaker),
-            rate_limiter(settings),
-        )
+        runtime = await _open_runtime(settings, handlers or {}, api_key_store)
         app.state.runtime = runtime
-        for kind, build in (parts or {}).items():
-            runtime.parts[kind] = build(runtime)
-        runtime.start(f"{service}-relay", relay)
-        for consumer in consumers:
-            runtime.start(consumer.name, consumer)
-        runtime.start(f"{service}-idempotency-purge", idempotency_purge(engine, settings))
-        for name, build_worker in (workers or {}).items():
-            worker = build_worker(runtime)
-            runtime.start(name, await worker if inspect.isawaitable(worker) else worker)
-        if settings.metrics_port is not None:
-            runtime.stop_metrics = serve_metrics(settings.metrics_host, settings.metrics_port)
-        log.info("%s started", service)
         try:
+            await _start(runtime, parts or {}, workers or {})
+            log.info("%s started", service)
             yield
         finally:
-            runtime.stop_metrics()
-            for task in runtime.tasks:
-                task.cancel()
-            await asyncio.gather(*runtime.tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await nc.drain()
-            await engine.dispose()
+            await _close(runtime)
             log.info("%s stopped", service)
 
     app = FastAPIOffline(
@@ -213,6 +152,90 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+async def _open_runtime(
+    settings: ServiceSettings,
+    handlers: Mapping[str, Mapping[str, Handler]],
+    api_key_store: Callable[[async_sessionmaker[AsyncSession]], ApiKeyStore],
+) -> Runtime:
+    """The engine, NATS with the service's own streams, its consumers and relay: none running."""
+    service = settings.service_name
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    consumers: list[Consumer] = []
+
+    async def reconnected() -> None:
+        for consumer in consumers:
+            consumer.reconnected()
+
+    nc = await connect(
+        settings.nats_url,
+        name=service,
+        on_reconnect=reconnected,
+        **nats_identity(settings).connect_options(),
+    )
+    js = nc.jetstream()
+    # Only its own stream: the streams it consumes are their producers' to make, and its
+    # consumers wait for them (NATS permissions allow nothing else).
+    replicas = settings.nats_stream_replicas
+    await ensure_own_stream(js, settings.nats_namespace, service, replicas=replicas)
+    await ensure_deadletter_stream(js, settings.nats_namespace, replicas)
+    for producer, by_type in handlers.items():
+        consumers.append(
+            Consumer(
+                name=f"{service}-from-{producer}",
+                producer=producer,
+                handlers=by_type,
+                sessionmaker=sessionmaker,
+                nc=nc,
+                namespace=settings.nats_namespace,
+                max_attempts=settings.consumer_max_attempts,
+                retry_base_seconds=settings.consumer_retry_base_seconds,
+            )
+        )
+    relay = OutboxRelay(
+        engine, js, namespace=settings.nats_namespace, poll_seconds=settings.outbox_poll_seconds
+    )
+    return Runtime(
+        settings,
+        engine,
+        sessionmaker,
+        nc,
+        relay,
+        consumers,
+        api_key_store(sessionmaker),
+        rate_limiter(settings),
+    )
+
+
+async def _start(
+    runtime: Runtime, parts: Mapping[type[Any], PartFactory], workers: Mapping[str, WorkerFactory]
+) -> None:
+    """Builds the parts, then runs the relay, the consumers, the purge and the workers."""
+    settings = runtime.settings
+    service = settings.service_name
+    for kind, build in parts.items():
+        runtime.parts[kind] = build(runtime)
+    runtime.start(f"{service}-relay", runtime.relay)
+    for consumer in runtime.consumers:
+        runtime.start(consumer.name, consumer)
+    runtime.start(f"{service}-idempotency-purge", idempotency_purge(runtime.engine, settings))
+    for name, build_worker in workers.items():
+        worker = build_worker(runtime)
+        runtime.start(name, await worker if inspect.isawaitable(worker) else worker)
+    if settings.metrics_port is not None:
+        runtime.stop_metrics = serve_metrics(settings.metrics_host, settings.metrics_port)
+
+
+async def _close(runtime: Runtime) -> None:
+    runtime.stop_metrics()
+    for task in runtime.tasks:
+        task.cancel()
+    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    with contextlib.suppress(Exception):
+        await runtime.nc.drain()
+    await runtime.engine.dispose()
 
 
 def _install_trace(app: FastAPI) -> None:
