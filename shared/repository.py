@@ -32,12 +32,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from shared.auth import Principal
+from shared.consent import sharing_stands
 from shared.problems import NotFound
 
 M = TypeVar("M")
@@ -51,13 +52,21 @@ class Ownership(Protocol):
 
 @dataclass(frozen=True)
 class OwnedBy:
-    """The row carries its partner in a column (NULL: referred by no partner, so not theirs)."""
+    """The row carries its partner in a column (NULL: referred by no partner, so not theirs).
+
+    `application` names the column holding the application (or participant) the row is about:
+    the partner then sees the row only while the person's consent to share with it stands
+    (shared/consent.py)."""
 
     column: str = "partner_id"
+    application: str | None = None
 
     def criterion(self, model: type[Any], partner_id: uuid.UUID) -> ColumnElement[bool]:
         column: InstrumentedAttribute[Any] = getattr(model, self.column)
-        return column == partner_id
+        if self.application is None:
+            return column == partner_id
+        application: InstrumentedAttribute[Any] = getattr(model, self.application)
+        return and_(column == partner_id, sharing_stands(application, partner_id))
 
 
 @dataclass(frozen=True)
@@ -140,11 +149,18 @@ def visible_to(model: type[Any], principal: Principal) -> ColumnElement[bool]:
 
 
 def partner_column_filter(
-    column: SQLCoreOperations[Any], principal: Principal
+    column: SQLCoreOperations[Any],
+    principal: Principal,
+    application: SQLCoreOperations[Any] | None = None,
 ) -> ColumnElement[bool]:
-    """For queries over tables or read models that carry a partner column but have no model rule."""
+    """For queries over tables or read models that carry a partner column but have no model rule;
+    with `application`, rows whose person withdrew consent to share with the partner are out."""
     partner_id = partner_of(principal)
-    return true() if partner_id is None else column == partner_id
+    if partner_id is None:
+        return true()
+    if application is None:
+        return column == partner_id
+    return and_(column == partner_id, sharing_stands(application, partner_id))
 
 
 class Repository(Generic[M]):

@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_base_seconds: float = 0.5
 
+    # Due process: a decision that hurts a person may be appealed for this many days.
+    appeal_days: int = Field(30, ge=1, le=365)
+
     # Idempotency records: kept this long, and their request hashes keyed with this secret.
     idempotency_retention_hours: float = Field(24, gt=0)
     idempotency_hash_key: SecretStr = SecretStr("dev-only-idempotency-hash-key")

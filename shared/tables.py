@@ -20,6 +20,8 @@ class SharedTables:
     inbox: sa.Table
     delivery_attempts: sa.Table
     idempotency_keys: sa.Table
+    adverse_decisions: sa.Table
+    consent_withdrawals: sa.Table
 
 
 def _columns() -> dict[str, list[sa.Column[object]]]:
@@ -62,6 +64,30 @@ def _columns() -> dict[str, list[sa.Column[object]]]:
             sa.Column("status_code", sa.Integer, nullable=False),
             sa.Column("resource", sa.Text, nullable=True),  # its id; null while in progress
             sa.Column("created_at", UTCDateTime, nullable=False, server_default=now),
+        ],
+        # Decisions that hurt a person, made in this service (see shared/decisions.py): who,
+        # when, why, until when they may be appealed, and whether an upheld appeal reversed them.
+        "adverse_decisions": [
+            sa.Column("id", UUID(as_uuid=True), primary_key=True),
+            sa.Column("application_id", UUID(as_uuid=True), nullable=False, index=True),
+            sa.Column("kind", sa.Text, nullable=False),
+            sa.Column("reason", sa.Text, nullable=False),
+            sa.Column("note", sa.Text, nullable=True),
+            sa.Column("decided_by", sa.Text, nullable=False),
+            sa.Column("decided_at", UTCDateTime, nullable=False),
+            sa.Column("appeal_until", sa.Date, nullable=False),
+            sa.Column("ref_id", UUID(as_uuid=True), nullable=True),
+            sa.Column("partner_id", UUID(as_uuid=True), nullable=True),
+            sa.Column("reversed_at", UTCDateTime, nullable=True),
+            sa.Column("reversed_by_grievance_id", UUID(as_uuid=True), nullable=True),
+            sa.Column("reversal_effect", sa.Text, nullable=True),
+        ],
+        # A person's withdrawn consent to share with the partner that referred them: while a row
+        # stands, that partner sees none of the application's records (shared/consent.py).
+        "consent_withdrawals": [
+            sa.Column("application_id", UUID(as_uuid=True), primary_key=True),
+            sa.Column("partner_id", UUID(as_uuid=True), primary_key=True),
+            sa.Column("withdrawn_at", UTCDateTime, nullable=False),
         ],
     }
 

@@ -78,6 +78,10 @@ FROZEN_DDL = {
     "20261203_idempotency_without_bodies_downgrade": (
         "2086856abbc24501ee5e70832400ae9f477d8c9c3534bec8b58d4b9459913837"
     ),
+    "20261204_due_process": "9d02f5228f454a4ed8cde7d8614e599333498fa3f88a2a2132d8223e0eae52bd",
+    "20261204_due_process_downgrade": (
+        "e9d9fea5b21f21adef6298012dcd7b29168c42751d07eb3f8206e84f22d6157f"
+    ),
 }
 
 

@@ -203,6 +203,77 @@ class MemorandumRecorded(Event):
     valid_to: date | None = Field(None, description="None: open-ended")
 
 
+class ExclusionProposed(Event):
+    """A monitoring flag asks to exclude the person behind a participant (e.g. the assets were
+    reported missing or sold). Only a proposal: a case officer decides; until then the person is
+    not excluded."""
+
+    type = "intake.exclusion.proposed"
+    source_service = "intake"
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    proposal_id: uuid.UUID
+    application_id: uuid.UUID = Field(description="The participant the flag is about")
+    applicant_id: uuid.UUID
+    flag_id: uuid.UUID
+    rule: str = Field(description="The monitoring rule that proposed it, e.g. asset_lost")
+    proposed_at: datetime
+
+
+class ExclusionProposalWithdrawn(Event):
+    """A proposal to exclude that no longer stands: the flag was resolved as unfounded, the
+    report was corrected so the rule no longer holds, or a case officer declined it."""
+
+    type = "intake.exclusion.withdrawn"
+    source_service = "intake"
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    proposal_id: uuid.UUID
+    application_id: uuid.UUID
+    flag_id: uuid.UUID
+    reason: Literal["flag_unfounded", "report_corrected", "declined_by_officer"]
+    withdrawn_at: datetime
+
+
+class ConsentChanged(Event):
+    """A person's consent recorded, renewed or withdrawn. For `partner_sharing`, every service
+    stops (or resumes) showing the partner the person's records at once: `application_ids` are
+    the person's applications that partner referred."""
+
+    type = "intake.consent.changed"
+    source_service = "intake"
+    lifecycle = False
+    consumers = ("plans", "assets", "monitoring")
+    subject_field = "applicant_id"
+
+    applicant_id: uuid.UUID
+    application_ids: list[uuid.UUID] = Field(default_factory=list)
+    purpose: Literal["processing", "partner_sharing"]
+    partner_id: uuid.UUID | None = Field(None, description="For partner_sharing: with whom")
+    granted: bool
+    text_version: str = Field(description="The version of the consent text the person was shown")
+    changed_at: datetime
+
+
+class ApplicantErased(Event):
+    """A person's personal fields removed from intake's registry (retention elapsed after the
+    case closed, or a lawful request). The other services remove any free text they keep about
+    the applications; counts and coded facts stay, so reports do not change."""
+
+    type = "intake.applicant.erased"
+    source_service = "intake"
+    lifecycle = False
+    consumers = ("plans", "assets", "monitoring")
+    subject_field = "applicant_id"
+
+    applicant_id: uuid.UUID
+    application_ids: list[uuid.UUID] = Field(default_factory=list)
+    basis: Literal["retention_elapsed", "lawful_request"]
+    erased_at: datetime
+
+
 # plans -----------------------------------------------------------------------------------------
 
 
@@ -477,13 +548,16 @@ class FlagResolved(Event):
 
     type = "monitoring.flag.resolved"
     source_service = "monitoring"
-    consumers = ("monitoring",)
+    consumers = ("intake", "monitoring")
     subject_field = "participant_id"
 
     flag_id: uuid.UUID
     participant_id: uuid.UUID
     rule: str
-    resolution: str = Field(description="Coded, e.g. asset_recovered, plan_revised, no_action")
+    resolution: str = Field(
+        description="Coded, e.g. asset_recovered, no_action; unfounded, false_alarm or "
+        "report_corrected withdraw what the flag proposed"
+    )
 
 
 class ReportedItem(Part):
@@ -520,7 +594,7 @@ class CaseClosed(Event):
 
     type = "monitoring.case.closed"
     source_service = "monitoring"
-    consumers = ("monitoring",)
+    consumers = ("intake", "monitoring")
     subject_field = "participant_id"
 
     participant_id: uuid.UUID
@@ -555,6 +629,194 @@ class ItemStatusReported(Event):
         return str(self.participant_id or self.visit_id)
 
 
+# adverse decisions, in every service -----------------------------------------------------------
+
+DecisionKind = Literal[
+    "ineligible",
+    "not_selected",
+    "waitlisted",
+    "excluded",
+    "plan_rejected",
+    "order_cancelled",
+    "item_status",
+]
+
+
+class _DecisionRecorded(Event):
+    """Base of each service's `<service>.decision.recorded`: a decision that hurts a person, with
+    who made it, when, why (coded; the note stays in the owning service) and until when it may be
+    appealed (`POST /v1/grievances` in monitoring, naming `decision_id`)."""
+
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    decision_id: uuid.UUID
+    application_id: uuid.UUID = Field(
+        description="The application the decision is about (a participant's id is its "
+        "enrolled application's)"
+    )
+    kind: DecisionKind
+    reason: str = Field(description="Coded reason, e.g. failed rule codes, asset_lost")
+    decided_by: str = Field(description='"staff:<sub>", or "rules" for an automatic assessment')
+    decided_at: datetime
+    appeal_until: date
+    ref_id: uuid.UUID | None = Field(
+        None, description="What was decided on: the round, flag, plan, order or unit"
+    )
+    partner_id: uuid.UUID | None = Field(None, description="The referring partner, if any")
+
+
+class _DecisionReversed(Event):
+    """Base of each service's `<service>.decision.reversed`: an upheld appeal undid a decision,
+    with the effect in the owning service."""
+
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    decision_id: uuid.UUID
+    application_id: uuid.UUID
+    grievance_id: uuid.UUID = Field(description="The upheld appeal")
+    effect: str = Field(
+        description="Coded: reassessed, waitlisted, exclusion_lifted, plan_reopened, "
+        "order_restored, item_status_corrected"
+    )
+    reversed_at: datetime
+
+
+class IntakeDecisionRecorded(_DecisionRecorded):
+    """An adverse decision in intake: ineligible, not selected or waitlisted, excluded."""
+
+    type = "intake.decision.recorded"
+    source_service = "intake"
+
+
+class IntakeDecisionReversed(_DecisionReversed):
+    """An upheld appeal undid an intake decision: re-assessed, back on the waitlist, or the
+    exclusion lifted."""
+
+    type = "intake.decision.reversed"
+    source_service = "intake"
+
+
+class PlansDecisionRecorded(_DecisionRecorded):
+    """An adverse decision in plans: a business plan rejected."""
+
+    type = "plans.decision.recorded"
+    source_service = "plans"
+
+
+class PlansDecisionReversed(_DecisionReversed):
+    """An upheld appeal undid a plan's rejection: the plan is reopened."""
+
+    type = "plans.decision.reversed"
+    source_service = "plans"
+
+
+class AssetsDecisionRecorded(_DecisionRecorded):
+    """An adverse decision in assets: an order cancelled."""
+
+    type = "assets.decision.recorded"
+    source_service = "assets"
+
+
+class AssetsDecisionReversed(_DecisionReversed):
+    """An upheld appeal undid an order's cancellation: the order is restored."""
+
+    type = "assets.decision.reversed"
+    source_service = "assets"
+
+
+class MonitoringDecisionRecorded(_DecisionRecorded):
+    """An adverse decision in monitoring: an item's status (missing, sold, dead, broken) recorded
+    against the person at a visit."""
+
+    type = "monitoring.decision.recorded"
+    source_service = "monitoring"
+
+
+class MonitoringDecisionReversed(_DecisionReversed):
+    """An upheld appeal undid an item status finding: the item is recorded in use again."""
+
+    type = "monitoring.decision.reversed"
+    source_service = "monitoring"
+
+
+# grievances and appeals (monitoring) -----------------------------------------------------------
+
+GrievanceType = Literal["grievance", "appeal"]
+
+
+class GrievanceLodged(Event):
+    """A grievance (a complaint about service, a suspected fraud, a data error) or an appeal
+    against a named decision, lodged through a case officer or the referring partner. Its text
+    stays in monitoring."""
+
+    type = "monitoring.grievance.lodged"
+    source_service = "monitoring"
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    grievance_id: uuid.UUID
+    application_id: uuid.UUID
+    grievance_type: GrievanceType
+    category: str = Field(description="Coded, e.g. service_complaint, suspected_fraud, appeal")
+    channel: Literal["office", "phone", "partner", "online"]
+    decision_id: uuid.UUID | None = Field(None, description="For an appeal: the decision")
+    decision_service: str | None = Field(None, description="For an appeal: who owns it")
+    partner_id: uuid.UUID | None = None
+    lodged_at: datetime
+    acknowledge_by: date
+    resolve_by: date
+
+
+class GrievanceAcknowledged(Event):
+    """A grievance acknowledged by its owner."""
+
+    type = "monitoring.grievance.acknowledged"
+    source_service = "monitoring"
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    grievance_id: uuid.UUID
+    application_id: uuid.UUID
+    acknowledged_at: datetime
+
+
+class GrievanceEscalated(Event):
+    """A grievance's deadline passed without the step it asks for: escalated one level up."""
+
+    type = "monitoring.grievance.escalated"
+    source_service = "monitoring"
+    consumers = ("monitoring",)
+    subject_field = "application_id"
+
+    grievance_id: uuid.UUID
+    application_id: uuid.UUID
+    deadline: Literal["acknowledge", "resolve"]
+    level: int = Field(description="1 for the first escalation")
+    escalated_at: datetime
+
+
+class GrievanceResolved(Event):
+    """A grievance or appeal decided. An upheld appeal asks the decision's owning service to
+    reverse it (re-assessment, back on the waitlist, exclusion lifted, plan reopened, order
+    restored); that service answers with its `<service>.decision.reversed`."""
+
+    type = "monitoring.grievance.resolved"
+    source_service = "monitoring"
+    consumers = ("intake", "plans", "assets", "monitoring")
+    subject_field = "application_id"
+
+    grievance_id: uuid.UUID
+    application_id: uuid.UUID
+    grievance_type: GrievanceType
+    category: str
+    outcome: Literal["upheld", "dismissed", "resolved", "withdrawn"]
+    decision_id: uuid.UUID | None = None
+    decision_service: str | None = None
+    resolved_at: datetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     model.type: model
     for model in (
@@ -568,12 +830,20 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PartnerKeysSnapshot,
         ApplicantMerged,
         MemorandumRecorded,
+        ExclusionProposed,
+        ExclusionProposalWithdrawn,
+        ConsentChanged,
+        ApplicantErased,
+        IntakeDecisionRecorded,
+        IntakeDecisionReversed,
         DirectionChosen,
         PlanOpened,
         PlanSubmitted,
         PlanApproved,
         PlanStateChanged,
         TrainingCompleted,
+        PlansDecisionRecorded,
+        PlansDecisionReversed,
         OrderOpened,
         OrderAwaitingBudget,
         OrderReserved,
@@ -581,11 +851,19 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCancelled,
         BudgetChanged,
         DeliveryCompleted,
+        AssetsDecisionRecorded,
+        AssetsDecisionReversed,
         CaseFlagged,
         FlagResolved,
         ItemStatusReported,
         VisitReported,
         CaseClosed,
+        MonitoringDecisionRecorded,
+        MonitoringDecisionReversed,
+        GrievanceLodged,
+        GrievanceAcknowledged,
+        GrievanceEscalated,
+        GrievanceResolved,
     )
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE consent_withdrawals;
+DROP TABLE adverse_decisions;
