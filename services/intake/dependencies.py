@@ -36,6 +36,10 @@ ReviewsCases = Annotated[Principal, Depends(require(Role.case_officer))]
 """Staff only: duplicates and referral claims span partners' referrals; enrolment and its
 cancellation are the ministry's."""
 
+RecordsConsent = Annotated[Principal, Depends(require(Role.case_officer))]
+"""Record a person's consent given or withdrawn: staff only (a partner cannot speak for the
+person about sharing with itself)."""
+
 ReadsSelections = Annotated[Principal, Depends(require(Role.case_officer, Role.analyst))]
 """Selection jobs and results name every applicant of a round: staff only, never partners."""
 

@@ -6,8 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.applicants.service import record_benefit, record_exclusion
 from intake.applications.models import Application
+from intake.privacy.erasure import on_case_closed
 from intake.settings import IntakeSettings
-from shared.events import CaseFlagged, DeliveryCompleted, Envelope
+from shared.events import CaseClosed, CaseFlagged, DeliveryCompleted, Envelope
 from shared.messaging.consumer import Handler
 
 log = logging.getLogger(__name__)
@@ -49,5 +50,5 @@ def handlers(settings: IntakeSettings) -> dict[str, dict[str, Handler]]:
     """{producer: {event type: handler}}: one durable consumer per producer."""
     return {
         "assets": {DeliveryCompleted.type: on_delivery_completed},
-        "monitoring": {CaseFlagged.type: on_case_flagged},
+        "monitoring": {CaseFlagged.type: on_case_flagged, CaseClosed.type: on_case_closed},
     }

@@ -11,11 +11,14 @@ from intake.imports.runner import ImportWorker
 from intake.imports.service import FileCipher
 from intake.partners.routes import router as partners
 from intake.partners.service import DatabaseApiKeyStore, publish_keys_snapshot
+from intake.privacy.erasure import erase_elapsed
+from intake.privacy.routes import router as privacy
 from intake.rounds.routes import router as rounds
 from intake.selection.routes import router as selection
 from intake.selection.runner import SelectionRunner
 from intake.settings import IntakeSettings
 from shared.app import Runtime, create_service_app
+from shared.db import utcnow
 from shared.workers import Periodic
 
 
@@ -40,11 +43,21 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
         return Periodic("writing the partner keys snapshot", every, publish, at_start=True)
 
+    def retention(runtime: Runtime) -> Periodic:
+        async def erase() -> None:
+            await erase_elapsed(
+                runtime.sessionmaker, now=utcnow(), retention_days=settings.retention_days
+            )
+
+        return Periodic(
+            "erasing people whose retention elapsed", settings.retention_check_seconds, erase
+        )
+
     return create_service_app(
         settings,
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
-        routers=[applicants, applications, rounds, selection, partners, imports],
+        routers=[applicants, applications, rounds, selection, partners, imports, privacy],
         handlers=handlers(settings),
         api_key_store=DatabaseApiKeyStore,
         parts={
@@ -56,5 +69,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             "intake-selection-runner": lambda runtime: runtime.get(SelectionRunner),
             "intake-imports": lambda runtime: runtime.get(ImportWorker),
             "intake-keys-snapshots": keys_snapshots,
+            "intake-retention": retention,
         },
     )

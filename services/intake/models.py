@@ -6,6 +6,7 @@ from intake.applications import models as applications
 from intake.base import Base, shared_tables
 from intake.imports import models as imports
 from intake.partners import models as partners
+from intake.privacy import models as privacy
 from intake.rounds import models as rounds
 from intake.selection import models as selection
 
@@ -15,6 +16,7 @@ __all__ = [
     "applications",
     "imports",
     "partners",
+    "privacy",
     "rounds",
     "selection",
     "shared_tables",

@@ -36,6 +36,17 @@ class IntakeSettings(ServiceSettings):
         description="How often the keys in force are sent as a snapshot, besides at each change",
     )
 
+    # A person's access request gathers the other services' parts from these (`make run`'s
+    # ports by default), forwarding the caller's token; a service slower than the timeout is
+    # marked missing in the export.
+    plans_url: str = "http://127.0.0.1:8002"
+    assets_url: str = "http://127.0.0.1:8003"
+    monitoring_url: str = "http://127.0.0.1:8004"
+    subject_access_timeout_seconds: float = Field(10.0, gt=0)
+    # Erasure: a person whose every case closed this many days ago is erased, checked this often.
+    retention_days: int = Field(1825, ge=1)
+    retention_check_seconds: float = Field(3600.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_weak_keys_in_production(self) -> "IntakeSettings":
         if self.environment == "production":

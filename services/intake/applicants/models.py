@@ -18,6 +18,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    and_,
+    exists,
     false,
     or_,
     select,
@@ -27,6 +29,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.base import Base
+from intake.privacy.models import Consent
+from shared.consent import PARTNER_SHARING
 from shared.db import utcnow
 from shared.repository import STAFF_ONLY, OwnedWhere
 
@@ -64,19 +68,21 @@ class Purpose(StrEnum):
 
 class Applicant(Base):
     __tablename__ = "applicants"
-    # A partner's: those it referred, and people linked to its referral with their consent.
+    # A partner's: those it referred, and people linked to its referral with their consent, while
+    # the person's consent to share with it stands.
     __partner__ = OwnedWhere(lambda partner_id: referred_or_linked(partner_id))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # Unique among registered people; a claim repeats the FIN of the person it may be.
     fin_hash: Mapped[str] = mapped_column(String(64))
-    fin_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    first_name: Mapped[str] = mapped_column(Text)
-    last_name: Mapped[str] = mapped_column(Text)
+    # The personal fields are NULL only once the person is erased (see privacy/erasure.py).
+    fin_ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=True)
+    first_name: Mapped[str] = mapped_column(Text, nullable=True)
+    last_name: Mapped[str] = mapped_column(Text, nullable=True)
     patronymic: Mapped[str | None] = mapped_column(Text)
     # Folded "last first patronymic" (see names.fold), for search and duplicate matching.
-    name_folded: Mapped[str] = mapped_column(Text)
-    birth_date: Mapped[date] = mapped_column(index=True)
+    name_folded: Mapped[str] = mapped_column(Text, nullable=True)
+    birth_date: Mapped[date] = mapped_column(index=True, nullable=True)
     sex: Mapped[Sex | None] = mapped_column(String(8))  # required by the API; older rows lack it
     phone: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
@@ -97,6 +103,10 @@ class Applicant(Base):
     # A partner's referral of a FIN registered outside its own referrals: the partner's record,
     # not the registry's, until a case officer links it (see ReferralClaim).
     claimed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Erased (retention elapsed, or a lawful request): the personal fields are gone; the FIN hash,
+    # benefit, exclusion and coded facts stay (one person, one benefit; reports).
+    erased_at: Mapped[datetime | None]
+    erasure_basis: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -235,8 +245,24 @@ def consented_links(partner_id: uuid.UUID) -> Select[uuid.UUID]:
     )
 
 
+def sharing_withdrawn(partner_id: uuid.UUID) -> ColumnElement[bool]:
+    """The person's current consent to share with the partner is a withdrawal."""
+    return exists(
+        select(Consent.id).where(
+            Consent.applicant_id == Applicant.id,
+            Consent.purpose == PARTNER_SHARING,
+            Consent.partner_id == partner_id,
+            Consent.granted.is_(False),
+            Consent.superseded_at.is_(None),
+        )
+    )
+
+
 def referred_or_linked(partner_id: uuid.UUID) -> ColumnElement[bool]:
-    return or_(
-        Applicant.referred_by_partner_id == partner_id,
-        Applicant.id.in_(consented_links(partner_id)),
+    return and_(
+        or_(
+            Applicant.referred_by_partner_id == partner_id,
+            Applicant.id.in_(consented_links(partner_id)),
+        ),
+        ~sharing_withdrawn(partner_id),
     )

@@ -26,6 +26,7 @@ from intake.applicants.models import (
     DuplicateStatus,
     Sex,
 )
+from intake.privacy.schemas import RegistrationConsent
 from shared.db import utcnow
 from shared.regions import RegionCode, region_names
 
@@ -154,6 +155,12 @@ class ApplicantIn(BaseModel):
                     "region": "AZ-GA",
                     "household_size": 4,
                     "categories": [_CATEGORY_EXAMPLE],
+                    "consent": {
+                        "processing": True,
+                        "partner_sharing": True,
+                        "how": "signed_form",
+                        "text_version": "2026-1",
+                    },
                 }
             ]
         }
@@ -170,6 +177,13 @@ class ApplicantIn(BaseModel):
     region: RegionCode
     household_size: int | None = Field(None, ge=1, le=30)
     categories: Categories
+    consent: RegistrationConsent | None = Field(
+        None,
+        description="The person's consent, recorded with the registrant and the time. Without it "
+        "processing consent is recorded as the registrant's word (how: partner_referral for a "
+        "partner, application_form for staff; text_version: unstated), and a partner's referral "
+        "as shared with it: see docs/privacy.md.",
+    )
 
 
 class ApplicantUpdate(BaseModel):

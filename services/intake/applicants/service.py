@@ -38,6 +38,7 @@ from intake.applicants.schemas import (
     CategoryOut,
     Evidence,
 )
+from intake.privacy.registration import registration_consents
 from shared.auth import Principal, Role
 from shared.db import utcnow
 from shared.paging import Page, PageParams, paginate
@@ -258,9 +259,12 @@ async def create_applicant(
     for attempt in range(2):
         registrations = await fin_registrations(session, [fin_hash], registrant)
         found = registrations.get(fin_hash, NEW_FIN)
-        if found.own_id is not None:
-            raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
         now = utcnow()
+        if found.own_id is not None:
+            known = await load_applicant(session, found.own_id)
+            if known.erased_at is None:
+                raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN])
+            return await _register_again(session, fins, known, data, principal, now)
         applicant_id = uuid.uuid4()
         new = new_applicant(
             data,
@@ -274,6 +278,7 @@ async def create_applicant(
         applicant = Applicant(**new.values)
         session.add(applicant)
         session.add_all([ApplicantCategory(**values) for values in new.categories])
+        session.add_all(registration_consents(applicant, data.consent, principal, now))
         if found.person_id is not None:
             assert registrant is not None  # only a partner's registration becomes a claim
             claim = claim_values(applicant.id, found.person_id, registrant, now)
@@ -292,6 +297,51 @@ async def create_applicant(
     raise AssertionError("unreachable")
 
 
+# What a registration sets again on the record of a person erased before (see below).
+_REFILLED = (
+    "first_name",
+    "last_name",
+    "patronymic",
+    "name_folded",
+    "birth_date",
+    "sex",
+    "phone",
+    "address",
+    "region",
+    "household_size",
+    "categories",
+)
+
+
+async def _register_again(
+    session: AsyncSession,
+    fins: FinProtector,
+    applicant: Applicant,
+    data: ApplicantIn,
+    principal: Principal,
+    now: datetime,
+) -> Applicant:
+    """A person erased before registers again: their record (the FIN hash kept at erasure) gets
+    the personal fields back, so that a benefit or exclusion recorded before still holds."""
+    new = new_applicant(
+        data,
+        applicant_id=applicant.id,
+        fin_hash=applicant.fin_hash,
+        fin_ciphertext=fins.encrypt(data.fin, applicant.id),
+        referred_by_partner_id=applicant.referred_by_partner_id,
+        now=now,
+    )
+    for field in ("fin_ciphertext", *_REFILLED):
+        setattr(applicant, field, new.values[field])
+    applicant.erased_at = None
+    applicant.erasure_basis = None
+    session.add_all([ApplicantCategory(**values) for values in new.categories])
+    session.add_all(registration_consents(applicant, data.consent, principal, now))
+    audit(session, principal, "register_again", applicant.id)
+    await session.flush()
+    return applicant
+
+
 async def load_applicant(session: AsyncSession, applicant_id: uuid.UUID) -> Applicant:
     """The applicant whoever asks: for the work behind a check made already (an application's,
     an event's). A caller's read goes through ApplicantRepository."""
@@ -304,6 +354,7 @@ async def load_applicant(session: AsyncSession, applicant_id: uuid.UUID) -> Appl
 async def update_applicant(
     session: AsyncSession, applicant: Applicant, changes: ApplicantUpdate, principal: Principal
 ) -> Applicant:
+    check_not_erased(applicant)
     sent = changes.model_fields_set
     for field in ("phone", "address", "household_size"):
         if field in sent:
@@ -329,6 +380,18 @@ def audit_query(applicant_id: uuid.UUID) -> Select[AuditEntry]:
         | (AuditEntry.resource == SEARCH_AUDIT_RESOURCE)
         & AuditEntry.result_ids.contains([applicant_id])
     )
+
+
+class ApplicantErased(Problem):
+    """Erased: nothing of the person is shown, not even what was erased."""
+
+    def __init__(self) -> None:
+        super().__init__(410, "applicant-erased", detail="detail.applicant-erased")
+
+
+def check_not_erased(applicant: Applicant) -> None:
+    if applicant.erased_at is not None:
+        raise ApplicantErased()
 
 
 # --- Reading: summaries for all, personal fields audited ----------------------------------------
@@ -370,6 +433,8 @@ async def reveal_applicants(
     purpose. Callers check `may_see_personal_data` (and partner scoping) first."""
     why = (purpose or default_purpose(principal)).value
     viewer = partner_of(principal)
+    for applicant in applicants:
+        check_not_erased(applicant)
     details = await _category_details(session, [a.id for a in applicants])
     out = []
     for applicant in applicants:
@@ -419,7 +484,9 @@ class ApplicantFilters:
 def search_statement(
     session: AsyncSession, fins: FinProtector, filters: ApplicantFilters, principal: Principal
 ) -> Select[Applicant]:
-    stmt = ApplicantRepository(session).query(principal, people_only(principal))
+    stmt = ApplicantRepository(session).query(
+        principal, people_only(principal), Applicant.erased_at.is_(None)
+    )
     if not filters.include_merged:
         stmt = stmt.where(Applicant.merged_into_id.is_(None))
     if filters.fin is not None:

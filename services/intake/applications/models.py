@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -32,7 +32,9 @@ class Source(StrEnum):
 
 class Application(Base):
     __tablename__ = "applications"
-    __partner__ = OwnedBy("partner_id")  # the referring partner's; staff's own have none
+    # The referring partner's while the person's consent to share with it stands; staff's own
+    # have none.
+    __partner__ = OwnedBy("partner_id", application="id")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applicants.id"), index=True)
@@ -55,6 +57,8 @@ class Application(Base):
     enrolled_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]  # withdrawn or cancelled
     close_reason: Mapped[str | None] = mapped_column(String(32))
+    # The day monitoring closed the participant's case: retention runs from it.
+    case_closed_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -1,0 +1,38 @@
+"""Privacy's message keys in az, en and ru (registered in shared.i18n at import)."""
+
+from shared.i18n import add_messages
+
+add_messages(
+    {
+        "title.applicant-erased": {
+            "az": "Şəxsin məlumatları silinib",
+            "en": "The person's data was erased",
+            "ru": "Данные лица удалены",
+        },
+        "detail.applicant-erased": {
+            "az": "Bu şəxsin şəxsi məlumatları silinib: heç nə göstərilmir",
+            "en": "This person's personal data was erased: nothing is shown",
+            "ru": "Персональные данные этого лица удалены: ничего не показывается",
+        },
+        "detail.applicant-erased-already": {
+            "az": "Şəxsin məlumatları artıq silinib",
+            "en": "The person's data was erased already",
+            "ru": "Данные лица уже удалены",
+        },
+        "detail.export-media-type": {
+            "az": "Çıxarış yalnız application/json və ya application/pdf kimi verilir",
+            "en": "An export is served as application/json or application/pdf only",
+            "ru": "Выписка выдаётся только как application/json или application/pdf",
+        },
+        "pydantic.partner_required": {
+            "az": "Tərəfdaşla paylaşma razılığı tərəfdaşı göstərməlidir (partner_id)",
+            "en": "Consent to share names its partner (partner_id)",
+            "ru": "Согласие на передачу указывает партнёра (partner_id)",
+        },
+        "pydantic.partner_not_allowed": {
+            "az": "Emal razılığı tərəfdaş göstərmir",
+            "en": "Consent to processing names no partner",
+            "ru": "Согласие на обработку не указывает партнёра",
+        },
+    }
+)

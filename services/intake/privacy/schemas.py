@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from intake.privacy import messages as _messages  # noqa: F401 - registers the message keys
+from intake.privacy.models import ConsentHow, ConsentPurpose, ExportStatus
+
+# How a person gives consent through the API (the other ways are defaults, see ConsentHow).
+GivenHow = Literal["signed_form", "verbal_recorded", "online"]
+TextVersion = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    Field(description="The version of the consent text the person was shown", examples=["2026-1"]),
+]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class RegistrationConsent(BaseModel):
+    """The person's consent given at registration."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "processing": True,
+                    "partner_sharing": True,
+                    "how": "signed_form",
+                    "text_version": "2026-1",
+                }
+            ]
+        },
+    )
+
+    processing: Literal[True] = Field(
+        description="Consent to processing for the programme: without it nobody is registered"
+    )
+    partner_sharing: bool = Field(
+        description="A partner's referral: whether the person agrees to share their record with "
+        "the referring partner (false hides it from the partner at once)"
+    )
+    how: GivenHow
+    text_version: TextVersion
+
+
+class ConsentChange(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "purpose": "partner_sharing",
+                    "partner_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+                    "granted": False,
+                    "how": "signed_form",
+                    "text_version": "2026-1",
+                }
+            ]
+        },
+    )
+
+    purpose: ConsentPurpose
+    partner_id: uuid.UUID | None = Field(
+        None, description="For partner_sharing (required): the partner; refused for processing"
+    )
+    granted: bool
+    how: GivenHow
+    text_version: TextVersion
+
+    @model_validator(mode="after")
+    def _partner_only_for_sharing(self) -> ConsentChange:
+        if self.purpose == ConsentPurpose.partner_sharing and self.partner_id is None:
+            raise PydanticCustomError("partner_required", "Sharing consent names its partner")
+        if self.purpose == ConsentPurpose.processing and self.partner_id is not None:
+            raise PydanticCustomError("partner_not_allowed", "Processing consent has no partner")
+        return self
+
+
+class ConsentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    applicant_id: uuid.UUID
+    purpose: ConsentPurpose
+    partner_id: uuid.UUID | None
+    granted: bool
+    how: ConsentHow
+    text_version: str
+    recorded_by: str
+    recorded_at: datetime
+    superseded_at: datetime | None = Field(description="None: the consent in force")
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"basis": "lawful_request", "reference": "ŞM-2026/1187", "note": None}]
+        },
+    )
+
+    basis: Literal["lawful_request"]
+    reference: Reference = Field(description="The registration number of the person's request")
+    note: Note | None = None
+
+
+class ErasureOut(BaseModel):
+    applicant_id: uuid.UUID
+    application_ids: list[uuid.UUID]
+    basis: str
+    erased_at: datetime
+
+
+class AccessExportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    applicant_id: uuid.UUID
+    requested_by: str
+    requested_at: datetime
+    status: ExportStatus = Field(
+        description="complete; incomplete: a service did not answer (see `missing`); purged: "
+        "the person was erased since and the content is gone"
+    )
+    missing: list[str] = Field(description="The services whose part was not received")
+    content: dict[str, Any] | None = Field(
+        description='By service: {"intake": {...}, "plans": {...}}; a missing part is null'
+    )
