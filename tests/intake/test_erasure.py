@@ -66,8 +66,8 @@ async def test_erasure_removes_the_personal_fields_and_keeps_what_the_rules_need
     assert erased.headers["etag"] == f'"{applicant["version"] + 1}"'
 
     row = await stored(intake, applicant["id"])
-    assert [getattr(row, f) for f in (*PERSONAL[1:], "fin_ciphertext", "name_folded")] == [None] * 7
-    assert row.birth_date is None
+    erased_fields = (*PERSONAL[1:], "birth_date", "fin_ciphertext", "name_folded")
+    assert [getattr(row, f) for f in erased_fields] == [None] * 8
     assert (row.erasure_basis, row.erased_at is not None) == ("lawful_request", True)
     assert row.fin_hash
     assert (row.region, row.sex) == ("AZ-GA", "female")

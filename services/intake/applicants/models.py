@@ -75,7 +75,8 @@ class Applicant(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     # Unique among registered people; a claim repeats the FIN of the person it may be.
     fin_hash: Mapped[str] = mapped_column(String(64))
-    # The personal fields are NULL only once the person is erased (see privacy/erasure.py).
+    # The personal fields are NULL only once the person is erased (see privacy/erasure.py); they
+    # stay typed as present because nothing reads an erased person's (check_not_erased).
     fin_ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=True)
     first_name: Mapped[str] = mapped_column(Text, nullable=True)
     last_name: Mapped[str] = mapped_column(Text, nullable=True)
