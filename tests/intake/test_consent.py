@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from intake.applicants.models import AuditEntry
+from intake.privacy.models import Consent
+from tests.intake import imports_support as imports
 from tests.intake.applicants_support import field_errors, person, register
 from tests.intake.privacy_support import CONSENT, refer, referring_partner
 from tests.intake.rounds_support import outbox
@@ -207,3 +209,21 @@ async def test_consent_of_an_unknown_person_is_404(intake: Service, auth: Auth) 
         intake, str(uuid.uuid4()), auth("case_officer"), **{**WITHDRAW, "purpose": "processing"}
     )
     assert response.status_code == 404
+
+
+async def test_an_import_records_the_importers_word_for_each_new_person(
+    intake: Service, auth: Auth
+) -> None:
+    key = await imports.partner_key(intake, auth, "AHİK")
+    content = imports.csv_file([imports.referral(imports.fin(61))])
+    response = await imports.upload(intake.client, content, key)
+    assert response.status_code == 202, response.text
+    job = await imports.finished(intake.client, response.headers["location"], key)
+    assert job["imported"] == 1
+    async with intake.runtime.sessionmaker() as session:
+        rows = list(await session.scalars(select(Consent)))
+    partner_id = uuid.UUID(key["X-Partner"])
+    assert {(r.purpose, r.partner_id, r.granted, r.how, r.text_version) for r in rows} == {
+        ("processing", None, True, "partner_referral", "unstated"),
+        ("partner_sharing", partner_id, True, "partner_referral", "unstated"),
+    }

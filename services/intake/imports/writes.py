@@ -35,6 +35,7 @@ from intake.imports.chunks import (
 from intake.imports.models import Import, ImportStatus
 from intake.imports.rows import RowError
 from intake.imports.service import already_referred_message, duplicate_message
+from intake.privacy.registration import CONSENT_COLUMNS, imported_consents
 from intake.rounds.models import Round
 from shared.db import utcnow
 from shared.messaging.outbox import driver_connection
@@ -170,6 +171,11 @@ async def _create(
         )
         await connection.copy_records_to_table(
             SHARED_TABLES.outbox.name, records=outbox, columns=OUTBOX_COLUMNS
+        )
+    if people := [r.applicant_id for r in inserted + claims]:
+        consents = imported_consents(people, job.partner_id, job.created_by, utcnow())
+        await connection.copy_records_to_table(
+            "consents", records=consents, columns=CONSENT_COLUMNS
         )
     if inserted:
         await _flag_duplicates(connection, inserted)

@@ -45,3 +45,45 @@ def registration_consents(
     if partner_id is not None:  # staff's registrations have no partner to share with
         rows.append(row(ConsentPurpose.partner_sharing, partner_id, sharing))
     return rows
+
+
+CONSENT_COLUMNS = [
+    "id",
+    "applicant_id",
+    "purpose",
+    "partner_id",
+    "granted",
+    "how",
+    "text_version",
+    "recorded_by",
+    "recorded_at",
+]
+
+
+def imported_consents(
+    applicant_ids: list[uuid.UUID],
+    partner_id: uuid.UUID | None,
+    recorded_by: str,
+    now: datetime,
+) -> list[tuple[object, ...]]:
+    """The consent rows of people an import registered, for COPY (in CONSENT_COLUMNS order): an
+    import states no consent, so it is the importer's word, as for a registration without it."""
+    how = ConsentHow.partner_referral if partner_id else ConsentHow.application_form
+    purposes: list[tuple[ConsentPurpose, uuid.UUID | None]] = [(ConsentPurpose.processing, None)]
+    if partner_id is not None:
+        purposes.append((ConsentPurpose.partner_sharing, partner_id))
+    return [
+        (
+            uuid.uuid4(),
+            applicant_id,
+            purpose.value,
+            partner,
+            True,
+            how.value,
+            UNSTATED,
+            recorded_by,
+            now,
+        )
+        for applicant_id in applicant_ids
+        for purpose, partner in purposes
+    ]
