@@ -391,6 +391,8 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "import_id": upload["id"],
             "flag_id": flag["id"],
             "claim_id": claim["id"],
+            # Admins' only: a partner is refused before anything is looked up.
+            "export_id": "00000000-0000-4000-8000-000000000000",
             "round_id": round_["id"],
             "selection_id": selection["id"],
             "fin": B_APPLICANT["fin"],  # for request bodies

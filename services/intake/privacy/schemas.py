@@ -83,7 +83,25 @@ class ConsentChange(BaseModel):
 
 
 class ConsentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5d6e7f80-1a2b-4c3d-8e4f-5a6b7c8d9e0f",
+                    "applicant_id": "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11",
+                    "purpose": "partner_sharing",
+                    "partner_id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
+                    "granted": False,
+                    "how": "signed_form",
+                    "text_version": "2026-1",
+                    "recorded_by": "staff:officer-7",
+                    "recorded_at": "2026-12-04T09:30:00Z",
+                    "superseded_at": None,
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     applicant_id: uuid.UUID
@@ -111,6 +129,19 @@ class ErasureIn(BaseModel):
 
 
 class ErasureOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "applicant_id": "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11",
+                    "application_ids": ["3c9e0f4a-1b2d-4e6f-8a0b-2c4d6e8f0a1b"],
+                    "basis": "lawful_request",
+                    "erased_at": "2026-12-04T09:30:00Z",
+                }
+            ]
+        }
+    )
+
     applicant_id: uuid.UUID
     application_ids: list[uuid.UUID]
     basis: str
@@ -118,7 +149,27 @@ class ErasureOut(BaseModel):
 
 
 class AccessExportOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7e8f9a0b-1c2d-4e3f-9a4b-5c6d7e8f9a0b",
+                    "applicant_id": "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11",
+                    "requested_by": "staff:admin-1",
+                    "requested_at": "2026-12-04T09:30:00Z",
+                    "status": "incomplete",
+                    "missing": ["assets"],
+                    "content": {
+                        "intake": {"applicant": [{"fin": "5ABC7DE", "first_name": "Aygün"}]},
+                        "plans": {"business_plans": [], "adverse_decisions": []},
+                        "assets": None,
+                        "monitoring": {"visits": [], "adverse_decisions": []},
+                    },
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     applicant_id: uuid.UUID
