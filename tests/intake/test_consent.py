@@ -192,6 +192,7 @@ async def test_only_case_officers_record_consent(intake: Service, auth: Auth, ro
         ),
         ({**WITHDRAW, "how": "telepathy"}, "body.how", "literal_error"),
         ({**WITHDRAW, "text_version": ""}, "body.text_version", "string_too_short"),
+        ({**WITHDRAW, "partner_id": str(uuid.uuid4())}, "body.partner_id", "partner_unknown"),
     ],
 )
 async def test_bad_consent_changes_are_field_errors(

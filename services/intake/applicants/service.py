@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Text, Uuid, any_, bindparam, delete, select, type_coerce
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +49,7 @@ from intake.applicants.schemas import (
     CategoryOut,
     Evidence,
 )
+from intake.privacy.models import Consent
 from intake.privacy.registration import registration_consents
 from shared.auth import Principal, Role
 from shared.db import utcnow
@@ -335,6 +347,12 @@ async def _register_again(
         setattr(applicant, field, new.values[field])
     applicant.erased_at = None
     applicant.erasure_basis = None
+    # The consents given now replace those given before the erasure.
+    await session.execute(
+        update(Consent)
+        .where(Consent.applicant_id == applicant.id, Consent.superseded_at.is_(None))
+        .values(superseded_at=now)
+    )
     session.add_all([ApplicantCategory(**values) for values in new.categories])
     session.add_all(registration_consents(applicant, data.consent, principal, now))
     audit(session, principal, "register_again", applicant.id)

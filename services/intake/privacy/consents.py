@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake.applicants.models import Applicant
 from intake.applicants.service import audit
 from intake.applications.models import Application
+from intake.partners.models import Partner
 from intake.privacy.models import Consent, ConsentHow
 from intake.privacy.schemas import ConsentChange
 from shared.auth import Principal
@@ -18,6 +19,7 @@ from shared.consent import apply_sharing
 from shared.db import utcnow
 from shared.events import ConsentChanged
 from shared.messaging.outbox import add_event
+from shared.problems import FieldError, ValidationProblem
 from shared.repository import partner_of
 
 
@@ -43,6 +45,14 @@ async def change_consent(
 ) -> Consent:
     """Records the person's consent given or withdrawn, replaces the one in force, applies it to
     intake's own rows and announces it (every service applies it at once)."""
+    if change.partner_id is not None and await session.get(Partner, change.partner_id) is None:
+        raise ValidationProblem(
+            [
+                FieldError(
+                    field="body.partner_id", code="partner_unknown", message="field.partner-unknown"
+                )
+            ]
+        )
     now = utcnow()
     await session.execute(
         update(Consent)

@@ -24,6 +24,11 @@ add_messages(
             "en": "An export is served as application/json or application/pdf only",
             "ru": "Выписка выдаётся только как application/json или application/pdf",
         },
+        "field.partner-unknown": {
+            "az": "Belə tərəfdaş yoxdur",
+            "en": "No such partner",
+            "ru": "Такого партнёра нет",
+        },
         "pydantic.partner_required": {
             "az": "Tərəfdaşla paylaşma razılığı tərəfdaşı göstərməlidir (partner_id)",
             "en": "Consent to share names its partner (partner_id)",
