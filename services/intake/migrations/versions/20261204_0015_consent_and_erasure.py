@@ -72,6 +72,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_exports")),
     )
     op.create_index(op.f("ix_access_exports_applicant_id"), "access_exports", ["applicant_id"])
+    # People registered before consent was recorded: the registrant's word, as for a registration
+    # that states none (a partner's memorandum, or staff's signed application form).
+    op.execute(
+        """
+        INSERT INTO consents (id, applicant_id, purpose, partner_id, granted, how, text_version,
+                              recorded_by, recorded_at)
+        SELECT gen_random_uuid(), id, 'processing', NULL, true,
+               CASE WHEN referred_by_partner_id IS NULL THEN 'application_form'
+                    ELSE 'partner_referral' END,
+               'unstated', 'system:before-consent-records', created_at
+        FROM applicants
+        UNION ALL
+        SELECT gen_random_uuid(), id, 'partner_sharing', referred_by_partner_id, true,
+               'partner_referral', 'unstated', 'system:before-consent-records', created_at
+        FROM applicants WHERE referred_by_partner_id IS NOT NULL
+        """
+    )
     op.add_column("applicants", sa.Column("erased_at", sa.DateTime(timezone=True)))
     op.add_column("applicants", sa.Column("erasure_basis", sa.String(length=32)))
     for column in ERASABLE:
