@@ -182,7 +182,12 @@ async def test_exports_are_for_admins_only(intake: Service, auth: Auth) -> None:
 
 async def test_erasure_purges_the_exports_content(intake: Service, auth: Auth) -> None:
     _, key = await referring_partner(intake, auth, "AHİK")
-    applicant, _ = await refer(intake, key)
+    applicant, application = await refer(intake, key)
+    withdrawn = await intake.client.post(
+        f"/v1/applications/{application['id']}/withdraw",
+        headers=key | {"If-Match": f'"{application["version"]}"'},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
     export = await request_export(intake, auth, applicant["id"])
     admin = auth("admin")
     erased = await intake.client.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, Select, true
 
 from intake.applicants.models import Applicant
 from shared.auth import Principal
@@ -12,6 +12,11 @@ from shared.repository import Repository, partner_of
 class ApplicantRepository(Repository[Applicant]):
     model = Applicant
     resource = "applicant"
+
+    def query(self, principal: Principal, *filters: ColumnElement[bool]) -> Select[Applicant]:
+        # An erased person is nobody's to read, change or apply for any more: 404 like a
+        # missing one (privacy/erasure.py; the registry still knows the FIN's hash).
+        return super().query(principal, Applicant.erased_at.is_(None), *filters)
 
 
 def people_only(principal: Principal) -> ColumnElement[bool]:

@@ -231,9 +231,9 @@ async def search_applicants(
     "/applicants/{applicant_id}",
     tags=["applicants"],
     response_model=ApplicantOut,
-    summary="An applicant with personal fields (audited with the purpose given); 410 with no "
-    "data once the person is erased",
-    responses=problem_responses(401, 403, 404, 410, 422),
+    summary="An applicant with personal fields (audited with the purpose given); 404 once the "
+    "person is erased",
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def get_applicant(
     applicant_id: uuid.UUID,
@@ -244,7 +244,6 @@ async def get_applicant(
     response: Response,
 ) -> ApplicantOut:
     applicant = await ApplicantRepository(session).get(applicant_id, principal)
-    applicants.check_not_erased(applicant)
     set_etag(response, applicant.version)
     return await applicants.reveal_applicant(
         session, protector, applicant, principal, purpose=purpose

@@ -502,9 +502,7 @@ class ApplicantFilters:
 def search_statement(
     session: AsyncSession, fins: FinProtector, filters: ApplicantFilters, principal: Principal
 ) -> Select[Applicant]:
-    stmt = ApplicantRepository(session).query(
-        principal, people_only(principal), Applicant.erased_at.is_(None)
-    )
+    stmt = ApplicantRepository(session).query(principal, people_only(principal))
     if not filters.include_merged:
         stmt = stmt.where(Applicant.merged_into_id.is_(None))
     if filters.fin is not None:

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake.applicants.models import Applicant, ApplicantCategory, AuditEntry
@@ -103,13 +103,25 @@ async def erase(
     return application_ids
 
 
+def _open() -> ColumnElement[bool]:
+    return Application.status.in_(OPEN) & Application.case_closed_on.is_(None)
+
+
+async def has_open_application(session: AsyncSession, applicant_id: uuid.UUID) -> bool:
+    """Still in the programme: an application awaiting selection, or a case not closed."""
+    found = await session.scalar(
+        select(exists().where(Application.applicant_id == applicant_id, _open()))
+    )
+    return bool(found)
+
+
 def retention_due(now: datetime, retention_days: int) -> Select[uuid.UUID]:
     """People whose every case closed (at least one) before the retention period, with nothing
     open since: nothing of the programme needs their personal fields any more."""
     cutoff = now - timedelta(days=retention_days)
     mine = Application.applicant_id == Applicant.id
     recent_or_open = or_(
-        Application.status.in_(OPEN) & Application.case_closed_on.is_(None),
+        _open(),
         Application.case_closed_on > cutoff.date(),
         Application.submitted_at > cutoff,
     )

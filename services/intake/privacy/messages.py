@@ -14,10 +14,13 @@ add_messages(
             "en": "This person's personal data was erased: nothing is shown",
             "ru": "Персональные данные этого лица удалены: ничего не показывается",
         },
-        "detail.applicant-erased-already": {
-            "az": "Şəxsin məlumatları artıq silinib",
-            "en": "The person's data was erased already",
-            "ru": "Данные лица уже удалены",
+        "detail.erasure-open-application": {
+            "az": "Şəxsin açıq müraciəti və ya bağlanmamış işi var: əvvəlcə onu geri götürün və ya "
+            "ləğv edin",
+            "en": "The person has an open application or a case not closed: withdraw or cancel "
+            "it first",
+            "ru": "У лица есть открытая заявка или незакрытое дело: сначала отзовите или "
+            "отмените её",
         },
         "detail.export-media-type": {
             "az": "Çıxarış yalnız application/json və ya application/pdf kimi verilir",

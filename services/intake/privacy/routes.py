@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response
 
 from intake.applicants.repository import ApplicantRepository
-from intake.applicants.service import audit, check_not_erased, load_applicant
+from intake.applicants.service import audit
 from intake.dependencies import FinsDep, ReadsReferralDetails, RecordsConsent
 from intake.privacy import access, consents, erasure
 from intake.privacy.models import AccessExport
@@ -52,14 +52,13 @@ async def list_consents(
     response_model=ConsentOut,
     summary="Record consent given or withdrawn (case officers; audited). Withdrawing "
     "partner_sharing hides the person from that partner in every service at once",
-    responses=problem_responses(401, 403, 404, 410, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def change_consent(
     applicant_id: uuid.UUID, body: ConsentChange, session: SessionDep, principal: RecordsConsent
 ) -> ConsentOut:
     # Locked: two changes at once must leave one consent in force.
     applicant = await ApplicantRepository(session).get(applicant_id, principal, lock=True)
-    check_not_erased(applicant)
     return ConsentOut.model_validate(
         await consents.change_consent(session, applicant, body, principal)
     )
@@ -72,7 +71,7 @@ async def change_consent(
     response_model=AccessExportOut,
     summary="Answer the person's access request: one export of everything every service holds "
     "about them (admins; audited). A service that does not answer is marked missing",
-    responses=problem_responses(401, 403, 404, 410),
+    responses=problem_responses(401, 403, 404),
 )
 async def create_access_export(
     applicant_id: uuid.UUID,
@@ -82,8 +81,7 @@ async def create_access_export(
     protector: FinsDep,
     response: Response,
 ) -> AccessExport:
-    applicant = await load_applicant(session, applicant_id)
-    check_not_erased(applicant)
+    applicant = await ApplicantRepository(session).get(applicant_id, principal)
     settings: IntakeSettings = request.app.state.settings
     export = await access.build_export(
         session,
@@ -138,7 +136,8 @@ async def get_access_export(
     tags=["privacy"],
     response_model=ErasureOut,
     summary="Erase the person's personal fields on a lawful request (admins; If-Match "
-    "required; audited). The FIN's keyed hash, benefit and coded facts stay",
+    "required; audited). The FIN's keyed hash, benefit and coded facts stay; 409 while an "
+    "application is open",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def erase_applicant(
@@ -150,9 +149,10 @@ async def erase_applicant(
     response: Response,
 ) -> ErasureOut:
     applicant = await ApplicantRepository(session).get(applicant_id, principal, lock=True)
-    if applicant.erased_at is not None:
-        raise Conflict("detail.applicant-erased-already")
     check_if_match(if_match, applicant.version)
+    if await erasure.has_open_application(session, applicant.id):
+        # Selection, enrolment and monitoring still need the person: withdraw or cancel first.
+        raise Conflict("detail.erasure-open-application")
     now = utcnow()
     application_ids = await erasure.erase(
         session,
