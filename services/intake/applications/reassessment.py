@@ -109,7 +109,8 @@ async def _submitted(session: AsyncSession, round_: Round) -> Sequence[Any]:
             P.c.excluded_rule,
         )
         .join(P, P.c.id == A.c.applicant_id)
-        .where(A.c.round_id == round_.id, A.c.status.in_(REASSESSED))
+        # An erased person's refused application stays refused: their facts are gone.
+        .where(A.c.round_id == round_.id, A.c.status.in_(REASSESSED), P.c.erased_at.is_(None))
         .order_by(A.c.id)
         .with_for_update(of=A)
     )
