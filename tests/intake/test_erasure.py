@@ -12,13 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.applicants.models import Applicant, ApplicantCategory, AuditEntry
+from intake.applicants.rotate import rotate
 from intake.applications.models import Application
 from intake.privacy.erasure import erase_elapsed
+from intake.settings import IntakeSettings
 from shared.events import CaseClosed
 from tests.events_support import publish
 from tests.intake.applicants_support import field_errors, register
 from tests.intake.benefit_support import benefited_at, delivery
 from tests.intake.rounds_support import outbox
+from tests.intake.test_fin_keys import rotated
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
 
@@ -219,7 +222,8 @@ async def test_a_person_with_an_open_application_is_not_erased(intake: Service, 
 async def test_retention_erases_people_whose_every_case_closed_long_ago(
     intake: Service, auth: Auth
 ) -> None:
-    days = intake.settings.retention_days  # type: ignore[attr-defined]
+    assert isinstance(intake.settings, IntakeSettings)
+    days = intake.settings.retention_days
     closed_on = date(2027, 6, 30)
     done, done_application = await registered_with_application(intake, auth, withdrawn=False)
     # Closed too, but applying again since: still in the programme.
@@ -267,3 +271,14 @@ async def test_retention_erases_people_whose_every_case_closed_long_ago(
     assert (event["applicant_id"], event["basis"]) == (done["id"], "retention_elapsed")
     # Done once: the next round finds nobody.
     assert await erase_elapsed(sessionmaker, now=due + timedelta(days=2), retention_days=days) == 0
+
+
+async def test_a_fin_key_rotation_passes_over_erased_people(intake: Service, auth: Auth) -> None:
+    erased, _ = await registered_with_application(intake, auth)
+    kept = await register(intake, auth("case_officer"))
+    assert (await erase(intake, auth, erased)).status_code == 200
+    settings = intake.settings
+    assert isinstance(settings, IntakeSettings)
+    rotation = await rotate(intake.runtime.engine, rotated(settings))
+    assert (rotation.fins, rotation.fins_left) == (1, 0)
+    assert (await stored(intake, kept["id"])).fin_ciphertext is not None

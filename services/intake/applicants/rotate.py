@@ -70,7 +70,13 @@ async def _rotate_column(
     changed = 0
     after: uuid.UUID | None = None
     while True:
-        query = sa.select(id_column, data_column).order_by(id_column).limit(batch_size)
+        # An erased person's FIN is gone (NULL): nothing to re-encrypt.
+        query = (
+            sa.select(id_column, data_column)
+            .where(data_column.is_not(None))
+            .order_by(id_column)
+            .limit(batch_size)
+        )
         if after is not None:
             query = query.where(id_column > after)
         async with engine.connect() as connection:
