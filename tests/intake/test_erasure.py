@@ -18,6 +18,7 @@ from intake.privacy.erasure import erase_elapsed
 from intake.settings import IntakeSettings
 from shared.events import CaseClosed
 from tests.events_support import publish
+from tests.intake import imports_support as imports
 from tests.intake.applicants_support import field_errors, register
 from tests.intake.benefit_support import benefited_at, delivery
 from tests.intake.rounds_support import outbox
@@ -282,3 +283,22 @@ async def test_a_fin_key_rotation_passes_over_erased_people(intake: Service, aut
     rotation = await rotate(intake.runtime.engine, rotated(settings))
     assert (rotation.fins, rotation.fins_left) == (1, 0)
     assert (await stored(intake, kept["id"])).fin_ciphertext is not None
+
+
+async def test_an_import_of_an_erased_persons_fin_is_a_row_error(
+    intake: Service, auth: Auth
+) -> None:
+    officer = auth("case_officer")
+    person = await register(intake, officer, fin=imports.fin(71))
+    assert (await erase(intake, auth, person)).status_code == 200
+    content = imports.csv_file(
+        [imports.referral(imports.fin(71)), imports.referral(imports.fin(72))]
+    )
+    response = await imports.upload(intake.client, content, officer)
+    assert response.status_code == 202, response.text
+    url = response.headers["location"]
+    job = await imports.finished(intake.client, url, officer)
+    assert (job["imported"], job["rejected"]) == (1, 1)
+    errors = (await intake.client.get(f"{url}/errors", headers=officer)).json()["items"]
+    assert [(e["row"], e["field"], e["code"]) for e in errors] == [(2, "fin", "erased")]
+    assert (await stored(intake, person["id"])).first_name is None

@@ -46,6 +46,12 @@ add_messages(
             "en": "The same FIN is already in row {row} of this file",
             "ru": "Этот FIN уже есть в строке {row} этого файла",
         },
+        "import.erased": {
+            "az": "Bu şəxsin məlumatları silinib: onu POST /v1/applicants ilə yenidən qeydiyyata "
+            "alın",
+            "en": "This person's data was erased: register them again at POST /v1/applicants",
+            "ru": "Данные этого лица удалены: зарегистрируйте его снова через POST /v1/applicants",
+        },
         "import.already-referred": {
             "az": "Bu şəxs bu raund üçün artıq göndərilib",
             "en": "Already referred: this person already has an application in this round",
@@ -91,6 +97,10 @@ def duplicate_message(first_row: int, language: str) -> str:
 
 def already_referred_message(language: str) -> str:
     return translate("import.already-referred", language)
+
+
+def erased_message(language: str) -> str:
+    return translate("import.erased", language)
 
 
 class FileCipher:

@@ -34,7 +34,7 @@ from intake.imports.chunks import (
 )
 from intake.imports.models import Import, ImportStatus
 from intake.imports.rows import RowError
-from intake.imports.service import already_referred_message, duplicate_message
+from intake.imports.service import already_referred_message, duplicate_message, erased_message
 from intake.privacy.registration import CONSENT_COLUMNS, imported_consents
 from intake.rounds.models import Round
 from shared.db import utcnow
@@ -269,13 +269,13 @@ async def _register_known(
     if not referrals:
         return [], {}
     record_of = {r.fin_hash: known[r.fin_hash].own_id for r in referrals}
-    people = {
-        record["id"]: PersonFacts(**{k: record[k] for k in PERSON_COLUMNS})
-        for record in await connection.fetch(
-            f"SELECT {PERSON_FACTS} FROM applicants WHERE id = ANY($1::uuid[])",  # noqa: S608
-            list(record_of.values()),
-        )
-    }
+    records = await connection.fetch(
+        f"SELECT {PERSON_FACTS}, erased_at FROM applicants WHERE id = ANY($1::uuid[])",  # noqa: S608
+        list(record_of.values()),
+    )
+    people = {r["id"]: PersonFacts(**{k: r[k] for k in PERSON_COLUMNS}) for r in records}
+    # An erased person's facts are gone: only a registration by hand brings them back.
+    erased = {r["id"] for r in records if r["erased_at"] is not None}
     # The same person in the same round gets one application (direct ones: one without a round).
     taken = {
         record[0]
@@ -292,7 +292,10 @@ async def _register_known(
     with job_trace(job):
         for referral in referrals:
             person = people[record_of[referral.fin_hash]]
-            if person.id in taken:
+            if person.id in erased:
+                message = erased_message(job.language)
+                refused.append(RowError(referral.row, "fin", "erased", message))
+            elif person.id in taken:
                 message = already_referred_message(job.language)
                 refused.append(RowError(referral.row, "fin", "already_referred", message))
             else:
