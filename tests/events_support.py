@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
 
 from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.events import AssetItem, Envelope, Event, PartnerKeyIssued, PlanApproved
 from shared.messaging.jetstream import subject_for
 from shared.partner_keys import on_partner_key_issued
+from shared.tables import SHARED_TABLES
 from tests.service_fixtures import Service
 
 
@@ -22,6 +26,17 @@ async def publish(service: Service, event: Event, msg_id: str | None = None) -> 
         headers={"Nats-Msg-Id": msg_id or str(envelope.id)},
     )
     return envelope
+
+
+async def announced(service: Service, *event_types: str) -> list[dict[str, Any]]:
+    """The envelopes of these types the service wrote to its outbox, oldest first: what it
+    announced (or will, once the relay runs)."""
+    table = SHARED_TABLES.outbox
+    async with service.runtime.sessionmaker() as session:
+        rows = await session.execute(
+            select(table.c.envelope).where(table.c.subject.in_(event_types)).order_by(table.c.id)
+        )
+        return [row.envelope for row in rows]
 
 
 async def copied_partner_key(
