@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from shared.events import EVENT_TYPES
+from tests.api.partner_keys_support import referring_partner
 from tests.events_support import announced
 from tests.journey_support import APPLICANT, Headers, eventually, run_journey
 from tests.service_fixtures import Auth, Service, StartService
@@ -23,28 +24,6 @@ def if_match(response: httpx.Response) -> dict[str, str]:
     return {"If-Match": response.headers["etag"]}
 
 
-async def a_partner(intake: Service, auth: Auth) -> Headers:
-    admin = auth("admin")
-    partner = await intake.client.post("/v1/partners", json={"name": "AHİK"}, headers=admin)
-    assert partner.status_code == 201, partner.text
-    issued = await intake.client.post(
-        f"/v1/partners/{partner.json()['id']}/api-keys",
-        json={
-            "scopes": [
-                "referrals:write",
-                "referrals:read",
-                "plans:read",
-                "assets:read",
-                "monitoring:read",
-                "monitoring:write",
-            ]
-        },
-        headers=admin,
-    )
-    assert issued.status_code == 201, issued.text
-    return {"X-API-Key": issued.json()["key"]}
-
-
 async def test_a_missing_hive_is_decided_by_people_and_an_upheld_appeal_lifts_the_exclusion(
     start_service: StartService, auth: Auth, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -53,7 +32,7 @@ async def test_a_missing_hive_is_decided_by_people_and_an_upheld_appeal_lifts_th
     plans = await start_service("plans")
     assets = await start_service("assets")
     monitoring = await start_service("monitoring")
-    partner = await a_partner(intake, auth)
+    _, partner = await referring_partner(intake, auth)
 
     def token(role: str, subject: str) -> Headers:
         return auth(role, subject=subject)
