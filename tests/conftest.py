@@ -285,7 +285,14 @@ async def launch_services(
         *names: str, env: Mapping[str, str] | None = None
     ) -> dict[str, RunningService]:
         batch = []
-        for name in names or SERVICE_NAMES:
+        ports = {name: free_port() for name in names or SERVICE_NAMES}
+        # Intake gathers a person's data from the others (the access export) at these addresses.
+        peers = {
+            f"INTAKE_{name.upper()}_URL": f"http://127.0.0.1:{port}"
+            for name, port in ports.items()
+            if name != "intake"
+        }
+        for name, port in ports.items():
             service_environment = service_env(
                 name,
                 database_url=await fresh_database(name),
@@ -295,9 +302,11 @@ async def launch_services(
                 nats_namespace=nats_namespace,
                 nats_seed_file=nats_server.seed_file(name),
             )
+            if name == "intake":
+                service_environment.update(peers)
             service_environment.update(env or {})
             service = start_service_process(
-                name, free_port(), env=service_environment, log_dir=tmp_path / "logs"
+                name, port, env=service_environment, log_dir=tmp_path / "logs"
             )
             started.append(service)
             batch.append(service)
