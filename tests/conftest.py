@@ -39,6 +39,7 @@ from shared.cli import (
     SERVICE_NAMES,
     RunningService,
     dev_secrets,
+    peer_urls,
     service_env,
     stop_services,
     wait_ready_async,
@@ -286,12 +287,6 @@ async def launch_services(
     ) -> dict[str, RunningService]:
         batch = []
         ports = {name: free_port() for name in names or SERVICE_NAMES}
-        # Intake gathers a person's data from the others (the access export) at these addresses.
-        peers = {
-            f"INTAKE_{name.upper()}_URL": f"http://127.0.0.1:{port}"
-            for name, port in ports.items()
-            if name != "intake"
-        }
         for name, port in ports.items():
             service_environment = service_env(
                 name,
@@ -303,7 +298,7 @@ async def launch_services(
                 nats_seed_file=nats_server.seed_file(name),
             )
             if name == "intake":
-                service_environment.update(peers)
+                service_environment.update(peer_urls(ports))
             service_environment.update(env or {})
             service = start_service_process(
                 name, port, env=service_environment, log_dir=tmp_path / "logs"
