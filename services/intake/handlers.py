@@ -1,14 +1,18 @@
 """What intake does with other services' events. Each handler runs in the consumer's transaction."""
 
 import logging
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.applicants.service import record_benefit
 from intake.applications.models import Application
+from intake.applications.reassessment import reassess_application
 from intake.exclusions import service as exclusions
+from intake.selection.service import keep_on_waitlist
 from intake.settings import IntakeSettings
-from shared.decisions import appeal_handler
+from shared.decisions import Reversal, appeal_handler
 from shared.events import (
     CaseFlagged,
     DeliveryCompleted,
@@ -20,6 +24,8 @@ from shared.events import (
 from shared.messaging.consumer import Handler
 
 log = logging.getLogger(__name__)
+
+REASSESSED = "reassessed"  # the effect of an upheld appeal against an ineligibility
 
 
 async def on_delivery_completed(
@@ -51,13 +57,24 @@ async def on_flag_resolved(session: AsyncSession, event: FlagResolved, envelope:
 
 def handlers(settings: IntakeSettings) -> dict[str, dict[str, Handler]]:
     """{producer: {event type: handler}}: one durable consumer per producer."""
+
+    async def reassess(session: AsyncSession, decision: Row[Any], event: GrievanceResolved) -> str:
+        """An upheld appeal against an ineligibility: the application is assessed again now."""
+        await reassess_application(
+            session, decision.application_id, appeal_days=settings.appeal_days
+        )
+        return REASSESSED
+
+    reversals: dict[str, Reversal] = {
+        "excluded": exclusions.lift,
+        "ineligible": reassess,
+        "waitlisted": keep_on_waitlist,
+    }
     return {
         "assets": {DeliveryCompleted.type: on_delivery_completed},
         "monitoring": {
             CaseFlagged.type: on_case_flagged,
             FlagResolved.type: on_flag_resolved,
-            GrievanceResolved.type: appeal_handler(
-                "intake", IntakeDecisionReversed, {"excluded": exclusions.lift}
-            ),
+            GrievanceResolved.type: appeal_handler("intake", IntakeDecisionReversed, reversals),
         },
     }
