@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db import utcnow
 from shared.events import Envelope, GrievanceResolved
 from shared.events.catalog import DecisionKind, _DecisionRecorded, _DecisionReversed
-from shared.messaging.outbox import add_event
+from shared.messaging.outbox import add_event, add_events, driver_connection
 from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,20 @@ DECISIONS = SHARED_TABLES.adverse_decisions
 
 Reversal = Callable[[AsyncSession, Row[Any], GrievanceResolved], Awaitable[str]]
 """Undoes one kind of decision in the owning service; returns the coded effect."""
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    """One decision for `record_decisions`: what `record_decision` takes, as a value."""
+
+    application_id: uuid.UUID
+    kind: DecisionKind
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    note: str | None = None
+    ref_id: uuid.UUID | None = None
+    partner_id: uuid.UUID | None = None
 
 
 async def record_decision(
@@ -52,38 +67,62 @@ async def record_decision(
 ) -> uuid.UUID:
     """Records an adverse decision and announces it with `announce` (the service's own
     `<service>.decision.recorded`). The note stays here; the event carries the coded reason."""
-    decision_id = uuid.uuid4()
-    at = decided_at or utcnow()
-    appeal_until = at.date() + timedelta(days=appeal_days)
-    await session.execute(
-        DECISIONS.insert().values(
-            id=decision_id,
-            application_id=application_id,
-            kind=kind,
-            reason=reason,
-            note=note,
-            decided_by=decided_by,
-            decided_at=at,
-            appeal_until=appeal_until,
-            ref_id=ref_id,
-            partner_id=partner_id,
+    decision = NewDecision(
+        application_id=application_id,
+        kind=kind,
+        reason=reason,
+        decided_by=decided_by,
+        decided_at=decided_at or utcnow(),
+        note=note,
+        ref_id=ref_id,
+        partner_id=partner_id,
+    )
+    row, event = _recorded(decision, announce, appeal_days)
+    await session.execute(DECISIONS.insert().values(**row))
+    await add_event(session, event)
+    return event.decision_id
+
+
+async def record_decisions(
+    session: AsyncSession,
+    announce: type[_DecisionRecorded],
+    decisions: Iterable[NewDecision],
+    *,
+    appeal_days: int,
+) -> list[uuid.UUID]:
+    """`record_decision` for many at once (an import chunk, a committed selection): one COPY of
+    the rows and one of their events. Returns the decisions' ids."""
+    recorded = [_recorded(decision, announce, appeal_days) for decision in decisions]
+    if recorded:
+        columns = list(recorded[0][0])
+        connection = await driver_connection(session)
+        await connection.copy_records_to_table(
+            DECISIONS.name,
+            records=[tuple(row[c] for c in columns) for row, _ in recorded],
+            columns=columns,
         )
+        await add_events(session, [event for _, event in recorded])
+    return [event.decision_id for _, event in recorded]
+
+
+def _recorded(
+    decision: NewDecision, announce: type[_DecisionRecorded], appeal_days: int
+) -> tuple[dict[str, Any], _DecisionRecorded]:
+    """The decision's row and its announcement."""
+    appeal_until = decision.decided_at.date() + timedelta(days=appeal_days)
+    row = {"id": uuid.uuid4(), **asdict(decision), "appeal_until": appeal_until}
+    event = announce(
+        decision_id=row["id"],
+        application_id=decision.application_id,
+        kind=decision.kind,
+        reason=decision.reason,
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+        appeal_until=appeal_until,
+        ref_id=decision.ref_id,
+        partner_id=decision.partner_id,
     )
-    await add_event(
-        session,
-        announce(
-            decision_id=decision_id,
-            application_id=application_id,
-            kind=kind,
-            reason=reason,
-            decided_by=decided_by,
-            decided_at=at,
-            appeal_until=appeal_until,
-            ref_id=ref_id,
-            partner_id=partner_id,
-        ),
-    )
-    return decision_id
+    return row, event
 
 
 async def find_decision(session: AsyncSession, decision_id: uuid.UUID) -> Row[Any] | None:

@@ -380,6 +380,11 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
     # Reactions to the flags (a plan reopened, a person excluded) travel on as more events.
     services = (intake, plans, assets, monitoring)
     await eventually(partial(all_applied, services), "every event to be applied")
+    # The sold hive's flag proposes to exclude B's person, for a case officer.
+    proposal = await one_item(
+        intake.client, f"/v1/exclusion-proposals?applicant_id={applicant['id']}", officer
+    )
+    assert proposal is not None
 
     params = {
         "intake": {
@@ -393,6 +398,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "claim_id": claim["id"],
             "round_id": round_["id"],
             "selection_id": selection["id"],
+            "proposal_id": proposal["id"],
             "fin": B_APPLICANT["fin"],  # for request bodies
         },
         "plans": {

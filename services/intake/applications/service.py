@@ -17,7 +17,7 @@ from intake.applicants.repository import ApplicantRepository
 from intake.applicants.service import check_can_benefit
 from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus, Source
-from intake.applications.schemas import ApplicationIn, AssessmentOut
+from intake.applications.schemas import ApplicationIn, AssessmentOut, DecisionOut
 from intake.rounds.models import Round, RoundStatus
 from intake.rounds.repository import RoundRepository
 from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, exclusion, parse_rules
@@ -25,7 +25,14 @@ from intake.rounds.scoring import Factor, Weights, score
 from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import ApplicationAssessed, ApplicationSubmitted, EnrollmentCancelled, Event
+from shared.decisions import AUTOMATIC, NewDecision, decisions_about, record_decisions
+from shared.events import (
+    ApplicationAssessed,
+    ApplicationSubmitted,
+    EnrollmentCancelled,
+    Event,
+    IntakeDecisionRecorded,
+)
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
 from shared.problems import Conflict, FieldError, InvalidState
@@ -118,10 +125,32 @@ class ApplicantFacts(Protocol):
 
 @dataclass(frozen=True)
 class NewApplication:
-    """An application's row (the applications table's columns) and the events it emits."""
+    """An application's row (the applications table's columns), the events it emits, and its
+    adverse decision when it is not eligible."""
 
     values: dict[str, Any]
     events: list[Event]
+    decision: NewDecision | None
+
+
+def ineligibility(
+    application_id: uuid.UUID,
+    failed_rules: list[str],
+    *,
+    round_id: uuid.UUID | None,
+    partner_id: uuid.UUID | None,
+    at: datetime,
+) -> NewDecision:
+    """The rules' decision that an application is not eligible, to record as adverse."""
+    return NewDecision(
+        application_id=application_id,
+        kind="ineligible",
+        reason=",".join(failed_rules),
+        decided_by=AUTOMATIC,
+        decided_at=at,
+        ref_id=round_id,
+        partner_id=partner_id,
+    )
 
 
 def build_application(
@@ -159,7 +188,14 @@ def build_application(
         "version": 1,
     }
     failed = [r.rule for r in results if not r.passed]
-    return NewApplication(values, _new_application_events(values, failed))
+    decision = (
+        None
+        if eligible
+        else ineligibility(
+            values["id"], failed, round_id=values["round_id"], partner_id=partner_id, at=now
+        )
+    )
+    return NewApplication(values, _new_application_events(values, failed), decision)
 
 
 def _new_application_events(values: dict[str, Any], failed_rules: list[str]) -> list[Event]:
@@ -193,10 +229,11 @@ async def submit_application(
     data: ApplicationIn,
     principal: Principal,
     *,
+    appeal_days: int,
     source: Source | None = None,
 ) -> Application:
     """`source` defaults from the caller (a partner's key: partner; staff: staff); the bulk
-    import passes Source.import_."""
+    import passes Source.import_. Not eligible is an adverse decision, recorded."""
     applicant = await ApplicantRepository(session).get(data.applicant_id, principal)
     round_: Round | None = None
     if data.round_id is not None:
@@ -234,7 +271,37 @@ async def submit_application(
         raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED]) from exc
     for event in new.events:
         await add_event(session, event)
+    if new.decision is not None:
+        await record_decisions(
+            session, IntakeDecisionRecorded, [new.decision], appeal_days=appeal_days
+        )
     return application
+
+
+def how_to_appeal(appeal_until: date) -> str:
+    return (
+        f"an appeal may be lodged until {appeal_until.isoformat()} with a case officer or the "
+        "referring partner: POST /v1/grievances in monitoring naming decision_id"
+    )
+
+
+async def decisions_of(session: AsyncSession, application_id: uuid.UUID) -> list[DecisionOut]:
+    return [
+        DecisionOut(
+            decision_id=row.id,
+            application_id=row.application_id,
+            kind=row.kind,
+            reason=row.reason,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            appeal_until=row.appeal_until,
+            how_to_appeal=how_to_appeal(row.appeal_until) if row.reversed_at is None else None,
+            ref_id=row.ref_id,
+            reversed_at=row.reversed_at,
+            reversal_effect=row.reversal_effect,
+        )
+        for row in await decisions_about(session, [application_id])
+    ]
 
 
 def assessment_of(application: Application) -> AssessmentOut:
