@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,24 @@ HOW_TO_APPEAL = (
 
 
 class DecisionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision_id": "0b6f3c2e-4a51-4d8e-9f3a-2c1d5e7a9b10",
+                    "kind": "plan_rejected",
+                    "reason": "no_market",
+                    "decided_by": "staff:reviewer-1",
+                    "decided_at": "2026-12-04T09:30:00Z",
+                    "appeal_until": "2027-01-03",
+                    "how_to_appeal": HOW_TO_APPEAL.format(until="2027-01-03"),
+                    "reversed_at": None,
+                    "reversal_effect": None,
+                }
+            ]
+        }
+    )
+
     decision_id: uuid.UUID = Field(description="What an appeal names")
     kind: str = Field(description="e.g. plan_rejected")
     reason: str = Field(description="Coded")
