@@ -13,17 +13,28 @@ from assets.settings import AssetsSettings
 from shared.db import utcnow
 from shared.events import (
     ApplicantErased,
-    ConsentChanged,
     Envelope,
     GrievanceResolved,
     PlanStateChanged,
 )
+from shared.messaging.consumer import Handler
 from tests.assets.assets_support import add_budget, approve, outbox_count, partner_key
-from tests.events_support import plan_approved, publish
+from tests.events_support import (
+    appeal_resolved,
+    handle,
+    plan_approved,
+    publish,
+    sharing_consent,
+)
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
 
 HENS = ("laying-hen", 50, "8.00")  # 400.00, counted in bulk
+
+
+def appeals(assets: Service) -> Handler:
+    """assets' handler of monitoring's appeal resolutions."""
+    return handlers(cast(AssetsSettings, assets.settings))["monitoring"][GrievanceResolved.type]
 
 
 def hens_handover(order: dict[str, Any], quantity: int, place: str = "Quba") -> dict[str, Any]:
@@ -66,28 +77,6 @@ async def decisions(
         await get(assets, f"/v1/orders/{order['id']}/decisions", headers)
     )["items"]
     return items
-
-
-def resolution(
-    decision_id: str, application_id: str, *, outcome: str = "upheld", service: str = "assets"
-) -> GrievanceResolved:
-    return GrievanceResolved(
-        grievance_id=uuid.uuid4(),
-        application_id=uuid.UUID(application_id),
-        grievance_type="appeal",
-        category="appeal",
-        outcome=outcome,
-        decision_id=uuid.UUID(decision_id),
-        decision_service=service,
-        resolved_at=utcnow(),
-    )
-
-
-async def resolve(assets: Service, event: GrievanceResolved) -> None:
-    """Runs assets' handler of the event in its own transaction, as its consumer would."""
-    handler = handlers(cast(AssetsSettings, assets.settings))["monitoring"][GrievanceResolved.type]
-    async with assets.runtime.sessionmaker() as session, session.begin():
-        await handler(session, event, Envelope.wrap(event))
 
 
 async def test_an_officers_cancellation_is_a_decision_with_its_appeal_period(
@@ -152,12 +141,12 @@ async def test_an_upheld_appeal_restores_the_order_at_the_end_of_its_budgets_lin
     participant = order["participant_id"]
 
     for ignored in (
-        resolution(decision["decision_id"], participant, outcome="dismissed"),
-        resolution(decision["decision_id"], participant, service="plans"),
+        appeal_resolved(decision["decision_id"], participant, "assets", outcome="dismissed"),
+        appeal_resolved(decision["decision_id"], participant, "plans"),
     ):
-        await resolve(assets, ignored)
+        await handle(assets, appeals(assets), ignored)
     assert (await decisions(assets, order, analyst))[0]["reversed_at"] is None
-    upheld = resolution(decision["decision_id"], participant)
+    upheld = appeal_resolved(decision["decision_id"], participant, "assets")
     await publish(assets, upheld)
 
     async def restored() -> bool:
@@ -171,7 +160,7 @@ async def test_an_upheld_appeal_restores_the_order_at_the_end_of_its_budgets_lin
     [after] = await decisions(assets, order, analyst)
     assert after["reversal_effect"] == "order_restored"
     assert after["reversed_at"] is not None
-    await resolve(assets, upheld.model_copy(update={"grievance_id": uuid.uuid4()}))
+    await handle(assets, appeals(assets), upheld.model_copy(update={"grievance_id": uuid.uuid4()}))
     assert await outbox_count(assets, "assets.decision.reversed") == 1
 
     # Money released by the later order reaches it, as for any order in line.
@@ -195,7 +184,11 @@ async def test_a_partly_delivered_order_restored_holds_only_what_its_rest_needs(
     assert (cancelled["reserved_amount"], cancelled["spent_amount"]) == ("160.00", "160.00")
     [decision] = await decisions(assets, order, analyst)
 
-    await resolve(assets, resolution(decision["decision_id"], order["participant_id"]))
+    await handle(
+        assets,
+        appeals(assets),
+        appeal_resolved(decision["decision_id"], order["participant_id"], "assets"),
+    )
 
     now = await get(assets, f"/v1/orders/{order['id']}", analyst)
     assert (now["status"], now["reserved_amount"], now["spent_amount"]) == (
@@ -215,18 +208,6 @@ async def test_a_partly_delivered_order_restored_holds_only_what_its_rest_needs(
     assert rest.status_code == 201, rest.text
     done = await get(assets, f"/v1/orders/{order['id']}", analyst)
     assert (done["status"], done["spent_amount"]) == ("delivered", "400.00")
-
-
-def consent(application_id: str, partner_id: uuid.UUID, *, granted: bool) -> ConsentChanged:
-    return ConsentChanged(
-        applicant_id=uuid.uuid4(),
-        application_ids=[uuid.UUID(application_id)],
-        purpose="partner_sharing",
-        partner_id=partner_id,
-        granted=granted,
-        text_version="2026-11",
-        changed_at=utcnow(),
-    )
 
 
 async def test_a_withdrawn_consent_hides_the_orders_from_the_partner_that_referred_and_pays(
@@ -265,7 +246,7 @@ async def test_a_withdrawn_consent_hides_the_orders_from_the_partner_that_referr
 
     assert await partner_sees() == {order["id"], kept["id"]}
 
-    await publish(assets, consent(order["participant_id"], partner_id, granted=False))
+    await publish(assets, sharing_consent(order["participant_id"], partner_id, granted=False))
 
     async def hidden() -> bool:
         return await partner_sees() == {kept["id"]}
@@ -278,7 +259,7 @@ async def test_a_withdrawn_consent_hides_the_orders_from_the_partner_that_referr
     # Its own money's ledger still adds up, order ids and all.
     assert await get(assets, ledger_url, partner) == ledger_before
 
-    await publish(assets, consent(order["participant_id"], partner_id, granted=True))
+    await publish(assets, sharing_consent(order["participant_id"], partner_id, granted=True))
 
     async def shown() -> bool:
         return order["id"] in await partner_sees()

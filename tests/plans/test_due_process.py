@@ -11,9 +11,9 @@ from typing import Any, cast
 from plans.handlers import handlers
 from plans.settings import PlansSettings
 from shared.db import utcnow
-from shared.events import ApplicantErased, ConsentChanged, Envelope, GrievanceResolved
-from shared.events.catalog import GrievanceType
-from tests.events_support import publish
+from shared.events import ApplicantErased, GrievanceResolved
+from shared.messaging.consumer import Handler
+from tests.events_support import appeal_resolved, handle, publish, sharing_consent
 from tests.plans.plans_support import (
     BEEHIVES,
     PLAN_CONTENT,
@@ -27,6 +27,11 @@ from tests.plans.plans_support import (
 from tests.service_fixtures import Auth, Service
 
 REJECTION = {"comment": "The market is not there.", "section": "market", "reason": "no_market"}
+
+
+def appeals(plans: Service) -> Handler:
+    """plans' handler of monitoring's appeal resolutions."""
+    return handlers(cast(PlansSettings, plans.settings))["monitoring"][GrievanceResolved.type]
 
 
 async def rejected(
@@ -60,26 +65,6 @@ async def decisions(plans: Service, plan_id: str, headers: dict[str, str]) -> li
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
-
-
-def resolution(
-    decision_id: str | uuid.UUID,
-    application_id: str,
-    *,
-    outcome: str = "upheld",
-    service: str = "plans",
-    grievance_type: GrievanceType = "appeal",
-) -> GrievanceResolved:
-    return GrievanceResolved(
-        grievance_id=uuid.uuid4(),
-        application_id=uuid.UUID(application_id),
-        grievance_type=grievance_type,
-        category="appeal",
-        outcome=outcome,
-        decision_id=uuid.UUID(str(decision_id)),
-        decision_service=service,
-        resolved_at=utcnow(),
-    )
 
 
 async def test_a_rejection_is_a_decision_with_its_appeal_period(plans: Service, auth: Auth) -> None:
@@ -127,13 +112,13 @@ async def test_an_upheld_appeal_reopens_the_rejected_plan_once(plans: Service, a
     # A dismissed appeal, a grievance, and an appeal against another service's decision (with
     # the same id) change nothing.
     for ignored in (
-        resolution(decision["decision_id"], participant, outcome="dismissed"),
-        resolution(decision["decision_id"], participant, service="assets"),
-        resolution(decision["decision_id"], participant, grievance_type="grievance"),
+        appeal_resolved(decision["decision_id"], participant, "plans", outcome="dismissed"),
+        appeal_resolved(decision["decision_id"], participant, "assets"),
+        appeal_resolved(decision["decision_id"], participant, "plans", grievance_type="grievance"),
     ):
-        await resolve(plans, ignored)
+        await handle(plans, appeals(plans), ignored)
     assert (await decisions(plans, plan["id"], officer))[0]["reversed_at"] is None
-    upheld = resolution(decision["decision_id"], participant)
+    upheld = appeal_resolved(decision["decision_id"], participant, "plans")
     await publish(plans, upheld)
 
     async def reversed_() -> list[dict[str, Any]]:
@@ -141,7 +126,7 @@ async def test_an_upheld_appeal_reopens_the_rejected_plan_once(plans: Service, a
 
     [announced] = await eventually(reversed_, "the decision reversed")
     # Another upheld appeal against the same decision finds it reversed already.
-    await resolve(plans, upheld.model_copy(update={"grievance_id": uuid.uuid4()}))
+    await handle(plans, appeals(plans), upheld.model_copy(update={"grievance_id": uuid.uuid4()}))
     body = (await plans.client.get(f"/v1/business-plans/{plan['id']}", headers=officer)).json()
     assert (body["status"], body["status_reason"]) == ("draft", "appeal_upheld")
     assert body["items"][0]["asset_type"] == "beehive"  # revised, not restarted
@@ -156,25 +141,6 @@ async def test_an_upheld_appeal_reopens_the_rejected_plan_once(plans: Service, a
     # The reopened plan is written and submitted again, as a new version.
     again = (await to_submitted(plans, body, officer, BEEHIVES)).json()
     assert (again["status"], again["revision"]) == ("submitted", 2)
-
-
-async def resolve(plans: Service, event: GrievanceResolved) -> None:
-    """Runs plans' handler of the event in its own transaction, as its consumer would."""
-    handler = handlers(cast(PlansSettings, plans.settings))["monitoring"][GrievanceResolved.type]
-    async with plans.runtime.sessionmaker() as session, session.begin():
-        await handler(session, event, Envelope.wrap(event))
-
-
-def consent(application_id: str, partner_id: uuid.UUID, *, granted: bool) -> ConsentChanged:
-    return ConsentChanged(
-        applicant_id=uuid.uuid4(),
-        application_ids=[uuid.UUID(application_id)],
-        purpose="partner_sharing",
-        partner_id=partner_id,
-        granted=granted,
-        text_version="2026-11",
-        changed_at=utcnow(),
-    )
 
 
 async def test_a_withdrawn_consent_hides_the_participant_from_the_referring_partner(
@@ -198,7 +164,7 @@ async def test_a_withdrawn_consent_hides_the_participant_from_the_referring_part
 
     assert await partner_sees() == {participant, kept["participant_id"]}
 
-    await publish(plans, consent(participant, partner_id, granted=False))
+    await publish(plans, sharing_consent(participant, partner_id, granted=False))
 
     async def hidden() -> bool:
         return await partner_sees() == {kept["participant_id"]}
@@ -210,7 +176,7 @@ async def test_a_withdrawn_consent_hides_the_participant_from_the_referring_part
     listed = await plans.client.get("/v1/participants", headers=partner)
     assert [item["id"] for item in listed.json()["items"]] == [kept["participant_id"]]
 
-    await publish(plans, consent(participant, partner_id, granted=True))
+    await publish(plans, sharing_consent(participant, partner_id, granted=True))
 
     async def shown() -> bool:
         return participant in await partner_sees()
