@@ -16,12 +16,16 @@ from shared.messaging.consumer import Handler
 from tests.events_support import appeal_resolved, handle, publish, sharing_consent
 from tests.plans.plans_support import (
     BEEHIVES,
+    DAYS,
     PLAN_CONTENT,
+    create_course,
+    create_session,
     enrol,
     etag,
     eventually,
     outbox,
     partner_key,
+    record_memorandum,
     to_submitted,
 )
 from tests.service_fixtures import Auth, Service
@@ -147,22 +151,51 @@ async def test_a_withdrawn_consent_hides_the_participant_from_the_referring_part
     plans: Service, auth: Auth
 ) -> None:
     officer = auth("case_officer")
-    partner_id, partner = await partner_key(plans, "plans:read")
+    partner_id, partner = await partner_key(plans, "plans:read", "trainings:write")
+    await record_memorandum(plans, partner_id)
     plan = await enrol(plans, auth, partner_id=partner_id)
     kept = await enrol(plans, auth, partner_id=partner_id)
     participant = plan["participant_id"]
+    # Both in a training session the partner runs, present on its first day.
+    course = await create_course(plans, auth)
+    training = (await create_session(plans, partner, course["id"]))["id"]
+    for person in (participant, kept["participant_id"]):
+        enrolled = await plans.client.post(
+            f"/v1/trainings/sessions/{training}/enrolments",
+            json={"participant_id": person},
+            headers=partner,
+        )
+        assert enrolled.status_code == 201, enrolled.text
+    register = f"/v1/trainings/sessions/{training}/attendance/{DAYS[0]}"
+    present = {"participant_ids": [participant, kept["participant_id"]]}
+    assert (await plans.client.put(register, json=present, headers=partner)).status_code == 200
     reads = (
         f"/v1/business-plans/{plan['id']}",
         f"/v1/participants/{participant}",
         f"/v1/participants/{participant}/consultations",
         f"/v1/participants/{participant}/trainings",
+        f"/v1/trainings/sessions/{training}/enrolments/{participant}",
     )
 
     async def partner_sees() -> set[str]:
         plans_listed = await plans.client.get("/v1/business-plans", headers=partner)
         return {item["participant_id"] for item in plans_listed.json()["items"]}
 
-    assert await partner_sees() == {participant, kept["participant_id"]}
+    async def partner_lists() -> tuple[set[str], set[str], set[str]]:
+        participants = await plans.client.get("/v1/participants", headers=partner)
+        enrolments = await plans.client.get(
+            f"/v1/trainings/sessions/{training}/enrolments", headers=partner
+        )
+        day = await plans.client.get(register, headers=partner)
+        return (
+            {item["id"] for item in participants.json()["items"]},
+            {item["participant_id"] for item in enrolments.json()["items"]},
+            set(day.json()["participant_ids"]),
+        )
+
+    both = {participant, kept["participant_id"]}
+    assert await partner_sees() == both
+    assert await partner_lists() == (both, both, both)
 
     await publish(plans, sharing_consent(participant, partner_id, granted=False))
 
@@ -173,8 +206,10 @@ async def test_a_withdrawn_consent_hides_the_participant_from_the_referring_part
     for url in reads:
         assert (await plans.client.get(url, headers=partner)).status_code == 404, url
         assert (await plans.client.get(url, headers=officer)).status_code == 200, url
-    listed = await plans.client.get("/v1/participants", headers=partner)
-    assert [item["id"] for item in listed.json()["items"]] == [kept["participant_id"]]
+    only_kept = {kept["participant_id"]}
+    assert await partner_lists() == (only_kept, only_kept, only_kept)
+    staff_day = await plans.client.get(register, headers=officer)
+    assert set(staff_day.json()["participant_ids"]) == both
 
     await publish(plans, sharing_consent(participant, partner_id, granted=True))
 
@@ -184,6 +219,7 @@ async def test_a_withdrawn_consent_hides_the_participant_from_the_referring_part
     await eventually(shown, "the participant shown again")
     for url in reads:
         assert (await plans.client.get(url, headers=partner)).status_code == 200, url
+    assert await partner_lists() == (both, both, both)
 
 
 async def test_the_access_part_has_everything_about_the_participant(
