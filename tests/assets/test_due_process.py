@@ -182,6 +182,9 @@ async def test_a_partly_delivered_order_restored_holds_only_what_its_rest_needs(
     assert delivered.status_code == 201, delivered.text
     cancelled = await cancel(assets, auth, order)
     assert (cancelled["reserved_amount"], cancelled["spent_amount"]) == ("160.00", "160.00")
+    # Another order takes all but 140.00 of what is left: too little for the rest's 240.00.
+    other = await approve(assets, plan_approved(("laying-hen", 875, "0.80")))
+    assert other["reserved_amount"] == "700.00"
     [decision] = await decisions(assets, order, analyst)
 
     await handle(
@@ -190,7 +193,17 @@ async def test_a_partly_delivered_order_restored_holds_only_what_its_rest_needs(
         appeal_resolved(decision["decision_id"], order["participant_id"], "assets"),
     )
 
-    now = await get(assets, f"/v1/orders/{order['id']}", analyst)
+    url = f"/v1/orders/{order['id']}"
+    waiting = await get(assets, url, analyst)
+    assert (waiting["status"], waiting["reserved_amount"]) == ("awaiting_budget", "160.00")
+    # Its plan approved again meanwhile keeps the items, part of which were handed over.
+    again = await approve(
+        assets, plan_approved(("laying-hen", 10, "8.00"), plan_id=uuid.UUID(order["plan_id"]))
+    )
+    assert [(i["quantity"], i["delivered_quantity"]) for i in again["items"]] == [(50, 20)]
+    # Money released reaches it: it holds what its rest needs, on top of what was spent.
+    await cancel(assets, auth, other, reason="duplicate")
+    now = await get(assets, url, analyst)
     assert (now["status"], now["reserved_amount"], now["spent_amount"]) == (
         "partly_delivered",
         "400.00",

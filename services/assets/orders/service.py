@@ -124,8 +124,9 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
 
 async def _revise(session: AsyncSession, order: Order, approved: PlanApproved) -> Order:
     """A plan reopened and approved again: an order not yet placed with suppliers takes the
-    revised items (and holds money for them anew); one placed, delivered or cancelled stays."""
-    if order.status not in _LIVE:
+    revised items (and holds money for them anew); one placed, delivered or cancelled stays, and
+    so does one restored on appeal after part of it was handed over."""
+    if order.status not in _LIVE or order.spent_amount:
         log.info("plan %s approved again after its order %s was %s", *_ids(order))
         return order
     freed = order.reserved_amount
