@@ -28,7 +28,7 @@ class DecisionOut(BaseModel):
                     "decision_id": "0b6f3c2e-4a51-4d8e-9f3a-2c1d5e7a9b10",
                     "kind": "order_cancelled",
                     "reason": "participant_withdrew",
-                    "decided_by": "staff:reviewer-1",
+                    "decided_by": "staff:officer-1",
                     "decided_at": "2026-12-04T09:30:00Z",
                     "appeal_until": "2027-01-03",
                     "how_to_appeal": HOW_TO_APPEAL.format(until="2027-01-03"),
