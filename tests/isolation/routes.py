@@ -26,6 +26,9 @@ from tests.journey_support import APPLICANT
 Kind = Literal["owned", "listing", "shared", "staff", "own", "public"]
 Files = dict[str, tuple[str, bytes]]
 
+# The query of an access request: refused to every partner, whatever the application.
+ANY_APPLICATION = "?application_id=00000000-0000-0000-0000-0000000000a1"
+
 # A body to send: the request body's example in the OpenAPI document.
 EXAMPLE = "example"
 
@@ -215,6 +218,8 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("post", "/v1/business-plans/{plan_id}/approve"): staff("plan reviewers"),
         ("get", "/v1/business-plans/{plan_id}/versions"): owned(),
         ("get", "/v1/business-plans/{plan_id}/pdf"): owned(),
+        ("get", "/v1/business-plans/{plan_id}/decisions"): owned(),
+        ("get", "/v1/subject-access/plans"): staff("admins only", query=ANY_APPLICATION),
     },
     "assets": {
         **PROBES,
@@ -238,6 +243,8 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("get", "/v1/funds/{fund_id}/ledger"): owned(query="?round=isolation"),
         ("get", "/v1/orders"): listing(),
         ("get", "/v1/orders/{order_id}"): owned(),
+        ("get", "/v1/orders/{order_id}/decisions"): owned(),
+        ("get", "/v1/subject-access/assets"): staff("admins only", query=ANY_APPLICATION),
         ("put", "/v1/orders/{order_id}/terms"): staff(),
         ("post", "/v1/orders/{order_id}/approve-price"): staff("admins only"),
         ("post", "/v1/orders/{order_id}/place"): staff(),
