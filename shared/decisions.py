@@ -14,16 +14,18 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import utcnow
 from shared.events import Envelope, GrievanceResolved
 from shared.events.catalog import DecisionKind, _DecisionRecorded, _DecisionReversed
 from shared.messaging.outbox import add_event, add_events, driver_connection
+from shared.paging import Page, PageParams, paginate
 from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,85 @@ async def decisions_about(
         .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
     )
     return list(result)
+
+
+def how_to_appeal(appeal_until: date) -> str:
+    return (
+        f"an appeal may be lodged until {appeal_until.isoformat()} with a case officer or the "
+        "referring partner: POST /v1/grievances in monitoring naming decision_id"
+    )
+
+
+class DecisionOut(BaseModel):
+    """An adverse decision as the readers of what it was made on see it: who made it, when and
+    why (coded), until when and how it may be appealed, and whether an upheld appeal reversed it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision_id": "0b6f3c2e-4a51-4d8e-9f3a-2c1d5e7a9b10",
+                    "application_id": "3c9e0f4a-1b2d-4e6f-8a0b-2c4d6e8f0a1b",
+                    "kind": "plan_rejected",
+                    "reason": "no_market",
+                    "decided_by": "staff:reviewer-1",
+                    "decided_at": "2026-12-04T09:30:00Z",
+                    "appeal_until": "2027-01-03",
+                    "how_to_appeal": how_to_appeal(date(2027, 1, 3)),
+                    "ref_id": "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                    "reversed_at": None,
+                    "reversal_effect": None,
+                }
+            ]
+        }
+    )
+
+    decision_id: uuid.UUID = Field(description="What an appeal names")
+    application_id: uuid.UUID
+    kind: DecisionKind
+    reason: str = Field(description="Coded, e.g. failed rule codes joined by commas")
+    decided_by: str = Field(description='"staff:<sub>", or "rules" for an automatic assessment')
+    decided_at: datetime
+    appeal_until: date
+    how_to_appeal: str | None = Field(description="None once reversed")
+    ref_id: uuid.UUID | None = Field(
+        description="What was decided on: the round, proposal, plan, order or unit"
+    )
+    reversed_at: datetime | None
+    reversal_effect: str | None = Field(
+        description="Coded: reassessed, waitlisted, exclusion_lifted, plan_reopened, "
+        "order_restored, item_status_corrected, no_change"
+    )
+
+    @classmethod
+    def of(cls, row: Any) -> DecisionOut:
+        return cls(
+            decision_id=row.id,
+            application_id=row.application_id,
+            kind=row.kind,
+            reason=row.reason,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            appeal_until=row.appeal_until,
+            how_to_appeal=how_to_appeal(row.appeal_until) if row.reversed_at is None else None,
+            ref_id=row.ref_id,
+            reversed_at=row.reversed_at,
+            reversal_effect=row.reversal_effect,
+        )
+
+
+async def decisions_page(
+    session: AsyncSession, condition: ColumnElement[bool], page: PageParams
+) -> Page[DecisionOut]:
+    """The decisions recorded here that meet `condition` (e.g. on one plan), oldest first. The
+    caller has checked that the principal may read what they were made on."""
+    return await paginate(
+        session,
+        select(DECISIONS).where(condition),
+        key_columns=(DECISIONS.c.decided_at, DECISIONS.c.id),
+        params=page,
+        to_item=DecisionOut.of,
+    )
 
 
 def appeal_handler(

@@ -92,6 +92,7 @@ async def test_an_officers_cancellation_is_a_decision_with_its_appeal_period(
     appeal_until = (decided_at.date() + timedelta(days=30)).isoformat()
     assert decision == {
         "decision_id": decision["decision_id"],
+        "application_id": decision["application_id"],
         "kind": "order_cancelled",
         "reason": "participant_withdrew",
         "decided_by": "staff:officer-1",
@@ -99,6 +100,7 @@ async def test_an_officers_cancellation_is_a_decision_with_its_appeal_period(
         "appeal_until": appeal_until,
         "how_to_appeal": f"an appeal may be lodged until {appeal_until} with a case officer or "
         "the referring partner: POST /v1/grievances in monitoring naming decision_id",
+        "ref_id": order["id"],
         "reversed_at": None,
         "reversal_effect": None,
     }

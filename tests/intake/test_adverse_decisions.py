@@ -47,7 +47,7 @@ async def decisions(intake: Service, auth: Auth, application_id: str) -> list[di
         f"/v1/applications/{application_id}/decisions", headers=auth("case_officer")
     )
     assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()
+    items: list[dict[str, Any]] = response.json()["items"]
     return items
 
 
@@ -141,7 +141,7 @@ async def test_decisions_are_staff_only_and_of_a_known_application(
 ) -> None:
     _, application_id = await applied(intake, auth)
     url = f"/v1/applications/{application_id}/decisions"
-    assert (await intake.client.get(url, headers=auth("case_officer"))).json() == []
+    assert (await intake.client.get(url, headers=auth("case_officer"))).json()["items"] == []
     assert (await intake.client.get(url, headers=auth("analyst"))).status_code == 403
     missing = f"/v1/applications/{uuid.uuid4()}/decisions"
     assert (await intake.client.get(missing, headers=auth("case_officer"))).status_code == 404

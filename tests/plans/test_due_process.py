@@ -81,6 +81,7 @@ async def test_a_rejection_is_a_decision_with_its_appeal_period(plans: Service, 
     appeal_until = (decided_at.date() + timedelta(days=30)).isoformat()
     assert decision == {
         "decision_id": decision["decision_id"],
+        "application_id": decision["application_id"],
         "kind": "plan_rejected",
         "reason": "no_market",
         "decided_by": "staff:reviewer-1",
@@ -88,6 +89,7 @@ async def test_a_rejection_is_a_decision_with_its_appeal_period(plans: Service, 
         "appeal_until": appeal_until,
         "how_to_appeal": f"an appeal may be lodged until {appeal_until} with a case officer or "
         "the referring partner: POST /v1/grievances in monitoring naming decision_id",
+        "ref_id": plan["id"],
         "reversed_at": None,
         "reversal_effect": None,
     }

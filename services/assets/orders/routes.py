@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.access import HandlesOrders, ReadsAssets
-from assets.decisions import DecisionOut, decisions_on
 from assets.filters import given
 from assets.orders import service as orders
 from assets.orders.models import Order, OrderStatus
@@ -18,6 +17,7 @@ from assets.orders.repository import OrderRepository
 from assets.orders.schemas import CancelIn, OrderOut, TermsIn
 from shared.auth import Admin, Principal
 from shared.db import SessionDep
+from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatch, IfMatchDep, change_versioned, read_versioned
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -164,4 +164,4 @@ async def list_decisions(
     order_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, page: PageParamsDep
 ) -> Page[DecisionOut]:
     await OrderRepository(session).get(order_id, principal)
-    return await decisions_on(session, order_id, page)
+    return await decisions_page(session, DECISIONS.c.ref_id == order_id, page)

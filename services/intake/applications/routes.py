@@ -12,7 +12,6 @@ from intake.applications.schemas import (
     ApplicationOut,
     AssessmentOut,
     CancelIn,
-    DecisionOut,
     EnrollIn,
 )
 from intake.dependencies import (
@@ -23,8 +22,10 @@ from intake.dependencies import (
     WritesReferrals,
 )
 from shared.db import SessionDep
+from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["applications"])
@@ -82,16 +83,16 @@ async def get_assessment(
 
 @router.get(
     "/applications/{application_id}/decisions",
-    response_model=list[DecisionOut],
+    response_model=Page[DecisionOut],
     summary="The adverse decisions about an application, oldest first: why, until when and how "
     "they may be appealed, and what an upheld appeal changed",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def list_decisions(
-    application_id: uuid.UUID, session: SessionDep, principal: ReviewsCases
-) -> list[DecisionOut]:
+    application_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, page: PageParamsDep
+) -> Page[DecisionOut]:
     application = await ApplicationRepository(session).get(application_id, principal)
-    return await applications.decisions_of(session, application.id)
+    return await decisions_page(session, DECISIONS.c.application_id == application.id, page)
 
 
 @router.post(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -134,42 +134,3 @@ class CancelIn(BaseModel):
         description="Coded reason, e.g. not_eligible, duplicate, no_contact",
         examples=["duplicate"],
     )
-
-
-class DecisionOut(BaseModel):
-    """An adverse decision about the application: who made it, when and why (coded), until when
-    it may be appealed and how, and whether an upheld appeal reversed it."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "decision_id": "7c2d1e0f-9b8a-4c7d-8e6f-5a4b3c2d1e0f",
-                    "application_id": "3c9e0f4a-1b2d-4e6f-8a0b-2c4d6e8f0a1b",
-                    "kind": "ineligible",
-                    "reason": "age_between",
-                    "decided_by": "rules",
-                    "decided_at": "2027-03-19T10:00:00Z",
-                    "appeal_until": "2027-04-18",
-                    "how_to_appeal": "an appeal may be lodged until 2027-04-18 with a case officer "
-                    "or the referring partner: POST /v1/grievances in monitoring naming "
-                    "decision_id",
-                    "ref_id": _ROUND,
-                    "reversed_at": None,
-                    "reversal_effect": None,
-                }
-            ]
-        }
-    )
-
-    decision_id: uuid.UUID
-    application_id: uuid.UUID
-    kind: str = Field(description="ineligible, waitlisted or excluded")
-    reason: str = Field(description="Coded: failed rule codes joined by commas, or the reason")
-    decided_by: str = Field(description='"staff:<sub>", or "rules" for an automatic assessment')
-    decided_at: datetime
-    appeal_until: date
-    how_to_appeal: str | None = Field(description="None once reversed")
-    ref_id: uuid.UUID | None = Field(description="The round, or the exclusion proposal")
-    reversed_at: datetime | None
-    reversal_effect: str | None = Field(description="reassessed, waitlisted, exclusion_lifted")

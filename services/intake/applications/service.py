@@ -17,7 +17,7 @@ from intake.applicants.repository import ApplicantRepository
 from intake.applicants.service import check_can_benefit
 from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus, Source
-from intake.applications.schemas import ApplicationIn, AssessmentOut, DecisionOut
+from intake.applications.schemas import ApplicationIn, AssessmentOut
 from intake.rounds.models import Round, RoundStatus
 from intake.rounds.repository import RoundRepository
 from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, exclusion, parse_rules
@@ -25,7 +25,7 @@ from intake.rounds.scoring import Factor, Weights, score
 from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.decisions import AUTOMATIC, NewDecision, decisions_about, record_decisions
+from shared.decisions import AUTOMATIC, NewDecision, record_decisions
 from shared.events import (
     ApplicationAssessed,
     ApplicationSubmitted,
@@ -276,32 +276,6 @@ async def submit_application(
             session, IntakeDecisionRecorded, [new.decision], appeal_days=appeal_days
         )
     return application
-
-
-def how_to_appeal(appeal_until: date) -> str:
-    return (
-        f"an appeal may be lodged until {appeal_until.isoformat()} with a case officer or the "
-        "referring partner: POST /v1/grievances in monitoring naming decision_id"
-    )
-
-
-async def decisions_of(session: AsyncSession, application_id: uuid.UUID) -> list[DecisionOut]:
-    return [
-        DecisionOut(
-            decision_id=row.id,
-            application_id=row.application_id,
-            kind=row.kind,
-            reason=row.reason,
-            decided_by=row.decided_by,
-            decided_at=row.decided_at,
-            appeal_until=row.appeal_until,
-            how_to_appeal=how_to_appeal(row.appeal_until) if row.reversed_at is None else None,
-            ref_id=row.ref_id,
-            reversed_at=row.reversed_at,
-            reversal_effect=row.reversal_effect,
-        )
-        for row in await decisions_about(session, [application_id])
-    ]
 
 
 def assessment_of(application: Application) -> AssessmentOut:

@@ -24,11 +24,11 @@ from plans.business_plans.schemas import (
     PlanVersionOut,
     ReviewIn,
 )
-from plans.decisions import DecisionOut, decisions_on
 from plans.directions.models import Direction
 from plans.settings import PlansSettings
 from shared.auth import Principal
 from shared.db import SessionDep, utcnow
+from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
@@ -258,7 +258,7 @@ async def list_decisions(
     plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, page: PageParamsDep
 ) -> Page[DecisionOut]:
     await PlanRepository(session).get(plan_id, principal)
-    return await decisions_on(session, plan_id, page)
+    return await decisions_page(session, DECISIONS.c.ref_id == plan_id, page)
 
 
 @router.get(
