@@ -269,3 +269,68 @@ async def test_a_passed_deadline_escalates_once_per_deadline(
     assert await state() == (2, "admin")
     events = await outbox(monitoring, "monitoring.grievance.escalated")
     assert [(e["deadline"], e["level"]) for e in events] == [("acknowledge", 1), ("resolve", 2)]
+
+
+async def test_the_grievance_report_counts_and_withholds_small_cells(
+    monitoring: Service, auth: Auth
+) -> None:
+    officer, analyst = auth("case_officer"), auth("analyst")
+    participant = await enrolled(monitoring)
+    lodged_ids = [
+        (await lodged(monitoring, officer, grievance(participant)))["id"] for _ in range(5)
+    ]
+    decision = await decided(monitoring, participant)
+    await lodged(monitoring, officer, appeal(participant, decision))
+    # Lodged 1 to 5 days ago, each resolved now.
+    async with monitoring.runtime.sessionmaker() as session, session.begin():
+        for days, grievance_id in enumerate(lodged_ids, start=1):
+            row = await session.get(Grievance, uuid.UUID(grievance_id))
+            assert row is not None
+            row.lodged_at = utcnow() - timedelta(days=days)
+    for grievance_id in lodged_ids:
+        resolved = await monitoring.client.post(
+            f"/v1/grievances/{grievance_id}/resolve",
+            json={"outcome": "resolved"},
+            headers={**officer, "If-Match": '"2"'},
+        )
+        assert resolved.status_code == 200, resolved.text
+
+    exact = await monitoring.client.get("/v1/reports/grievances", headers=analyst)
+    assert exact.status_code == 200, exact.text
+    report = exact.json()
+    assert (report["lodged"], report["resolved"], report["suppressed_below"]) == (6, 5, None)
+    assert report["median_days_to_resolve"] == 3.0
+    assert report["p90_days_to_resolve"] == 4.6
+    counts = {(c["by"], c["group"]): c["count"] for c in report["counts"]}
+    assert counts == {
+        ("type", "appeal"): 1,
+        ("type", "grievance"): 5,
+        ("category", "decision"): 1,
+        ("category", "service_complaint"): 5,
+        ("outcome", "open"): 1,
+        ("outcome", "resolved"): 5,
+    }
+
+    public = await monitoring.client.get("/v1/reports/grievances?audience=public", headers=analyst)
+    shown = public.json()
+    assert (shown["lodged"], shown["resolved"], shown["suppressed_below"]) == (6, None, 5)
+    # 5 resolved of 6 would show the one still open; its days go with it.
+    assert shown["suppressed"] == ["median_days_to_resolve", "p90_days_to_resolve", "resolved"]
+    # The one appeal is withheld, and so is the other type's 5, which would give it away.
+    assert {(c["by"], c["group"]): c["count"] for c in shown["counts"]} == dict.fromkeys(counts)
+
+    period = await monitoring.client.get(
+        f"/v1/reports/grievances?from={utcnow().date() + timedelta(days=1)}", headers=analyst
+    )
+    assert (period.json()["lodged"], period.json()["counts"]) == (0, [])
+    bad = await monitoring.client.get(
+        "/v1/reports/grievances?from=2027-02-01&to=2027-01-01", headers=analyst
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "query.to"
+    for headers in (officer, auth("monitor")):
+        refused = await monitoring.client.get("/v1/reports/grievances", headers=headers)
+        assert refused.status_code == 403
+    csv = await monitoring.client.get("/v1/reports/grievances?format=csv", headers=analyst)
+    assert csv.status_code == 200
+    assert "appeal" in csv.text
