@@ -88,3 +88,20 @@ async def lodged(monitoring: Service, headers: dict[str, str], body: dict[str, A
     response = await monitoring.client.post("/v1/grievances", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def report_first_visit(
+    monitoring: Service, participant: uuid.UUID, headers: dict[str, str], **fields: Any
+) -> dict[str, Any]:
+    """Reports the participant's first visit from the field with `fields`; returns the visit."""
+    visits = await monitoring.client.get(
+        f"/v1/visits?participant_id={participant}", headers=headers
+    )
+    visit: dict[str, Any] = visits.json()["items"][0]
+    made = await monitoring.client.post(
+        f"/v1/visits/{visit['id']}/report",
+        json={"report_id": str(uuid.uuid4()), "visited_on": visit["due_on"], **fields},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    return visit

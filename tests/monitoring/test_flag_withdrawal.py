@@ -14,7 +14,7 @@ from shared.db import utcnow
 from shared.events import GrievanceResolved, MonitoringDecisionRecorded
 from shared.tables import SHARED_TABLES
 from tests.monitoring.cases_support import delivered, flags, handle, outbox, reported
-from tests.monitoring.grievances_support import appeal, enrolled, lodged
+from tests.monitoring.grievances_support import appeal, enrolled, lodged, report_first_visit
 from tests.service_fixtures import Auth, Service
 
 
@@ -67,24 +67,16 @@ async def _visit_report(monitoring: Service, auth: Auth, participant: uuid.UUID)
     event = delivered(participant, delivered_on=utcnow().date() - relativedelta(months=8))
     await handle(monitoring, event)
     hive_1, hive_2 = event.items[0].unit_ids
-    visits = await monitoring.client.get(
-        f"/v1/visits?participant_id={participant}", headers=auth("case_officer")
+    await report_first_visit(
+        monitoring,
+        participant,
+        auth("monitor", subject="monitor-5"),
+        operating=True,
+        items=[
+            {"unit_id": str(hive_1), "status": "sold", "reason": "sold_to_neighbour"},
+            {"unit_id": str(hive_2), "status": "in_use"},
+        ],
     )
-    visit = visits.json()["items"][0]
-    made = await monitoring.client.post(
-        f"/v1/visits/{visit['id']}/report",
-        json={
-            "report_id": str(uuid.uuid4()),
-            "visited_on": visit["due_on"],
-            "operating": True,
-            "items": [
-                {"unit_id": str(hive_1), "status": "sold", "reason": "sold_to_neighbour"},
-                {"unit_id": str(hive_2), "status": "in_use"},
-            ],
-        },
-        headers=auth("monitor", subject="monitor-5"),
-    )
-    assert made.status_code == 201, made.text
     return hive_1
 
 

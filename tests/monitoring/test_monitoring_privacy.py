@@ -14,7 +14,13 @@ from shared.db import utcnow
 from shared.events import ApplicantErased, ConsentChanged
 from tests.events_support import copied_partner_key
 from tests.monitoring.cases_support import delivered, handle, reported
-from tests.monitoring.grievances_support import decided, enrolled, grievance, lodged
+from tests.monitoring.grievances_support import (
+    decided,
+    enrolled,
+    grievance,
+    lodged,
+    report_first_visit,
+)
 from tests.monitoring.visits_support import PNG
 from tests.service_fixtures import Auth, Service
 
@@ -32,22 +38,14 @@ async def followed(monitoring: Service, auth: Auth, partner: uuid.UUID | None) -
     )
     await handle(monitoring, event)
     officer = auth("case_officer")
-    visits = await monitoring.client.get(
-        f"/v1/visits?participant_id={participant}", headers=officer
+    visit = await report_first_visit(
+        monitoring,
+        participant,
+        officer,
+        operating=False,
+        notes=NOTES,
+        location={"latitude": "40.6821", "longitude": "46.3606"},
     )
-    visit = visits.json()["items"][0]
-    made = await monitoring.client.post(
-        f"/v1/visits/{visit['id']}/report",
-        json={
-            "report_id": str(uuid.uuid4()),
-            "visited_on": visit["due_on"],
-            "operating": False,
-            "notes": NOTES,
-            "location": {"latitude": "40.6821", "longitude": "46.3606"},
-        },
-        headers=officer,
-    )
-    assert made.status_code == 201, made.text
     photo = await monitoring.client.post(
         f"/v1/visits/{visit['id']}/photos", files={"file": ("a.png", PNG)}, headers=officer
     )

@@ -221,27 +221,26 @@ def _past_resolve(today: date) -> ColumnElement[bool]:
     )
 
 
+_DEADLINES = {"acknowledge": _past_acknowledge, "resolve": _past_resolve}
+
+
 async def escalate_overdue(session: AsyncSession, now: datetime) -> int:
     """Escalates each grievance whose acknowledge or resolve date passed without that step: one
-    level up, once per deadline. Safe to run anywhere, any number of times: the rows are locked
-    and skipped by a concurrent run, and a deadline once escalated is marked. Returns how many
-    escalations it made."""
-    today = now.date()
-    rows = await session.scalars(
-        select(Grievance)
-        .where(or_(_past_acknowledge(today), _past_resolve(today)))
-        .order_by(Grievance.lodged_at, Grievance.id)
-        .with_for_update(skip_locked=True)
-    )
-    escalated = 0
-    for grievance in rows.all():
-        for deadline in ("acknowledge", "resolve"):
-            if not _deadline_passed(grievance, deadline, today):
-                continue
+    level up, once per deadline. Safe to run anywhere, any number of times: a concurrent run skips
+    the rows locked here, and a deadline once escalated is marked. Returns how many escalations
+    it made."""
+    today, escalated = now.date(), 0
+    for deadline, passed in _DEADLINES.items():
+        rows = await session.scalars(
+            select(Grievance)
+            .where(passed(today))
+            .order_by(Grievance.lodged_at, Grievance.id)
+            .with_for_update(skip_locked=True)
+        )
+        for grievance in rows.all():
             grievance.escalation_level += 1
-            grievance.owner_role = OWNER_ROLES[
-                min(grievance.escalation_level, len(OWNER_ROLES) - 1)
-            ]
+            top = len(OWNER_ROLES) - 1
+            grievance.owner_role = OWNER_ROLES[min(grievance.escalation_level, top)]
             setattr(grievance, f"{deadline}_escalated_at", now)
             escalated += 1
             await add_event(
@@ -254,22 +253,8 @@ async def escalate_overdue(session: AsyncSession, now: datetime) -> int:
                     escalated_at=now,
                 ),
             )
-    await session.flush()
+        await session.flush()
     return escalated
-
-
-def _deadline_passed(grievance: Grievance, deadline: str, today: date) -> bool:
-    if deadline == "acknowledge":
-        return (
-            grievance.status == GrievanceStatus.lodged
-            and grievance.acknowledge_by < today
-            and grievance.acknowledge_escalated_at is None
-        )
-    return (
-        grievance.status != GrievanceStatus.resolved
-        and grievance.resolve_by < today
-        and grievance.resolve_escalated_at is None
-    )
 
 
 async def check_escalations(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

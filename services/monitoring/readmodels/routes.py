@@ -10,13 +10,13 @@ from monitoring.access import ReadsMonitoring
 from monitoring.readmodels import service
 from monitoring.readmodels.models import Decision
 from monitoring.readmodels.schemas import (
-    DecisionKind,
     DecisionOut,
     DecisionService,
     TimelineEntryOut,
     TimelineOut,
 )
 from shared.db import SessionDep, utcnow
+from shared.events.catalog import DecisionKind
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import NotFound, problem_responses
 

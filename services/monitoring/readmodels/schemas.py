@@ -57,15 +57,6 @@ class TimelineOut(BaseModel):
 
 
 DecisionService = Literal["intake", "plans", "assets", "monitoring"]
-DecisionKind = Literal[
-    "ineligible",
-    "not_selected",
-    "waitlisted",
-    "excluded",
-    "plan_rejected",
-    "order_cancelled",
-    "item_status",
-]
 
 
 class DecisionOut(BaseModel):
