@@ -108,3 +108,47 @@ async def test_a_partner_sees_only_the_decisions_about_its_referrals(
     assert [item["id"] for item in response.json()["items"]] == [str(my_decision)]
     other = await monitoring.client.get(f"/v1/decisions?application_id={theirs}", headers=key)
     assert other.json()["items"] == []
+
+
+async def test_a_reversal_arriving_before_its_decision_is_kept(
+    monitoring: Service, auth: Auth
+) -> None:
+    """A replay may bring events of one stream out of order: the result is the same."""
+    officer = auth("case_officer")
+    participant = await enrolled(monitoring)
+    decision_id, appeal = uuid.uuid4(), uuid.uuid4()
+    await handle(
+        monitoring,
+        PlansDecisionReversed(
+            decision_id=decision_id,
+            application_id=participant,
+            grievance_id=appeal,
+            effect="plan_reopened",
+            reversed_at=utcnow(),
+        ),
+    )
+    early = await monitoring.client.get(
+        f"/v1/decisions?application_id={participant}", headers=officer
+    )
+    assert early.json()["items"] == []  # nothing to show, nor to appeal, until the decision
+    await handle(
+        monitoring,
+        PlansDecisionRecorded(
+            decision_id=decision_id,
+            application_id=participant,
+            kind="plan_rejected",
+            reason="unrealistic_income",
+            decided_by="staff:reviewer-2",
+            decided_at=utcnow(),
+            appeal_until=utcnow().date() + timedelta(days=30),
+        ),
+    )
+    [item] = (
+        await monitoring.client.get(f"/v1/decisions?application_id={participant}", headers=officer)
+    ).json()["items"]
+    assert (item["kind"], item["effect"], item["grievance_id"]) == (
+        "plan_rejected",
+        "plan_reopened",
+        str(appeal),
+    )
+    assert item["appealable"] is False

@@ -72,7 +72,11 @@ async def _appealed_decision(session: AsyncSession, data: GrievanceIn, today: da
         field = "body.decision_id" if data.decision_id is None else "body.category"
         raise _invalid(field, "appeal_needs_decision")
     decision = await session.get(Decision, data.decision_id)
-    if decision is None or decision.application_id != data.application_id:
+    if (
+        decision is None
+        or decision.appeal_until is None  # only its reversal has arrived yet
+        or decision.application_id != data.application_id
+    ):
         raise _invalid("body.decision_id", "unknown_decision")
     if decision.reversed_at is not None:
         raise _invalid("body.decision_id", "decision_reversed")

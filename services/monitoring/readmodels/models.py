@@ -191,11 +191,12 @@ class Decision(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the decision's id in its service
     service: Mapped[str] = mapped_column(String(16))
     application_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
-    decided_by: Mapped[str] = mapped_column(Text)
-    decided_at: Mapped[datetime]
-    appeal_until: Mapped[date]
+    # Null only while a reversal has arrived before its decision (a replay may reorder them).
+    kind: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    appeal_until: Mapped[date | None]
     ref_id: Mapped[uuid.UUID | None]
     partner_id: Mapped[uuid.UUID | None]
     reversed_at: Mapped[datetime | None]

@@ -516,7 +516,7 @@ async def case_closed(session: AsyncSession, event: CaseClosed, envelope: Envelo
 async def decision_recorded(
     session: AsyncSession, event: _DecisionRecorded, envelope: Envelope
 ) -> None:
-    """The decision as its owner announced it; a reversal already kept is left alone."""
+    """The decision as its owner announced it; a reversal that arrived first is kept."""
     columns = (
         "application_id",
         "kind",
@@ -544,12 +544,21 @@ async def decision_recorded(
 async def decision_reversed(
     session: AsyncSession, event: _DecisionReversed, envelope: Envelope
 ) -> None:
-    """Its owner reversed it on an upheld appeal. The owner's stream carries the decision before
-    its reversal, so the row is there (live or in a rebuild)."""
+    """Its owner reversed it on an upheld appeal (before or after the decision itself lands)."""
+    statement = insert(Decision).values(
+        id=event.decision_id,
+        service=event.source_service,
+        application_id=event.application_id,
+        reversed_at=event.reversed_at,
+        effect=event.effect,
+        grievance_id=event.grievance_id,
+    )
+    new = statement.excluded
     await session.execute(
-        update(Decision)
-        .where(Decision.id == event.decision_id)
-        .values(reversed_at=event.reversed_at, effect=event.effect, grievance_id=event.grievance_id)
+        statement.on_conflict_do_update(
+            index_elements=[Decision.id],
+            set_={name: getattr(new, name) for name in ("reversed_at", "effect", "grievance_id")},
+        )
     )
 
 

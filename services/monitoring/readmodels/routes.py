@@ -45,10 +45,11 @@ async def timeline(
 
 
 def _decision_out(decision: Decision, today: date) -> DecisionOut:
-    appealable = decision.reversed_at is None and today <= decision.appeal_until
+    until = decision.appeal_until
+    appealable = decision.reversed_at is None and until is not None and today <= until
     how = (
-        f"an appeal may be lodged until {decision.appeal_until.isoformat()} with a case officer "
-        "or the referring partner: POST /v1/grievances naming decision_id"
+        f"an appeal may be lodged until {until} with a case officer or the referring partner: "
+        "POST /v1/grievances naming decision_id"
     )
     return DecisionOut.model_validate(
         {

@@ -70,6 +70,7 @@ def decisions_query(
 ) -> Select[Decision]:
     return DecisionRepository(session).query(
         principal,
+        Decision.decided_at.is_not(None),  # a reversal whose decision has not arrived yet
         *equal(
             (Decision.application_id, application_id),
             (Decision.service, service),
