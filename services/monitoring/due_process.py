@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import APIRouter
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from shared.events import (
 )
 from shared.filestore import store_from_settings
 from shared.messaging.consumer import Handler
+from shared.subject_access import subject_access_router
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -65,6 +67,34 @@ async def gather(session: AsyncSession, ids: list[uuid.UUID]) -> dict[str, list[
             _as_dict(row) for row in await _all(session, Decision, Decision.application_id.in_(ids))
         ],
     }
+
+
+_PARTICIPANT = "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11"
+_ACCESS_EXAMPLE = {
+    "service": "monitoring",
+    "application_ids": [_PARTICIPANT],
+    "records": {
+        "cases": [{"participant_id": _PARTICIPANT, "status": "open", "region": "AZ-GA"}],
+        "visits": [{"id": "5d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a", "month": 1, "notes": None}],
+        "visit_reports": [{"operating": True, "notes": "Hives in the garden", "items": []}],
+        "flags": [],
+        "grievances": [{"type": "grievance", "category": "service_complaint"}],
+        "timeline": [{"event_type": "intake.participant.enrolled"}],
+        "decisions": [],
+        "adverse_decisions": [],
+    },
+}
+
+
+def subject_access() -> APIRouter:
+    """Monitoring's part of a person's access request (shared.subject_access), with an example of
+    the records it answers."""
+    router = APIRouter()
+    router.include_router(
+        subject_access_router("monitoring", gather),
+        responses={200: {"content": {"application/json": {"example": _ACCESS_EXAMPLE}}}},
+    )
+    return router
 
 
 async def erase(

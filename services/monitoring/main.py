@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from monitoring.cases.routes import router as cases
 from monitoring.cases.service import check_overdue
-from monitoring.due_process import gather
+from monitoring.due_process import subject_access
 from monitoring.grievances.routes import router as grievances
 from monitoring.grievances.service import check_escalations
 from monitoring.handlers import handlers
@@ -15,7 +15,6 @@ from monitoring.visits.routes import router as visits
 from shared.app import Runtime, create_service_app
 from shared.filestore import FileStore, store_from_settings
 from shared.partner_keys import partner_key_reconciliation
-from shared.subject_access import subject_access_router
 from shared.workers import Periodic
 
 
@@ -51,7 +50,7 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
             readmodels,
             grievances,
             reports,
-            subject_access_router("monitoring", gather),
+            subject_access(),
         ],
         handlers=handlers(settings),
         parts={FileStore: lambda runtime: store_from_settings(settings)},
