@@ -37,7 +37,7 @@ async def test_an_officer_lodges_a_grievance_whose_text_stays_in_monitoring(
     response = await monitoring.client.post(
         "/v1/grievances",
         json=grievance(participant),
-        headers=auth("case_officer", **{"Idempotency-Key": "g-1"}),
+        headers=auth("case_officer", subject="officer-1", **{"Idempotency-Key": "g-1"}),
     )
     assert response.status_code == 201, response.text
     body = response.json()
@@ -53,6 +53,14 @@ async def test_an_officer_lodges_a_grievance_whose_text_stays_in_monitoring(
         "office",
     )
     assert body["description"] == "The monitor did not come on the agreed day"
+    # Sent again with its key: the same grievance, lodged once.
+    replay = await monitoring.client.post(
+        "/v1/grievances",
+        json=grievance(participant),
+        headers=auth("case_officer", subject="officer-1", **{"Idempotency-Key": "g-1"}),
+    )
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.json()["id"] == body["id"]
     [event] = await outbox(monitoring, "monitoring.grievance.lodged")
     assert event["grievance_id"] == body["id"]
     assert event["category"] == "service_complaint"
