@@ -377,6 +377,18 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         "/v1/monitors/monitor-1", json={"regions": ["AZ-GA"]}, headers=admin
     )
     assert monitor_put.status_code in (200, 201), monitor_put.text
+    grievance = await post(
+        monitoring,
+        "/v1/grievances",
+        json={
+            "application_id": participant_id,
+            "type": "grievance",
+            "category": "service_complaint",
+            "channel": "office",
+            "description": "The monitor came a week late",
+        },
+        headers=officer,
+    )
     # Reactions to the flags (a plan reopened, a person excluded) travel on as more events.
     services = (intake, plans, assets, monitoring)
     await eventually(partial(all_applied, services), "every event to be applied")
@@ -427,6 +439,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "flag_id": monitoring_flag["id"],
             "code": monitoring_flag["rule"],
             "partner_id": partner_b,
+            "grievance_id": grievance["id"],
         },
     }
     secrets = {
@@ -448,6 +461,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         visit["id"],
         photo["id"],
         monitoring_flag["id"],
+        grievance["id"],
         *(B_APPLICANT[field] for field in ("fin", "first_name", "last_name", "phone")),
         TWIN["fin"],
         *SERIALS["beehive"],

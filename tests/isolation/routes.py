@@ -299,5 +299,25 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("get", "/v1/reports/partners"): listing(),
         ("get", "/v1/reports/partners/{partner_id}"): owned(),
         ("get", "/v1/reports/budgets"): listing(),
+        ("get", "/v1/reports/grievances"): staff("analysts and admins"),
+        ("get", "/v1/decisions"): listing(),
+        ("post", "/v1/grievances"): own(
+            404,
+            "a person A did not refer is not found",
+            body={
+                "application_id": "{participant_id}",
+                "type": "grievance",
+                "category": "data_error",
+                "channel": "partner",
+            },
+        ),
+        ("get", "/v1/grievances"): listing(),
+        ("get", "/v1/grievances/{grievance_id}"): owned(),
+        ("post", "/v1/grievances/{grievance_id}/assign"): staff("case officers"),
+        ("post", "/v1/grievances/{grievance_id}/acknowledge"): staff("case officers", body=None),
+        ("post", "/v1/grievances/{grievance_id}/resolve"): staff("case officers"),
+        ("get", "/v1/subject-access/monitoring"): staff(
+            "admins only", query="?application_id=0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11"
+        ),
     },
 }
