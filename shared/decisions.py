@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Row, select, update
@@ -168,6 +168,7 @@ class DecisionOut(BaseModel):
                     "decided_by": "staff:reviewer-1",
                     "decided_at": "2026-12-04T09:30:00Z",
                     "appeal_until": "2027-01-03",
+                    "appealable": True,
                     "how_to_appeal": how_to_appeal(date(2027, 1, 3)),
                     "ref_id": "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
                     "reversed_at": None,
@@ -184,7 +185,8 @@ class DecisionOut(BaseModel):
     decided_by: str = Field(description='"staff:<sub>", or "rules" for an automatic assessment')
     decided_at: datetime
     appeal_until: date
-    how_to_appeal: str | None = Field(description="None once reversed")
+    appealable: bool = Field(description="Not reversed, and appeal_until has not passed")
+    how_to_appeal: str | None = Field(description="Where and until when, while appealable")
     ref_id: uuid.UUID | None = Field(
         description="What was decided on: the round, proposal, plan, order or unit"
     )
@@ -195,7 +197,10 @@ class DecisionOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, row: Any) -> DecisionOut:
+    def of(cls, row: Any, today: date | None = None, **more: Any) -> Self:
+        """From a row of `adverse_decisions` (or a read model of the same names); `more` fills
+        a subclass's own fields."""
+        appealable = row.reversed_at is None and (today or utcnow().date()) <= row.appeal_until
         return cls(
             decision_id=row.id,
             application_id=row.application_id,
@@ -204,10 +209,12 @@ class DecisionOut(BaseModel):
             decided_by=row.decided_by,
             decided_at=row.decided_at,
             appeal_until=row.appeal_until,
-            how_to_appeal=how_to_appeal(row.appeal_until) if row.reversed_at is None else None,
+            appealable=appealable,
+            how_to_appeal=how_to_appeal(row.appeal_until) if appealable else None,
             ref_id=row.ref_id,
             reversed_at=row.reversed_at,
             reversal_effect=row.reversal_effect,
+            **more,
         )
 
 

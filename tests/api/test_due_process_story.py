@@ -115,7 +115,7 @@ async def test_a_missing_hive_is_decided_by_people_and_an_upheld_appeal_lifts_th
             f"/v1/decisions?application_id={participant_id}", headers=partner
         )
         assert response.status_code == 200, response.text
-        found = [d for d in response.json()["items"] if d["id"] == decision_id]
+        found = [d for d in response.json()["items"] if d["decision_id"] == decision_id]
         return found[0] if found else None
 
     recorded = await eventually(decision, "monitoring to learn of the decision")
@@ -235,5 +235,5 @@ async def _reversed(
         f"/v1/decisions?application_id={participant_id}", headers=headers
     )
     assert response.status_code == 200, response.text
-    found = [d for d in response.json()["items"] if d["id"] == decision_id]
+    found = [d for d in response.json()["items"] if d["decision_id"] == decision_id]
     return found[0] if found and found[0]["reversed_at"] else None

@@ -98,6 +98,7 @@ async def test_an_officers_cancellation_is_a_decision_with_its_appeal_period(
         "decided_by": "staff:officer-1",
         "decided_at": decision["decided_at"],
         "appeal_until": appeal_until,
+        "appealable": True,
         "how_to_appeal": f"an appeal may be lodged until {appeal_until} with a case officer or "
         "the referring partner: POST /v1/grievances in monitoring naming decision_id",
         "ref_id": order["id"],

@@ -53,7 +53,7 @@ async def test_decisions_of_every_service_are_listed_with_how_to_appeal(
         f"/v1/decisions?application_id={participant}", headers=officer
     )
     assert response.status_code == 200, response.text
-    items = {item["id"]: item for item in response.json()["items"]}
+    items = {item["decision_id"]: item for item in response.json()["items"]}
     assert next(iter(items)) == str(cancelled)  # oldest first
     assert {items[str(d)]["service"] for d in (excluded, rejected, cancelled, found)} == {
         "intake",
@@ -66,10 +66,13 @@ async def test_decisions_of_every_service_are_listed_with_how_to_appeal(
     until = open_one["appeal_until"]
     assert open_one["how_to_appeal"] == (
         f"an appeal may be lodged until {until} with a case officer or the referring partner: "
-        "POST /v1/grievances naming decision_id"
+        "POST /v1/grievances in monitoring naming decision_id"
     )
     reversed_ = items[str(rejected)]
-    assert (reversed_["effect"], reversed_["grievance_id"]) == ("plan_reopened", str(appeal))
+    assert (reversed_["reversal_effect"], reversed_["grievance_id"]) == (
+        "plan_reopened",
+        str(appeal),
+    )
     assert reversed_["appealable"] is False
     assert reversed_["how_to_appeal"] is None
     assert items[str(cancelled)]["appealable"] is False  # its 30 days are over
@@ -77,7 +80,7 @@ async def test_decisions_of_every_service_are_listed_with_how_to_appeal(
     async def ids(query: str) -> set[str]:
         listed = await monitoring.client.get(f"/v1/decisions?{query}", headers=officer)
         assert listed.status_code == 200, listed.text
-        return {item["id"] for item in listed.json()["items"]}
+        return {item["decision_id"] for item in listed.json()["items"]}
 
     assert await ids("service=plans") == {str(rejected)}
     assert await ids("kind=item_status") == {str(found)}
@@ -105,7 +108,7 @@ async def test_a_partner_sees_only_the_decisions_about_its_referrals(
     await decided(monitoring, theirs)
     key = await copied_partner_key(monitoring, partner, "monitoring:read")
     response = await monitoring.client.get("/v1/decisions", headers=key)
-    assert [item["id"] for item in response.json()["items"]] == [str(my_decision)]
+    assert [item["decision_id"] for item in response.json()["items"]] == [str(my_decision)]
     other = await monitoring.client.get(f"/v1/decisions?application_id={theirs}", headers=key)
     assert other.json()["items"] == []
 
@@ -146,7 +149,7 @@ async def test_a_reversal_arriving_before_its_decision_is_kept(
     [item] = (
         await monitoring.client.get(f"/v1/decisions?application_id={participant}", headers=officer)
     ).json()["items"]
-    assert (item["kind"], item["effect"], item["grievance_id"]) == (
+    assert (item["kind"], item["reversal_effect"], item["grievance_id"]) == (
         "plan_rejected",
         "plan_reopened",
         str(appeal),

@@ -200,7 +200,7 @@ class Decision(Base):
     ref_id: Mapped[uuid.UUID | None]
     partner_id: Mapped[uuid.UUID | None]
     reversed_at: Mapped[datetime | None]
-    effect: Mapped[str | None] = mapped_column(String(64))
+    reversal_effect: Mapped[str | None] = mapped_column(String(64))
     grievance_id: Mapped[uuid.UUID | None]
 
 

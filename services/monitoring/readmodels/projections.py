@@ -550,14 +550,17 @@ async def decision_reversed(
         service=event.source_service,
         application_id=event.application_id,
         reversed_at=event.reversed_at,
-        effect=event.effect,
+        reversal_effect=event.effect,
         grievance_id=event.grievance_id,
     )
     new = statement.excluded
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Decision.id],
-            set_={name: getattr(new, name) for name in ("reversed_at", "effect", "grievance_id")},
+            set_={
+                name: getattr(new, name)
+                for name in ("reversed_at", "reversal_effect", "grievance_id")
+            },
         )
     )
 

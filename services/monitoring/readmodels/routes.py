@@ -45,18 +45,12 @@ async def timeline(
 
 
 def _decision_out(decision: Decision, today: date) -> DecisionOut:
-    until = decision.appeal_until
-    appealable = decision.reversed_at is None and until is not None and today <= until
-    how = (
-        f"an appeal may be lodged until {until} with a case officer or the referring partner: "
-        "POST /v1/grievances naming decision_id"
-    )
-    return DecisionOut.model_validate(
-        {
-            **{column.key: getattr(decision, column.key) for column in Decision.__table__.c},
-            "appealable": appealable,
-            "how_to_appeal": how if appealable else None,
-        }
+    return DecisionOut.of(
+        decision,
+        today,
+        service=decision.service,
+        partner_id=decision.partner_id,
+        grievance_id=decision.grievance_id,
     )
 
 

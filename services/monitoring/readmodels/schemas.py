@@ -6,6 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.decisions import DecisionOut as SharedDecisionOut
+from shared.decisions import how_to_appeal
+
 _PARTICIPANT = "3f2a7c1e-5b8d-4e6f-9a0b-1c2d3e4f5a6b"
 
 
@@ -59,13 +62,15 @@ class TimelineOut(BaseModel):
 DecisionService = Literal["intake", "plans", "assets", "monitoring"]
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(SharedDecisionOut):
+    """A decision from any service, as monitoring gathered it: with the service that made it (and
+    would reverse it), the referring partner and the appeal that reversed it."""
+
     model_config = ConfigDict(
-        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {
-                    "id": "6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                    "decision_id": "6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
                     "service": "monitoring",
                     "application_id": _PARTICIPANT,
                     "kind": "item_status",
@@ -73,31 +78,18 @@ class DecisionOut(BaseModel):
                     "decided_by": "staff:monitor-17",
                     "decided_at": "2027-02-21T08:00:00Z",
                     "appeal_until": "2027-03-23",
+                    "appealable": True,
+                    "how_to_appeal": how_to_appeal(date(2027, 3, 23)),
                     "ref_id": "9b2f4f0e-1c55-4a4b-8a1e-7a0d1b2c3d4e",
                     "partner_id": None,
                     "reversed_at": None,
-                    "effect": None,
+                    "reversal_effect": None,
                     "grievance_id": None,
-                    "appealable": True,
-                    "how_to_appeal": "an appeal may be lodged until 2027-03-23 with a case "
-                    "officer or the referring partner: POST /v1/grievances naming decision_id",
                 }
             ]
         },
     )
 
-    id: uuid.UUID = Field(description="The decision's id (name it as an appeal's decision_id)")
-    service: str = Field(description="The service that made it and would reverse it")
-    application_id: uuid.UUID
-    kind: str = Field(description="Coded: ineligible, not_selected, excluded, item_status, ...")
-    reason: str = Field(description="Coded reason, e.g. asset_lost, sold")
-    decided_by: str = Field(description='"staff:<sub>", or "rules"')
-    decided_at: datetime
-    appeal_until: date
-    ref_id: uuid.UUID | None
+    service: DecisionService = Field(description="The service that made it and would reverse it")
     partner_id: uuid.UUID | None
-    reversed_at: datetime | None = Field(description="When an upheld appeal reversed it")
-    effect: str | None = Field(description="The reversal's coded effect, e.g. exclusion_lifted")
     grievance_id: uuid.UUID | None = Field(description="The upheld appeal that reversed it")
-    appealable: bool = Field(description="Not reversed and appeal_until not passed")
-    how_to_appeal: str | None = Field(description="Where and until when, while appealable")

@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("ref_id", sa.Uuid(), nullable=True),
         sa.Column("partner_id", sa.Uuid(), nullable=True),
         sa.Column("reversed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("effect", sa.String(length=64), nullable=True),
+        sa.Column("reversal_effect", sa.String(length=64), nullable=True),
         sa.Column("grievance_id", sa.Uuid(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_decisions")),
     )
