@@ -108,6 +108,17 @@ def dev_secrets(path: Path) -> dict[str, str]:
     return values
 
 
+def peer_urls(ports: Mapping[str, int], host: str = "127.0.0.1") -> dict[str, str]:
+    """Where intake reaches the other services (a person's access request gathers each one's
+    part): `INTAKE_<SERVICE>_URL` for each of them in `ports`."""
+    reach = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (not a bind)
+    return {
+        f"INTAKE_{name.upper()}_URL": f"http://{reach}:{port}"
+        for name, port in ports.items()
+        if name != "intake"
+    }
+
+
 def service_env(
     service: str,
     *,
@@ -259,6 +270,8 @@ def running_services(
                 host=host,
                 nats_seed_file=(nats_seed_files or {}).get(name),
             )
+            if name == "intake":
+                env.update(peer_urls(ports, host))
             started.append(start_service(name, port, env=env, log_dir=log_dir, host=host))
         wait_ready(started, timeout)
         yield {service.name: service for service in started}

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Self
 
-from sqlalchemy import Row, select, update
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import utcnow
 from shared.events import Envelope, GrievanceResolved
 from shared.events.catalog import DecisionKind, _DecisionRecorded, _DecisionReversed
-from shared.messaging.outbox import add_event
+from shared.messaging.outbox import add_event, add_events, driver_connection
+from shared.paging import Page, PageParams, paginate
 from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,20 @@ DECISIONS = SHARED_TABLES.adverse_decisions
 
 Reversal = Callable[[AsyncSession, Row[Any], GrievanceResolved], Awaitable[str]]
 """Undoes one kind of decision in the owning service; returns the coded effect."""
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    """One decision for `record_decisions`: what `record_decision` takes, as a value."""
+
+    application_id: uuid.UUID
+    kind: DecisionKind
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    note: str | None = None
+    ref_id: uuid.UUID | None = None
+    partner_id: uuid.UUID | None = None
 
 
 async def record_decision(
@@ -52,38 +69,62 @@ async def record_decision(
 ) -> uuid.UUID:
     """Records an adverse decision and announces it with `announce` (the service's own
     `<service>.decision.recorded`). The note stays here; the event carries the coded reason."""
-    decision_id = uuid.uuid4()
-    at = decided_at or utcnow()
-    appeal_until = at.date() + timedelta(days=appeal_days)
-    await session.execute(
-        DECISIONS.insert().values(
-            id=decision_id,
-            application_id=application_id,
-            kind=kind,
-            reason=reason,
-            note=note,
-            decided_by=decided_by,
-            decided_at=at,
-            appeal_until=appeal_until,
-            ref_id=ref_id,
-            partner_id=partner_id,
+    decision = NewDecision(
+        application_id=application_id,
+        kind=kind,
+        reason=reason,
+        decided_by=decided_by,
+        decided_at=decided_at or utcnow(),
+        note=note,
+        ref_id=ref_id,
+        partner_id=partner_id,
+    )
+    row, event = _recorded(decision, announce, appeal_days)
+    await session.execute(DECISIONS.insert().values(**row))
+    await add_event(session, event)
+    return event.decision_id
+
+
+async def record_decisions(
+    session: AsyncSession,
+    announce: type[_DecisionRecorded],
+    decisions: Iterable[NewDecision],
+    *,
+    appeal_days: int,
+) -> list[uuid.UUID]:
+    """`record_decision` for many at once (an import chunk, a committed selection): one COPY of
+    the rows and one of their events. Returns the decisions' ids."""
+    recorded = [_recorded(decision, announce, appeal_days) for decision in decisions]
+    if recorded:
+        columns = list(recorded[0][0])
+        connection = await driver_connection(session)
+        await connection.copy_records_to_table(
+            DECISIONS.name,
+            records=[tuple(row[c] for c in columns) for row, _ in recorded],
+            columns=columns,
         )
+        await add_events(session, [event for _, event in recorded])
+    return [event.decision_id for _, event in recorded]
+
+
+def _recorded(
+    decision: NewDecision, announce: type[_DecisionRecorded], appeal_days: int
+) -> tuple[dict[str, Any], _DecisionRecorded]:
+    """The decision's row and its announcement."""
+    appeal_until = decision.decided_at.date() + timedelta(days=appeal_days)
+    row = {"id": uuid.uuid4(), **asdict(decision), "appeal_until": appeal_until}
+    event = announce(
+        decision_id=row["id"],
+        application_id=decision.application_id,
+        kind=decision.kind,
+        reason=decision.reason,
+        decided_by=decision.decided_by,
+        decided_at=decision.decided_at,
+        appeal_until=appeal_until,
+        ref_id=decision.ref_id,
+        partner_id=decision.partner_id,
     )
-    await add_event(
-        session,
-        announce(
-            decision_id=decision_id,
-            application_id=application_id,
-            kind=kind,
-            reason=reason,
-            decided_by=decided_by,
-            decided_at=at,
-            appeal_until=appeal_until,
-            ref_id=ref_id,
-            partner_id=partner_id,
-        ),
-    )
-    return decision_id
+    return row, event
 
 
 async def find_decision(session: AsyncSession, decision_id: uuid.UUID) -> Row[Any] | None:
@@ -103,6 +144,92 @@ async def decisions_about(
         .order_by(DECISIONS.c.decided_at, DECISIONS.c.id)
     )
     return list(result)
+
+
+def how_to_appeal(appeal_until: date) -> str:
+    return (
+        f"an appeal may be lodged until {appeal_until.isoformat()} with a case officer or the "
+        "referring partner: POST /v1/grievances in monitoring naming decision_id"
+    )
+
+
+class DecisionOut(BaseModel):
+    """An adverse decision as the readers of what it was made on see it: who made it, when and
+    why (coded), until when and how it may be appealed, and whether an upheld appeal reversed it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision_id": "0b6f3c2e-4a51-4d8e-9f3a-2c1d5e7a9b10",
+                    "application_id": "3c9e0f4a-1b2d-4e6f-8a0b-2c4d6e8f0a1b",
+                    "kind": "plan_rejected",
+                    "reason": "no_market",
+                    "decided_by": "staff:reviewer-1",
+                    "decided_at": "2026-12-04T09:30:00Z",
+                    "appeal_until": "2027-01-03",
+                    "appealable": True,
+                    "how_to_appeal": how_to_appeal(date(2027, 1, 3)),
+                    "ref_id": "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                    "reversed_at": None,
+                    "reversal_effect": None,
+                }
+            ]
+        }
+    )
+
+    decision_id: uuid.UUID = Field(description="What an appeal names")
+    application_id: uuid.UUID
+    kind: DecisionKind
+    reason: str = Field(description="Coded, e.g. failed rule codes joined by commas")
+    decided_by: str = Field(description='"staff:<sub>", or "rules" for an automatic assessment')
+    decided_at: datetime
+    appeal_until: date
+    appealable: bool = Field(description="Not reversed, and appeal_until has not passed")
+    how_to_appeal: str | None = Field(description="Where and until when, while appealable")
+    ref_id: uuid.UUID | None = Field(
+        description="What was decided on: the round, proposal, plan, order or unit"
+    )
+    reversed_at: datetime | None
+    reversal_effect: str | None = Field(
+        description="Coded: reassessed, waitlisted, exclusion_lifted, plan_reopened, "
+        "order_restored, item_status_corrected, no_change"
+    )
+
+    @classmethod
+    def of(cls, row: Any, today: date | None = None, **more: Any) -> Self:
+        """From a row of `adverse_decisions` (or a read model of the same names); `more` fills
+        a subclass's own fields."""
+        appealable = row.reversed_at is None and (today or utcnow().date()) <= row.appeal_until
+        return cls(
+            decision_id=row.id,
+            application_id=row.application_id,
+            kind=row.kind,
+            reason=row.reason,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            appeal_until=row.appeal_until,
+            appealable=appealable,
+            how_to_appeal=how_to_appeal(row.appeal_until) if appealable else None,
+            ref_id=row.ref_id,
+            reversed_at=row.reversed_at,
+            reversal_effect=row.reversal_effect,
+            **more,
+        )
+
+
+async def decisions_page(
+    session: AsyncSession, condition: ColumnElement[bool], page: PageParams
+) -> Page[DecisionOut]:
+    """The decisions recorded here that meet `condition` (e.g. on one plan), oldest first. The
+    caller has checked that the principal may read what they were made on."""
+    return await paginate(
+        session,
+        select(DECISIONS).where(condition),
+        key_columns=(DECISIONS.c.decided_at, DECISIONS.c.id),
+        params=page,
+        to_item=DecisionOut.of,
+    )
 
 
 def appeal_handler(

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Admin
@@ -32,6 +32,25 @@ MAX_APPLICATIONS = 100
 
 
 class SubjectAccessPart(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "service": "plans",
+                    "application_ids": ["5f0c1d2e-8b7a-4c3d-9e1f-2a3b4c5d6e7f"],
+                    "records": {
+                        "business_plans": [
+                            {"id": "0b6f3c2e-4a51-4d8e-9f3a-2c1d5e7a9b10", "status": "rejected"}
+                        ],
+                        "adverse_decisions": [
+                            {"kind": "plan_rejected", "reason": "no_market"},
+                        ],
+                    },
+                }
+            ]
+        }
+    )
+
     service: str
     application_ids: list[uuid.UUID]
     records: dict[str, list[dict[str, Any]]] = Field(

@@ -39,6 +39,7 @@ from shared.cli import (
     SERVICE_NAMES,
     RunningService,
     dev_secrets,
+    peer_urls,
     service_env,
     stop_services,
     wait_ready_async,
@@ -285,7 +286,8 @@ async def launch_services(
         *names: str, env: Mapping[str, str] | None = None
     ) -> dict[str, RunningService]:
         batch = []
-        for name in names or SERVICE_NAMES:
+        ports = {name: free_port() for name in names or SERVICE_NAMES}
+        for name, port in ports.items():
             service_environment = service_env(
                 name,
                 database_url=await fresh_database(name),
@@ -295,9 +297,11 @@ async def launch_services(
                 nats_namespace=nats_namespace,
                 nats_seed_file=nats_server.seed_file(name),
             )
+            if name == "intake":
+                service_environment.update(peer_urls(ports))
             service_environment.update(env or {})
             service = start_service_process(
-                name, free_port(), env=service_environment, log_dir=tmp_path / "logs"
+                name, port, env=service_environment, log_dir=tmp_path / "logs"
             )
             started.append(service)
             batch.append(service)

@@ -102,19 +102,24 @@ async def run_journey(
     assets: httpx.AsyncClient,
     monitoring: httpx.AsyncClient,
     token: Callable[[str, str], Headers],
+    referrer: Headers | None = None,
+    applicant: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Returns what the journey made: ids, the visits and the timeline."""
+    """Returns what the journey made: ids, the visits and the timeline. With `referrer` (a
+    partner's key), the partner registers the person and submits the application."""
     officer = token("case_officer", "officer-1")
     reviewer = token("plan_reviewer", "reviewer-1")
     asset_officer = token("asset_officer", "asset-officer-1")
     monitor = token("monitor", "monitor-1")
 
-    applicant = await intake.post("/v1/applicants", json=APPLICANT, headers=officer)
-    assert applicant.status_code == 201, applicant.text
+    registered = await intake.post(
+        "/v1/applicants", json=applicant or APPLICANT, headers=referrer or officer
+    )
+    assert registered.status_code == 201, registered.text
     application = await intake.post(
         "/v1/applications",
-        json={"applicant_id": applicant.json()["id"], "direction": "beekeeping"},
-        headers=officer,
+        json={"applicant_id": registered.json()["id"], "direction": "beekeeping"},
+        headers=referrer or officer,
     )
     assert application.status_code == 201, application.text
     participant_id = application.json()["id"]
@@ -220,6 +225,7 @@ async def run_journey(
 
     timeline = await eventually(full_timeline, "the whole timeline in monitoring")
     return {
+        "applicant_id": registered.json()["id"],
         "participant_id": participant_id,
         "plan_id": plan["id"],
         "order_id": order["id"],

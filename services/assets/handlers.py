@@ -4,8 +4,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.deliveries.service import on_item_status_reported
 from assets.orders import service
+from assets.person import on_applicant_erased
 from assets.settings import AssetsSettings
-from shared.events import Envelope, ItemStatusReported, PlanApproved, PlanStateChanged
+from shared.consent import on_consent_changed
+from shared.decisions import appeal_handler
+from shared.events import (
+    ApplicantErased,
+    AssetsDecisionReversed,
+    ConsentChanged,
+    Envelope,
+    GrievanceResolved,
+    ItemStatusReported,
+    PlanApproved,
+    PlanStateChanged,
+)
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
 
@@ -29,7 +41,18 @@ def handlers(settings: AssetsSettings) -> dict[str, dict[str, Handler]]:
             PlanStateChanged.type: on_plan_state_changed,
         },
         # Partners' API keys, so that assets authenticates partners without asking intake.
-        "intake": {**PARTNER_KEY_HANDLERS},
-        # Monitors' findings about delivered items: missing, sold, dead, broken.
-        "monitoring": {ItemStatusReported.type: on_item_status_reported},
+        # A person's consent to share with the referring partner, and their erasure.
+        "intake": {
+            **PARTNER_KEY_HANDLERS,
+            ConsentChanged.type: on_consent_changed,
+            ApplicantErased.type: on_applicant_erased,
+        },
+        "monitoring": {
+            # Monitors' findings about delivered items: missing, sold, dead, broken.
+            ItemStatusReported.type: on_item_status_reported,
+            # An upheld appeal against a cancellation restores the order.
+            GrievanceResolved.type: appeal_handler(
+                "assets", AssetsDecisionReversed, {"order_cancelled": service.restore_cancelled}
+            ),
+        },
     }

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from intake.applicants.pii import FinProtector
 from shared.app import runtime_of
 from shared.auth import Principal, Role, Scope, require
+from shared.settings import ServiceSettings
 
 _ANY_SCOPE = tuple(Scope)
 
@@ -55,3 +56,12 @@ def fins(request: Request) -> FinProtector:
 
 
 FinsDep = Annotated[FinProtector, Depends(fins)]
+
+
+def appeal_days(request: Request) -> int:
+    """How long an adverse decision made in this request may be appealed."""
+    settings: ServiceSettings = request.app.state.settings
+    return settings.appeal_days
+
+
+AppealDaysDep = Annotated[int, Depends(appeal_days)]

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from intake.applicants.pii import FinProtector
 from intake.applicants.routes import router as applicants
 from intake.applications.routes import router as applications
+from intake.exclusions.routes import router as exclusions
 from intake.handlers import handlers
 from intake.imports.routes import router as imports
 from intake.imports.runner import ImportWorker
@@ -57,7 +58,16 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings,
         title="Dayaq intake",
         description="Applicants, applications, partner organisations and enrolment.",
-        routers=[applicants, applications, rounds, selection, partners, imports, privacy],
+        routers=[
+            applicants,
+            applications,
+            exclusions,
+            rounds,
+            selection,
+            partners,
+            imports,
+            privacy,
+        ],
         handlers=handlers(settings),
         api_key_store=DatabaseApiKeyStore,
         parts={

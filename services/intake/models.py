@@ -4,6 +4,7 @@ the module registers its tables on Base.metadata."""
 from intake.applicants import models as applicants
 from intake.applications import models as applications
 from intake.base import Base, shared_tables
+from intake.exclusions import models as exclusions
 from intake.imports import models as imports
 from intake.partners import models as partners
 from intake.privacy import models as privacy
@@ -14,6 +15,7 @@ __all__ = [
     "Base",
     "applicants",
     "applications",
+    "exclusions",
     "imports",
     "partners",
     "privacy",

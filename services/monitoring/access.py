@@ -35,8 +35,16 @@ SeesPhotos = Annotated[
 # Those who take flags on and resolve them: staff only.
 HandlesFlags = Annotated[Principal, Depends(require(Role.case_officer, Role.monitor))]
 
+# Grievances and appeals are lodged through a case officer or the referring partner's key.
+LodgesGrievances = Annotated[
+    Principal, Depends(require(Role.case_officer, scopes=(Scope.monitoring_write,)))
+]
+
 # Case officers close cases, give visits to monitors and see the monitors' loads.
 ManagesCases = Annotated[Principal, Depends(require(Role.case_officer))]
+
+# The grievance report: counts of complaints about the programme, for its analysts and admins.
+ReadsGrievanceReport = Annotated[Principal, Depends(require(Role.analyst))]
 
 # The programme's figures; partners with either scope see their own, with small cells withheld.
 ReadsReports = Annotated[

@@ -1,5 +1,5 @@
 """Monitoring consumes every service's events, its own included: first each event's projection
-into the read models, then whatever the visits and cases do with it."""
+into the read models, then whatever the visits, cases and a person's rights do with it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitoring.cases.handlers import handlers as case_handlers
+from monitoring.due_process import handlers as due_process_handlers
 from monitoring.readmodels.projections import PROJECTIONS
 from monitoring.settings import MonitoringSettings
 from monitoring.visits.handlers import handlers as visit_handlers
@@ -28,7 +29,12 @@ def in_order(steps: Sequence[Handler]) -> Handler:
 
 def handlers(settings: MonitoringSettings) -> dict[str, dict[str, Handler]]:
     steps: dict[str, list[Handler]] = {}
-    for by_type in (PROJECTIONS, visit_handlers(settings), case_handlers(settings)):
+    for by_type in (
+        PROJECTIONS,
+        visit_handlers(settings),
+        case_handlers(settings),
+        due_process_handlers(settings),
+    ):
         for event_type, handler in by_type.items():
             steps.setdefault(event_type, []).append(handler)
     by_producer: dict[str, dict[str, Handler]] = {}

@@ -3,7 +3,8 @@ importing the module registers its tables on Base.metadata."""
 
 from monitoring.base import Base, partner_keys, shared_tables
 from monitoring.cases import models as cases
+from monitoring.grievances import models as grievances
 from monitoring.readmodels import models as readmodels
 from monitoring.visits import models as visits
 
-__all__ = ["Base", "cases", "partner_keys", "readmodels", "shared_tables", "visits"]
+__all__ = ["Base", "cases", "grievances", "partner_keys", "readmodels", "shared_tables", "visits"]

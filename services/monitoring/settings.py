@@ -1,5 +1,7 @@
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -31,3 +33,19 @@ class MonitoringSettings(ServiceSettings, FileStoreSettings, PartnerKeySettings)
     overdue_check_seconds: float = Field(
         3600.0, gt=0, description="How often overdue visits are looked for and flagged"
     )
+    # Grievances and appeals: deadlines in days from the day they are lodged.
+    grievance_acknowledge_days: int = Field(3, ge=1, le=90)
+    grievance_resolve_days: int = Field(30, ge=1, le=365)
+    appeal_resolve_days: int = Field(15, ge=1, le=365, description="An appeal's own resolve days")
+    grievance_escalation_check_seconds: float = Field(
+        3600.0, gt=0, description="How often grievances past a deadline are escalated"
+    )
+
+
+def _settings(request: Request) -> MonitoringSettings:
+    settings: MonitoringSettings = request.app.state.settings
+    return settings
+
+
+# The running app's settings, for a route.
+Settings = Annotated[MonitoringSettings, Depends(_settings)]

@@ -3,15 +3,22 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.business_plans import service
+from plans.person import on_applicant_erased
 from plans.settings import PlansSettings
 from plans.trainings.service.memoranda import record_memorandum
 from plans.trainings.service.participants import cancel_participant_places
+from shared.consent import on_consent_changed
+from shared.decisions import appeal_handler
 from shared.events import (
+    ApplicantErased,
     CaseFlagged,
+    ConsentChanged,
     EnrollmentCancelled,
     Envelope,
+    GrievanceResolved,
     MemorandumRecorded,
     ParticipantEnrolled,
+    PlansDecisionReversed,
 )
 from shared.messaging.consumer import Handler
 from shared.partner_keys import PARTNER_KEY_HANDLERS
@@ -52,7 +59,15 @@ def handlers(settings: PlansSettings) -> dict[str, dict[str, Handler]]:
             ParticipantEnrolled.type: on_participant_enrolled,
             EnrollmentCancelled.type: on_enrollment_cancelled,
             MemorandumRecorded.type: on_memorandum_recorded,
+            ConsentChanged.type: on_consent_changed,
+            ApplicantErased.type: on_applicant_erased,
             **PARTNER_KEY_HANDLERS,
         },
-        "monitoring": {CaseFlagged.type: on_case_flagged},
+        "monitoring": {
+            CaseFlagged.type: on_case_flagged,
+            # An upheld appeal against a rejection reopens the plan.
+            GrievanceResolved.type: appeal_handler(
+                "plans", PlansDecisionReversed, {"plan_rejected": service.reopen_rejected}
+            ),
+        },
     }

@@ -41,3 +41,28 @@ async def new_partner_key(intake: Service, auth: Auth) -> tuple[str, dict[str, A
 
 
 SCOPES = ["plans:read", "assets:read", "monitoring:read"]
+
+
+# What a partner that refers people and follows them up may do.
+REFERRER_SCOPES = [
+    "referrals:write",
+    "referrals:read",
+    "plans:read",
+    "assets:read",
+    "monitoring:read",
+    "monitoring:write",
+]
+
+
+async def referring_partner(intake: Service, auth: Auth) -> tuple[str, dict[str, str]]:
+    """A new partner and the headers of its key, with the scopes a referring partner has."""
+    admin = auth("admin")
+    partner = await intake.client.post("/v1/partners", json={"name": "AHİK"}, headers=admin)
+    assert partner.status_code == 201, partner.text
+    issued = await intake.client.post(
+        f"/v1/partners/{partner.json()['id']}/api-keys",
+        json={"scopes": REFERRER_SCOPES},
+        headers=admin,
+    )
+    assert issued.status_code == 201, issued.text
+    return partner.json()["id"], {"X-API-Key": issued.json()["key"]}

@@ -397,7 +397,7 @@ async def test_people_registered_meanwhile_are_skipped_by_the_chunk_insert(
     # insert leaves them out (and the caller builds their application as a registered one's).
     officer = auth("case_officer")
     rows = [(2, referral(fin(80))), (3, referral(fin(81)))]
-    facts = JobFacts(uuid.uuid4(), None, "en", None, "staff:test")
+    facts = JobFacts(uuid.uuid4(), None, "en", None, "staff:test", appeal_days=30)
     chunk = prepare_chunk(rows, intake.runtime.get(FinProtector), facts)
     assert [r.row for r in chunk.referrals] == [2, 3]
     assert not chunk.errors
@@ -428,8 +428,8 @@ async def test_rules_changed_while_an_import_runs_reach_every_row(
     write_chunk = writes.apply_chunk
     changes: list[httpx.Response] = []
 
-    async def write_then_change_rules(*args: Any) -> None:
-        await write_chunk(*args)
+    async def write_then_change_rules(*args: Any, **kwargs: Any) -> None:
+        await write_chunk(*args, **kwargs)
         if not changes:  # both chunks have been assessed by now, with the old rules
             changes.append(
                 await intake.client.patch(
@@ -458,6 +458,10 @@ async def test_rules_changed_while_an_import_runs_reach_every_row(
     }
     # First assessed as eligible at import, then once more when found changed: never twice.
     assert len(assessed) == 8
+    # Each one found not eligible by the new rules is an adverse decision, recorded once.
+    recorded = [e["data"] for e in envelopes if e["type"] == "intake.decision.recorded"]
+    assert sorted(d["application_id"] for d in recorded) == sorted(str(a.id) for a in applications)
+    assert {(d["kind"], d["reason"]) for d in recorded} == {("ineligible", "age_between")}
 
 
 async def test_error_file_writes_uploaded_formulas_back_inert(intake: Service, auth: Auth) -> None:

@@ -377,9 +377,26 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         "/v1/monitors/monitor-1", json={"regions": ["AZ-GA"]}, headers=admin
     )
     assert monitor_put.status_code in (200, 201), monitor_put.text
+    grievance = await post(
+        monitoring,
+        "/v1/grievances",
+        json={
+            "application_id": participant_id,
+            "type": "grievance",
+            "category": "service_complaint",
+            "channel": "office",
+            "description": "The monitor came a week late",
+        },
+        headers=officer,
+    )
     # Reactions to the flags (a plan reopened, a person excluded) travel on as more events.
     services = (intake, plans, assets, monitoring)
     await eventually(partial(all_applied, services), "every event to be applied")
+    # The sold hive's flag proposes to exclude B's person, for a case officer.
+    proposal = await one_item(
+        intake.client, f"/v1/exclusion-proposals?applicant_id={applicant['id']}", officer
+    )
+    assert proposal is not None
 
     params = {
         "intake": {
@@ -395,6 +412,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "export_id": "00000000-0000-4000-8000-000000000000",
             "round_id": round_["id"],
             "selection_id": selection["id"],
+            "proposal_id": proposal["id"],
             "fin": B_APPLICANT["fin"],  # for request bodies
         },
         "plans": {
@@ -423,6 +441,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
             "flag_id": monitoring_flag["id"],
             "code": monitoring_flag["rule"],
             "partner_id": partner_b,
+            "grievance_id": grievance["id"],
         },
     }
     secrets = {
@@ -444,6 +463,7 @@ async def world(start_service: StartService, auth: Auth, tmp_path: Path) -> Worl
         visit["id"],
         photo["id"],
         monitoring_flag["id"],
+        grievance["id"],
         *(B_APPLICANT[field] for field in ("fin", "first_name", "last_name", "phone")),
         TWIN["fin"],
         *SERIALS["beehive"],

@@ -26,6 +26,9 @@ from tests.journey_support import APPLICANT
 Kind = Literal["owned", "listing", "shared", "staff", "own", "public"]
 Files = dict[str, tuple[str, bytes]]
 
+# The query of an access request: refused to every partner, whatever the application.
+ANY_APPLICATION = "?application_id=00000000-0000-0000-0000-0000000000a1"
+
 # A body to send: the request body's example in the OpenAPI document.
 EXAMPLE = "example"
 
@@ -121,6 +124,10 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("post", "/v1/applications/{application_id}/enroll"): staff(),
         ("post", "/v1/applications/{application_id}/withdraw"): owned(),
         ("post", "/v1/applications/{application_id}/cancel"): staff(),
+        ("get", "/v1/applications/{application_id}/decisions"): staff(),
+        ("get", "/v1/exclusion-proposals"): staff(),
+        ("get", "/v1/exclusion-proposals/{proposal_id}"): staff(),
+        ("post", "/v1/exclusion-proposals/{proposal_id}/decision"): staff(),
         ("post", "/v1/rounds"): staff(),
         ("get", "/v1/rounds"): shared("rounds are the programme's, not a partner's"),
         ("get", "/v1/rounds/{round_id}"): shared("rounds are the programme's, not a partner's"),
@@ -216,6 +223,8 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("post", "/v1/business-plans/{plan_id}/approve"): staff("plan reviewers"),
         ("get", "/v1/business-plans/{plan_id}/versions"): owned(),
         ("get", "/v1/business-plans/{plan_id}/pdf"): owned(),
+        ("get", "/v1/business-plans/{plan_id}/decisions"): owned(),
+        ("get", "/v1/subject-access/plans"): staff("admins only", query=ANY_APPLICATION),
     },
     "assets": {
         **PROBES,
@@ -239,6 +248,8 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("get", "/v1/funds/{fund_id}/ledger"): owned(query="?round=isolation"),
         ("get", "/v1/orders"): listing(),
         ("get", "/v1/orders/{order_id}"): owned(),
+        ("get", "/v1/orders/{order_id}/decisions"): owned(),
+        ("get", "/v1/subject-access/assets"): staff("admins only", query=ANY_APPLICATION),
         ("put", "/v1/orders/{order_id}/terms"): staff(),
         ("post", "/v1/orders/{order_id}/approve-price"): staff("admins only"),
         ("post", "/v1/orders/{order_id}/place"): staff(),
@@ -293,5 +304,25 @@ ROUTES: dict[str, dict[tuple[str, str], Entry]] = {
         ("get", "/v1/reports/partners"): listing(),
         ("get", "/v1/reports/partners/{partner_id}"): owned(),
         ("get", "/v1/reports/budgets"): listing(),
+        ("get", "/v1/reports/grievances"): staff("analysts and admins"),
+        ("get", "/v1/decisions"): listing(),
+        ("post", "/v1/grievances"): own(
+            404,
+            "a person A did not refer is not found",
+            body={
+                "application_id": "{participant_id}",
+                "type": "grievance",
+                "category": "data_error",
+                "channel": "partner",
+            },
+        ),
+        ("get", "/v1/grievances"): listing(),
+        ("get", "/v1/grievances/{grievance_id}"): owned(),
+        ("post", "/v1/grievances/{grievance_id}/assign"): staff("case officers"),
+        ("post", "/v1/grievances/{grievance_id}/acknowledge"): staff("case officers", body=None),
+        ("post", "/v1/grievances/{grievance_id}/resolve"): staff("case officers"),
+        ("get", "/v1/subject-access/monitoring"): staff(
+            "admins only", query="?application_id=0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11"
+        ),
     },
 }

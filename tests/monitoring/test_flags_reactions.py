@@ -1,6 +1,6 @@
 """Flags reach the other services, as real processes over NATS: a business found not operating
-reopens the plan for revision in plans; assets found sold exclude the person in intake, so that a
-new application of theirs is not eligible."""
+reopens the plan for revision in plans; assets found sold propose in intake to exclude the person,
+and once a case officer excludes them a new application of theirs is not eligible."""
 
 from __future__ import annotations
 
@@ -98,20 +98,30 @@ async def test_flag_events_reach_plans_and_intake(
         plan = await eventually(reopened, "plans to reopen the plan")
         assert plan["status_reason"] == "not_operating"
 
-        # intake: asset_lost asks for exclusion, so the person behind the participant is excluded.
+        # intake: asset_lost asks for exclusion, a proposal until a case officer excludes.
         application = await intake.get(f"/v1/applications/{participant_id}", headers=officer)
         applicant_id = application.json()["applicant_id"]
 
-        async def excluded() -> dict[str, Any] | None:
+        async def proposed() -> dict[str, Any] | None:
             response = await intake.get(
-                f"/v1/applicants/{applicant_id}?purpose=case_review", headers=officer
+                f"/v1/exclusion-proposals?applicant_id={applicant_id}", headers=officer
             )
             assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            return body if body["excluded_at"] is not None else None
+            items: list[dict[str, Any]] = response.json()["items"]
+            return items[0] if items else None
 
-        person = await eventually(excluded, "intake to exclude the person")
-        assert person["excluded_rule"] == "asset_lost"
+        proposal = await eventually(proposed, "intake to propose excluding the person")
+        assert (proposal["rule"], proposal["status"]) == ("asset_lost", "pending")
+        decided = await intake.post(
+            f"/v1/exclusion-proposals/{proposal['id']}/decision",
+            json={"decision": "exclude", "reason": "asset_sold"},
+            headers={**officer, "If-Match": f'"{proposal["version"]}"'},
+        )
+        assert decided.status_code == 200, decided.text
+        person = await intake.get(
+            f"/v1/applicants/{applicant_id}?purpose=case_review", headers=officer
+        )
+        assert person.json()["excluded_rule"] == "asset_lost"
 
         again = await intake.post(
             "/v1/applications",
@@ -131,7 +141,7 @@ async def test_flag_events_reach_plans_and_intake(
             await client.aclose()
 
 
-async def test_intake_excludes_a_person_once_and_only_when_asked(
+async def test_intake_proposes_once_per_flag_and_keeps_the_first_exclusion(
     start_service: StartService, auth: Auth
 ) -> None:
     intake = await start_service("intake")
@@ -172,6 +182,18 @@ async def test_intake_excludes_a_person_once_and_only_when_asked(
         return bool(info.ack_floor.stream_seq == 3)
 
     await eventually(all_three_handled, "intake to handle the three flags")
+    listed = await intake.client.get(
+        f"/v1/exclusion-proposals?applicant_id={applicant_id}", headers=officer
+    )
+    pending = listed.json()["items"]
+    assert [p["rule"] for p in pending] == ["asset_lost", "asset_sold_again"]
+    for proposal in pending:  # the officer excludes on both, in turn
+        decided = await intake.client.post(
+            f"/v1/exclusion-proposals/{proposal['id']}/decision",
+            json={"decision": "exclude", "reason": "asset_sold"},
+            headers={**officer, "If-Match": f'"{proposal["version"]}"'},
+        )
+        assert decided.status_code == 200, decided.text
     person = await intake.client.get(
         f"/v1/applicants/{applicant_id}?purpose=case_review", headers=officer
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -172,3 +172,41 @@ NEW = {
     "asset_package": [{"asset_type": "milk-separator", "quantity": 1}],
     "ceiling": "2800.00",
 }
+
+
+COURSE: dict[str, Any] = {
+    "direction": "beekeeping",
+    "name": {"az": "Arıçılıq", "en": "Beekeeping", "ru": "Пчеловодство"},
+    "days": 5,
+    "hours": 30,
+    "completion_threshold": "0.80",
+}
+START = date(2027, 4, 5)
+DAYS = [(START + timedelta(n)).isoformat() for n in range(5)]
+
+
+async def create_course(plans: Service, auth: Auth, **changes: Any) -> dict[str, Any]:
+    response = await plans.client.post(
+        "/v1/trainings/courses", json={**COURSE, **changes}, headers=auth("admin")
+    )
+    assert response.status_code == 201, response.text
+    course: dict[str, Any] = response.json()
+    return course
+
+
+async def create_session(
+    plans: Service, headers: dict[str, str], course_id: str, **changes: Any
+) -> dict[str, Any]:
+    body = {
+        "course_id": course_id,
+        "starts_on": DAYS[0],
+        "ends_on": DAYS[-1],
+        "place": "Lənkəran, otaq 12",
+        "trainer": "Rauf Məmmədov",
+        "capacity": 5,
+        **changes,
+    }
+    response = await plans.client.post("/v1/trainings/sessions", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

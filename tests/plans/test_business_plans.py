@@ -10,8 +10,11 @@ from typing import Any
 from tests.plans import test_trainings as trainings
 from tests.plans.plans_support import (
     BEEHIVES,
+    DAYS,
     PASSED_CHECKLIST,
     PLAN_CONTENT,
+    create_course,
+    create_session,
     enrol,
     etag,
     outbox,
@@ -393,10 +396,10 @@ async def test_approval_can_require_a_completed_training(
 
     # The participant completes a beekeeping course (4 of its 5 days): now the plan is approved.
     officer = auth("case_officer")
-    course = await trainings.create_course(plans, auth)
-    session = await trainings.create_session(plans, officer, course["id"])
+    course = await create_course(plans, auth)
+    session = await create_session(plans, officer, course["id"])
     await trainings.enrol(plans, officer, session["id"], plan["participant_id"])
-    for day in trainings.DAYS[:4]:
+    for day in DAYS[:4]:
         attended = await trainings.attend(
             plans, officer, session["id"], day, [plan["participant_id"]]
         )

@@ -8,7 +8,6 @@ import asyncio
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -22,18 +21,15 @@ from shared.partner_keys import PARTNER_KEYS
 from shared.tables import SHARED_TABLES
 from tests.api.openapi_support import gaps
 from tests.journey_support import eventually
-from tests.plans.plans_support import record_memorandum
+from tests.plans.plans_support import (
+    COURSE,
+    DAYS,
+    create_course,
+    create_session,
+    record_memorandum,
+)
 from tests.service_fixtures import Auth, Service
 
-COURSE: dict[str, Any] = {
-    "direction": "beekeeping",
-    "name": {"az": "Arıçılıq", "en": "Beekeeping", "ru": "Пчеловодство"},
-    "days": 5,
-    "hours": 30,
-    "completion_threshold": "0.80",
-}
-START = date(2027, 4, 5)
-DAYS = [(START + timedelta(n)).isoformat() for n in range(5)]
 COMPLETED = "plans.training.completed"
 
 
@@ -81,33 +77,6 @@ async def partner_key(plans: Service, *scopes: str) -> tuple[str, dict[str, str]
             )
         )
     return str(partner_id), {"X-API-Key": key}
-
-
-async def create_course(plans: Service, auth: Auth, **changes: Any) -> dict[str, Any]:
-    response = await plans.client.post(
-        "/v1/trainings/courses", json={**COURSE, **changes}, headers=auth("admin")
-    )
-    assert response.status_code == 201, response.text
-    course: dict[str, Any] = response.json()
-    return course
-
-
-async def create_session(
-    plans: Service, headers: dict[str, str], course_id: str, **changes: Any
-) -> dict[str, Any]:
-    body = {
-        "course_id": course_id,
-        "starts_on": DAYS[0],
-        "ends_on": DAYS[-1],
-        "place": "Lənkəran, otaq 12",
-        "trainer": "Rauf Məmmədov",
-        "capacity": 5,
-        **changes,
-    }
-    response = await plans.client.post("/v1/trainings/sessions", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
 
 
 async def enrol(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    and_,
     or_,
     select,
 )
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets.base import Base
 from assets.funds.models import Fund
+from shared.consent import sharing_stands
 from shared.db import utcnow
 from shared.repository import OwnedThrough, OwnedWhere
 
@@ -50,9 +52,14 @@ class PriceApproval(StrEnum):
 
 
 def _referred_or_paid_by(partner_id: uuid.UUID) -> ColumnElement[bool]:
-    """A partner sees orders for the participants it referred and orders paid from its fund."""
+    """A partner sees orders for the participants it referred and orders paid from its fund,
+    while the person's consent to share with it stands: an order is about the person, whoever
+    pays. A fund's ledger keeps the amounts and order ids, so its accounts still add up."""
     own_funds = select(Fund.id).where(Fund.partner_id == partner_id)
-    return or_(Order.partner_id == partner_id, Order.fund_id.in_(own_funds))
+    return and_(
+        or_(Order.partner_id == partner_id, Order.fund_id.in_(own_funds)),
+        sharing_stands(Order.participant_id, partner_id),
+    )
 
 
 class Order(Base):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.access import HandlesOrders, ReadsAssets
@@ -17,6 +17,7 @@ from assets.orders.repository import OrderRepository
 from assets.orders.schemas import CancelIn, OrderOut, TermsIn
 from shared.auth import Admin, Principal
 from shared.db import SessionDep
+from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatch, IfMatchDep, change_versioned, read_versioned
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
@@ -140,8 +141,27 @@ async def place_order(principal: HandlesOrders, step: OrderStep) -> Order:
     "/orders/{order_id}/cancel",
     response_model=OrderOut,
     summary="Cancel an order not yet delivered (If-Match): its money is released",
-    description="The released money goes to the oldest orders awaiting the same budget.",
+    description="The released money goes to the oldest orders awaiting the same budget. "
+    "The cancellation is an adverse decision the participant may appeal (see /decisions).",
     responses=_CHANGE,
 )
-async def cancel_order(body: CancelIn, principal: HandlesOrders, step: OrderStep) -> Order:
-    return await step(principal, partial(orders.cancel, data=body))
+async def cancel_order(
+    body: CancelIn, request: Request, principal: HandlesOrders, step: OrderStep
+) -> Order:
+    appeal_days = request.app.state.settings.appeal_days
+    return await step(
+        principal, partial(orders.cancel_by_officer, data=body, appeal_days=appeal_days)
+    )
+
+
+@router.get(
+    "/orders/{order_id}/decisions",
+    response_model=Page[DecisionOut],
+    summary="The adverse decisions made on an order (its cancellation), with how to appeal them",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_decisions(
+    order_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, page: PageParamsDep
+) -> Page[DecisionOut]:
+    await OrderRepository(session).get(order_id, principal)
+    return await decisions_page(session, DECISIONS.c.ref_id == order_id, page)

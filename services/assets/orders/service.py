@@ -14,9 +14,9 @@ import logging
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Row, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assets.funds import service as funds
@@ -25,7 +25,10 @@ from assets.orders.models import Order, OrderItem, OrderStatus, PriceApproval
 from assets.orders.schemas import CancelIn, CancelReason, TermsIn
 from shared.auth import Principal
 from shared.db import utcnow
+from shared.decisions import record_decision
 from shared.events import (
+    AssetsDecisionRecorded,
+    GrievanceResolved,
     OrderAwaitingBudget,
     OrderCancelled,
     OrderOpened,
@@ -63,6 +66,9 @@ add_messages(
         },
     }
 )
+
+# A reversal that found nothing to undo (the order is no longer cancelled).
+NO_CHANGE = "no_change"
 
 # The states in which an order still holds (or waits for) money and may change.
 _LIVE = (OrderStatus.awaiting_budget, OrderStatus.reserved)
@@ -118,8 +124,9 @@ async def open_order_for(session: AsyncSession, approved: PlanApproved) -> Order
 
 async def _revise(session: AsyncSession, order: Order, approved: PlanApproved) -> Order:
     """A plan reopened and approved again: an order not yet placed with suppliers takes the
-    revised items (and holds money for them anew); one placed, delivered or cancelled stays."""
-    if order.status not in _LIVE:
+    revised items (and holds money for them anew); one placed, delivered or cancelled stays, and
+    so does one restored on appeal after part of it was handed over."""
+    if order.status not in _LIVE or order.spent_amount:
         log.info("plan %s approved again after its order %s was %s", *_ids(order))
         return order
     freed = order.reserved_amount
@@ -169,6 +176,12 @@ def needed(order: Order) -> Decimal:
     return sum((held_price(order, item) * item.quantity for item in order.items), Decimal("0.00"))
 
 
+def to_reserve(order: Order) -> Decimal:
+    """What a waiting order takes from its budget: what it must hold, less what its deliveries
+    spent (none, except for a partly delivered order restored after its cancellation)."""
+    return needed(order) - order.spent_amount
+
+
 async def _join_line(session: AsyncSession, order: Order, round_id: uuid.UUID | None) -> None:
     """Reserves at once when the budget has room and nobody waits before this order; else the
     order waits. The budget row lock makes concurrent approvals take turns."""
@@ -181,9 +194,9 @@ async def _join_line(session: AsyncSession, order: Order, round_id: uuid.UUID | 
             _line(budget).where(Order.id != order.id, _before(order)).limit(1)
         )
         if ahead is None and await funds.reserve(
-            session, budget.id, order.id, needed(order), funds.SYSTEM
+            session, budget.id, order.id, to_reserve(order), funds.SYSTEM
         ):
-            await _reserved(session, order, needed(order))
+            await _reserved(session, order, to_reserve(order))
             return
     await add_event(
         session,
@@ -191,7 +204,7 @@ async def _join_line(session: AsyncSession, order: Order, round_id: uuid.UUID | 
             **_event_ids(order),
             fund_id=order.fund_id,
             budget_id=order.budget_id,
-            amount=needed(order),
+            amount=to_reserve(order),
         ),
     )
 
@@ -232,7 +245,7 @@ async def serve_line(session: AsyncSession, budget_id: uuid.UUID) -> list[Order]
         .execution_options(populate_existing=True)
     )
     for order in waiting.all():
-        amount = needed(order)
+        amount = to_reserve(order)
         if not await funds.reserve(session, budget.id, order.id, amount, funds.SYSTEM):
             break
         order.budget_id = budget.id
@@ -243,8 +256,9 @@ async def serve_line(session: AsyncSession, budget_id: uuid.UUID) -> list[Order]
 
 async def _reserved(session: AsyncSession, order: Order, amount: Decimal) -> None:
     assert order.budget_id is not None
-    order.status = OrderStatus.reserved
-    order.reserved_amount = amount
+    delivered_some = order.spent_amount > 0
+    order.status = OrderStatus.partly_delivered if delivered_some else OrderStatus.reserved
+    order.reserved_amount = order.spent_amount + amount
     order.awaiting_since = None
     await session.flush()
     await add_event(
@@ -369,6 +383,47 @@ async def cancel(
     if order.budget_id is not None and released:
         await serve_line(session, order.budget_id)
     return order
+
+
+async def cancel_by_officer(
+    session: AsyncSession, order: Order, principal: Principal, data: CancelIn, appeal_days: int
+) -> Order:
+    """An officer's cancellation is a decision against the person: recorded, with its appeal
+    period, with the cancellation."""
+    await cancel(session, order, principal, data)
+    await record_decision(
+        session,
+        AssetsDecisionRecorded,
+        application_id=order.participant_id,
+        kind="order_cancelled",
+        reason=data.reason,
+        decided_by=principal.id,
+        ref_id=order.id,
+        partner_id=order.partner_id,
+        appeal_days=appeal_days,
+    )
+    return order
+
+
+async def restore_cancelled(
+    session: AsyncSession, decision: Row[Any], event: GrievanceResolved
+) -> str:
+    """An upheld appeal against a cancellation: the order joins the end of its budget's line and
+    holds its money again as a new order does (what was handed over before stays spent)."""
+    order = await session.scalar(
+        select(Order)
+        .where(Order.id == decision.ref_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if order is None or order.status != OrderStatus.cancelled:
+        return NO_CHANGE
+    order.status = OrderStatus.awaiting_budget
+    order.cancel_reason = None
+    order.awaiting_since = utcnow()
+    await session.flush()
+    await _join_line(session, order, None)
+    return "order_restored"
 
 
 # Who acts when an event, not a person, cancels an order: named in the ledger.

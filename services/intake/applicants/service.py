@@ -639,8 +639,8 @@ async def record_exclusion(
     rule: str,
     flag_id: uuid.UUID,
 ) -> Applicant:
-    """Marks the person as excluded from the programme (monitoring found, e.g., the assets
-    sold); the first exclusion is kept, so a repeated flag changes nothing."""
+    """Marks the person as excluded from the programme (a case officer decided on monitoring's
+    proposal, e.g. the assets were sold); the first exclusion is kept."""
     applicant = await resolve_merged(session, await load_applicant(session, applicant_id))
     if applicant.excluded_at is None:
         applicant.excluded_at = at
@@ -648,6 +648,22 @@ async def record_exclusion(
         applicant.excluded_flag_id = flag_id
         await session.flush()
     return applicant
+
+
+async def lift_exclusion(session: AsyncSession, flag_id: uuid.UUID) -> None:
+    """An upheld appeal lifts the exclusion `flag_id` led to, wherever a merge carried it (an
+    exclusion for another flag stays)."""
+    await session.execute(
+        update(Applicant)
+        .where(Applicant.excluded_flag_id == flag_id)
+        .values(
+            excluded_at=None,
+            excluded_rule=None,
+            excluded_flag_id=None,
+            version=Applicant.version + 1,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def check_can_benefit(

@@ -1,11 +1,12 @@
-"""Re-assessing a round's applications after its rules or weights changed while it is open: the
-same `assess` as at submission, in one set-based pass in the caller's transaction. Flushes,
-never commits."""
+"""Re-assessing a round's applications after its rules or weights changed while it is open, or
+one application whose ineligibility an appeal overturned: the same `assess` as at submission, in
+one set-based pass in the caller's transaction. Flushes, never commits."""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.applicants.models import Applicant
 from intake.applications.models import Application, ApplicationStatus
-from intake.applications.service import assess
+from intake.applications.service import assess, ineligibility
 from intake.rounds.models import Round
 from intake.rounds.rules import Facts
 from shared.db import utcnow
-from shared.events import ApplicationAssessed, Event
+from shared.decisions import NewDecision, record_decisions
+from shared.events import ApplicationAssessed, IntakeDecisionRecorded
 from shared.messaging.outbox import add_events, driver_connection
 
 log = logging.getLogger(__name__)
@@ -54,22 +56,46 @@ def _result(eligible: bool, assessment: list[dict[str, Any]], score: Decimal | N
     return (eligible, [r["rule"] for r in assessment if not r["passed"]], score)
 
 
-async def reassess_round(session: AsyncSession, round_: Round) -> Reassessment:
+async def reassess_round(session: AsyncSession, round_: Round, *, appeal_days: int) -> Reassessment:
     """Assess the round's submitted applications with its current rules and weights. The facts are
     the ones the first assessment used: region, categories and sex as the application recorded
     them (selection and the events use those), the rest from the applicant's record. Rows whose
     assessment differs are updated; `intake.application.assessed` goes out only for those whose
-    eligibility, failed rules or score changed.
+    eligibility, failed rules or score changed, and each one now found not eligible is recorded
+    as an adverse decision.
 
     The caller has updated the round row, so submissions (which share its lock) wait for this
     transaction and then read the new rules; the applications are locked against other changes.
     """
+    rows = await _submitted(session, A.c.round_id == round_.id)
+    result = await _reassess_rows(session, round_, rows, appeal_days)
+    log.info(
+        "round %s re-assessed: %d applications, %d results changed",
+        round_.id,
+        result.applications,
+        result.changed,
+    )
+    return result
+
+
+async def reassess_application(
+    session: AsyncSession, application_id: uuid.UUID, *, appeal_days: int
+) -> Reassessment:
+    """One application assessed again now (an appeal against its ineligibility was upheld), with
+    its round's current rules, or none for a direct application."""
+    rows = await _submitted(session, A.c.id == application_id)
+    round_id = rows[0].round_id if rows else None
+    round_ = await session.get(Round, round_id) if round_id is not None else None
+    return await _reassess_rows(session, round_, rows, appeal_days)
+
+
+async def _reassess_rows(
+    session: AsyncSession, round_: Round | None, rows: Sequence[Any], appeal_days: int
+) -> Reassessment:
     now = utcnow()
-    count = 0
     updates: list[tuple[Any, ...]] = []
-    events: list[Event] = []
-    for row in await _submitted(session, round_):
-        count += 1
+    events: list[ApplicationAssessed] = []
+    for row in rows:
         update, event = _reassess(round_, row)
         if update is not None:
             updates.append(update)
@@ -80,21 +106,29 @@ async def reassess_round(session: AsyncSession, round_: Round) -> Reassessment:
         connection = await driver_connection(session)
         await connection.execute(_UPDATE, ids, statuses, assessments, scores, breakdowns, now)
     await add_events(session, events)
-    log.info(
-        "round %s re-assessed: %d applications, %d rows updated, %d results changed",
-        round_.id,
-        count,
-        len(updates),
-        len(events),
-    )
-    return Reassessment(applications=count, changed=len(events))
+    partners = {row.id: row.partner_id for row in rows}
+    decisions: list[NewDecision] = [
+        ineligibility(
+            event.application_id,
+            event.failed_rules,
+            round_id=event.round_id,
+            partner_id=partners[event.application_id],
+            at=now,
+        )
+        for event in events
+        if not event.eligible
+    ]
+    await record_decisions(session, IntakeDecisionRecorded, decisions, appeal_days=appeal_days)
+    return Reassessment(applications=len(rows), changed=len(events))
 
 
-async def _submitted(session: AsyncSession, round_: Round) -> Sequence[Any]:
-    """The round's applications still to place, with the applicant's facts, locked."""
+async def _submitted(session: AsyncSession, *where: sa.ColumnElement[bool]) -> Sequence[Any]:
+    """The applications still to place, with the applicant's facts, locked."""
     rows = await session.execute(
         sa.select(
             A.c.id,
+            A.c.round_id,
+            A.c.partner_id,
             A.c.status,
             A.c.region,
             A.c.categories,
@@ -110,14 +144,16 @@ async def _submitted(session: AsyncSession, round_: Round) -> Sequence[Any]:
         )
         .join(P, P.c.id == A.c.applicant_id)
         # An erased person's refused application stays refused: their facts are gone.
-        .where(A.c.round_id == round_.id, A.c.status.in_(REASSESSED), P.c.erased_at.is_(None))
+        .where(*where, A.c.status.in_(REASSESSED), P.c.erased_at.is_(None))
         .order_by(A.c.id)
         .with_for_update(of=A)
     )
     return rows.all()
 
 
-def _reassess(round_: Round, row: Any) -> tuple[tuple[Any, ...] | None, ApplicationAssessed | None]:
+def _reassess(
+    round_: Round | None, row: Any
+) -> tuple[tuple[Any, ...] | None, ApplicationAssessed | None]:
     """One application's new row values (None: unchanged) and its event (None: same result)."""
     facts = Facts(
         birth_date=row.birth_date,
@@ -126,7 +162,8 @@ def _reassess(round_: Round, row: Any) -> tuple[tuple[Any, ...] | None, Applicat
         categories=frozenset(row.categories),
         region=row.region,
         benefited_at=row.benefited_at,
-        reference_date=round_.period_start,
+        # As at submission: a direct application counts ages at the day it was submitted.
+        reference_date=round_.period_start if round_ is not None else row.submitted_at.date(),
         excluded_rule=row.excluded_rule,
     )
     results, points, breakdown = assess(round_, facts, row.submitted_at)
@@ -147,7 +184,7 @@ def _reassess(round_: Round, row: Any) -> tuple[tuple[Any, ...] | None, Applicat
         return update, None
     return update, ApplicationAssessed(
         application_id=row.id,
-        round_id=round_.id,
+        round_id=row.round_id,
         eligible=eligible,
         failed_rules=[r.rule for r in results if not r.passed],
         score=points,

@@ -14,10 +14,18 @@ from intake.applications.schemas import (
     CancelIn,
     EnrollIn,
 )
-from intake.dependencies import ReadsReferralDetails, ReadsReferrals, ReviewsCases, WritesReferrals
+from intake.dependencies import (
+    AppealDaysDep,
+    ReadsReferralDetails,
+    ReadsReferrals,
+    ReviewsCases,
+    WritesReferrals,
+)
 from shared.db import SessionDep
+from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
+from shared.paging import Page, PageParamsDep
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["applications"])
@@ -32,10 +40,14 @@ router = APIRouter(prefix="/v1", tags=["applications"])
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def submit_application(
-    body: ApplicationIn, session: SessionDep, principal: WritesReferrals, idem: IdempotencyDep
+    body: ApplicationIn,
+    session: SessionDep,
+    principal: WritesReferrals,
+    idem: IdempotencyDep,
+    appeal_days: AppealDaysDep,
 ) -> Response:
     return await idem.create(
-        lambda: applications.submit_application(session, body, principal),
+        lambda: applications.submit_application(session, body, principal, appeal_days=appeal_days),
         read=lambda application_id: ApplicationRepository(session).get(application_id, principal),
         response_model=ApplicationOut,
         location="/v1/applications/{id}",
@@ -67,6 +79,20 @@ async def get_assessment(
 ) -> AssessmentOut:
     application = await ApplicationRepository(session).get(application_id, principal)
     return applications.assessment_of(application)
+
+
+@router.get(
+    "/applications/{application_id}/decisions",
+    response_model=Page[DecisionOut],
+    summary="The adverse decisions about an application, oldest first: why, until when and how "
+    "they may be appealed, and what an upheld appeal changed",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_decisions(
+    application_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, page: PageParamsDep
+) -> Page[DecisionOut]:
+    application = await ApplicationRepository(session).get(application_id, principal)
+    return await decisions_page(session, DECISIONS.c.application_id == application.id, page)
 
 
 @router.post(

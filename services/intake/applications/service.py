@@ -25,7 +25,14 @@ from intake.rounds.scoring import Factor, Weights, score
 from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import ApplicationAssessed, ApplicationSubmitted, EnrollmentCancelled, Event
+from shared.decisions import AUTOMATIC, NewDecision, record_decisions
+from shared.events import (
+    ApplicationAssessed,
+    ApplicationSubmitted,
+    EnrollmentCancelled,
+    Event,
+    IntakeDecisionRecorded,
+)
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
 from shared.problems import Conflict, FieldError, InvalidState
@@ -118,10 +125,32 @@ class ApplicantFacts(Protocol):
 
 @dataclass(frozen=True)
 class NewApplication:
-    """An application's row (the applications table's columns) and the events it emits."""
+    """An application's row (the applications table's columns), the events it emits, and its
+    adverse decision when it is not eligible."""
 
     values: dict[str, Any]
     events: list[Event]
+    decision: NewDecision | None
+
+
+def ineligibility(
+    application_id: uuid.UUID,
+    failed_rules: list[str],
+    *,
+    round_id: uuid.UUID | None,
+    partner_id: uuid.UUID | None,
+    at: datetime,
+) -> NewDecision:
+    """The rules' decision that an application is not eligible, to record as adverse."""
+    return NewDecision(
+        application_id=application_id,
+        kind="ineligible",
+        reason=",".join(failed_rules),
+        decided_by=AUTOMATIC,
+        decided_at=at,
+        ref_id=round_id,
+        partner_id=partner_id,
+    )
 
 
 def build_application(
@@ -159,7 +188,14 @@ def build_application(
         "version": 1,
     }
     failed = [r.rule for r in results if not r.passed]
-    return NewApplication(values, _new_application_events(values, failed))
+    decision = (
+        None
+        if eligible
+        else ineligibility(
+            values["id"], failed, round_id=values["round_id"], partner_id=partner_id, at=now
+        )
+    )
+    return NewApplication(values, _new_application_events(values, failed), decision)
 
 
 def _new_application_events(values: dict[str, Any], failed_rules: list[str]) -> list[Event]:
@@ -193,10 +229,11 @@ async def submit_application(
     data: ApplicationIn,
     principal: Principal,
     *,
+    appeal_days: int,
     source: Source | None = None,
 ) -> Application:
     """`source` defaults from the caller (a partner's key: partner; staff: staff); the bulk
-    import passes Source.import_."""
+    import passes Source.import_. Not eligible is an adverse decision, recorded."""
     applicant = await ApplicantRepository(session).get(data.applicant_id, principal)
     round_: Round | None = None
     if data.round_id is not None:
@@ -234,6 +271,10 @@ async def submit_application(
         raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED]) from exc
     for event in new.events:
         await add_event(session, event)
+    if new.decision is not None:
+        await record_decisions(
+            session, IntakeDecisionRecorded, [new.decision], appeal_days=appeal_days
+        )
     return application
 
 

@@ -30,6 +30,7 @@ from intake.rounds.models import Round
 from intake.settings import IntakeSettings
 from shared.context import traced
 from shared.db import utcnow
+from shared.decisions import NewDecision
 from shared.events import Envelope, Event
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class JobFacts:
     language: str
     partner_id: uuid.UUID | None
     created_by: str
+    appeal_days: int  # of the ineligible assessments it records
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Ready:
     categories: list[tuple[Any, ...]]
     application: tuple[Any, ...]  # the application of a new person, and its outbox rows
     events: list[OutboxRecord]
+    decision: NewDecision | None  # not eligible: the adverse decision to record
 
 
 OutboxRecord = tuple[str, str, str]  # event id, subject, envelope JSON
@@ -126,10 +129,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class ApplicationRows:
+    """An application's row (jsonb as JSON text, as COPY takes it), its outbox rows, and its
+    adverse decision if it is not eligible."""
+
+    values: dict[str, Any]
+    events: list[OutboxRecord]
+    decision: NewDecision | None
+
+
 def application_rows(
     person: PersonFacts, direction: str, job: JobFacts, now: datetime
-) -> tuple[dict[str, Any], list[OutboxRecord]]:
-    """The application's row (jsonb as JSON text, as COPY takes it) and its outbox rows."""
+) -> ApplicationRows:
     new = build_application(
         person,
         job.round,
@@ -141,7 +153,7 @@ def application_rows(
     values = new.values
     values["assessment"] = json.dumps(values["assessment"])
     values["score_breakdown"] = json.dumps(values["score_breakdown"])
-    return values, _outbox_records(new.events)
+    return ApplicationRows(values, _outbox_records(new.events), new.decision)
 
 
 def _ready(number: int, referral: Referral, job: JobFacts, chunk: Chunk, now: datetime) -> Ready:
@@ -155,13 +167,13 @@ def _ready(number: int, referral: Referral, job: JobFacts, chunk: Chunk, now: da
     )
     values = person.values
     facts = {"benefited_at": None, "excluded_rule": None, **values}
-    application, events = application_rows(
+    application = application_rows(
         PersonFacts(**{k: facts[k] for k in PERSON_COLUMNS}), referral.direction, job, now
     )
     columns = chunk.columns
     if not columns:
         columns["applicants"] = list(values)
-        columns["applications"] = list(application)
+        columns["applications"] = list(application.values)
     if person.categories and "applicant_categories" not in columns:
         columns["applicant_categories"] = list(person.categories[0])
     evidence = columns.get("applicant_categories", [])
@@ -174,8 +186,9 @@ def _ready(number: int, referral: Referral, job: JobFacts, chunk: Chunk, now: da
         name_key=name_key_of(values["last_name"], values["first_name"]),
         applicant=copy_record(values, columns["applicants"]),
         categories=[copy_record(c, evidence) for c in person.categories],
-        application=copy_record(application, columns["applications"]),
-        events=events,
+        application=copy_record(application.values, columns["applications"]),
+        events=application.events,
+        decision=application.decision,
     )
 
 

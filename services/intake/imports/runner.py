@@ -185,7 +185,8 @@ class ImportWorker:
         rows = read_rows(content, job.format)
         # Rows committed before an interruption are skipped, not imported again.
         await asyncio.to_thread(_skip, rows, job.rows_processed)
-        facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by)
+        appeal_days = self.settings.appeal_days
+        facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by, appeal_days)
         loop = asyncio.get_running_loop()
         pool = self._validator_pool()
 
@@ -214,16 +215,21 @@ class ImportWorker:
                 reading = asyncio.ensure_future(read_ahead())
                 async with self.sessionmaker() as session, session.begin():
                     job = await session.get_one(Import, import_id, with_for_update=True)
-                    await writes.apply_chunk(session, job, chunk, round_)
+                    await writes.apply_chunk(session, job, chunk, round_, appeal_days=appeal_days)
                     current = await _round_now(session, job.round_id)
                     if current is not None and rules_stamp(current) != chunk.rules_changed_at:
                         # The round's rules changed while the import ran: this chunk was
                         # assessed with the old ones. Assess again (only changed results emit
                         # events) and validate the rest of the file with the new rules.
-                        await reassess_round(session, current)
+                        await reassess_round(session, current, appeal_days=appeal_days)
                         round_ = current
                         facts = JobFacts(
-                            job.id, current, job.language, job.partner_id, job.created_by
+                            job.id,
+                            current,
+                            job.language,
+                            job.partner_id,
+                            job.created_by,
+                            appeal_days,
                         )
                 done += 1
         finally:

@@ -22,6 +22,7 @@ from intake.imports.chunks import (
     OUTBOX_COLUMNS,
     PERSON_COLUMNS,
     PERSON_FACTS,
+    ApplicationRows,
     Chunk,
     JobFacts,
     OutboxRecord,
@@ -38,6 +39,8 @@ from intake.imports.service import already_referred_message, duplicate_message, 
 from intake.privacy.registration import CONSENT_COLUMNS, imported_consents
 from intake.rounds.models import Round
 from shared.db import utcnow
+from shared.decisions import NewDecision, record_decisions
+from shared.events import IntakeDecisionRecorded
 from shared.messaging.outbox import driver_connection
 from shared.tables import SHARED_TABLES
 
@@ -45,12 +48,12 @@ log = logging.getLogger(__name__)
 
 
 async def apply_chunk(
-    session: AsyncSession, job: Import, chunk: Chunk, round_: Round | None
+    session: AsyncSession, job: Import, chunk: Chunk, round_: Round | None, *, appeal_days: int
 ) -> None:
     """Writes a prepared chunk in the caller's transaction and advances the job."""
     connection = await driver_connection(session)
     referrals, errors = await _drop_seen_before(connection, job, chunk)
-    facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by)
+    facts = JobFacts(job.id, round_, job.language, job.partner_id, job.created_by, appeal_days)
     errors += await _create_each_if_refused(session, facts, referrals, chunk.columns)
     if errors:
         await connection.copy_records_to_table(
@@ -157,20 +160,26 @@ async def _create(
     )
     applications: list[tuple[Any, ...]] = []
     outbox: list[OutboxRecord] = []
+    decisions: list[NewDecision] = []
     for referral in referrals:
         if referral.fin_hash in added:
             applications.append(referral.application)
             outbox += referral.events
+            decisions += [referral.decision] if referral.decision else []
         elif referral.fin_hash in built:
-            values, events = built[referral.fin_hash]
-            applications.append(copy_record(values, columns["applications"]))
-            outbox += events
+            rows = built[referral.fin_hash]
+            applications.append(copy_record(rows.values, columns["applications"]))
+            outbox += rows.events
+            decisions += [rows.decision] if rows.decision else []
     if applications:
         await connection.copy_records_to_table(
             "applications", records=applications, columns=columns["applications"]
         )
         await connection.copy_records_to_table(
             SHARED_TABLES.outbox.name, records=outbox, columns=OUTBOX_COLUMNS
+        )
+        await record_decisions(
+            session, IntakeDecisionRecorded, decisions, appeal_days=job.appeal_days
         )
     if people := [r.applicant_id for r in inserted + claims]:
         consents = imported_consents(people, job.partner_id, job.created_by, utcnow())
@@ -262,7 +271,7 @@ async def _insert_applicants(
 
 async def _register_known(
     connection: Any, job: JobFacts, referrals: list[Ready], known: dict[str, FinRegistration]
-) -> tuple[list[RowError], dict[str, tuple[dict[str, Any], list[OutboxRecord]]]]:
+) -> tuple[list[RowError], dict[str, ApplicationRows]]:
     """Applications of people registered before, on the record the importer may use (see
     fin_registrations): refused rows, and fin hash -> (application row, outbox rows) of the
     others."""
@@ -287,7 +296,7 @@ async def _register_known(
         )
     }
     refused: list[RowError] = []
-    built: dict[str, tuple[dict[str, Any], list[OutboxRecord]]] = {}
+    built: dict[str, ApplicationRows] = {}
     now = utcnow()
     with job_trace(job):
         for referral in referrals:

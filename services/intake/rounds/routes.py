@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from intake.applications.reassessment import reassess_round
-from intake.dependencies import ReadsReferrals
+from intake.dependencies import AppealDaysDep, ReadsReferrals
 from intake.rounds import service as rounds
 from intake.rounds.models import Round, RoundStatus
 from intake.rounds.repository import RoundRepository
@@ -82,7 +82,8 @@ async def get_round(
     description="Changing the rules or weights of an open round re-assesses, in the same "
     "transaction, every application of the round that is eligible or ineligible (not yet "
     "selected, waitlisted or enrolled), exactly as at submission; `intake.application.assessed` "
-    "is emitted for each application whose eligibility, failed rules or score changed. The round "
+    "is emitted for each application whose eligibility, failed rules or score changed, and each "
+    "one now not eligible is recorded as an adverse decision. The round "
     "records who made the change and when (`rules_changed_by`, `rules_changed_at`). A closed or "
     "selected round answers 409.",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
@@ -94,11 +95,12 @@ async def update_round(
     principal: Admin,
     if_match: IfMatchDep,
     response: Response,
+    appeal_days: AppealDaysDep,
 ) -> Round:
     async def change(round_: Round) -> None:
         await rounds.update_round(session, round_, body, principal)
         if round_.status == RoundStatus.open and body.model_fields_set & {"rules", "weights"}:
-            await reassess_round(session, round_)
+            await reassess_round(session, round_, appeal_days=appeal_days)
 
     round_ = await RoundRepository(session).get(round_id, principal)
     return await change_versioned(round_, if_match, response, change)

@@ -28,7 +28,7 @@ class Facts:
     region: str
     benefited_at: datetime | None
     reference_date: date  # the round's start: ages are counted at this date
-    excluded_rule: str | None = None  # set when monitoring excluded the person (e.g. asset_lost)
+    excluded_rule: str | None = None  # the flag's rule (e.g. asset_lost) a case officer excluded on
 
 
 class RuleResult(BaseModel):
@@ -196,8 +196,9 @@ NOT_EXCLUDED = "not_excluded"
 
 
 def exclusion(facts: Facts) -> list[RuleResult]:
-    """Not a round's rule but the programme's: a person monitoring excluded (e.g. for selling the
-    assets) is not eligible again, in any round or none."""
+    """Not a round's rule but the programme's: a person a case officer excluded on a monitoring
+    flag (e.g. for selling the assets) is not eligible again, in any round or none, unless an
+    upheld appeal lifted the exclusion."""
     if facts.excluded_rule is None:
         return []
     return [

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.dependencies import ReadsSelections
+from intake.dependencies import AppealDaysDep, ReadsSelections
 from intake.rounds.repository import RoundRepository
 from intake.selection import service as selections
 from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
 from intake.selection.runner import SelectionRunner
 from intake.selection.schemas import SelectionOut, SelectionResultOut
 from shared.app import runtime_of
-from shared.auth import Admin
+from shared.auth import Admin, Principal
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, change_versioned, etag_headers, read_versioned
 from shared.idempotency import IdempotencyDep
@@ -122,9 +122,11 @@ async def list_results(
     )
 
 
-def _add_decision(
-    action: str, decide: Callable[[AsyncSession, Selection], Awaitable[Selection]], summary: str
-) -> None:
+Decide = Callable[[AsyncSession, Selection, Principal, int], Awaitable[Selection]]
+"""An admin's decision on a selection: the session, the selection, who decides, appeal days."""
+
+
+def _add_decision(action: str, decide: Decide, summary: str) -> None:
     """POST /selections/{selection_id}/<action>: the admin's decision on a selection."""
 
     async def decision(
@@ -132,11 +134,15 @@ def _add_decision(
         session: SessionDep,
         principal: Admin,
         if_match: IfMatchDep,
+        appeal_days: AppealDaysDep,
         response: Response,
     ) -> Selection:
         selection = await selections.get_selection(session, selection_id)
         return await change_versioned(
-            selection, if_match, response, lambda selection: decide(session, selection)
+            selection,
+            if_match,
+            response,
+            lambda selection: decide(session, selection, principal, appeal_days),
         )
 
     router.add_api_route(
@@ -152,10 +158,14 @@ def _add_decision(
 
 _add_decision(
     "commit",
-    selections.commit,
+    lambda session, selection, principal, appeal_days: selections.commit(
+        session, selection, decided_by=principal.id, appeal_days=appeal_days
+    ),
     "Commit a proposed selection (If-Match): enrolls the selected, waitlists the rest; "
     "409 when the round's applications changed since it ran",
 )
 _add_decision(
-    "discard", selections.discard, "Discard a queued, proposed or failed selection (If-Match)"
+    "discard",
+    lambda session, selection, principal, appeal_days: selections.discard(session, selection),
+    "Discard a queued, proposed or failed selection (If-Match)",
 )

@@ -23,7 +23,8 @@ from intake.selection.models import Outcome, Selection, SelectionResult, Selecti
 from intake.selection.ranking import Candidate, Placement, select
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.events import ApplicationSelected, Event
+from shared.decisions import NewDecision, record_decisions
+from shared.events import ApplicationSelected, Event, GrievanceResolved, IntakeDecisionRecorded
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_events
 from shared.problems import Conflict, InvalidState, NotFound
@@ -280,10 +281,13 @@ async def discard(session: AsyncSession, selection: Selection) -> Selection:
     return selection
 
 
-async def commit(session: AsyncSession, selection: Selection) -> Selection:
+async def commit(
+    session: AsyncSession, selection: Selection, *, decided_by: str, appeal_days: int
+) -> Selection:
     """Enrolls the selected and waitlists the rest: one intake.participant.enrolled per enrolled
     participant, one intake.application.selected per placed application; the round is selected.
-    Refused when the round's applications changed since the run.
+    Each waitlisting is an adverse decision by `decided_by`, recorded. Refused when the round's
+    applications changed since the run.
 
     One person, one benefit: an applicant who received assets since applying is made ineligible
     (see `_skip_benefited`) and their place goes down the region's waitlist."""
@@ -310,11 +314,44 @@ async def commit(session: AsyncSession, selection: Selection) -> Selection:
         events += await _place(session, selection, round_, outcome, status, now)
     events += await _waitlist_claimed_records(session, selection.id, round_.id)
     await add_events(session, events)
+    await record_decisions(
+        session,
+        IntakeDecisionRecorded,
+        await _waitlistings(session, round_.id, decided_by, now),
+        appeal_days=appeal_days,
+    )
     round_.status = RoundStatus.selected
     selection.status = SelectionStatus.committed
     selection.committed_at = now
     await session.flush()
     return selection
+
+
+BELOW_REGIONAL_CUTOFF = "below_regional_cutoff"  # the reason of a waitlisting
+
+
+async def _waitlistings(
+    session: AsyncSession, round_id: uuid.UUID, decided_by: str, now: datetime
+) -> list[NewDecision]:
+    """The round's waitlisted applications, as adverse decisions: only a commit waitlists, so
+    these are the ones it just placed."""
+    rows = await session.execute(
+        sa.select(A.c.id, A.c.partner_id).where(
+            A.c.round_id == round_id, A.c.status == ApplicationStatus.waitlisted
+        )
+    )
+    return [
+        NewDecision(
+            application_id=row.id,
+            kind="waitlisted",
+            reason=BELOW_REGIONAL_CUTOFF,
+            decided_by=decided_by,
+            decided_at=now,
+            ref_id=round_id,
+            partner_id=row.partner_id,
+        )
+        for row in rows
+    ]
 
 
 async def _place(
@@ -624,3 +661,42 @@ async def _skip_benefited(
                 .values(outcome=Outcome.selected, reserved=reserved, promoted_at=now)
             )
     await _make_ineligible(session, selection_id, sorted(benefited), now)
+
+
+# --- Appeals -------------------------------------------------------------------------------------
+
+WAITLISTED = "waitlisted"  # the effect of an upheld appeal against a waitlisting
+
+
+async def keep_on_waitlist(
+    session: AsyncSession, decision: sa.Row[Any], event: GrievanceResolved
+) -> str:
+    """The reversal of a waitlisting on an upheld appeal: there is no place to give, so the
+    application stays on its region's waitlist at its rank (confirmed by
+    `intake.application.selected`), the first a freed place reaches in turn."""
+    row = (
+        await session.execute(
+            sa.select(A.c.id, A.c.round_id, A.c.region, R.c.rank)
+            .join(R, R.c.application_id == A.c.id)
+            .join(S, S.c.id == R.c.selection_id)
+            .where(
+                A.c.id == decision.application_id,
+                A.c.status == ApplicationStatus.waitlisted,
+                S.c.status == SelectionStatus.committed,
+            )
+        )
+    ).first()
+    if row is not None:
+        await add_events(
+            session,
+            [
+                ApplicationSelected(
+                    application_id=row.id,
+                    round_id=row.round_id,
+                    outcome=Outcome.waitlisted,
+                    rank=row.rank,
+                    region=row.region,
+                )
+            ],
+        )
+    return WAITLISTED

@@ -35,8 +35,9 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_opened_at_participant_id", "opened_at", "participant_id"),)
-    # The partner who referred the participant, copied from the delivery.
-    __partner__ = OwnedBy("partner_id")
+    # The partner who referred the participant, copied from the delivery, while the person's
+    # consent to share with it stands.
+    __partner__ = OwnedBy("partner_id", application="participant_id")
 
     participant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     # A case is known by its participant: the name the repositories look rows up by.
@@ -126,6 +127,10 @@ class Resolution(StrEnum):
     excluded = "excluded"
     false_alarm = "false_alarm"
     no_action = "no_action"
+    # The flag was wrong: intake withdraws the exclusion it proposed.
+    unfounded = "unfounded"
+    # Set by the rules alone: a corrected report no longer trips the rule.
+    report_corrected = "report_corrected"
 
 
 class Flag(Base):
@@ -136,8 +141,9 @@ class Flag(Base):
         UniqueConstraint("participant_id", "rule", "visit_id"),
         Index("ix_flags_raised_at_id", "raised_at", "id"),
     )
-    # Filed under the case's partner (else the visit's) when raised.
-    __partner__ = OwnedBy("partner_id")
+    # Filed under the case's partner (else the visit's) when raised; hidden from it once the
+    # person withdraws consent to share with it.
+    __partner__ = OwnedBy("partner_id", application="participant_id")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     participant_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from monitoring.cases.models import CaseStatus, FlagStatus, Outcome, Resolution, RuleKind
 
@@ -241,8 +241,18 @@ class ResolveIn(BaseModel):
         }
     )
 
-    resolution: Resolution
+    resolution: Resolution = Field(
+        description="`unfounded`: the flag was wrong (intake withdraws a proposed exclusion); "
+        "`report_corrected` is the rules' own, when a corrected report no longer trips the rule"
+    )
     note: str | None = Field(None, max_length=2000, description="Free text; stays in monitoring")
+
+    @field_validator("resolution")
+    @classmethod
+    def _not_the_rules_own(cls, resolution: Resolution) -> Resolution:
+        if resolution == Resolution.report_corrected:
+            raise ValueError("set by the rules when a report is corrected")
+        return resolution
 
 
 class OverdueCheckIn(BaseModel):

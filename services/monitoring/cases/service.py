@@ -36,6 +36,7 @@ from monitoring.queries import equal
 from monitoring.visits.models import Visit
 from shared.auth import Principal
 from shared.db import utcnow
+from shared.decisions import AUTOMATIC
 from shared.events import (
     CaseClosed,
     CaseFlagged,
@@ -359,7 +360,9 @@ async def evaluate_report(session: AsyncSession, report: VisitReported, last_mon
     region, partner_id = await _where(session, report.participant_id, report.visit_id)
     for rule in await active_rules(session, REPORT_KINDS):
         finding = check_report(RuleKind(rule.kind), rule.parameters, report, expected)
-        if finding is not None:
+        if finding is None:
+            await _withdraw_corrected(session, rule, report)
+        else:
             row = {
                 "participant_id": report.participant_id,
                 "visit_id": report.visit_id,
@@ -370,6 +373,23 @@ async def evaluate_report(session: AsyncSession, report: VisitReported, last_mon
             await _raise(session, rule, [row])
     if report.month == last_month:
         await _close_on_last_visit(session, report)
+
+
+async def _withdraw_corrected(session: AsyncSession, rule: FlagRule, report: VisitReported) -> None:
+    """A flag only proposes: when a corrected report no longer trips the rule that flagged the
+    visit, the open flag is resolved by the rules (and intake withdraws what it proposed)."""
+    flag = await session.scalar(
+        select(Flag)
+        .where(
+            Flag.participant_id == report.participant_id,
+            Flag.rule == rule.code,
+            Flag.visit_id == report.visit_id,
+            Flag.status == FlagStatus.open,
+        )
+        .with_for_update()
+    )
+    if flag is not None:
+        await _close_flag(session, flag, Resolution.report_corrected, None, AUTOMATIC)
 
 
 async def flag_overdue_visits(session: AsyncSession, today: date) -> int:
@@ -443,10 +463,20 @@ async def resolve_flag(
 ) -> Flag:
     if flag.status != FlagStatus.open:
         raise InvalidState(flag.status, "detail.flag-resolved")
+    return await _close_flag(session, flag, resolution, note, principal.id)
+
+
+async def _close_flag(
+    session: AsyncSession,
+    flag: Flag,
+    resolution: Resolution,
+    note: str | None,
+    resolved_by: str,
+) -> Flag:
     flag.status = FlagStatus.resolved
     flag.resolution = resolution
     flag.resolution_note = note
-    flag.resolved_by = principal.id
+    flag.resolved_by = resolved_by
     flag.resolved_at = utcnow()
     await session.flush()
     await add_event(

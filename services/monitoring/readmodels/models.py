@@ -13,11 +13,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, Numeric, String, Text
+from sqlalchemy import Index, Numeric, String, Text, and_, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from monitoring.base import Base
+from shared.consent import sharing_stands
 from shared.db import utcnow
 from shared.repository import OwnedWhere
 
@@ -29,9 +30,13 @@ class TimelineEntry(Base):
 
     __tablename__ = "timeline"
     # An event is a partner's when it names the partner (an application's events name its
-    # referrer); whose the whole timeline is, readmodels.service decides.
+    # referrer); whose the whole timeline is, readmodels.service decides. Hidden from the partner
+    # once the person withdraws consent to share with it.
     __partner__ = OwnedWhere(
-        lambda partner_id: TimelineEntry.facts.contains({"partner_id": str(partner_id)})
+        lambda partner_id: and_(
+            TimelineEntry.facts.contains({"partner_id": str(partner_id)}),
+            sharing_stands(TimelineEntry.participant_id, partner_id),
+        )
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -159,9 +164,50 @@ class DeliveryFact(Base):
     delivered_on: Mapped[date]
 
 
+def referrer_of(application: Any) -> Any:
+    """The partner who referred an application, as its facts say (NULL: none, or not known)."""
+    return (
+        select(ApplicationFact.partner_id)
+        .where(ApplicationFact.application_id == application)
+        .scalar_subquery()
+    )
+
+
+class Decision(Base):
+    """An adverse decision about an application, from its owning service's
+    `<service>.decision.recorded`, and its reversal (`...decision.reversed`) on an upheld appeal."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_decided_at_id", "decided_at", "id"),)
+    # The referring partner's, as the application's facts (else the decision) name it, while the
+    # person's consent to share with it stands.
+    __partner__ = OwnedWhere(
+        lambda partner_id: and_(
+            func.coalesce(referrer_of(Decision.application_id), Decision.partner_id) == partner_id,
+            sharing_stands(Decision.application_id, partner_id),
+        )
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the decision's id in its service
+    service: Mapped[str] = mapped_column(String(16))
+    application_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # Null only while a reversal has arrived before its decision (a replay may reorder them).
+    kind: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    appeal_until: Mapped[date | None]
+    ref_id: Mapped[uuid.UUID | None]
+    partner_id: Mapped[uuid.UUID | None]
+    reversed_at: Mapped[datetime | None]
+    reversal_effect: Mapped[str | None] = mapped_column(String(64))
+    grievance_id: Mapped[uuid.UUID | None]
+
+
 # Every read-model table: what a rebuild empties and fills again from the streams.
 READ_MODELS = (
     TimelineEntry,
+    Decision,
     ApplicationFact,
     VisitFact,
     TrainingFact,

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitoring.readmodels.models import (
     ApplicationFact,
     BudgetFact,
+    Decision,
     DeliveryFact,
     OrderFact,
     TimelineEntry,
@@ -50,6 +51,7 @@ from shared.events import (
     TrainingCompleted,
     VisitReported,
 )
+from shared.events.catalog import _DecisionRecorded, _DecisionReversed
 from shared.messaging.consumer import Handler
 
 # The who of an application that submission and enrolment both carry; enrolment's win.
@@ -508,6 +510,61 @@ async def case_closed(session: AsyncSession, event: CaseClosed, envelope: Envelo
     await _upsert_latest(session, statement, "outcome", at="closed_on")
 
 
+# --- adverse decisions, from every service ------------------------------------------------------
+
+
+async def decision_recorded(
+    session: AsyncSession, event: _DecisionRecorded, envelope: Envelope
+) -> None:
+    """The decision as its owner announced it; a reversal that arrived first is kept."""
+    columns = (
+        "application_id",
+        "kind",
+        "reason",
+        "decided_by",
+        "decided_at",
+        "appeal_until",
+        "ref_id",
+        "partner_id",
+    )
+    statement = insert(Decision).values(
+        id=event.decision_id,
+        service=event.source_service,
+        **{name: getattr(event, name) for name in columns},
+    )
+    new = statement.excluded
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Decision.id],
+            set_={name: getattr(new, name) for name in ("service", *columns)},
+        )
+    )
+
+
+async def decision_reversed(
+    session: AsyncSession, event: _DecisionReversed, envelope: Envelope
+) -> None:
+    """Its owner reversed it on an upheld appeal (before or after the decision itself lands)."""
+    statement = insert(Decision).values(
+        id=event.decision_id,
+        service=event.source_service,
+        application_id=event.application_id,
+        reversed_at=event.reversed_at,
+        reversal_effect=event.effect,
+        grievance_id=event.grievance_id,
+    )
+    new = statement.excluded
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Decision.id],
+            set_={
+                name: getattr(new, name)
+                for name in ("reversed_at", "reversal_effect", "grievance_id")
+            },
+        )
+    )
+
+
 # --- the registry -------------------------------------------------------------------------------
 
 FACTS: dict[str, Handler] = {
@@ -528,6 +585,16 @@ FACTS: dict[str, Handler] = {
     BudgetChanged.type: budget_changed,
     VisitReported.type: visit_reported,
     CaseClosed.type: case_closed,
+    **{
+        model.type: decision_recorded
+        for model in EVENT_TYPES.values()
+        if issubclass(model, _DecisionRecorded)
+    },
+    **{
+        model.type: decision_reversed
+        for model in EVENT_TYPES.values()
+        if issubclass(model, _DecisionReversed)
+    },
 }
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitoring.readmodels.models import ApplicationFact, TimelineEntry
+from monitoring.queries import equal
+from monitoring.readmodels.models import ApplicationFact, Decision, TimelineEntry
 from shared.auth import Principal
-from shared.repository import partner_column_filter, visible_to
+from shared.repository import Repository, partner_column_filter, visible_to
+
+
+class DecisionRepository(Repository[Decision]):
+    model = Decision
+    resource = "decision"
 
 
 async def timeline(
@@ -36,7 +42,13 @@ def _referred(participant_id: uuid.UUID, principal: Principal) -> ColumnElement[
         application.application_id == participant_id, application.partner_id.is_not(None)
     )
     return or_(
-        exists(referrer_known.where(partner_column_filter(application.partner_id, principal))),
+        exists(
+            referrer_known.where(
+                partner_column_filter(
+                    application.partner_id, principal, application=application.application_id
+                )
+            )
+        ),
         and_(
             ~exists(referrer_known),
             exists(
@@ -44,5 +56,24 @@ def _referred(participant_id: uuid.UUID, principal: Principal) -> ColumnElement[
                     entry.participant_id == participant_id, visible_to(entry, principal)
                 )
             ),
+        ),
+    )
+
+
+def decisions_query(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    application_id: uuid.UUID | None,
+    service: str | None,
+    kind: str | None,
+) -> Select[Decision]:
+    return DecisionRepository(session).query(
+        principal,
+        Decision.decided_at.is_not(None),  # a reversal whose decision has not arrived yet
+        *equal(
+            (Decision.application_id, application_id),
+            (Decision.service, service),
+            (Decision.kind, kind),
         ),
     )

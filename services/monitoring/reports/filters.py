@@ -205,6 +205,15 @@ def fund_filters(
 FundFiltersDep = Annotated[Filters, Depends(fund_filters)]
 
 
+def period_filters(start: PeriodStart = None, end: PeriodEnd = None) -> Filters:
+    """The period alone, for figures that are not about participants' facts."""
+    _check(start, end, None, None)
+    return Filters(start=start, end=end)
+
+
+PeriodFiltersDep = Annotated[Filters, Depends(period_filters)]
+
+
 def report_partner(partner_id: uuid.UUID | None, principal: Principal) -> uuid.UUID | None:
     """The partner a report is about: naming another partner's is not found, like any object."""
     return partner_in_scope(partner_id, principal, lambda: NotFound("partner", partner_id))

@@ -15,13 +15,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
-from monitoring.access import ReadsReports
+from monitoring.access import ReadsGrievanceReport, ReadsReports
 from monitoring.reports import charts, exports, service
 from monitoring.reports.filters import (
     Audience,
     FiltersDep,
     FundFiltersDep,
     PeopleFiltersDep,
+    PeriodFiltersDep,
     report_partner,
     scoped,
     suppressing,
@@ -30,6 +31,7 @@ from monitoring.reports.schemas import (
     Breakdown,
     BudgetReport,
     FunnelReport,
+    GrievanceReport,
     ParticipantsReport,
     PartnerReport,
     PartnerReports,
@@ -380,3 +382,33 @@ async def budgets(
     return await _answer(
         report, format, "budgets", lambda: exports.table(report.budgets, _BUDGET_COLUMNS)
     )
+
+
+@router.get(
+    "/grievances",
+    response_model=GrievanceReport,
+    summary="Grievances and appeals: counts by type, category and outcome, days to resolve",
+    description=(
+        "Grievances and appeals lodged in the period (by the day they were lodged), by type, "
+        "by category and by outcome (`open` until resolved), and the median and 90th "
+        "percentile of the days those resolved took. Analysts and admins only; `audience=public` "
+        "gives the version with small cells withheld."
+    ),
+    responses={**_TABLE, **_PROBLEMS},
+)
+async def grievances(
+    session: ReportSession,
+    principal: ReadsGrievanceReport,
+    filters: PeriodFiltersDep,
+    format: TableFormat = "json",
+    audience: AudienceQuery = None,
+) -> Any:
+    report = await service.grievance_report(
+        session, filters, suppress=suppressing(principal, audience)
+    )
+    return await _answer(
+        report, format, "grievances", lambda: exports.table(report.counts, _GRIEVANCE_COLUMNS)
+    )
+
+
+_GRIEVANCE_COLUMNS = ["by", "group", "count"]

@@ -270,3 +270,47 @@ class BudgetReport(BaseModel):
 
     budgets: list[BudgetUse]
     suppressed_below: int | None = SUPPRESSED_BELOW
+
+
+class GrievanceCount(BaseModel):
+    by: Literal["type", "category", "outcome"]
+    group: str = Field(description='The type, category or outcome ("open": not resolved yet)')
+    count: int | None
+    suppressed: list[str] = SUPPRESSED
+
+
+class GrievanceReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lodged": 42,
+                    "resolved": 30,
+                    "median_days_to_resolve": 11.5,
+                    "p90_days_to_resolve": 26.0,
+                    "suppressed": [],
+                    "counts": [
+                        {"by": "type", "group": "appeal", "count": 12, "suppressed": []},
+                        {"by": "type", "group": "grievance", "count": 30, "suppressed": []},
+                        {
+                            "by": "outcome",
+                            "group": "upheld",
+                            "count": None,
+                            "suppressed": ["count"],
+                        },
+                    ],
+                    "suppressed_below": 5,
+                }
+            ]
+        }
+    )
+
+    lodged: int | None = Field(description="Grievances and appeals lodged in the period")
+    resolved: int | None = Field(description="Of them, resolved")
+    median_days_to_resolve: float | None
+    p90_days_to_resolve: float | None
+    suppressed: list[str] = SUPPRESSED
+    counts: list[GrievanceCount] = Field(
+        description="Those lodged by type, by category and by outcome: each adds up to `lodged`"
+    )
+    suppressed_below: int | None = SUPPRESSED_BELOW

@@ -5,6 +5,7 @@ with `suppress`, the small-cell-suppressed ones."""
 
 from monitoring.reports.budgets import budget_use
 from monitoring.reports.funnel import funnel
+from monitoring.reports.grievances import grievance_report
 from monitoring.reports.participants import participants_per_year
 from monitoring.reports.partners import partner_reports
 from monitoring.reports.survival import survival
@@ -12,6 +13,7 @@ from monitoring.reports.survival import survival
 __all__ = [
     "budget_use",
     "funnel",
+    "grievance_report",
     "participants_per_year",
     "partner_reports",
     "survival",

@@ -46,8 +46,9 @@ class Monitor(Base):
 
 class Visit(Base):
     __tablename__ = "visits"
-    # The partner who referred the participant, copied from the delivery.
-    __partner__ = OwnedBy("partner_id")
+    # The partner who referred the participant, copied from the delivery, while the person's
+    # consent to share with it stands.
+    __partner__ = OwnedBy("partner_id", application="participant_id")
     __table_args__ = (
         UniqueConstraint("delivery_id", "month"),
         Index("ix_visits_due_on_id", "due_on", "id"),

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 
 from monitoring.access import ManagesCases, ReadsMonitoring, ReportsVisits, SeesPhotos, reads_notes
-from monitoring.settings import MonitoringSettings
+from monitoring.settings import MonitoringSettings, Settings
 from monitoring.visits import service
 from monitoring.visits.models import Monitor, Visit, VisitPhoto, VisitReport, VisitStatus
 from monitoring.visits.repository import VisitRepository
@@ -39,14 +39,6 @@ def _report_out(report: VisitReport, principal: Principal) -> ReportOut:
     if reads_notes(principal):
         return out
     return out.model_copy(update={"notes": None, "location": None})
-
-
-def _settings(request: Request) -> MonitoringSettings:
-    settings: MonitoringSettings = request.app.state.settings
-    return settings
-
-
-Settings = Annotated[MonitoringSettings, Depends(_settings)]
 
 
 # --- Visits -------------------------------------------------------------------------------------
@@ -165,11 +157,12 @@ async def report_visit(
     body: ReportIn,
     session: SessionDep,
     principal: ReportsVisits,
+    settings: Settings,
     response: Response,
 ) -> ReportOut:
     visit = await VisitRepository(session).get(visit_id, principal)
     report, created = await service.report_visit(
-        session, visit, body, principal, today=utcnow().date()
+        session, visit, body, principal, today=utcnow().date(), appeal_days=settings.appeal_days
     )
     response.status_code = 201 if created else 200
     set_etag(response, report.version)
@@ -190,6 +183,7 @@ async def correct_report(
     body: CorrectionIn,
     session: SessionDep,
     principal: ReportsVisits,
+    settings: Settings,
     if_match: IfMatchDep,
     response: Response,
 ) -> ReportOut:
@@ -198,7 +192,15 @@ async def correct_report(
         await service.get_report(session, visit),
         if_match,
         response,
-        lambda r: service.correct_report(session, visit, r, body, principal, today=utcnow().date()),
+        lambda r: service.correct_report(
+            session,
+            visit,
+            r,
+            body,
+            principal,
+            today=utcnow().date(),
+            appeal_days=settings.appeal_days,
+        ),
     )
     return _report_out(report, principal)
 

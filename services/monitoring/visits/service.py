@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,8 +35,15 @@ from monitoring.visits.schemas import CorrectionIn, MonitorIn, ReportFields, Rep
 from shared import events
 from shared.auth import Principal
 from shared.db import utcnow
+from shared.decisions import record_decision
 from shared.etag import IfMatch, check_if_match
-from shared.events import DeliveryCompleted, ItemStatusReported, VisitReported
+from shared.events import (
+    DeliveryCompleted,
+    GrievanceResolved,
+    ItemStatusReported,
+    MonitoringDecisionRecorded,
+    VisitReported,
+)
 from shared.filestore import FileStore
 from shared.messaging.outbox import add_event
 from shared.problems import (
@@ -346,7 +353,13 @@ async def _report_of(session: AsyncSession, visit_id: uuid.UUID) -> VisitReport 
 
 
 async def report_visit(
-    session: AsyncSession, visit: Visit, data: ReportIn, principal: Principal, *, today: date
+    session: AsyncSession,
+    visit: Visit,
+    data: ReportIn,
+    principal: Principal,
+    *,
+    today: date,
+    appeal_days: int,
 ) -> tuple[VisitReport, bool]:
     """Records a visit's report once. The same report_id again is answered with the stored
     report (created False); another report_id for a visit already reported is a conflict."""
@@ -386,6 +399,7 @@ async def report_visit(
         raise Conflict("detail.visit-already-reported") from None
     before = {unit.id: unit.status for unit in units}
     await _announce(session, visit, report, before)
+    await _record_against(session, visit, report, before, principal, appeal_days)
     await _refresh_unit_status(session, [unit.id for unit in units])
     return report, True
 
@@ -398,6 +412,7 @@ async def correct_report(
     principal: Principal,
     *,
     today: date,
+    appeal_days: int,
 ) -> VisitReport:
     """A new revision of the report. Item events only for findings that changed."""
     units = await _check(session, visit, data, today)
@@ -412,6 +427,7 @@ async def correct_report(
     visit.late = report.late
     await session.flush()  # raises the revision
     await _announce(session, visit, report, {**current, **previous})
+    await _record_against(session, visit, report, {**current, **previous}, principal, appeal_days)
     await _refresh_unit_status(session, set(previous) | set(current))
     return report
 
@@ -565,6 +581,67 @@ async def _announce(
                 reason=item.reason,
             ),
         )
+
+
+async def _record_against(
+    session: AsyncSession,
+    visit: Visit,
+    report: VisitReport,
+    before: dict[uuid.UUID, ItemStatus],
+    principal: Principal,
+    appeal_days: int,
+) -> None:
+    """An item newly found missing, sold, dead or broken is a finding against the person: an
+    adverse decision they may appeal (the reporter decided it)."""
+    for item in report.items:
+        if item.status in (ItemStatus.in_use, before.get(item.unit_id, ItemStatus.in_use)):
+            continue
+        await record_decision(
+            session,
+            MonitoringDecisionRecorded,
+            application_id=visit.participant_id,
+            kind="item_status",
+            reason=item.status.value,
+            decided_by=principal.id,
+            appeal_days=appeal_days,
+            ref_id=item.unit_id,
+            partner_id=visit.partner_id,
+        )
+
+
+async def correct_item_status(
+    session: AsyncSession, decision: Row[Any], appeal: GrievanceResolved
+) -> str:
+    """An upheld appeal against an item status finding: the unit is in use again, and assets is
+    told so like any finding."""
+    unit = await session.get(VisitUnit, decision.ref_id, with_for_update=True)
+    if unit is None:
+        return "item_status_corrected"
+    latest = await session.scalar(
+        select(VisitReport.visit_id)
+        .join(ReportItem, ReportItem.report_id == VisitReport.id)
+        .where(ReportItem.unit_id == unit.id)
+        .order_by(VisitReport.visited_on.desc(), VisitReport.updated_at.desc())
+        .limit(1)
+    )
+    unit.status = ItemStatus.in_use
+    unit.status_on = appeal.resolved_at.date()
+    await session.flush()
+    if latest is not None:
+        await add_event(
+            session,
+            ItemStatusReported(
+                visit_id=latest,
+                participant_id=unit.participant_id,
+                unit_id=unit.id,
+                asset_type=unit.asset_type,
+                serial=unit.serial,
+                status=ItemStatus.in_use.value,
+                reported_on=appeal.resolved_at.date(),
+                reason="appeal_upheld",
+            ),
+        )
+    return "item_status_corrected"
 
 
 async def _refresh_unit_status(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> None:

@@ -28,6 +28,7 @@ from plans.directions.models import Direction
 from plans.settings import PlansSettings
 from shared.auth import Principal
 from shared.db import SessionDep, utcnow
+from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
@@ -151,11 +152,12 @@ CHANGES = (
         "reject",
         "POST",
         "/{plan_id}/reject",
-        "Reject the plan, with a comment (If-Match)",
+        "Reject the plan, with a comment (If-Match); an adverse decision the participant may "
+        "appeal (see /decisions)",
         ReviewsPlans,
         DecisionIn,
-        lambda c, body: service.decide_against(
-            c.session, c.plan, body, c.principal, PlanStatus.rejected
+        lambda c, body: service.reject(
+            c.session, c.plan, body, c.principal, appeal_days=c.settings.appeal_days
         ),
     ),
     ChangeRoute(
@@ -244,6 +246,19 @@ async def list_versions(
         params=page,
         to_item=PlanVersionOut.model_validate,
     )
+
+
+@router.get(
+    "/{plan_id}/decisions",
+    response_model=Page[DecisionOut],
+    summary="The adverse decisions made on a plan (its rejection), with how to appeal them",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def list_decisions(
+    plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, page: PageParamsDep
+) -> Page[DecisionOut]:
+    await PlanRepository(session).get(plan_id, principal)
+    return await decisions_page(session, DECISIONS.c.ref_id == plan_id, page)
 
 
 @router.get(

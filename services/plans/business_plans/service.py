@@ -5,7 +5,8 @@ event's unit of work commits.
                              |    \\-> rejected
                              v
          changes_requested -> submitted ...
-    open states -> cancelled (enrolment cancelled); approved -> draft (reopened by monitoring)
+    open states -> cancelled (enrolment cancelled); approved -> draft (reopened by monitoring);
+    rejected -> draft (reopened by an upheld appeal)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plans.business_plans import messages as _messages  # noqa: F401  (registers message keys)
@@ -45,12 +46,15 @@ from plans.participants.models import Participant, ParticipantStatus
 from plans.trainings.service.participants import has_completed_training
 from shared.auth import Principal
 from shared.db import utcnow
+from shared.decisions import record_decision
 from shared.events import (
     AssetItem,
+    GrievanceResolved,
     MonthlyProjection,
     ParticipantEnrolled,
     PlanApproved,
     PlanOpened,
+    PlansDecisionRecorded,
     PlanStateChanged,
     PlanSubmitted,
 )
@@ -58,6 +62,11 @@ from shared.messaging.outbox import add_event
 from shared.problems import Conflict, FieldError, Forbidden, InvalidState, ValidationProblem
 
 REQUIRED_SECTIONS = ("activity", "place", "market", "projections", "jobs_created")
+# A rejection's reason when the reviewer gave no code.
+UNCODED = "not_coded"
+# The reason of a reopening an upheld appeal asked for, and a reversal that found nothing to undo.
+APPEAL_UPHELD = "appeal_upheld"
+NO_CHANGE = "no_change"
 
 
 class _Item(Protocol):
@@ -434,6 +443,44 @@ async def decide_against(
     _comment(version, body.section, body.comment, principal)
     await _change_state(session, plan, status, status.value, body.reason)
     return plan
+
+
+async def reject(
+    session: AsyncSession,
+    plan: BusinessPlan,
+    body: DecisionIn,
+    principal: Principal,
+    *,
+    appeal_days: int,
+) -> BusinessPlan:
+    """Rejecting is a decision against the person: recorded, with its appeal period, at once."""
+    await decide_against(session, plan, body, principal, PlanStatus.rejected)
+    participant = await session.get(Participant, plan.participant_id)
+    await record_decision(
+        session,
+        PlansDecisionRecorded,
+        application_id=plan.participant_id,
+        kind="plan_rejected",
+        reason=body.reason or UNCODED,
+        note=body.comment,
+        decided_by=principal.id,
+        ref_id=plan.id,
+        partner_id=participant.partner_id if participant else None,
+        appeal_days=appeal_days,
+    )
+    return plan
+
+
+async def reopen_rejected(
+    session: AsyncSession, decision: Row[Any], event: GrievanceResolved
+) -> str:
+    """An upheld appeal against a rejection: the plan goes back to draft for revision, as a
+    revise_plan flag reopens an approved one."""
+    plan = await session.get(BusinessPlan, decision.ref_id, with_for_update=True)
+    if plan is None or plan.status != PlanStatus.rejected:
+        return NO_CHANGE  # cancelled with its enrolment since: nothing left to reopen
+    await _change_state(session, plan, PlanStatus.draft, "reopened", APPEAL_UPHELD)
+    return "plan_reopened"
 
 
 async def approve(

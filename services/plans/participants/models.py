@@ -21,7 +21,9 @@ class Participant(Base):
     """Plans' own record of an enrolled participant: ids and coded facts, no personal data."""
 
     __tablename__ = "participants"
-    __partner__ = OwnedBy("partner_id")  # the partner that referred them, if any
+    # The partner that referred them, if any, while the person's consent to share with it
+    # stands; every row owned through the participant follows.
+    __partner__ = OwnedBy("partner_id", application="id")
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     applicant_id: Mapped[uuid.UUID]
