@@ -8,6 +8,8 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,24 +44,33 @@ def free_port() -> int:
     return port
 
 
-@pytest.fixture
-async def plans_url(start_service: StartService) -> AsyncIterator[str]:
-    """A real HTTP server answering plans' part of access requests, on plans' database and
-    keys."""
-    plans = await start_service("plans")
-    app = FastAPI()
-    app.state.runtime = plans.runtime
-    app.state.settings = plans.settings
-    app.include_router(subject_access_router("plans", plans_records))
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """`app` (its lifespan already started) behind a real HTTP server: its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     # Bound and listening before it serves: a request in the meantime waits in the backlog.
     listening = socket.create_server(("127.0.0.1", 0))
     port = listening.getsockname()[1]
     task = asyncio.create_task(server.serve(sockets=[listening]))
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-    listening.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        listening.close()
+
+
+@pytest.fixture
+async def plans_url(start_service: StartService) -> AsyncIterator[str]:
+    """A real HTTP server answering plans' part of access requests with a fixed gather, on
+    plans' database and keys."""
+    plans = await start_service("plans")
+    app = FastAPI()
+    app.state.runtime = plans.runtime
+    app.state.settings = plans.settings
+    app.include_router(subject_access_router("plans", plans_records))
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.fixture
@@ -203,3 +214,29 @@ async def test_erasure_purges_the_exports_content(intake: Service, auth: Auth) -
         f"/v1/access-requests/{export['id']}", headers=admin | {"Accept": "application/pdf"}
     )
     assert printed.content.startswith(b"%PDF")
+
+
+async def test_the_export_gathers_every_services_own_part(
+    start_service: StartService, auth: Auth, tmp_path: Path
+) -> None:
+    """The services themselves, each behind a real HTTP server, answer with the admin's token."""
+    others = {
+        "plans": await start_service("plans"),
+        "assets": await start_service("assets", filestore_path=tmp_path / "assets"),
+        "monitoring": await start_service("monitoring", filestore_path=tmp_path / "monitoring"),
+    }
+    async with AsyncExitStack() as stack:
+        urls = {
+            f"{name}_url": await stack.enter_async_context(serving(service.app))
+            for name, service in others.items()
+        }
+        intake = await start_service("intake", **urls)
+        _, key = await referring_partner(intake, auth, "AHİK")
+        applicant, application = await refer(intake, key)
+        export = await request_export(intake, auth, applicant["id"])
+    assert (export["status"], export["missing"]) == ("complete", [])
+    for name in others:
+        part = export["content"][name]
+        assert part is not None, name
+        assert part["adverse_decisions"] == []
+    assert [a["id"] for a in export["content"]["intake"]["applications"]] == [application["id"]]
