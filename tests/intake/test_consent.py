@@ -28,9 +28,11 @@ PERSONAL = ("fin", "first_name", "last_name", "patronymic", "birth_date", "phone
 
 
 async def consents(intake: Service, applicant_id: str, headers: dict[str, str]) -> Any:
+    """The person's consent history (one page holds it)."""
     response = await intake.client.get(f"/v1/applicants/{applicant_id}/consents", headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.json()["next_cursor"] is None
+    return response.json()["items"]
 
 
 async def change(intake: Service, applicant_id: str, headers: dict[str, str], **body: Any) -> Any:

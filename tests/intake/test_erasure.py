@@ -155,7 +155,7 @@ async def test_registering_the_fin_again_still_refuses_a_second_benefit(
     assert again["benefited_at"] is not None
     assert again["fin"] == applicant["fin"]
     history = await intake.client.get(f"/v1/applicants/{again['id']}/consents", headers=officer)
-    assert [c["superseded_at"] is None for c in history.json()] == [True, False]
+    assert [c["superseded_at"] is None for c in history.json()["items"]] == [True, False]
     second = await intake.client.post(
         "/v1/applications",
         json={"applicant_id": again["id"], "direction": "beekeeping"},

@@ -13,31 +13,42 @@ from intake.applicants.service import audit
 from intake.applications.models import Application
 from intake.partners.models import Partner
 from intake.privacy.models import Consent, ConsentHow
-from intake.privacy.schemas import ConsentChange
+from intake.privacy.schemas import ConsentChange, ConsentOut
 from shared.auth import Principal
 from shared.consent import apply_sharing
 from shared.db import utcnow
 from shared.events import ConsentChanged
 from shared.messaging.outbox import add_event
+from shared.paging import Page, PageParams, paginate
 from shared.problems import FieldError, ValidationProblem
 from shared.repository import partner_of
 
 
 async def consents_of(
-    session: AsyncSession, applicant_id: uuid.UUID, principal: Principal
-) -> list[Consent]:
-    """The person's consent history, newest first; a partner sees processing and its own
-    sharing consent only. The read is audited."""
+    session: AsyncSession,
+    applicant_id: uuid.UUID,
+    principal: Principal,
+    params: PageParams,
+) -> Page[ConsentOut]:
+    """A page of the person's consent history, newest first; a partner sees processing and its
+    own sharing consent only. The read is audited."""
     statement = select(Consent).where(Consent.applicant_id == applicant_id)
     partner_id = partner_of(principal)
     if partner_id is not None:
         statement = statement.where(
             (Consent.partner_id.is_(None)) | (Consent.partner_id == partner_id)
         )
-    rows = list(await session.scalars(statement.order_by(Consent.recorded_at.desc(), Consent.id)))
+    page = await paginate(
+        session,
+        statement,
+        key_columns=(Consent.recorded_at, Consent.id),
+        params=params,
+        to_item=ConsentOut.model_validate,
+        descending=True,
+    )
     audit(session, principal, "consents_read", applicant_id)
     await session.flush()
-    return rows
+    return page
 
 
 async def change_consent(

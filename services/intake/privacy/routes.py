@@ -22,6 +22,7 @@ from intake.settings import IntakeSettings
 from shared.auth import Admin
 from shared.db import SessionDep, utcnow
 from shared.etag import IfMatchDep, check_if_match, set_etag
+from shared.paging import Page, PageParamsDep
 from shared.problems import Conflict, NotFound, Problem, problem_responses
 
 router = APIRouter(prefix="/v1")
@@ -32,17 +33,19 @@ PDF = "application/pdf"
 @router.get(
     "/applicants/{applicant_id}/consents",
     tags=["privacy"],
-    response_model=list[ConsentOut],
+    response_model=Page[ConsentOut],
     summary="The person's consent history, newest first (audited); a partner sees it only for "
     "its own referral while sharing stands, and only its own sharing consent",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def list_consents(
-    applicant_id: uuid.UUID, session: SessionDep, principal: ReadsReferralDetails
-) -> list[ConsentOut]:
+    applicant_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReadsReferralDetails,
+    page: PageParamsDep,
+) -> Page[ConsentOut]:
     await ApplicantRepository(session).get(applicant_id, principal)
-    rows = await consents.consents_of(session, applicant_id, principal)
-    return [ConsentOut.model_validate(row) for row in rows]
+    return await consents.consents_of(session, applicant_id, principal, page)
 
 
 @router.post(
