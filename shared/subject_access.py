@@ -29,6 +29,8 @@ Gather = Callable[[AsyncSession, list[uuid.UUID]], Awaitable[dict[str, list[dict
 """A service's records about these applications, by kind (e.g. "business_plans"), as JSON."""
 
 MAX_APPLICATIONS = 100
+# Inside the cluster only: intake gathers the parts there; the ingress does not publish it.
+PREFIX = "/v1/subject-access"
 
 
 class SubjectAccessPart(BaseModel):
@@ -59,7 +61,7 @@ class SubjectAccessPart(BaseModel):
 
 
 def subject_access_router(service: str, gather: Gather) -> APIRouter:
-    router = APIRouter(prefix=f"/v1/subject-access/{service}", tags=["subject-access"])
+    router = APIRouter(prefix=f"{PREFIX}/{service}", tags=["subject-access"])
 
     @router.get(
         "",

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.devkeys import ensure_dev_keys
 from shared.devstack import NatsServer, Postgres, create_database, drop_database, free_port
 from shared.messaging.identities import IDENTITIES, permissions
+from shared.subject_access import PREFIX as SUBJECT_ACCESS
 from tests.conftest import ExternalNats, ExternalPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -428,7 +429,8 @@ def test_the_example_secrets_match_what_is_referenced() -> None:
 
 def test_the_ingress_routes_each_api_prefix_to_its_service_and_nothing_else() -> None:
     """One base URL: every /v1 prefix of a service's OpenAPI goes to that service's API port;
-    /metrics, /docs and the probes are not published."""
+    /metrics, /docs, the probes and the parts of access requests (which intake gathers inside
+    the cluster) are not published."""
     (ingress,) = [d for d in manifests() if d["kind"] == "Ingress"]
     assert ingress["spec"]["tls"]
     routed: dict[str, set[str]] = {}
@@ -440,13 +442,15 @@ def test_the_ingress_routes_each_api_prefix_to_its_service_and_nothing_else() ->
             assert backend["port"] == {"name": "http"}
             routed.setdefault(backend["name"], set()).add(path["path"])
     every = {prefix for prefixes in routed.values() for prefix in prefixes}
-    for published in ("/", "/metrics", "/docs", "/openapi.json", "/healthz", "/readyz"):
+    internal = ("/", "/metrics", "/docs", "/openapi.json", "/healthz", "/readyz", SUBJECT_ACCESS)
+    for published in internal:
         assert not any(published == p or published.startswith(p + "/") for p in every)
     assert set(routed) == set(SERVICES)
     for service in SERVICES:
         app = importlib.import_module(f"{service}.main").create_app()
         paths = app.openapi()["paths"]
         prefixes = {"/".join(p.split("/")[:3]) for p in paths if p.startswith("/v1/")}
+        prefixes.discard(SUBJECT_ACCESS)
         assert prefixes == routed[service], service
         assert "/metrics" not in paths
 
