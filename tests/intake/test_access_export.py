@@ -4,16 +4,14 @@ token; a service that does not answer is marked missing and the export is stored
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +23,7 @@ from shared.subject_access import subject_access_router
 from tests.intake.applicants_support import register
 from tests.intake.privacy_support import refer, referring_partner
 from tests.service_fixtures import Auth, Service, StartService
+from tests.serving_support import serving
 
 ACTIVITY = "Arıçılıq: 20 pətək"
 
@@ -42,22 +41,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """`app` (its lifespan already started) behind a real HTTP server: its base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    # Bound and listening before it serves: a request in the meantime waits in the backlog.
-    listening = socket.create_server(("127.0.0.1", 0))
-    port = listening.getsockname()[1]
-    task = asyncio.create_task(server.serve(sockets=[listening]))
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        listening.close()
 
 
 @pytest.fixture
