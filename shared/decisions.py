@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db import utcnow
 from shared.events import Envelope, GrievanceResolved
 from shared.events.catalog import DecisionKind, _DecisionRecorded, _DecisionReversed
+from shared.i18n import DEFAULT_LANGUAGE, add_messages, translate
 from shared.messaging.outbox import add_event, add_events, driver_connection
 from shared.paging import Page, PageParams, paginate
 from shared.tables import SHARED_TABLES
@@ -146,11 +147,24 @@ async def decisions_about(
     return list(result)
 
 
-def how_to_appeal(appeal_until: date) -> str:
-    return (
-        f"an appeal may be lodged until {appeal_until.isoformat()} with a case officer or the "
-        "referring partner: POST /v1/grievances in monitoring naming decision_id"
-    )
+add_messages(
+    {
+        "decision.how-to-appeal": {
+            "az": "{until} tarixinədək iş üzrə məmura və ya sizi yönləndirən tərəfdaş təşkilata "
+            "apellyasiya verilə bilər: monitorinq xidmətində decision_id göstərilməklə "
+            "POST /v1/grievances",
+            "en": "an appeal may be lodged until {until} with a case officer or the referring "
+            "partner: POST /v1/grievances in monitoring naming decision_id",
+            "ru": "обжаловать можно до {until} через социального работника или направившую "
+            "организацию-партнёра: POST /v1/grievances в сервисе monitoring с указанием "
+            "decision_id",
+        }
+    }
+)
+
+
+def how_to_appeal(appeal_until: date, language: str = DEFAULT_LANGUAGE) -> str:
+    return translate("decision.how-to-appeal", language, {"until": appeal_until.isoformat()})
 
 
 class DecisionOut(BaseModel):
@@ -197,9 +211,15 @@ class DecisionOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, row: Any, today: date | None = None, **more: Any) -> Self:
-        """From a row of `adverse_decisions` (or a read model of the same names); `more` fills
-        a subclass's own fields."""
+    def of(
+        cls,
+        row: Any,
+        today: date | None = None,
+        language: str = DEFAULT_LANGUAGE,
+        **more: Any,
+    ) -> Self:
+        """From a row of `adverse_decisions` (or a read model of the same names), with
+        `how_to_appeal` in `language`; `more` fills a subclass's own fields."""
         appealable = row.reversed_at is None and (today or utcnow().date()) <= row.appeal_until
         return cls(
             decision_id=row.id,
@@ -210,7 +230,7 @@ class DecisionOut(BaseModel):
             decided_at=row.decided_at,
             appeal_until=row.appeal_until,
             appealable=appealable,
-            how_to_appeal=how_to_appeal(row.appeal_until) if appealable else None,
+            how_to_appeal=how_to_appeal(row.appeal_until, language) if appealable else None,
             ref_id=row.ref_id,
             reversed_at=row.reversed_at,
             reversal_effect=row.reversal_effect,
@@ -219,7 +239,10 @@ class DecisionOut(BaseModel):
 
 
 async def decisions_page(
-    session: AsyncSession, condition: ColumnElement[bool], page: PageParams
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    page: PageParams,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Page[DecisionOut]:
     """The decisions recorded here that meet `condition` (e.g. on one plan), oldest first. The
     caller has checked that the principal may read what they were made on."""
@@ -228,7 +251,7 @@ async def decisions_page(
         select(DECISIONS).where(condition),
         key_columns=(DECISIONS.c.decided_at, DECISIONS.c.id),
         params=page,
-        to_item=DecisionOut.of,
+        to_item=lambda row: DecisionOut.of(row, language=language),
     )
 
 

@@ -8,7 +8,9 @@ Catalogs are plain dicts keyed by message key, then language. Keys:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Header
 
 SUPPORTED_LANGUAGES = ("az", "en", "ru")
 DEFAULT_LANGUAGE = "en"
@@ -451,6 +453,16 @@ def negotiate_language(accept_language: str | None) -> str:
         if primary == "*":
             return DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
+
+
+def request_language(
+    accept_language: Annotated[str | None, Header(description="az, en or ru")] = None,
+) -> str:
+    return negotiate_language(accept_language)
+
+
+LanguageDep = Annotated[str, Depends(request_language)]
+"""The language a route answers its own texts in (problems negotiate theirs the same way)."""
 
 
 def translate(key: str, language: str, params: Mapping[str, Any] | None = None) -> str:

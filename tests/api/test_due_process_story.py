@@ -125,6 +125,11 @@ async def test_a_missing_hive_is_decided_by_people_and_an_upheld_appeal_lifts_th
     assert recorded["reason"] == "asset_misused"
     assert recorded["appealable"] is True
     assert "POST /v1/grievances" in recorded["how_to_appeal"]
+    in_azerbaijani = await monitoring.client.get(
+        f"/v1/decisions?application_id={participant_id}",
+        headers={**partner, "Accept-Language": "az"},
+    )
+    assert "apellyasiya" in in_azerbaijani.json()["items"][-1]["how_to_appeal"]
 
     # 4. The family appeals through the partner that referred them.
     lodged = await monitoring.client.post(

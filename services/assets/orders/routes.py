@@ -19,6 +19,7 @@ from shared.auth import Admin, Principal
 from shared.db import SessionDep
 from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatch, IfMatchDep, change_versioned, read_versioned
+from shared.i18n import LanguageDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
 
@@ -161,7 +162,11 @@ async def cancel_order(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_decisions(
-    order_id: uuid.UUID, session: SessionDep, principal: ReadsAssets, page: PageParamsDep
+    order_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReadsAssets,
+    page: PageParamsDep,
+    language: LanguageDep,
 ) -> Page[DecisionOut]:
     await OrderRepository(session).get(order_id, principal)
-    return await decisions_page(session, DECISIONS.c.ref_id == order_id, page)
+    return await decisions_page(session, DECISIONS.c.ref_id == order_id, page, language)

@@ -24,6 +24,7 @@ from intake.dependencies import (
 from shared.db import SessionDep
 from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
+from shared.i18n import LanguageDep
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep
 from shared.problems import problem_responses
@@ -89,10 +90,16 @@ async def get_assessment(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_decisions(
-    application_id: uuid.UUID, session: SessionDep, principal: ReviewsCases, page: PageParamsDep
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReviewsCases,
+    page: PageParamsDep,
+    language: LanguageDep,
 ) -> Page[DecisionOut]:
     application = await ApplicationRepository(session).get(application_id, principal)
-    return await decisions_page(session, DECISIONS.c.application_id == application.id, page)
+    return await decisions_page(
+        session, DECISIONS.c.application_id == application.id, page, language
+    )
 
 
 @router.post(

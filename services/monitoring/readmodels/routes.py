@@ -17,6 +17,7 @@ from monitoring.readmodels.schemas import (
 )
 from shared.db import SessionDep, utcnow
 from shared.events.catalog import DecisionKind
+from shared.i18n import LanguageDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import NotFound, problem_responses
 
@@ -44,10 +45,11 @@ async def timeline(
     )
 
 
-def _decision_out(decision: Decision, today: date) -> DecisionOut:
+def _decision_out(decision: Decision, today: date, language: str) -> DecisionOut:
     return DecisionOut.of(
         decision,
         today,
+        language,
         service=decision.service,
         partner_id=decision.partner_id,
         grievance_id=decision.grievance_id,
@@ -70,6 +72,8 @@ async def decisions(
     application_id: uuid.UUID | None = None,
     service_: Annotated[DecisionService | None, Query(alias="service")] = None,
     kind: DecisionKind | None = None,
+    *,
+    language: LanguageDep,
 ) -> Page[DecisionOut]:
     today = utcnow().date()
     return await paginate(
@@ -79,5 +83,5 @@ async def decisions(
         ),
         key_columns=(Decision.decided_at, Decision.id),
         params=page,
-        to_item=lambda decision: _decision_out(decision, today),
+        to_item=lambda decision: _decision_out(decision, today, language),
     )

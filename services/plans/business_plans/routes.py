@@ -30,6 +30,7 @@ from shared.auth import Principal
 from shared.db import SessionDep, utcnow
 from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
+from shared.i18n import LanguageDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import InvalidState, problem_responses
 
@@ -236,7 +237,11 @@ for _change in CHANGES:
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_versions(
-    plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, page: PageParamsDep
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReadsPlans,
+    page: PageParamsDep,
+    language: LanguageDep,
 ) -> Page[PlanVersionOut]:
     await PlanRepository(session).get(plan_id, principal)
     return await paginate(
@@ -255,10 +260,14 @@ async def list_versions(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_decisions(
-    plan_id: uuid.UUID, session: SessionDep, principal: ReadsPlans, page: PageParamsDep
+    plan_id: uuid.UUID,
+    session: SessionDep,
+    principal: ReadsPlans,
+    page: PageParamsDep,
+    language: LanguageDep,
 ) -> Page[DecisionOut]:
     await PlanRepository(session).get(plan_id, principal)
-    return await decisions_page(session, DECISIONS.c.ref_id == plan_id, page)
+    return await decisions_page(session, DECISIONS.c.ref_id == plan_id, page, language)
 
 
 @router.get(
