@@ -19,6 +19,7 @@ from tests.service_fixtures import Auth, Service, StartService
 from tests.serving_support import serving
 
 PERSONAL = ("5ABC7DE", "Aygün", "Məmmədova", "1988-04-12", "+994501234567")  # APPLICANT's
+LAST_NAME = PERSONAL[2]
 REPORTS = ("/v1/reports/funnel", "/v1/reports/participants", "/v1/reports/budgets")
 
 
@@ -57,8 +58,13 @@ async def programme(
         def token(role: str, subject: str) -> Headers:
             return auth(role, subject=subject)
 
-        clients = [services[name].client for name in ("intake", "plans", "assets", "monitoring")]
-        journey = await run_journey(*clients, token)
+        journey = await run_journey(
+            services["intake"].client,
+            services["plans"].client,
+            services["assets"].client,
+            services["monitoring"].client,
+            token,
+        )
         await follow_up(services["assets"].client, services["monitoring"].client, token, journey)
         yield Programme(services, journey, auth)
 
@@ -82,7 +88,7 @@ async def test_an_access_request_gathers_what_every_service_holds(programme: Pro
     monitoring = content["monitoring"]
     assert len(monitoring["visits"]) == 4
     # The monitor's notes are the person's data too: in their export, nowhere else.
-    assert APPLICANT["last_name"] in repr(monitoring["visit_reports"])
+    assert LAST_NAME in repr(monitoring["visit_reports"])
     assert {flag["rule"] for flag in monitoring["flags"]} == {"asset_lost", "income_below_plan"}
     # The hive found sold is a decision against the person, which they may appeal.
     [finding] = monitoring["adverse_decisions"]
@@ -124,7 +130,7 @@ async def everything_staff_read(programme: Programme) -> str:
             answers.append(f"{name} {url} {response.status_code} {response.text}")
     search = await programme.client("intake").post(
         "/v1/applicants/search",
-        json={"name": APPLICANT["last_name"]},
+        json={"name": LAST_NAME},
         headers=read,
     )
     assert search.status_code == 200, search.text
@@ -159,7 +165,7 @@ async def test_erasure_leaves_the_person_in_no_answer_and_every_report_as_it_was
     )
     assert closed.status_code == 200, closed.text
     before = await reports(programme)
-    assert APPLICANT["last_name"] in await everything_staff_read(programme)
+    assert LAST_NAME in await everything_staff_read(programme)
 
     person_url = f"/v1/applicants/{journey['applicant_id']}"
 

@@ -454,6 +454,21 @@ async def test_who_benefited_since_applying_is_skipped_at_commit_and_at_promotio
     enrolled = await enrolled_by_name(intake, name)
     assert enrolled == Counter({"b1": 1, "m2": 1, "d3": 1, "u1": 1, "b3": 1})
 
+    # Each refusal for a benefit received is an adverse decision of the rules, appealable.
+    for who in ("d1", "m1", "d2", "b2"):
+        decisions = await intake.client.get(
+            f"/v1/applications/{ids[who]}/decisions", headers=auth("case_officer")
+        )
+        # b2 was waitlisted at the commit first: a decision of its own.
+        refused = decisions.json()["items"][-1]
+        assert (refused["kind"], refused["reason"], refused["decided_by"]) == (
+            "ineligible",
+            "already_benefited",
+            "rules",
+        )
+        assert refused["ref_id"] == round_["id"]
+        assert refused["appealable"] is True
+
 
 # --- a job left running by an instance that died -------------------------------------------------
 

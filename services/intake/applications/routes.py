@@ -142,13 +142,14 @@ async def withdraw(
     principal: WritesReferrals,
     if_match: IfMatchDep,
     response: Response,
+    appeal_days: AppealDaysDep,
 ) -> Application:
     application = await ApplicationRepository(session).get(application_id, principal)
     return await change_versioned(
         application,
         if_match,
         response,
-        lambda application: applications.withdraw(session, application),
+        lambda application: applications.withdraw(session, application, appeal_days=appeal_days),
     )
 
 
@@ -166,11 +167,14 @@ async def cancel(
     principal: ReviewsCases,
     if_match: IfMatchDep,
     response: Response,
+    appeal_days: AppealDaysDep,
 ) -> Application:
     application = await ApplicationRepository(session).get(application_id, principal)
     return await change_versioned(
         application,
         if_match,
         response,
-        lambda application: applications.cancel(session, application, body.reason),
+        lambda application: applications.cancel(
+            session, application, body.reason, appeal_days=appeal_days
+        ),
     )

@@ -319,13 +319,15 @@ async def enroll(
     return application
 
 
-async def withdraw(session: AsyncSession, application: Application) -> Application:
+async def withdraw(
+    session: AsyncSession, application: Application, *, appeal_days: int
+) -> Application:
     """The applicant withdraws. A participant's place goes to the next on the region's waitlist."""
     if application.round_id is not None:
         await lock_round(session, application.round_id)
     if application.status == ApplicationStatus.enrolled:
         return await _end_participation(
-            session, application, ApplicationStatus.withdrawn, "withdrew"
+            session, application, ApplicationStatus.withdrawn, "withdrew", appeal_days
         )
     if application.status not in _ACTIVE:
         raise InvalidState(application.status)
@@ -336,17 +338,25 @@ async def withdraw(session: AsyncSession, application: Application) -> Applicati
     return application
 
 
-async def cancel(session: AsyncSession, application: Application, reason: str) -> Application:
+async def cancel(
+    session: AsyncSession, application: Application, reason: str, *, appeal_days: int
+) -> Application:
     """Staff cancel a participant's enrolment; the place goes to the next on the waitlist."""
     if application.status != ApplicationStatus.enrolled:
         raise InvalidState(application.status)
     if application.round_id is not None:
         await lock_round(session, application.round_id)
-    return await _end_participation(session, application, ApplicationStatus.cancelled, reason)
+    return await _end_participation(
+        session, application, ApplicationStatus.cancelled, reason, appeal_days
+    )
 
 
 async def _end_participation(
-    session: AsyncSession, application: Application, status: ApplicationStatus, reason: str
+    session: AsyncSession,
+    application: Application,
+    status: ApplicationStatus,
+    reason: str,
+    appeal_days: int,
 ) -> Application:
     application.status = status
     application.closed_at = utcnow()
@@ -354,5 +364,7 @@ async def _end_participation(
     await session.flush()
     await add_event(session, EnrollmentCancelled(participant_id=application.id, reason=reason))
     if application.round_id is not None:
-        await fill_freed_place(session, application.round_id, application.id)
+        await fill_freed_place(
+            session, application.round_id, application.id, appeal_days=appeal_days
+        )
     return application

@@ -23,7 +23,7 @@ from intake.selection.models import Outcome, Selection, SelectionResult, Selecti
 from intake.selection.ranking import Candidate, Placement, select
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.decisions import NewDecision, record_decisions
+from shared.decisions import AUTOMATIC, NewDecision, record_decisions
 from shared.events import ApplicationSelected, Event, GrievanceResolved, IntakeDecisionRecorded
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_events
@@ -305,7 +305,7 @@ async def commit(
     now = utcnow()
     benefited = await benefited_applications(session, selection.id)
     if benefited:
-        await _skip_benefited(session, selection.id, round_, benefited, now)
+        await _skip_benefited(session, selection.id, round_, benefited, now, appeal_days)
     events: list[Event] = []
     for outcome, status in (
         (Outcome.selected, ApplicationStatus.enrolled),
@@ -458,7 +458,7 @@ async def lock_round(session: AsyncSession, round_id: uuid.UUID) -> None:
 
 
 async def fill_freed_place(
-    session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID
+    session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID, *, appeal_days: int
 ) -> uuid.UUID | None:
     """The place of a participant who left goes to the next on the same region's waitlist (a
     reserved place to the next priority-category applicant, if any). Returns who got it."""
@@ -474,7 +474,7 @@ async def fill_freed_place(
         return None
     round_ = await session.get(Round, round_id)
     assert round_ is not None
-    waiting = await _eligible_waitlist(session, selection.id, freed.region)
+    waiting = await _eligible_waitlist(session, selection.id, round_id, freed.region, appeal_days)
     if not waiting:
         return None
     chosen, reserved = _next_in_line(waiting, freed.reserved, set(round_.priority_categories))
@@ -482,7 +482,11 @@ async def fill_freed_place(
 
 
 async def _eligible_waitlist(
-    session: AsyncSession, selection_id: uuid.UUID, region: str
+    session: AsyncSession,
+    selection_id: uuid.UUID,
+    round_id: uuid.UUID,
+    region: str,
+    appeal_days: int,
 ) -> list[Any]:
     """The region's waitlist in order, still waiting; those who received assets meanwhile are
     made ineligible and left out."""
@@ -502,7 +506,7 @@ async def _eligible_waitlist(
     benefited = await benefited_applications(session, selection_id, region=region)
     skipped = [w.application_id for w in waiting if w.application_id in benefited]
     if skipped:
-        await _make_ineligible(session, selection_id, skipped, utcnow())
+        await _make_ineligible(session, selection_id, round_id, skipped, utcnow(), appeal_days)
     return [w for w in waiting if w.application_id not in benefited]
 
 
@@ -575,9 +579,14 @@ async def benefited_applications(
 async def _make_ineligible(
     session: AsyncSession,
     selection_id: uuid.UUID,
+    round_id: uuid.UUID,
     application_ids: Sequence[uuid.UUID],
     now: datetime,
+    appeal_days: int,
 ) -> None:
+    """One person, one benefit: applications of people who received assets since applying are
+    refused, each an adverse decision of the rules (appealable, e.g. when the benefit was
+    recorded against the wrong person)."""
     await session.execute(
         R.update()
         .where(R.c.selection_id == selection_id, R.c.application_id.in_(application_ids))
@@ -592,6 +601,25 @@ async def _make_ineligible(
             close_reason=ALREADY_BENEFITED,
             version=A.c.version + 1,
         )
+    )
+    await record_decisions(
+        session,
+        IntakeDecisionRecorded,
+        [
+            NewDecision(
+                application_id=application_id,
+                kind="ineligible",
+                reason=ALREADY_BENEFITED,
+                decided_by=AUTOMATIC,
+                decided_at=now,
+                ref_id=round_id,
+                partner_id=partner_id,
+            )
+            for application_id, partner_id in await session.execute(
+                sa.select(A.c.id, A.c.partner_id).where(A.c.id.in_(application_ids))
+            )
+        ],
+        appeal_days=appeal_days,
     )
 
 
@@ -610,6 +638,7 @@ async def _skip_benefited(
     round_: Round,
     benefited: set[uuid.UUID],
     now: datetime,
+    appeal_days: int,
 ) -> None:
     """Before a commit: the benefited are made ineligible, and each place one of them held goes
     to the next on the region's waitlist, as a freed place would."""
@@ -660,7 +689,7 @@ async def _skip_benefited(
                 )
                 .values(outcome=Outcome.selected, reserved=reserved, promoted_at=now)
             )
-    await _make_ineligible(session, selection_id, sorted(benefited), now)
+    await _make_ineligible(session, selection_id, round_.id, sorted(benefited), now, appeal_days)
 
 
 # --- Appeals -------------------------------------------------------------------------------------
