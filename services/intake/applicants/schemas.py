@@ -231,10 +231,12 @@ class ApplicantSummary(BaseModel):
     household_size: int | None
     benefited_at: datetime | None = Field(description="When the person received assets, if ever")
     excluded_at: datetime | None = Field(
-        None, description="When monitoring excluded the person from the programme, if ever"
+        None,
+        description="When a case officer excluded the person from the programme (on a "
+        "monitoring flag's proposal), if in force; null again once an appeal lifted it",
     )
     excluded_rule: str | None = Field(
-        None, description="The monitoring rule that excluded the person, e.g. asset_lost"
+        None, description="The monitoring rule whose flag proposed the exclusion, e.g. asset_lost"
     )
     merged_into_id: uuid.UUID | None = Field(description="Set when merged into another applicant")
     referred_by_partner_id: uuid.UUID | None
