@@ -186,10 +186,10 @@ async def test_only_case_officers_record_consent(intake: Service, auth: Auth, ro
 @pytest.mark.parametrize(
     ("body", "field", "code"),
     [
-        (WITHDRAW, "body", "partner_required"),
+        (WITHDRAW, "body.partner_id", "partner_required"),
         (
             {**WITHDRAW, "purpose": "processing", "partner_id": str(uuid.uuid4())},
-            "body",
+            "body.partner_id",
             "partner_not_allowed",
         ),
         ({**WITHDRAW, "how": "telepathy"}, "body.how", "literal_error"),

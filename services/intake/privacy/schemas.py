@@ -4,7 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from intake.privacy import messages as _messages  # noqa: F401 - registers the message keys
@@ -67,19 +74,26 @@ class ConsentChange(BaseModel):
 
     purpose: ConsentPurpose
     partner_id: uuid.UUID | None = Field(
-        None, description="For partner_sharing (required): the partner; refused for processing"
+        None,
+        description="For partner_sharing (required): the partner; refused for processing",
+        validate_default=True,
     )
     granted: bool
     how: GivenHow
     text_version: TextVersion
 
-    @model_validator(mode="after")
-    def _partner_only_for_sharing(self) -> ConsentChange:
-        if self.purpose == ConsentPurpose.partner_sharing and self.partner_id is None:
+    @field_validator("partner_id")
+    @classmethod
+    def _partner_only_for_sharing(
+        cls, partner_id: uuid.UUID | None, info: ValidationInfo
+    ) -> uuid.UUID | None:
+        # Reported on partner_id itself, so that the caller sees which field to fix.
+        purpose = info.data.get("purpose")
+        if purpose == ConsentPurpose.partner_sharing and partner_id is None:
             raise PydanticCustomError("partner_required", "Sharing consent names its partner")
-        if self.purpose == ConsentPurpose.processing and self.partner_id is not None:
+        if purpose == ConsentPurpose.processing and partner_id is not None:
             raise PydanticCustomError("partner_not_allowed", "Processing consent has no partner")
-        return self
+        return partner_id
 
 
 class ConsentOut(BaseModel):
