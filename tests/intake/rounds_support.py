@@ -8,9 +8,8 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from intake.applicants.models import Applicant
+from tests.events_support import announced
 from tests.journey_support import eventually
 from tests.service_fixtures import Auth, Service
 
@@ -78,11 +77,7 @@ async def apply(
 
 
 async def outbox(intake: Service, subject: str) -> list[dict[str, Any]]:
-    async with intake.runtime.sessionmaker() as session:
-        rows = await session.execute(
-            text("SELECT envelope FROM outbox WHERE subject = :s ORDER BY id"), {"s": subject}
-        )
-        return [row.envelope["data"] for row in rows]
+    return [envelope["data"] for envelope in await announced(intake, subject)]
 
 
 async def enrolled_by_name(intake: Service, name: dict[str, str]) -> Counter[str]:

@@ -26,7 +26,7 @@ from shared.events import (
     ReportedItem,
     VisitReported,
 )
-from shared.tables import SHARED_TABLES
+from tests.events_support import announced
 from tests.journey_support import eventually
 from tests.monitoring.visits_support import delivery
 from tests.service_fixtures import Service
@@ -122,12 +122,7 @@ async def visits_of(monitoring: Service, participant_id: uuid.UUID) -> dict[int,
 
 async def outbox(service: Service, event_type: str) -> list[dict[str, Any]]:
     """The events of one type the service wrote for publishing, oldest first (their data)."""
-    table = SHARED_TABLES.outbox
-    async with service.runtime.sessionmaker() as session:
-        rows = await session.execute(
-            select(table.c.envelope).where(table.c.subject == event_type).order_by(table.c.id)
-        )
-        return [row.envelope["data"] for row in rows]
+    return [envelope["data"] for envelope in await announced(service, event_type)]
 
 
 async def flags(monitoring: Service, headers: dict[str, str], query: str = "") -> list[Any]:

@@ -8,14 +8,11 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from plans.handlers import on_memorandum_recorded
 from shared.auth import generate_api_key
 from shared.db import utcnow
 from shared.events import Envelope, MemorandumRecorded, ParticipantEnrolled, PartnerKeyIssued
-from shared.tables import SHARED_TABLES
-from tests.events_support import publish
+from tests.events_support import announced, publish
 from tests.journey_support import PASSED_CHECKLIST, PLAN_CONTENT, eventually, one_item
 from tests.service_fixtures import Auth, Service
 
@@ -150,12 +147,7 @@ async def to_approved(
 
 async def outbox(plans: Service, subject: str) -> list[dict[str, Any]]:
     """The events plans wrote for publishing, of one type, oldest first."""
-    table = SHARED_TABLES.outbox
-    async with plans.runtime.sessionmaker() as session:
-        rows = await session.execute(
-            select(table.c.envelope).where(table.c.subject == subject).order_by(table.c.id)
-        )
-        return [row.envelope for row in rows]
+    return await announced(plans, subject)
 
 
 BEEHIVES = [
