@@ -1,14 +1,14 @@
 """A person's access request: intake's part (the FIN decrypted, applications, consents, the audit
 of reads, adverse decisions) and the other services' parts, gathered over HTTP with the admin's
-token; a service that does not answer is marked missing and the export is stored incomplete."""
+token; a service that does not answer is marked missing and the export is stored incomplete. The
+export gathered from the real plans, assets and monitoring after a whole journey:
+tests/api/test_rights_across_services.py."""
 
 from __future__ import annotations
 
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,29 +197,3 @@ async def test_erasure_purges_the_exports_content(intake: Service, auth: Auth) -
         f"/v1/access-requests/{export['id']}", headers=admin | {"Accept": "application/pdf"}
     )
     assert printed.content.startswith(b"%PDF")
-
-
-async def test_the_export_gathers_every_services_own_part(
-    start_service: StartService, auth: Auth, tmp_path: Path
-) -> None:
-    """The services themselves, each behind a real HTTP server, answer with the admin's token."""
-    others = {
-        "plans": await start_service("plans"),
-        "assets": await start_service("assets", filestore_path=tmp_path / "assets"),
-        "monitoring": await start_service("monitoring", filestore_path=tmp_path / "monitoring"),
-    }
-    async with AsyncExitStack() as stack:
-        urls = {
-            f"{name}_url": await stack.enter_async_context(serving(service.app))
-            for name, service in others.items()
-        }
-        intake = await start_service("intake", **urls)
-        _, key = await referring_partner(intake, auth, "AHİK")
-        applicant, application = await refer(intake, key)
-        export = await request_export(intake, auth, applicant["id"])
-    assert (export["status"], export["missing"]) == ("complete", [])
-    for name in others:
-        part = export["content"][name]
-        assert part is not None, name
-        assert part["adverse_decisions"] == []
-    assert [a["id"] for a in export["content"]["intake"]["applications"]] == [application["id"]]
