@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import pytest
 
 from shared.i18n import MESSAGES, SUPPORTED_LANGUAGES, add_messages, translate
 
 SERVICES = ("intake", "plans", "assets", "monitoring")
+# A whole message key, e.g. "detail.applicant-exists" (not a prefix such as "field.").
+MESSAGE_KEY = re.compile(r"(detail|field|title)\.[a-z0-9]+(-[a-z0-9]+)*")
 
 
 def import_every_module() -> None:
@@ -39,3 +44,25 @@ def test_every_registered_message_speaks_every_language() -> None:
     for key, by_language in MESSAGES.items():
         assert set(SUPPORTED_LANGUAGES) <= set(by_language), key
         assert all(by_language[language].strip() for language in SUPPORTED_LANGUAGES), key
+
+
+def message_literals() -> dict[str, str]:
+    """Every string in the services and `shared` that names a message (`detail.*`, `field.*`,
+    `title.*`), with where it is: a key used but never registered reaches callers as itself."""
+    root = Path(__file__).parent.parent.parent
+    found: dict[str, str] = {}
+    for path in [*(root / "services").rglob("*.py"), *(root / "shared").rglob("*.py")]:
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            if MESSAGE_KEY.fullmatch(node.value):
+                found.setdefault(node.value, f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_every_message_the_code_names_is_registered_in_every_language() -> None:
+    import_every_module()
+    unregistered = {key: where for key, where in message_literals().items() if key not in MESSAGES}
+    assert unregistered == {}

@@ -4,6 +4,19 @@ from shared.i18n import add_messages
 
 add_messages(
     {
+        "detail.applicant-exists": {
+            "az": "Bu FİN ilə şəxs artıq qeydiyyatdadır: yeni qeydiyyat əvəzinə onun müraciətini "
+            "açın",
+            "en": "A person with this FIN is already registered: open an application for them "
+            "instead of registering them again",
+            "ru": "Лицо с этим FIN уже зарегистрировано: подайте заявку от его имени вместо "
+            "новой регистрации",
+        },
+        "field.fin-registered": {
+            "az": "Bu FİN artıq qeydiyyatdadır",
+            "en": "This FIN is already registered",
+            "ru": "Этот FIN уже зарегистрирован",
+        },
         "title.already-benefited": {
             "az": "Şəxs artıq proqramdan aktiv alıb",
             "en": "The person has already received assets",

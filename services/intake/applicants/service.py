@@ -59,7 +59,7 @@ from shared.repository import partner_of
 
 log = logging.getLogger(__name__)
 
-_DUPLICATE_FIN = FieldError(field="body.fin", code="duplicate", message="already registered")
+_DUPLICATE_FIN = FieldError(field="body.fin", code="duplicate", message="field.fin-registered")
 
 # The audit rows of searches: one per search, with the ids it returned in `result_ids`.
 SEARCH_AUDIT_RESOURCE = "applicant_search"
