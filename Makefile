@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench token rebuild-read-models rotate-fin-keys clean
+.PHONY: run test lint format bench faults token rebuild-read-models rotate-fin-keys clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ format: $(STAMP)
 ## bench: benchmarks (all, or BENCH="relay ..."), each a ratio to a floor measured in the same run
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(BENCH)
+
+## faults: JOURNEYS (1000) journeys while each service, nats-server and PostgreSQL go down in turn
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults --journeys $(or $(JOURNEYS),1000) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
 
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)
