@@ -33,6 +33,7 @@ ONCE = (
     "monitoring.visit.reported",
     "monitoring.case.closed",
 )
+FUNNEL = ("applied", "eligible", "selected", "plan_approved", "delivered")
 REPORTS = ("funnel", "budgets", "participants", "survival")
 
 
@@ -133,6 +134,17 @@ async def money(stack: Stack, findings: Findings) -> list[dict[str, Any]]:
         "sum(spent_amount) AS spent "
         "FROM orders GROUP BY 1",
     )
+    # An order's money moves once each way: a second reservation or spend is an event applied twice.
+    moves = await query(
+        stack,
+        "assets",
+        "SELECT order_id, kind, count(*) AS times FROM ledger_entries "
+        "WHERE order_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1",
+    )
+    for move in moves:
+        findings.expect(
+            "duplicated", False, f"order {move['order_id']}: {move['times']} {move['kind']}"
+        )
     for budget in budgets:
         name = str(budget["id"])
         findings.expect(
@@ -194,6 +206,13 @@ async def read_models(stack: Stack, findings: Findings) -> None:
 
 def _rows(rows: list[dict[str, Any]]) -> set[tuple[str, ...]]:
     return {tuple(str(value) for value in row.values()) for row in rows}
+
+
+def report_funnel(findings: Findings, report: dict[str, Any], journeys: int) -> None:
+    """GET /v1/reports/funnel counts every journey at every stage it reached."""
+    counts = {stage["stage"]: stage["count"] for stage in report["stages"]}
+    for stage in FUNNEL:
+        findings.expect("mismatch", counts[stage] == journeys, f"funnel {stage}: {counts[stage]}")
 
 
 def report_budgets(

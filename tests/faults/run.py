@@ -82,6 +82,7 @@ class Run:
         self.poisoned = self.journeys[len(self.journeys) // 4]
         self.cure: asyncio.Task[int] | None = None
         self.begun = time.monotonic()
+        self.flowed_on = 0  # journeys that ended while the poisoned event was dead-lettered
 
     def log(self, message: str) -> None:
         print(f"faults: {time.monotonic() - self.begun:6.1f}s {message}", flush=True)
@@ -151,7 +152,8 @@ class Run:
         self.log(f"dead-lettered {letter.event_type} after {letter.attempts} attempts")
         last = len(self.journeys) - 1  # all but the poisoned one
         await self._until(lambda: self.finished > finished or self.finished >= last)
-        self.log(f"{self.finished - finished} journeys ended while it waited; deploying the fix")
+        self.flowed_on = self.finished - finished
+        self.log(f"{self.flowed_on} journeys ended while it waited; deploying the fix")
         await poison.deploy_fix(self.stack)
         replayed = await poison.replay(self.stack, letter)
         self.log(f"replayed dead letter {letter.sequence}: {replayed}")
@@ -169,6 +171,8 @@ class Run:
             await checks.read_models(self.stack, findings)
             budget_report = await self._report("budgets")
             checks.report_budgets(findings, budget_report, budgets)
+            funnel = await self._report("funnel")
+            checks.report_funnel(findings, funnel, len(self.journeys))
             if not any(findings.problems.values()) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(1)
@@ -178,6 +182,8 @@ class Run:
         outcome.overspent = findings.number("overspent")
         for kind, problems in findings.problems.items():
             outcome.problems += [f"{kind}: {what}" for what in list(problems.values())[:20]]
+        if self.flowed_on == 0 and len(self.journeys) > 1:
+            outcome.problems.append("no journey ended while the poisoned event waited")
         await self._rebuild(outcome)
         waiting, ever = await poison.dead_letters(self.stack)
         outcome.dead_lettered = ever
