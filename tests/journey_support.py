@@ -96,6 +96,26 @@ def handover(
     }
 
 
+async def open_state_budget(
+    assets: httpx.AsyncClient,
+    token: Callable[[str, str], Headers],
+    budget_round: str,
+    allocated: str,
+) -> None:
+    """The state budget has money for the round, so an order can reserve it."""
+    budget = await assets.post(
+        f"/v1/funds/{STATE_FUND}/budgets",
+        json={
+            "round": budget_round,
+            "period_start": "2000-01-01",
+            "period_end": "2099-12-31",
+            "allocated": allocated,
+        },
+        headers=token("admin", "admin-1"),
+    )
+    assert budget.status_code == 201, budget.text
+
+
 async def run_journey(
     intake: httpx.AsyncClient,
     plans: httpx.AsyncClient,
@@ -104,9 +124,13 @@ async def run_journey(
     token: Callable[[str, str], Headers],
     referrer: Headers | None = None,
     applicant: dict[str, Any] | None = None,
+    serials: dict[str, list[str]] | None = None,
+    budget_round: str | None = "journey",
 ) -> dict[str, Any]:
     """Returns what the journey made: ids, the visits and the timeline. With `referrer` (a
-    partner's key), the partner registers the person and submits the application."""
+    partner's key), the partner registers the person and submits the application. Many journeys
+    in one system need serials of their own (unique per asset type) and one budget made before
+    them (`budget_round=None`): budgets of a fund may not overlap."""
     officer = token("case_officer", "officer-1")
     reviewer = token("plan_reviewer", "reviewer-1")
     asset_officer = token("asset_officer", "asset-officer-1")
@@ -161,18 +185,8 @@ async def run_journey(
         headers={**reviewer, "If-Match": submitted.headers["etag"]},
     )
     assert reviewed.status_code == 200, reviewed.text
-    # The state budget has money for the round, so the order can reserve it.
-    budget = await assets.post(
-        f"/v1/funds/{STATE_FUND}/budgets",
-        json={
-            "round": "journey",
-            "period_start": "2000-01-01",
-            "period_end": "2099-12-31",
-            "allocated": "100000.00",
-        },
-        headers=token("admin", "admin-1"),
-    )
-    assert budget.status_code == 201, budget.text
+    if budget_round is not None:
+        await open_state_budget(assets, token, budget_round, "100000.00")
     approved = await plans.post(
         f"{url}/approve", headers={**reviewer, "If-Match": reviewed.headers["etag"]}
     )
@@ -187,7 +201,7 @@ async def run_journey(
         ("beehive", 2, "150.50"),
         ("honey-extractor", 1, "420.00"),
     ]
-    serials = {"beehive": ["HIVE-001", "HIVE-002"], "honey-extractor": ["EXT-77"]}
+    serials = serials or {"beehive": ["HIVE-001", "HIVE-002"], "honey-extractor": ["EXT-77"]}
     delivery = await assets.post(
         "/v1/deliveries", json=handover(order, serials), headers=asset_officer
     )
