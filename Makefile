@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench token rebuild-read-models rotate-fin-keys clean
+.PHONY: run test lint format bench soak token rebuild-read-models rotate-fin-keys clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ format: $(STAMP)
 ## bench: benchmarks (all, or BENCH="relay ..."), each a ratio to a floor measured in the same run
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(BENCH)
+
+## soak: the journey at a steady rate for SOAK_MINUTES (30) at SOAK_RATE journeys a minute (20): each
+## service's memory and connections before and after, errors, p50/p99 per route; fails on errors or growth
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 20
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE)
 
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)
