@@ -274,21 +274,44 @@ async def follow_up(
     token: Callable[[str, str], Headers],
     result: dict[str, Any],
 ) -> dict[str, Any]:
+    """report_first_visit, and the funnel counts the participant (the only one)."""
+    raised = await report_first_visit(assets, monitoring, token, result)
+    analyst = token("analyst", "analyst-1")
+
+    async def funnel() -> dict[str, int] | None:
+        response = await monitoring.get("/v1/reports/funnel", headers=analyst)
+        assert response.status_code == 200, response.text
+        counts = {stage["stage"]: stage["count"] for stage in response.json()["stages"]}
+        return counts if counts["delivered"] == 1 else None
+
+    stages = await eventually(funnel, "the funnel to count the delivery")
+    return {"flags": raised, "funnel": stages}
+
+
+async def report_first_visit(
+    assets: httpx.AsyncClient,
+    monitoring: httpx.AsyncClient,
+    token: Callable[[str, str], Headers],
+    result: dict[str, Any],
+    report_id: str = "0f4e2c1a-7b3d-4e5f-8a9b-1c2d3e4f5a6b",
+    hives: tuple[str, str] = ("HIVE-001", "HIVE-002"),
+) -> list[str]:
     """The first visit after the handover, as a monitor reports it from the field: the business
-    operates, one hive was sold and income is far below the plan. Assets learns of the sold hive,
-    monitoring raises its flags, and the funnel counts the participant."""
+    operates, one of the `hives` (their serials) was sold and income is far below the plan.
+    Assets learns of the sold hive and monitoring raises its flags; returns their rules."""
     monitor = token("monitor", "monitor-1")
     participant_id = result["participant_id"]
     first_visit = result["visits"][0]
+    in_use, sold = hives
     report = {
-        "report_id": "0f4e2c1a-7b3d-4e5f-8a9b-1c2d3e4f5a6b",
+        "report_id": report_id,
         "visited_on": "2026-02-27",
         "operating": True,
         "items": [
-            {"asset_type": "beehive", "serial": "HIVE-001", "status": "in_use"},
+            {"asset_type": "beehive", "serial": in_use, "status": "in_use"},
             {
                 "asset_type": "beehive",
-                "serial": "HIVE-002",
+                "serial": sold,
                 "status": "sold",
                 "reason": "sold_to_neighbour",
             },
@@ -309,7 +332,7 @@ async def follow_up(
     asset_officer = token("asset_officer", "asset-officer-1")
 
     async def hive_sold() -> bool:
-        item = await one_item(assets, "/v1/items?serial=HIVE-002", asset_officer)
+        item = await one_item(assets, f"/v1/items?serial={sold}", asset_officer)
         return item is not None and item["status"] == "sold"
 
     await eventually(hive_sold, "assets to mark the sold hive")
@@ -324,18 +347,8 @@ async def follow_up(
         rules = sorted(flag["rule"] for flag in response.json()["items"])
         return rules if len(rules) == 2 else None
 
-    raised = await eventually(flags, "monitoring to flag the case")
-
-    analyst = token("analyst", "analyst-1")
-
-    async def funnel() -> dict[str, int] | None:
-        response = await monitoring.get("/v1/reports/funnel", headers=analyst)
-        assert response.status_code == 200, response.text
-        counts = {stage["stage"]: stage["count"] for stage in response.json()["stages"]}
-        return counts if counts["delivered"] == 1 else None
-
-    stages = await eventually(funnel, "the funnel to count the delivery")
-    return {"flags": raised, "funnel": stages}
+    raised: list[str] = await eventually(flags, "monitoring to flag the case")
+    return raised
 
 
 def check_follow_up(follow: dict[str, Any]) -> None:

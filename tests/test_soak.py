@@ -38,6 +38,7 @@ async def test_a_short_soak_has_no_errors_and_no_growth(
     routes = report.routes()
     assert routes["intake POST /v1/applicants"]["count"] == 30
     assert routes["plans POST /v1/business-plans/{plan_id}/approve"]["count"] == 30
+    assert routes["monitoring POST /v1/visits/{visit_id}/report"]["count"] == 60  # and a retry
     assert not [route for route in routes if " unknown " in route]
     # Each service was seen holding PostgreSQL connections: the sample finds them.
     assert all(sample.postgres > 0 for sample in report.end.values()), report.table()

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import functools
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,13 @@ import httpx
 
 from shared.cli import RunningService
 from shared.devkeys import mint_token
-from tests.journey_support import APPLICANT, Headers, open_state_budget, run_journey
+from tests.journey_support import (
+    APPLICANT,
+    Headers,
+    open_state_budget,
+    report_first_visit,
+    run_journey,
+)
 
 SOAK_ROUND = "soak"
 # Enough for any soak: each journey's order holds 721.00.
@@ -154,9 +161,11 @@ async def run_phase(
     minutes: float,
     rate: float,
     first_number: int,
+    label: str,
 ) -> Phase:
     """Starts `rate` journeys a minute for `minutes`, each on its schedule whether or not the
-    ones before it have finished; returns once every journey has."""
+    ones before it have finished; returns once every journey has. A journey runs from the
+    registration to the handover and the report of the first visit, with its flags."""
     phase = Phase(journeys=max(1, round(minutes * rate)))
     token = token_maker(keys)
     in_flight = 0
@@ -168,15 +177,25 @@ async def run_phase(
             phase.most_in_flight = max(phase.most_in_flight, in_flight)
             started = time.perf_counter()
             try:
-                await run_journey(
+                units = serials(number)
+                result = await run_journey(
                     http["intake"],
                     http["plans"],
                     http["assets"],
                     http["monitoring"],
                     token,
                     applicant=applicant(number),
-                    serials=serials(number),
+                    serials=units,
                     budget_round=None,
+                )
+                first, second = units["beehive"]
+                await report_first_visit(
+                    http["assets"],
+                    http["monitoring"],
+                    token,
+                    result,
+                    report_id=str(uuid.uuid4()),
+                    hives=(first, second),
                 )
                 phase.journey_seconds.append(time.perf_counter() - started)
             except Exception as error:  # every failure is counted, and the soak goes on
@@ -188,8 +207,12 @@ async def run_phase(
         loop = asyncio.get_running_loop()
         began = loop.time()
         tasks = []
+        per_minute = max(1, round(rate))
         for index in range(phase.journeys):
             await asyncio.sleep(max(0.0, began + index * 60 / rate - loop.time()))
+            if index and index % per_minute == 0:
+                done, failed = len(phase.journey_seconds), len(phase.failures)
+                print(f"soak: {label} {index} started, {done} done, {failed} failed", flush=True)
             tasks.append(asyncio.create_task(journey(first_number + index)))
         await asyncio.gather(*tasks)
     return phase

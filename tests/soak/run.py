@@ -132,11 +132,17 @@ async def soak(
     routes = await service_routes(services)
     await open_budget(services, keys)
     warm_up = await run_phase(
-        services, routes, keys, minutes=warm_up_minutes, rate=rate, first_number=0
+        services, routes, keys, minutes=warm_up_minutes, rate=rate, first_number=0, label="warm-up"
     )
     start = await sample(services, server_url)
     measured = await run_phase(
-        services, routes, keys, minutes=minutes, rate=rate, first_number=warm_up.journeys
+        services,
+        routes,
+        keys,
+        minutes=minutes,
+        rate=rate,
+        first_number=warm_up.journeys,
+        label="soak",
     )
     end = await sample(services, server_url)
     return Report(minutes, rate, warm_up, measured, start, end)
