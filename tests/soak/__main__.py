@@ -9,9 +9,11 @@ import argparse
 import asyncio
 import json
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 from shared.cli import (
     SERVICE_NAMES,
@@ -90,12 +92,21 @@ def _soak_on_own_stack(arguments: argparse.Namespace, scratch: Path) -> Report:
         postgres.stop()
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     arguments = _arguments()
     arguments.output.mkdir(parents=True, exist_ok=True)
+    # SIGTERM stops as Ctrl-C does: services, servers and the scratch folder go with us.
+    signal.signal(signal.SIGTERM, _interrupt)
     scratch = Path(tempfile.mkdtemp(prefix="dayaq-soak-"))
     try:
         report = _soak_on_own_stack(arguments, scratch)
+    except KeyboardInterrupt:
+        print("soak: stopped", file=sys.stderr)
+        return 130
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results = arguments.output / "results.json"
