@@ -111,7 +111,7 @@ class Report:
             )
         journey = milliseconds(self.soak.journey_seconds or [0.0])
         lines.append(
-            f"\njourney (start to full timeline): p50 {journey['p50_ms']} ms, "
+            f"\njourney (registration to the first visit's flags): p50 {journey['p50_ms']} ms, "
             f"p99 {journey['p99_ms']} ms; at most {self.soak.most_in_flight} at once"
         )
         for failure in self.warm_up.failures + self.soak.failures:
