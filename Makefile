@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench faults token rebuild-read-models rotate-fin-keys clean
+.PHONY: run test lint format bench faults soak token rebuild-read-models rotate-fin-keys clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ bench: $(STAMP)
 ## faults: JOURNEYS (1000) journeys while each service, nats-server and PostgreSQL go down in turn
 faults: $(STAMP)
 	$(BIN)/python -m tests.faults --journeys $(or $(JOURNEYS),1000) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY))
+
+## soak: the journey at a steady rate for SOAK_MINUTES (30) at SOAK_RATE journeys a minute (20): each
+## service's memory and connections before and after, errors, p50/p99 per route; fails on errors or growth
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 20
+soak: $(STAMP)
+	$(BIN)/python -m tests.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE)
 
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)

@@ -96,6 +96,26 @@ def handover(
     }
 
 
+async def open_state_budget(
+    assets: httpx.AsyncClient,
+    token: Callable[[str, str], Headers],
+    budget_round: str,
+    allocated: str,
+) -> None:
+    """The state budget has money for the round, so an order can reserve it."""
+    budget = await assets.post(
+        f"/v1/funds/{STATE_FUND}/budgets",
+        json={
+            "round": budget_round,
+            "period_start": "2000-01-01",
+            "period_end": "2099-12-31",
+            "allocated": allocated,
+        },
+        headers=token("admin", "admin-1"),
+    )
+    assert budget.status_code == 201, budget.text
+
+
 async def run_journey(
     intake: httpx.AsyncClient,
     plans: httpx.AsyncClient,
@@ -104,9 +124,13 @@ async def run_journey(
     token: Callable[[str, str], Headers],
     referrer: Headers | None = None,
     applicant: dict[str, Any] | None = None,
+    serials: dict[str, list[str]] | None = None,
+    budget_round: str | None = "journey",
 ) -> dict[str, Any]:
     """Returns what the journey made: ids, the visits and the timeline. With `referrer` (a
-    partner's key), the partner registers the person and submits the application."""
+    partner's key), the partner registers the person and submits the application. Many journeys
+    in one system need serials of their own (unique per asset type) and one budget made before
+    them (`budget_round=None`): budgets of a fund may not overlap."""
     officer = token("case_officer", "officer-1")
     reviewer = token("plan_reviewer", "reviewer-1")
     asset_officer = token("asset_officer", "asset-officer-1")
@@ -161,18 +185,8 @@ async def run_journey(
         headers={**reviewer, "If-Match": submitted.headers["etag"]},
     )
     assert reviewed.status_code == 200, reviewed.text
-    # The state budget has money for the round, so the order can reserve it.
-    budget = await assets.post(
-        f"/v1/funds/{STATE_FUND}/budgets",
-        json={
-            "round": "journey",
-            "period_start": "2000-01-01",
-            "period_end": "2099-12-31",
-            "allocated": "100000.00",
-        },
-        headers=token("admin", "admin-1"),
-    )
-    assert budget.status_code == 201, budget.text
+    if budget_round is not None:
+        await open_state_budget(assets, token, budget_round, "100000.00")
     approved = await plans.post(
         f"{url}/approve", headers={**reviewer, "If-Match": reviewed.headers["etag"]}
     )
@@ -187,7 +201,7 @@ async def run_journey(
         ("beehive", 2, "150.50"),
         ("honey-extractor", 1, "420.00"),
     ]
-    serials = {"beehive": ["HIVE-001", "HIVE-002"], "honey-extractor": ["EXT-77"]}
+    serials = serials or {"beehive": ["HIVE-001", "HIVE-002"], "honey-extractor": ["EXT-77"]}
     delivery = await assets.post(
         "/v1/deliveries", json=handover(order, serials), headers=asset_officer
     )
@@ -260,21 +274,44 @@ async def follow_up(
     token: Callable[[str, str], Headers],
     result: dict[str, Any],
 ) -> dict[str, Any]:
+    """report_first_visit, and the funnel counts the participant (the only one)."""
+    raised = await report_first_visit(assets, monitoring, token, result)
+    analyst = token("analyst", "analyst-1")
+
+    async def funnel() -> dict[str, int] | None:
+        response = await monitoring.get("/v1/reports/funnel", headers=analyst)
+        assert response.status_code == 200, response.text
+        counts = {stage["stage"]: stage["count"] for stage in response.json()["stages"]}
+        return counts if counts["delivered"] == 1 else None
+
+    stages = await eventually(funnel, "the funnel to count the delivery")
+    return {"flags": raised, "funnel": stages}
+
+
+async def report_first_visit(
+    assets: httpx.AsyncClient,
+    monitoring: httpx.AsyncClient,
+    token: Callable[[str, str], Headers],
+    result: dict[str, Any],
+    report_id: str = "0f4e2c1a-7b3d-4e5f-8a9b-1c2d3e4f5a6b",
+    hives: tuple[str, str] = ("HIVE-001", "HIVE-002"),
+) -> list[str]:
     """The first visit after the handover, as a monitor reports it from the field: the business
-    operates, one hive was sold and income is far below the plan. Assets learns of the sold hive,
-    monitoring raises its flags, and the funnel counts the participant."""
+    operates, one of the `hives` (their serials) was sold and income is far below the plan.
+    Assets learns of the sold hive and monitoring raises its flags; returns their rules."""
     monitor = token("monitor", "monitor-1")
     participant_id = result["participant_id"]
     first_visit = result["visits"][0]
+    in_use, sold = hives
     report = {
-        "report_id": "0f4e2c1a-7b3d-4e5f-8a9b-1c2d3e4f5a6b",
+        "report_id": report_id,
         "visited_on": "2026-02-27",
         "operating": True,
         "items": [
-            {"asset_type": "beehive", "serial": "HIVE-001", "status": "in_use"},
+            {"asset_type": "beehive", "serial": in_use, "status": "in_use"},
             {
                 "asset_type": "beehive",
-                "serial": "HIVE-002",
+                "serial": sold,
                 "status": "sold",
                 "reason": "sold_to_neighbour",
             },
@@ -295,7 +332,7 @@ async def follow_up(
     asset_officer = token("asset_officer", "asset-officer-1")
 
     async def hive_sold() -> bool:
-        item = await one_item(assets, "/v1/items?serial=HIVE-002", asset_officer)
+        item = await one_item(assets, f"/v1/items?serial={sold}", asset_officer)
         return item is not None and item["status"] == "sold"
 
     await eventually(hive_sold, "assets to mark the sold hive")
@@ -310,18 +347,8 @@ async def follow_up(
         rules = sorted(flag["rule"] for flag in response.json()["items"])
         return rules if len(rules) == 2 else None
 
-    raised = await eventually(flags, "monitoring to flag the case")
-
-    analyst = token("analyst", "analyst-1")
-
-    async def funnel() -> dict[str, int] | None:
-        response = await monitoring.get("/v1/reports/funnel", headers=analyst)
-        assert response.status_code == 200, response.text
-        counts = {stage["stage"]: stage["count"] for stage in response.json()["stages"]}
-        return counts if counts["delivered"] == 1 else None
-
-    stages = await eventually(funnel, "the funnel to count the delivery")
-    return {"flags": raised, "funnel": stages}
+    raised: list[str] = await eventually(flags, "monitoring to flag the case")
+    return raised
 
 
 def check_follow_up(follow: dict[str, Any]) -> None:
