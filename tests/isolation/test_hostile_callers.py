@@ -1,0 +1,249 @@
+"""Hostile callers on every operation of every service's OpenAPI: no credentials, bad tokens
+(expired, another key's, unsigned, another audience's or issuer's), a revoked or unknown partner
+key get 401; each staff role the route's checks refuse and each partner scope they do not name get
+403; partner A's key on partner B's objects gets what routes.py says (test_partner_isolation's
+check). Every refusal is a problem document with no stack trace, no personal field and nothing of
+B's; staff roles that may not see personal data read none on any route they may call. Nothing of
+B's changes. Who may call a route is read from its dependencies (tests/isolation/callers.py)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shared.auth import Role, Scope
+from tests.api.partner_keys_support import refused_everywhere, status
+from tests.isolation.callers import (
+    DECIDES_INSIDE,
+    Callers,
+    Headers,
+    may_see_personal,
+    named_fields,
+    personal_fields,
+    public_operations,
+    refused_tokens,
+    route_callers,
+)
+from tests.isolation.conftest import B_APPLICANT, TWIN, World, all_applied, post
+from tests.isolation.routes import EXAMPLE, ROUTES
+from tests.isolation.test_partner_isolation import (
+    check,
+    example,
+    fill,
+    leaks,
+    operations,
+    request,
+    sent_text,
+    snapshot,
+)
+from tests.journey_support import eventually
+from tests.service_fixtures import FACTORIES, Auth
+
+# B's personal data: no role that may not see personal data may read it anywhere.
+B_PERSONAL = {
+    str(person[field])
+    for person in (B_APPLICANT, TWIN)
+    for field in ("fin", "first_name", "last_name", "birth_date", "phone")
+}
+
+
+def test_every_route_says_who_may_call_it() -> None:
+    """A route's callers come from its `require` checks; one that authenticates without them
+    needs a reason in DECIDES_INSIDE, and one that authenticates nobody must be public."""
+    problems = []
+    for name, (_, create_app) in FACTORIES.items():
+        app = create_app(None)
+        callers = route_callers(app)
+        assert set(callers) == operations(app.openapi()), name
+        open_to_all = {op for op, found in callers.items() if found and found.roles is None}
+        unauthenticated = {op for op, found in callers.items() if found is None}
+        problems += [
+            f"{name}: {m.upper()} {p} checks no role or scope and has no reason in DECIDES_INSIDE"
+            for m, p in sorted(open_to_all - set(DECIDES_INSIDE[name]))
+        ]
+        problems += [
+            f"{name}: {m.upper()} {p} is in DECIDES_INSIDE but checks roles or has gone"
+            for m, p in sorted(set(DECIDES_INSIDE[name]) - open_to_all)
+        ]
+        problems += [
+            f"{name}: {m.upper()} {p} authenticates nobody but is not a public entry of routes.py"
+            for m, p in sorted(unauthenticated ^ public_operations(name))
+        ]
+    assert not problems, "\n".join(problems)
+
+
+@dataclass
+class Hostile:
+    refused: dict[str, Headers]  # every service answers 401, by what is wrong
+    roles: dict[Role, Headers]  # a staff token of that role only
+    scopes: dict[Scope, Headers]  # partner A's key with that scope only
+
+
+async def known_everywhere(world: World, key: str) -> bool:
+    """Intake's key events have reached the other services: the key is no longer unknown."""
+    names = ("plans", "assets", "monitoring")
+    return all([await status(world.services[name], name, key) != 401 for name in names])
+
+
+@pytest.fixture
+async def hostile(world: World, auth: Auth, dev_keys: Path) -> Hostile:
+    intake = world.services["intake"]
+    me = await intake.client.get("/v1/partners/me", headers=world.a)
+    keys_url = f"/v1/partners/{me.json()['id']}/api-keys"
+    scopes = {}
+    for scope in Scope:
+        issued = await post(intake, keys_url, json={"scopes": [scope.value]}, headers=world.staff)
+        scopes[scope] = {"X-API-Key": issued["key"]}
+    revoked = await post(intake, keys_url, json={"scopes": list(Scope)}, headers=world.staff)
+    await post(
+        intake,
+        f"{keys_url}/{revoked['id']}/revoke",
+        headers={**world.staff, "If-Match": '"1"'},
+    )
+    for headers in scopes.values():
+        await eventually(partial(known_everywhere, world, headers["X-API-Key"]), "a scope's key")
+    services = {name: world.services[name] for name in ("plans", "assets", "monitoring")}
+    await eventually(partial(refused_everywhere, services, revoked["key"]), "the revoked key")
+    return Hostile(
+        refused={
+            "no credentials": {},
+            **refused_tokens(dev_keys),
+            "a revoked partner key": {"X-API-Key": revoked["key"]},
+        },
+        roles={
+            role: auth(role.value, subject=f"matrix-{role.value}")
+            for role in Role
+            if role is not Role.admin
+        },
+        scopes=scopes,
+    )
+
+
+@dataclass
+class Call:
+    """One operation as the matrix calls it: B's objects in the path, the entry's body."""
+
+    service: str
+    client: httpx.AsyncClient
+    method: str
+    path: str
+    url: str
+    body: Any
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}: {self.method.upper()} {self.path}"
+
+    async def send(self, headers: Headers) -> httpx.Response:
+        entry = ROUTES[self.service][(self.method, self.path)]
+        return await request(self.client, self.method, self.url, headers, entry, self.body)
+
+
+def prepared(world: World, name: str, spec: dict[str, Any], method: str, path: str) -> Call:
+    params, entry = world.params[name], ROUTES[name][(method, path)]
+    body = example(spec, spec["paths"][path][method]) if entry.body == EXAMPLE else entry.body
+    url = fill(path, params) + entry.query
+    return Call(name, world.services[name].client, method, path, url, fill(body, params))
+
+
+def refusal_problems(
+    world: World, call: Call, who: str, response: httpx.Response, expected: int
+) -> list[str]:
+    """What is wrong with a hostile caller's answer, if anything."""
+    said = f"{call.name}: {who} got {response.status_code}"
+    if response.status_code != expected:
+        return [f"{said}, not {expected}: {response.text[:300]}"]
+    problems = []
+    if response.headers.get("content-type") != "application/problem+json":
+        problems.append(f"{said} without a problem document")
+    if expected == 401 and not response.headers.get("www-authenticate", "").startswith("Bearer"):
+        problems.append(f"{said} without a WWW-Authenticate challenge")
+    if "Traceback" in response.text or 'File "' in response.text:
+        problems.append(f"{said} with a stack trace")
+    leaked = leaks(world, response, sent_text(call.url, call.body))
+    named = named_fields(json.loads(response.text or "null"), FIELDS)
+    if leaked or named:
+        problems.append(f"{said} with B's {leaked} and personal fields {sorted(named)}")
+    return problems
+
+
+# fin, first_name, last_name, patronymic, birth_date, phone, address, category_details.
+FIELDS = personal_fields(FACTORIES["intake"][1](None).openapi())
+
+
+def hostile_callers(hostile: Hostile, callers: Callers) -> list[tuple[str, Headers, int]]:
+    """Who calls a route and what each must get."""
+    return [
+        *((who, headers, 401) for who, headers in hostile.refused.items()),
+        *((f"a {role.value} token", hostile.roles[role], 403) for role in callers.wrong_roles()),
+        *(
+            (f"a key with {scope.value} only", hostile.scopes[scope], 403)
+            for scope in callers.wrong_scopes()
+        ),
+    ]
+
+
+async def personal_reads(
+    hostile: Hostile, call: Call, callers: Callers, made: Counter[str]
+) -> list[str]:
+    """A read by each staff role the route lets through but that may not see personal data
+    shows none: no personal field, none of B's personal data."""
+    problems = []
+    for role in callers.allowed_roles():
+        if may_see_personal(call.service, role):
+            continue
+        response = await call.send(hostile.roles[role])
+        made["read without personal data"] += 1
+        if response.status_code >= 500:
+            problems.append(f"{call.name}: a {role.value} token got {response.status_code}")
+        is_json = response.headers.get("content-type", "").endswith("json")
+        named = named_fields(response.json(), FIELDS) if is_json else set()
+        shown = sorted(value for value in B_PERSONAL if value in response.text)
+        if named or shown:
+            problems.append(f"{call.name}: a {role.value} token reads {sorted(named)} {shown}")
+    return problems
+
+
+async def test_hostile_callers_are_refused_on_every_route(world: World, hostile: Hostile) -> None:
+    before = await snapshot(world)
+    problems: list[str] = []
+    routes = calls = 0
+    made: Counter[str] = Counter()  # the matrix's calls by what they expect
+
+    async def count(request: httpx.Request) -> None:
+        nonlocal calls
+        calls += 1
+
+    for name, service in world.services.items():
+        spec = service.app.openapi()
+        callers = route_callers(service.app)
+        service.client.event_hooks["request"].append(count)
+        for method, path in sorted(operations(spec)):
+            routes += 1
+            if (method, path) in public_operations(name):
+                continue
+            call = prepared(world, name, spec, method, path)
+            found = callers[(method, path)]
+            assert found is not None
+            for who, headers, expected in hostile_callers(hostile, found):
+                problems += refusal_problems(world, call, who, await call.send(headers), expected)
+                made[str(expected)] += 1
+            problems += await check(world, name, spec, method, path)
+            made["A on B"] += 1
+            if method == "get":
+                problems += await personal_reads(hostile, call, found, made)
+        service.client.event_hooks["request"].remove(count)
+    assert not problems, "\n".join(problems)
+    assert routes == sum(len(entries) for entries in ROUTES.values())
+    print(f"hostile callers: {routes} routes, {calls} calls in all; {dict(made)}")
+    services = tuple(world.services.values())
+    await eventually(partial(all_applied, services), "every event to be applied")
+    after = await snapshot(world)
+    assert [url for url in before if after[url] != before[url]] == []
