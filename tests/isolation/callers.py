@@ -56,13 +56,13 @@ class Callers:
             return []
         return [role for role in Role if role is not Role.admin and role not in self.roles]
 
-    def wrong_scopes(self) -> list[Scope]:
-        if self.scopes is None:
-            return []
-        return [scope for scope in Scope if scope not in self.scopes]
-
     def allowed_roles(self) -> list[Role]:
         return [role for role in Role if self.roles is None or role in self.roles]
+
+
+def other_scopes(scopes: frozenset[str]) -> list[str]:
+    """Every scope but these: a partner key holding them all is still refused."""
+    return [scope.value for scope in Scope if scope not in scopes]
 
 
 def _calls(dependant: Dependant) -> Iterator[Any]:

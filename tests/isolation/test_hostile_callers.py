@@ -8,6 +8,7 @@ B's changes. Who may call a route is read from its dependencies (tests/isolation
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tests.isolation.callers import (
     Headers,
     may_see_personal,
     named_fields,
+    other_scopes,
     personal_fields,
     public_operations,
     refused_tokens,
@@ -83,7 +85,9 @@ def test_every_route_says_who_may_call_it() -> None:
 class Hostile:
     refused: dict[str, Headers]  # every service answers 401, by what is wrong
     roles: dict[Role, Headers]  # a staff token of that role only
-    scopes: dict[Scope, Headers]  # partner A's key with that scope only
+    no_role: Headers  # a staff token with roles Dayaq does not know
+    # Partner A's keys with every scope but a route's: one for each set of scopes routes name.
+    keys_without: dict[frozenset[str], Headers]
 
 
 async def known_everywhere(world: World, key: str) -> bool:
@@ -92,23 +96,37 @@ async def known_everywhere(world: World, key: str) -> bool:
     return all([await status(world.services[name], name, key) != 401 for name in names])
 
 
+def scope_sets(world: World) -> set[frozenset[str]]:
+    """The scopes the routes accept, each set once, but for those that take any key."""
+    found = {
+        callers.scopes
+        for service in world.services.values()
+        for callers in route_callers(service.app).values()
+        if callers is not None and callers.scopes is not None
+    }
+    return {scopes for scopes in found if other_scopes(scopes)}
+
+
 @pytest.fixture
 async def hostile(world: World, auth: Auth, dev_keys: Path) -> Hostile:
     intake = world.services["intake"]
     me = await intake.client.get("/v1/partners/me", headers=world.a)
     keys_url = f"/v1/partners/{me.json()['id']}/api-keys"
-    scopes = {}
-    for scope in Scope:
-        issued = await post(intake, keys_url, json={"scopes": [scope.value]}, headers=world.staff)
-        scopes[scope] = {"X-API-Key": issued["key"]}
-    revoked = await post(intake, keys_url, json={"scopes": list(Scope)}, headers=world.staff)
+
+    async def key(scopes: list[str]) -> dict[str, Any]:
+        return await post(intake, keys_url, json={"scopes": scopes}, headers=world.staff)
+
+    keys_without = {}
+    for scopes in scope_sets(world):
+        keys_without[scopes] = {"X-API-Key": (await key(other_scopes(scopes)))["key"]}
+    revoked = await key(list(Scope))
     await post(
         intake,
         f"{keys_url}/{revoked['id']}/revoke",
         headers={**world.staff, "If-Match": '"1"'},
     )
-    for headers in scopes.values():
-        await eventually(partial(known_everywhere, world, headers["X-API-Key"]), "a scope's key")
+    for headers in keys_without.values():
+        await eventually(partial(known_everywhere, world, headers["X-API-Key"]), "a key")
     services = {name: world.services[name] for name in ("plans", "assets", "monitoring")}
     await eventually(partial(refused_everywhere, services, revoked["key"]), "the revoked key")
     return Hostile(
@@ -122,7 +140,8 @@ async def hostile(world: World, auth: Auth, dev_keys: Path) -> Hostile:
             for role in Role
             if role is not Role.admin
         },
-        scopes=scopes,
+        no_role=auth("superuser", "root", subject="matrix-no-role"),
+        keys_without=keys_without,
     )
 
 
@@ -180,14 +199,18 @@ FIELDS = personal_fields(FACTORIES["intake"][1](None).openapi())
 
 def hostile_callers(hostile: Hostile, callers: Callers) -> list[tuple[str, Headers, int]]:
     """Who calls a route and what each must get."""
-    return [
-        *((who, headers, 401) for who, headers in hostile.refused.items()),
-        *((f"a {role.value} token", hostile.roles[role], 403) for role in callers.wrong_roles()),
-        *(
-            (f"a key with {scope.value} only", hostile.scopes[scope], 403)
-            for scope in callers.wrong_scopes()
-        ),
-    ]
+    made = [(who, headers, 401) for who, headers in hostile.refused.items()]
+    if callers.roles is not None:
+        made += [
+            (f"a {role.value} token", hostile.roles[role], 403) for role in callers.wrong_roles()
+        ]
+        made.append(("a token with no Dayaq role", hostile.no_role, 403))
+    if callers.scopes is not None and callers.scopes in hostile.keys_without:
+        scopes = ", ".join(sorted(callers.scopes)) or "none"
+        made.append(
+            (f"a key with every scope but {scopes}", hostile.keys_without[callers.scopes], 403)
+        )
+    return made
 
 
 async def personal_reads(
@@ -227,13 +250,17 @@ async def test_hostile_callers_are_refused_on_every_route(world: World, hostile:
         service.client.event_hooks["request"].append(count)
         for method, path in sorted(operations(spec)):
             routes += 1
+            assert (method, path) in ROUTES[name], f"{name}: {method} {path} has no entry"
             if (method, path) in public_operations(name):
                 continue
             call = prepared(world, name, spec, method, path)
             found = callers[(method, path)]
             assert found is not None
-            for who, headers, expected in hostile_callers(hostile, found):
-                problems += refusal_problems(world, call, who, await call.send(headers), expected)
+            # All refused before anything is done: they may run at once.
+            callers_ = hostile_callers(hostile, found)
+            answers = await asyncio.gather(*(call.send(headers) for _, headers, _ in callers_))
+            for (who, _, expected), response in zip(callers_, answers, strict=True):
+                problems += refusal_problems(world, call, who, response, expected)
                 made[str(expected)] += 1
             problems += await check(world, name, spec, method, path)
             made["A on B"] += 1
