@@ -1,10 +1,11 @@
 """Hostile callers on every operation of every service's OpenAPI: no credentials, bad tokens
-(expired, another key's, unsigned, another audience's or issuer's), a revoked or unknown partner
-key get 401; each staff role the route's checks refuse and each partner scope they do not name get
-403; partner A's key on partner B's objects gets what routes.py says (test_partner_isolation's
-check). Every refusal is a problem document with no stack trace, no personal field and nothing of
-B's; staff roles that may not see personal data read none on any route they may call. Nothing of
-B's changes. Who may call a route is read from its dependencies (tests/isolation/callers.py)."""
+(expired, another key's, unsigned, another audience's or issuer's), an unknown or a revoked partner
+key get 401; each staff role the route's checks refuse, a token with no Dayaq role and a partner
+key with every scope but the route's get 403; partner A's key on partner B's objects gets what
+routes.py says (test_partner_isolation's check). Every refusal is a problem document with no stack
+trace, no personal field and nothing of B's; staff roles that may not see personal data read none
+on any route they may call. Nothing of B's changes. Who may call a route is read from its
+dependencies (tests/isolation/callers_support.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import pytest
 
 from shared.auth import Role, Scope
 from tests.api.partner_keys_support import refused_everywhere, status
-from tests.isolation.callers import (
+from tests.isolation.callers_support import (
     DECIDES_INSIDE,
     Callers,
     Headers,
@@ -34,8 +35,7 @@ from tests.isolation.callers import (
     route_callers,
 )
 from tests.isolation.conftest import B_APPLICANT, TWIN, World, all_applied, post
-from tests.isolation.routes import EXAMPLE, ROUTES
-from tests.isolation.test_partner_isolation import (
+from tests.isolation.isolation_support import (
     check,
     example,
     fill,
@@ -45,6 +45,7 @@ from tests.isolation.test_partner_isolation import (
     sent_text,
     snapshot,
 )
+from tests.isolation.routes import EXAMPLE, ROUTES
 from tests.journey_support import eventually
 from tests.service_fixtures import FACTORIES, Auth
 
@@ -54,6 +55,10 @@ B_PERSONAL = {
     for person in (B_APPLICANT, TWIN)
     for field in ("fin", "first_name", "last_name", "birth_date", "phone")
 }
+
+# The applicant's personal fields, from intake's OpenAPI document: fin, first_name, last_name,
+# patronymic, birth_date, phone, address, category_details.
+FIELDS = personal_fields(FACTORIES["intake"][1](None).openapi())
 
 
 def test_every_route_says_who_may_call_it() -> None:
@@ -193,10 +198,6 @@ def refusal_problems(
     return problems
 
 
-# fin, first_name, last_name, patronymic, birth_date, phone, address, category_details.
-FIELDS = personal_fields(FACTORIES["intake"][1](None).openapi())
-
-
 def hostile_callers(hostile: Hostile, callers: Callers) -> list[tuple[str, Headers, int]]:
     """Who calls a route and what each must get."""
     made = [(who, headers, 401) for who, headers in hostile.refused.items()]
@@ -234,6 +235,20 @@ async def personal_reads(
     return problems
 
 
+async def hostile_calls(
+    world: World, hostile: Hostile, call: Call, callers: Callers, made: Counter[str]
+) -> list[str]:
+    """Every hostile caller on one operation: what went wrong, if anything."""
+    expected = hostile_callers(hostile, callers)
+    # All are refused before anything is done: they may run at once.
+    answers = await asyncio.gather(*(call.send(headers) for _, headers, _ in expected))
+    problems = []
+    for (who, _, status_), response in zip(expected, answers, strict=True):
+        problems += refusal_problems(world, call, who, response, status_)
+        made[str(status_)] += 1
+    return problems
+
+
 async def test_hostile_callers_are_refused_on_every_route(world: World, hostile: Hostile) -> None:
     before = await snapshot(world)
     problems: list[str] = []
@@ -251,17 +266,11 @@ async def test_hostile_callers_are_refused_on_every_route(world: World, hostile:
         for method, path in sorted(operations(spec)):
             routes += 1
             assert (method, path) in ROUTES[name], f"{name}: {method} {path} has no entry"
-            if (method, path) in public_operations(name):
+            found = callers[(method, path)]
+            if found is None:  # public, as test_every_route_says_who_may_call_it checks
                 continue
             call = prepared(world, name, spec, method, path)
-            found = callers[(method, path)]
-            assert found is not None
-            # All refused before anything is done: they may run at once.
-            callers_ = hostile_callers(hostile, found)
-            answers = await asyncio.gather(*(call.send(headers) for _, headers, _ in callers_))
-            for (who, _, expected), response in zip(callers_, answers, strict=True):
-                problems += refusal_problems(world, call, who, response, expected)
-                made[str(expected)] += 1
+            problems += await hostile_calls(world, hostile, call, found, made)
             problems += await check(world, name, spec, method, path)
             made["A on B"] += 1
             if method == "get":

@@ -27,9 +27,9 @@ from intake.applicants.service import may_see_personal_data
 from monitoring.access import reads_notes
 from shared.auth import CLOCK_SKEW_SECONDS, Principal, Role, RoleCheck, Scope, get_principal
 from shared.devkeys import mint_token
+from tests.isolation.isolation_support import Operation
 from tests.isolation.routes import ROUTES
 
-Operation = tuple[str, str]  # method, path template
 Headers = dict[str, str]
 
 # Routes any signed-in caller may call: what they decide inside, and why that is enough.
