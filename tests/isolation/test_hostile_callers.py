@@ -76,7 +76,7 @@ def test_every_route_says_who_may_call_it() -> None:
             for m, p in sorted(open_to_all - set(DECIDES_INSIDE[name]))
         ]
         problems += [
-            f"{name}: {m.upper()} {p} is in DECIDES_INSIDE but checks roles or has gone"
+            f"{name}: {m.upper()} {p} (DECIDES_INSIDE) is gone, checks roles or is public"
             for m, p in sorted(set(DECIDES_INSIDE[name]) - open_to_all)
         ]
         problems += [
@@ -178,13 +178,16 @@ def prepared(world: World, name: str, spec: dict[str, Any], method: str, path: s
 
 
 def refusal_problems(
-    world: World, call: Call, who: str, response: httpx.Response, expected: int
+    world: World, call: Call, who: str, sent: Headers, response: httpx.Response, expected: int
 ) -> list[str]:
     """What is wrong with a hostile caller's answer, if anything."""
     said = f"{call.name}: {who} got {response.status_code}"
     if response.status_code != expected:
         return [f"{said}, not {expected}: {response.text[:300]}"]
     problems = []
+    credentials = [value.removeprefix("Bearer").strip() for value in sent.values()]
+    if any(credential and credential in response.text for credential in credentials):
+        problems.append(f"{said} that repeats the credentials sent")
     if response.headers.get("content-type") != "application/problem+json":
         problems.append(f"{said} without a problem document")
     if expected == 401 and not response.headers.get("www-authenticate", "").startswith("Bearer"):
@@ -243,8 +246,8 @@ async def hostile_calls(
     # All are refused before anything is done: they may run at once.
     answers = await asyncio.gather(*(call.send(headers) for _, headers, _ in expected))
     problems = []
-    for (who, _, status_), response in zip(expected, answers, strict=True):
-        problems += refusal_problems(world, call, who, response, status_)
+    for (who, headers, status_), response in zip(expected, answers, strict=True):
+        problems += refusal_problems(world, call, who, headers, response, status_)
         made[str(status_)] += 1
     return problems
 
