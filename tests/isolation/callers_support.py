@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from intake.applicants.service import may_see_personal_data
 from monitoring.access import reads_notes
 from shared.auth import CLOCK_SKEW_SECONDS, Principal, Role, RoleCheck, Scope, get_principal
-from shared.devkeys import mint_token
+from shared.devkeys import DEV_TOKEN_ISSUER, mint_token
 from tests.isolation.isolation_support import Operation
 from tests.isolation.routes import ROUTES
 
@@ -46,7 +46,8 @@ DECIDES_INSIDE: dict[str, dict[Operation, str]] = {
 
 @dataclass(frozen=True)
 class Callers:
-    """Who passes a route's checks: None for a route open to every signed-in caller."""
+    """Who passes a route's checks; roles and scopes are None where the route checks none (any
+    signed-in caller passes)."""
 
     roles: frozenset[Role] | None
     scopes: frozenset[str] | None
@@ -134,16 +135,16 @@ def public_operations(service: str) -> set[Operation]:
 EVERY_ROLE = [role.value for role in Role]
 
 
-def _claims(**changed: Any) -> dict[str, Any]:
+def _claims() -> dict[str, Any]:
+    """Claims the services would accept, as mint_token makes them: only the signature is wrong."""
     now = int(time())
     return {
-        "iss": "dayaq-dev",
+        "iss": DEV_TOKEN_ISSUER,
         "aud": "dayaq",
         "sub": "intruder",
         "iat": now,
         "exp": now + 600,
         "roles": EVERY_ROLE,
-        **changed,
     }
 
 

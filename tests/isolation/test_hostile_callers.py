@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
@@ -254,6 +255,7 @@ async def hostile_calls(
 
 async def test_hostile_callers_are_refused_on_every_route(world: World, hostile: Hostile) -> None:
     before = await snapshot(world)
+    started = time.perf_counter()
     problems: list[str] = []
     routes = calls = 0
     made: Counter[str] = Counter()  # the matrix's calls by what they expect
@@ -281,7 +283,8 @@ async def test_hostile_callers_are_refused_on_every_route(world: World, hostile:
         service.client.event_hooks["request"].remove(count)
     assert not problems, "\n".join(problems)
     assert routes == sum(len(entries) for entries in ROUTES.values())
-    print(f"hostile callers: {routes} routes, {calls} calls in all; {dict(made)}")
+    seconds = time.perf_counter() - started
+    print(f"hostile callers: {routes} routes, {calls} calls in {seconds:.0f} s; {dict(made)}")
     services = tuple(world.services.values())
     await eventually(partial(all_applied, services), "every event to be applied")
     after = await snapshot(world)
