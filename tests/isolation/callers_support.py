@@ -152,6 +152,11 @@ def bearer(token: str) -> Headers:
     return {"Authorization": f"Bearer {token}"}
 
 
+def accepted_twin(dev_keys: Path) -> Headers:
+    """The claims of the forged tokens below, signed by the development key."""
+    return bearer(mint_token(dev_keys, roles=EVERY_ROLE, extra_claims=_claims()))
+
+
 def refused_tokens(dev_keys: Path) -> dict[str, Headers]:
     """Staff tokens with every role that no service may accept, by what is wrong with them."""
     good = mint_token(dev_keys, roles=EVERY_ROLE)

@@ -22,11 +22,12 @@ import httpx
 import pytest
 
 from shared.auth import Role, Scope
-from tests.api.partner_keys_support import refused_everywhere, status
+from tests.api.partner_keys_support import READS, refused_everywhere, status
 from tests.isolation.callers_support import (
     DECIDES_INSIDE,
     Callers,
     Headers,
+    accepted_twin,
     may_see_personal,
     named_fields,
     other_scopes,
@@ -98,8 +99,7 @@ class Hostile:
 
 async def known_everywhere(world: World, key: str) -> bool:
     """Intake's key events have reached the other services: the key is no longer unknown."""
-    names = ("plans", "assets", "monitoring")
-    return all([await status(world.services[name], name, key) != 401 for name in names])
+    return all([await status(world.services[name], name, key) != 401 for name in READS])
 
 
 def scope_sets(world: World) -> set[frozenset[str]]:
@@ -126,15 +126,22 @@ async def hostile(world: World, auth: Auth, dev_keys: Path) -> Hostile:
     for scopes in scope_sets(world):
         keys_without[scopes] = {"X-API-Key": (await key(other_scopes(scopes)))["key"]}
     revoked = await key(list(Scope))
+    # Every key in force everywhere first: the revoked one is then refused for its revocation,
+    # not for being unknown yet.
+    for issued in [*(headers["X-API-Key"] for headers in keys_without.values()), revoked["key"]]:
+        await eventually(partial(known_everywhere, world, issued), "a key in every service")
     await post(
         intake,
         f"{keys_url}/{revoked['id']}/revoke",
         headers={**world.staff, "If-Match": '"1"'},
     )
-    for headers in keys_without.values():
-        await eventually(partial(known_everywhere, world, headers["X-API-Key"]), "a key")
-    services = {name: world.services[name] for name in ("plans", "assets", "monitoring")}
+    services = {name: world.services[name] for name in READS}
     await eventually(partial(refused_everywhere, services, revoked["key"]), "the revoked key")
+    # The forged tokens' claims, signed by the development key, pass: the forged ones are
+    # refused for their signature alone.
+    for name, url in (("intake", "/v1/rounds"), *READS.items()):
+        control = await world.services[name].client.get(url, headers=accepted_twin(dev_keys))
+        assert control.status_code == 200, (name, control.text)
     return Hostile(
         refused={
             "no credentials": {},
