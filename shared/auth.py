@@ -300,7 +300,7 @@ def require(*roles: Role, scopes: tuple[str, ...] = ()) -> RoleCheck:
     """A dependency giving the principal, or 403.
 
     Staff need one of `roles` (admin passes always). Partners need one of `scopes`: a route that
-    names no scope is closed to partners.
+    names no scope is closed to partners, and to staff tokens bound to a partner.
     """
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
@@ -308,6 +308,10 @@ def require(*roles: Role, scopes: tuple[str, ...] = ()) -> RoleCheck:
             if principal.scopes.isdisjoint(scopes):
                 raise Forbidden("detail.scope-required")
         elif not principal.has_any_role(*roles):
+            raise Forbidden("detail.role-required")
+        elif principal.partner_id is not None and not scopes:
+            # A partner's own staff (a token bound to it) may do by role what the partner may:
+            # the routes closed to partners span every partner's referrals.
             raise Forbidden("detail.role-required")
         return principal
 

@@ -1,17 +1,19 @@
 """Hostile callers on every operation of every service's OpenAPI: no credentials, bad tokens
 (expired, another key's, unsigned, another audience's or issuer's), an unknown or a revoked partner
 key get 401; each staff role the route's checks refuse, a token with no Dayaq role and a partner
-key with every scope but the route's get 403; partner A's key on partner B's objects gets what
-routes.py says (test_partner_isolation's check). Every refusal is a problem document with no stack
-trace, no personal field and nothing of B's; staff roles that may not see personal data read none
-on any route they may call. Nothing of B's changes. Who may call a route is read from its
-dependencies (tests/isolation/callers_support.py)."""
+key with every scope but the route's get 403, as does a token of partner A's own staff where
+partners are closed out; partner A's key on partner B's objects gets what routes.py says
+(test_partner_isolation's check), and A's staff get 403 or 404 there. Every refusal is a problem
+document with no stack trace, no personal field and nothing of B's; staff roles that may not see
+personal data read none on any route they may call. Nothing of B's changes. Who may call a route
+is read from its dependencies (tests/isolation/callers_support.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
@@ -22,12 +24,14 @@ import httpx
 import pytest
 
 from shared.auth import Role, Scope
+from shared.devkeys import mint_token
 from tests.api.partner_keys_support import READS, refused_everywhere, status
 from tests.isolation.callers_support import (
     DECIDES_INSIDE,
     Callers,
     Headers,
     accepted_twin,
+    bearer,
     may_see_personal,
     named_fields,
     other_scopes,
@@ -93,6 +97,7 @@ class Hostile:
     refused: dict[str, Headers]  # every service answers 401, by what is wrong
     roles: dict[Role, Headers]  # a staff token of that role only
     no_role: Headers  # a staff token with roles Dayaq does not know
+    partner_staff: Headers  # partner A's own staff: a token bound to A, every role but admin
     # Partner A's keys with every scope but a route's: one for each set of scopes routes name.
     keys_without: dict[frozenset[str], Headers]
 
@@ -154,6 +159,14 @@ async def hostile(world: World, auth: Auth, dev_keys: Path) -> Hostile:
             if role is not Role.admin
         },
         no_role=auth("superuser", "root", subject="matrix-no-role"),
+        partner_staff=bearer(
+            mint_token(
+                dev_keys,
+                roles=[role.value for role in Role if role is not Role.admin],
+                subject="matrix-partner-staff",
+                partner_id=uuid.UUID(me.json()["id"]),
+            )
+        ),
         keys_without=keys_without,
     )
 
@@ -217,6 +230,8 @@ def hostile_callers(hostile: Hostile, callers: Callers) -> list[tuple[str, Heade
             (f"a {role.value} token", hostile.roles[role], 403) for role in callers.wrong_roles()
         ]
         made.append(("a token with no Dayaq role", hostile.no_role, 403))
+    if callers.scopes == frozenset():
+        made.append(("a token of partner A's own staff", hostile.partner_staff, 403))
     if callers.scopes is not None and callers.scopes in hostile.keys_without:
         scopes = ", ".join(sorted(callers.scopes)) or "none"
         made.append(
@@ -260,6 +275,24 @@ async def hostile_calls(
     return problems
 
 
+async def partner_staff_calls(
+    world: World, hostile: Hostile, call: Call, made: Counter[str]
+) -> list[str]:
+    """Partner A's own staff on B's objects: refused (403 by role or 404 as A's key is) and shown
+    nothing of B's in listings."""
+    kind = ROUTES[call.service][(call.method, call.path)].kind
+    if kind not in ("owned", "listing"):
+        return []  # the others are A's own doings or the programme's, as for A's key
+    response = await call.send(hostile.partner_staff)
+    made["A's staff on B"] += 1
+    who = "a token of partner A's own staff"
+    if kind == "owned":
+        expected = response.status_code if response.status_code in (403, 404) else 404
+        return refusal_problems(world, call, who, hostile.partner_staff, response, expected)
+    leaked = leaks(world, response, sent_text(call.url, call.body))
+    return [f"{call.name}: {who} sees B's {leaked}"] if leaked else []
+
+
 async def test_hostile_callers_are_refused_on_every_route(world: World, hostile: Hostile) -> None:
     before = await snapshot(world)
     started = time.perf_counter()
@@ -285,6 +318,7 @@ async def test_hostile_callers_are_refused_on_every_route(world: World, hostile:
             problems += await hostile_calls(world, hostile, call, found, made)
             problems += await check(world, name, spec, method, path)
             made["A on B"] += 1
+            problems += await partner_staff_calls(world, hostile, call, made)
             if method == "get":
                 problems += await personal_reads(hostile, call, found, made)
         service.client.event_hooks["request"].remove(count)
