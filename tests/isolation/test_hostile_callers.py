@@ -87,7 +87,11 @@ def test_every_route_says_who_may_call_it() -> None:
         ]
         problems += [
             f"{name}: {m.upper()} {p} authenticates nobody but is not a public entry of routes.py"
-            for m, p in sorted(unauthenticated ^ public_operations(name))
+            for m, p in sorted(unauthenticated - public_operations(name))
+        ]
+        problems += [
+            f"{name}: {m.upper()} {p} is a public entry of routes.py but authenticates"
+            for m, p in sorted(public_operations(name) - unauthenticated)
         ]
     assert not problems, "\n".join(problems)
 
