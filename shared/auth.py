@@ -11,13 +11,13 @@ import hmac
 import logging
 import secrets
 import string
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, cast, runtime_checkable
 from uuid import UUID
 
 import jwt
@@ -286,13 +286,21 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(
-    *roles: Role, scopes: tuple[str, ...] = ()
-) -> Callable[[Principal], Awaitable[Principal]]:
+class RoleCheck(Protocol):
+    """What `require` returns: the dependency, and whom it lets through (for tests and docs that
+    read a route's callers from its dependencies)."""
+
+    roles: frozenset[Role]  # admin passes as well
+    scopes: frozenset[str]
+
+    def __call__(self, principal: Principal) -> Awaitable[Principal]: ...
+
+
+def require(*roles: Role, scopes: tuple[str, ...] = ()) -> RoleCheck:
     """A dependency giving the principal, or 403.
 
     Staff need one of `roles` (admin passes always). Partners need one of `scopes`: a route that
-    names no scope is closed to partners.
+    names no scope is closed to partners, and to staff tokens bound to a partner.
     """
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
@@ -301,9 +309,16 @@ def require(
                 raise Forbidden("detail.scope-required")
         elif not principal.has_any_role(*roles):
             raise Forbidden("detail.role-required")
+        elif principal.partner_id is not None and not scopes:
+            # A partner's own staff (a token bound to it) may do by role what the partner may:
+            # the routes closed to partners span every partner's referrals.
+            raise Forbidden("detail.role-required")
         return principal
 
-    return dependency
+    check = cast(RoleCheck, dependency)
+    check.roles = frozenset(roles)
+    check.scopes = frozenset(scopes)
+    return check
 
 
 Admin = Annotated[Principal, Depends(require(Role.admin))]

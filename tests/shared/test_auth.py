@@ -206,6 +206,18 @@ async def test_wrong_role_is_403_and_admin_passes(client, keys):
     assert (await client.get("/reports", headers=bearer(admin))).status_code == 200
 
 
+async def test_a_partner_bound_staff_token_is_closed_out_where_partners_are(client, keys):
+    """A partner's own staff log in with its partner_id: their roles open only what the
+    partner's keys may reach, never the routes that span every partner's referrals."""
+    directory, _, _ = keys
+    for roles in (["case_officer", "analyst"], ["admin"]):
+        token = mint_token(directory, roles=roles, partner_id=PARTNER_ID)
+        assert (await client.post("/referrals", headers=bearer(token))).status_code == 200
+        refused = await client.get("/reports", headers=bearer(token))
+        assert refused.status_code == 403
+        assert refused.json()["type"] == "https://dayaq.az/problems/forbidden"
+
+
 async def test_api_key_is_accepted_with_the_partner(client, store):
     key = store.add(scopes=frozenset({"referrals:write"}))
     response = await client.get("/me", headers={"X-API-Key": key})
