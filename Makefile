@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench token rebuild-read-models rotate-fin-keys clean
+.PHONY: run test lint format bench generated-input token rebuild-read-models rotate-fin-keys clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ format: $(STAMP)
 ## bench: benchmarks (all, or BENCH="relay ..."), each a ratio to a floor measured in the same run
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench $(BENCH)
+
+## generated-input: schemathesis on every operation of the four services, 50 examples an operation
+generated-input: $(STAMP)
+	DAYAQ_GENERATED_EXAMPLES=$(or $(EXAMPLES),50) $(BIN)/pytest tests/api/test_generated_input.py
 
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)

@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import authenticate, get_principal
 from shared.i18n import add_messages
 from shared.problems import FieldError, Problem, ValidationProblem, problem_response
+from shared.routes import needs_principal
 from shared.settings import ServiceSettings
 
 # Multipart boundaries, part headers and the small form fields beside an uploaded file.
@@ -160,13 +161,6 @@ class _RoutePolicy:
     upload_setting: str | None
 
 
-def _needs_principal(dependant: Any) -> bool:
-    for dependency in dependant.dependencies:
-        if dependency.call is get_principal or _needs_principal(dependency):
-            return True
-    return False
-
-
 class RequestLimits:
     """The middleware; `install_request_limits` puts it in an app."""
 
@@ -206,7 +200,7 @@ class RequestLimits:
             dependant = getattr(route, "dependant", None)
             overridden = get_principal in getattr(app, "dependency_overrides", {})
             self._policies[id(route)] = _RoutePolicy(
-                protected=dependant is not None and not overridden and _needs_principal(dependant),
+                protected=dependant is not None and not overridden and needs_principal(dependant),
                 upload_setting=getattr(
                     getattr(route, "endpoint", None), _UPLOAD_LIMIT_ATTRIBUTE, None
                 ),
