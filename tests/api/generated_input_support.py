@@ -19,7 +19,9 @@ from tests.api.partner_keys_support import REFERRER_SCOPES
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 EXAMPLES = int(os.environ.get("DAYAQ_GENERATED_EXAMPLES", "5"))
+STATEFUL_FACTOR = 6
 HOOKS = "tests.api.schemathesis_hooks"
+ROOT = Path(__file__).parent.parent.parent
 
 # Every check of schemathesis applies, less these:
 EXCLUDED_CHECKS = (
@@ -53,30 +55,39 @@ async def run_schemathesis(
     phases: Sequence[str] = ALL_PHASES,
     examples: int = EXAMPLES,
 ) -> Result:
-    """The whole OpenAPI document of the service at `url`, every operation, with these headers."""
-    args = [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/openapi.json"]
+    """The whole OpenAPI document of the service at `url`, every operation, with these headers.
+    Runs in `report`, where schemathesis keeps its cache, its report and what it printed."""
+    await asyncio.to_thread(_configure, report, examples)
+    args = [sys.executable, "-m", "schemathesis.cli", "--config-file", "schemathesis.toml"]
+    args += ["run", f"{url}/openapi.json"]
     args += ["--checks", "all", "--exclude-checks", ",".join(EXCLUDED_CHECKS)]
-    args += ["--phases", ",".join(phases), "--max-examples", str(examples)]
+    args += ["--phases", ",".join(phases)]
     # Reproducible: the same seed, one worker, no database of past failures between runs.
     args += ["--seed", "1", "--workers", "1", "--generation-database", "none"]
-    args += ["--no-color", "--report", "junit", "--report-dir", str(report)]
+    args += ["--no-color", "--report", "junit", "--report-dir", "."]
     for name, value in headers.items():
         args += ["--header", f"{name}: {value}"]
     process = await asyncio.create_subprocess_exec(
         *args,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS},
+        cwd=report,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     printed, _ = await process.communicate()
     output = printed.decode(errors="replace")
-    await asyncio.to_thread(_keep, report, output)
+    await asyncio.to_thread((report / "output.txt").write_text, output)
     return Result(failed=process.returncode != 0, output=output)
 
 
-def _keep(report: Path, output: str) -> None:
+def _configure(report: Path, examples: int) -> None:
     report.mkdir(parents=True, exist_ok=True)
-    (report / "output.txt").write_text(output)
+    # The stateful phase's scenarios are chains of calls: more of them than single examples.
+    (report / "schemathesis.toml").write_text(
+        f"[generation]\nmax-examples = {examples}\n\n"
+        f"[phases.stateful]\nmax-steps = 12\n\n"
+        f"[phases.stateful.generation]\nmax-examples = {examples * STATEFUL_FACTOR}\n"
+    )
 
 
 def failures(results: Mapping[str, Result]) -> str:
