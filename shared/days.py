@@ -16,9 +16,7 @@ _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 def _iso_day(value: Any) -> Any:
-    if isinstance(value, int | float) or (
-        isinstance(value, str) and not _ISO_DAY.fullmatch(value)
-    ):
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DAY.fullmatch(value)):
         raise PydanticCustomError("date_parsing", "Input should be a date as YYYY-MM-DD")
     return value
 

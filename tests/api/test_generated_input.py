@@ -30,7 +30,7 @@ OWN_ROLE = {
     "assets": "asset_officer",
     "monitoring": "monitor",
 }
-QUICK_PHASES = ("examples", "coverage")
+QUICK_PHASES = ("examples", "fuzzing")
 
 
 async def test_admin_every_phase_on_every_operation(

@@ -242,6 +242,12 @@ async def search_applicants(
     summary="An applicant with personal fields (audited with the purpose given); 404 once the "
     "person is erased",
     responses=problem_responses(401, 403, 404, 422),
+    openapi_extra=links(
+        "PATCH /v1/applicants/{applicant_id}",
+        status=200,
+        if_match=True,
+        applicant_id="$request.path.applicant_id",
+    ),
 )
 async def get_applicant(
     applicant_id: uuid.UUID,

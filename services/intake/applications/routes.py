@@ -70,6 +70,14 @@ async def submit_application(
     response_model=ApplicationOut,
     summary="An application, with its priority score and breakdown",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "POST /v1/applications/{application_id}/enroll",
+        "POST /v1/applications/{application_id}/withdraw",
+        "POST /v1/applications/{application_id}/cancel",
+        status=200,
+        if_match=True,
+        application_id="$request.path.application_id",
+    ),
 )
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response

@@ -101,6 +101,12 @@ async def get_own_partner(
     response_model=PartnerOut,
     summary="A partner organisation",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/partners/{partner_id}",
+        status=200,
+        if_match=True,
+        partner_id="$request.path.partner_id",
+    ),
 )
 async def get_partner(
     partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response

@@ -74,6 +74,12 @@ async def list_rounds(
     response_model=RoundOut,
     summary="A round",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/rounds/{round_id}",
+        status=200,
+        if_match=True,
+        round_id="$request.path.round_id",
+    ),
 )
 async def get_round(
     round_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response

@@ -104,6 +104,14 @@ async def list_grievances(
     response_model=GrievanceOut,
     summary="A grievance or appeal, with its ETag",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "POST /v1/grievances/{grievance_id}/assign",
+        "POST /v1/grievances/{grievance_id}/acknowledge",
+        "POST /v1/grievances/{grievance_id}/resolve",
+        status=200,
+        if_match=True,
+        grievance_id="$request.path.grievance_id",
+    ),
 )
 async def get_grievance(
     grievance_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response

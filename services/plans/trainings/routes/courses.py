@@ -72,6 +72,12 @@ async def list_courses(
     response_model=CourseOut,
     summary="A course",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/trainings/courses/{course_id}",
+        status=200,
+        if_match=True,
+        course_id="$request.path.course_id",
+    ),
 )
 async def get_course(
     course_id: uuid.UUID, session: SessionDep, principal: ReadsTrainings, response: Response

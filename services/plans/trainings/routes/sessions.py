@@ -110,6 +110,12 @@ async def list_sessions(
     response_model=SessionOut,
     summary="A session",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/trainings/sessions/{session_id}",
+        status=200,
+        if_match=True,
+        session_id="$request.path.session_id",
+    ),
 )
 async def get_session(
     session_id: uuid.UUID, session: SessionDep, principal: ReadsTrainings, response: Response
