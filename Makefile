@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench faults soak token rebuild-read-models rotate-fin-keys clean
+.PHONY: run test lint format bench faults soak generated-input token rebuild-read-models rotate-fin-keys clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ SOAK_MINUTES ?= 30
 SOAK_RATE ?= 20
 soak: $(STAMP)
 	$(BIN)/python -m tests.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE)
+
+## generated-input: schemathesis on every operation of the four services, 50 examples an operation
+generated-input: $(STAMP)
+	DAYAQ_GENERATED_EXAMPLES=$(or $(EXAMPLES),50) $(BIN)/pytest tests/api/test_generated_input.py
 
 ## token: print a development token, e.g. make token ROLE=case_officer
 token: $(STAMP)

@@ -39,6 +39,7 @@ from shared.metrics import install_metrics, serve_metrics
 from shared.partner_keys import PartnerKeyStore
 from shared.problems import install_problem_handlers
 from shared.ratelimit import rate_limiter
+from shared.routes import document_error_responses
 from shared.settings import ServiceSettings
 from shared.workers import Worker
 
@@ -151,6 +152,7 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    document_error_responses(app)
     return app
 
 

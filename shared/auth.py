@@ -255,8 +255,12 @@ async def authenticate(request: Request) -> Principal:
         principal = known
     else:
         # The same headers, read the same way, as bearer_scheme and api_key_scheme.
-        scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        scheme, token = get_authorization_scheme_param(authorization)
         api_key = request.headers.get(api_key_scheme.model.name)
+        if authorization is not None and not (token and scheme.lower() == "bearer"):
+            # Credentials of a kind we do not take are refused, not ignored for an API key.
+            raise Unauthorized("detail.token-invalid", invalid_token=True)
         if token and scheme.lower() == "bearer":
             settings: ServiceSettings = request.app.state.settings
             principal = await verify_bearer(token, settings)

@@ -386,7 +386,12 @@ MESSAGES: Catalog = {
         "en": "Values should be unique",
         "ru": "Значения не должны повторяться",
     },
-    # Field messages raised by shared code
+    # Field messages raised by shared code, or by more than one service
+    "field.code-taken": {
+        "az": "Bu kod artıq istifadə olunub",
+        "en": "This code is already used",
+        "ru": "Этот код уже используется",
+    },
     "field.cursor-invalid": {
         "az": "Kursor yanlışdır; onu əvvəlki cavabdan olduğu kimi götürün",
         "en": "Invalid cursor; pass it exactly as the previous page returned it",

@@ -7,7 +7,8 @@
 - Credentials: a route that needs a principal verifies it before the first byte of the body is
   read, so an anonymous or forged caller cannot make the service read (and hold) a large body.
 - NUL characters, which PostgreSQL cannot store in text: refused with 422 naming the field, in the
-  path, the query string, the headers and every string (or key) of a JSON body.
+  path, the query string, the headers and every string (or key) of a JSON body; in a JSON body
+  also half a surrogate pair (`\\ud800` alone), which is no UTF-8 text at all.
 
 The checks that need the route run at the body's first read: by then the router has put the
 route in the scope, and the body parsing has not started. A refusal raised there is an
@@ -32,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import authenticate, get_principal
 from shared.i18n import add_messages
 from shared.problems import FieldError, Problem, ValidationProblem, problem_response
+from shared.routes import needs_principal
 from shared.settings import ServiceSettings
 
 # Multipart boundaries, part headers and the small form fields beside an uploaded file.
@@ -48,6 +50,11 @@ add_messages(
             "az": "Gövdə həddən böyükdür",
             "en": "The body is over the size limit",
             "ru": "Тело больше допустимого размера",
+        },
+        "field.unpaired-surrogate": {
+            "az": "Cütü olmayan UTF-16 surroqatı (\\ud800–\\udfff) qəbul edilmir",
+            "en": "Half a UTF-16 surrogate pair (\\ud800–\\udfff) is not accepted",
+            "ru": "Непарный суррогат UTF-16 (\\ud800–\\udfff) не допускается",
         },
         "field.null-character": {
             "az": "NUL simvolu (\\u0000) qəbul edilmir",
@@ -102,6 +109,8 @@ def _nul(field: str) -> FieldError:
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,64}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89abcdefABCDEF])")
 
 
 def _nul_fields_outside_body(scope: Scope) -> list[FieldError]:
@@ -121,19 +130,30 @@ def _nul_fields_outside_body(scope: Scope) -> list[FieldError]:
     return errors
 
 
-def _nul_fields_in_json(value: Any, location: str) -> Iterator[FieldError]:
+def _unstorable(text: str) -> FieldError | None:
+    """NUL, or half a UTF-16 surrogate pair (no UTF-8 text holds one): PostgreSQL stores neither."""
+    if "\x00" in text:
+        return _nul("")
+    if _SURROGATE.search(text):
+        return FieldError(field="", code="unpaired_surrogate", message="field.unpaired-surrogate")
+    return None
+
+
+def _unstorable_fields_in_json(value: Any, location: str) -> Iterator[FieldError]:
     if isinstance(value, str):
-        if "\x00" in value:
-            yield _nul(location)
+        if error := _unstorable(value):
+            yield error.model_copy(update={"field": location})
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nul_fields_in_json(item, f"{location}.{index}")
+            yield from _unstorable_fields_in_json(item, f"{location}.{index}")
     elif isinstance(value, dict):
         for key, item in value.items():
-            if "\x00" in key:
-                yield _nul(location)
+            if error := _unstorable(key):
+                yield error.model_copy(update={"field": location})
             else:
-                yield from _nul_fields_in_json(item, f"{location}.{key}")
+                # A key the caller made up is not echoed: the object's location names it.
+                where = f"{location}.{key}" if _SAFE_NAME.fullmatch(key) else location
+                yield from _unstorable_fields_in_json(item, where)
 
 
 def _is_json(scope: Scope) -> bool:
@@ -158,13 +178,6 @@ def _content_length(scope: Scope) -> int | None:
 class _RoutePolicy:
     protected: bool
     upload_setting: str | None
-
-
-def _needs_principal(dependant: Any) -> bool:
-    for dependency in dependant.dependencies:
-        if dependency.call is get_principal or _needs_principal(dependency):
-            return True
-    return False
 
 
 class RequestLimits:
@@ -206,7 +219,7 @@ class RequestLimits:
             dependant = getattr(route, "dependant", None)
             overridden = get_principal in getattr(app, "dependency_overrides", {})
             self._policies[id(route)] = _RoutePolicy(
-                protected=dependant is not None and not overridden and _needs_principal(dependant),
+                protected=dependant is not None and not overridden and needs_principal(dependant),
                 upload_setting=getattr(
                     getattr(route, "endpoint", None), _UPLOAD_LIMIT_ATTRIBUTE, None
                 ),
@@ -261,14 +274,15 @@ class _GuardedBody:
 
     @staticmethod
     def _check_json(body: bytes) -> None:
-        # A JSON string holds NUL only as the escape \u0000; parse only the bodies that have it.
-        if b"\\u0000" not in body:
+        # A JSON string holds NUL and lone surrogates only as escapes (\u0000, \ud800): parse
+        # only the bodies that have one.
+        if not _UNSTORABLE_ESCAPE.search(body):
             return
         try:
             document = json.loads(body)
         except ValueError:
             return  # not JSON after all: the route's own parsing says so
-        if errors := list(_nul_fields_in_json(document, "body")):
+        if errors := list(_unstorable_fields_in_json(document, "body")):
             raise RequestRefused(ValidationProblem(errors))
 
 

@@ -17,9 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.i18n import has_message, negotiate_language, translate
 from shared.logs import mark_logged
@@ -251,6 +253,17 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, ValidationProblem(errors))
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method that some route takes on the request's path: Starlette's 405 names only
+    those of the first route matching the path, and a path may have one route per method."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
@@ -258,11 +271,14 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     detail: str | None = exc.detail if exc.detail and exc.detail != phrase else None
     if exc.status_code == 404 and detail is None:
         detail = "detail.route-not-found"
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     problem = Problem(
         exc.status_code,
         slug or "about:blank",
         detail=detail,
-        headers=exc.headers,
+        headers=headers,
         title_key=None if slug else phrase,
     )
     return problem_response(request, problem)

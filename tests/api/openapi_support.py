@@ -57,3 +57,29 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         schema = components[schema["$ref"].rsplit("/", 1)[-1]]
     return schema
+
+
+def broken_links(app: FastAPI) -> list[str]:
+    """Links (shared.routes.links) to an operation the document lacks, or with a parameter the
+    operation does not take."""
+    spec = app.openapi()
+    found = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                for name, link in response.get("links", {}).items():
+                    where = f"{method.upper()} {path} {status} {name}"
+                    _, target_path, target_method = link["operationRef"].rsplit("/", 2)
+                    target_path = target_path.replace("~1", "/").replace("~0", "~")
+                    target = spec["paths"].get(target_path, {}).get(target_method)
+                    if target is None:
+                        found.append(f"{where}: no such operation")
+                        continue
+                    taken = {f"{p['in']}.{p['name']}" for p in target.get("parameters", [])}
+                    taken |= {p["name"] for p in target.get("parameters", [])}
+                    found += [
+                        f"{where}: {target_method.upper()} {target_path} takes no {parameter}"
+                        for parameter in link["parameters"]
+                        if parameter not in taken and parameter != "header.If-Match"
+                    ]
+    return found

@@ -154,6 +154,19 @@ async def test_nul_is_refused_naming_the_field_in_every_service(
         problem = assert_problem(response, 422)
         assert [e["field"] for e in problem["errors"]] == [field], (url, problem)
         assert problem["errors"][0]["code"] == "null_character"
+    # Half a surrogate pair is no text PostgreSQL can store either; a whole pair is an emoji.
+    lone = b'{"name": "Ari \\ud800 MMC", "tax_id": "1234567891"}'
+    response = await services["assets"].client.post(
+        "/v1/suppliers", content=lone, headers={**admin, "Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 422)
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [
+        ("body.name", "unpaired_surrogate")
+    ]
+    response = await services["assets"].client.post(
+        "/v1/suppliers", json={"name": "Arı 🐝 MMC"}, headers=admin
+    )
+    assert all(e["code"] != "unpaired_surrogate" for e in response.json().get("errors", []))
     # An escaped backslash before "u0000" is text, not a NUL.
     response = await services["assets"].client.post(
         "/v1/suppliers", json={"name": "Ari \\u0000 MMC"}, headers=admin

@@ -193,6 +193,15 @@ async def test_no_credentials_is_401_with_challenge(client):
     assert_401(await client.get("/me", headers={"Authorization": "Basic dXNlcjpwYXNz"}))
 
 
+async def test_an_authorization_header_of_another_kind_is_refused_beside_an_api_key(client):
+    # Not ignored for the key: the caller meant those credentials, and they are not ours.
+    response = await client.get(
+        "/me", headers={"Authorization": "Basic dXNlcjpwYXNz", "X-API-Key": "dyq_anything"}
+    )
+    assert_401(response)
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
 async def test_wrong_role_is_403_and_admin_passes(client, keys):
     directory, _, _ = keys
     monitor = mint_token(directory, roles=["monitor"])

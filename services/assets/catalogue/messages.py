@@ -14,6 +14,11 @@ add_messages(
             "en": "A supplier with this tax id exists already",
             "ru": "Поставщик с этим ИНН уже есть",
         },
+        "field.tax-id-taken": {
+            "az": "Bu VÖEN artıq istifadə olunub",
+            "en": "This tax id is already used",
+            "ru": "Этот ИНН уже используется",
+        },
         "field.unknown-asset-type": {
             "az": "Kataloqda belə aktiv növü yoxdur",
             "en": "No such asset type in the catalogue",

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from assets.catalogue.models import Tracking
+from shared.days import IsoDay, IsoMoment
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,63}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -68,15 +68,15 @@ class AssetTypeOut(BaseModel):
     unit: str
     tracking: Tracking
     reference_price: Decimal
-    created_at: datetime
+    created_at: IsoMoment
     version: int
 
 
 class PriceIn(BaseModel):
     asset_type: Code
     unit_price: Price
-    valid_from: date
-    valid_to: date | None = Field(None, description="Last day the price holds; open if null")
+    valid_from: IsoDay
+    valid_to: IsoDay | None = Field(None, description="Last day the price holds; open if null")
 
     @model_validator(mode="after")
     def _period(self) -> PriceIn:
@@ -161,5 +161,5 @@ class SupplierOut(BaseModel):
     phone: str | None
     address: str | None
     prices: list[PriceOut]
-    created_at: datetime
+    created_at: IsoMoment
     version: int

@@ -54,7 +54,7 @@ async def create_supplier(session: AsyncSession, data: SupplierIn) -> Supplier:
     if await session.scalar(select(Supplier.id).where(Supplier.tax_id == data.tax_id)):
         raise Conflict(
             "detail.supplier-exists",
-            errors=[FieldError(field="body.tax_id", code="taken", message="field.code-taken")],
+            errors=[FieldError(field="body.tax_id", code="taken", message="field.tax-id-taken")],
         )
     supplier = Supplier(
         **data.model_dump(exclude={"prices"}),

@@ -19,6 +19,7 @@ from shared.idempotency import IdempotencyDep
 from shared.limits import upload_limit
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 from shared.uploads import receive_upload
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
@@ -37,6 +38,12 @@ router = APIRouter(prefix="/v1", tags=["deliveries"])
     "to anyone, is refused with 409 and the attempt is flagged (GET /v1/serial-flags). Emits "
     "`assets.delivery.completed` with this delivery's items and total.",
     responses=problem_responses(401, 403, 404, 409, 422),
+    openapi_extra=links(
+        "GET /v1/deliveries/{delivery_id}",
+        "POST /v1/deliveries/{delivery_id}/act",
+        "GET /v1/deliveries/{delivery_id}/act",
+        delivery_id=RESPONSE_ID,
+    ),
 )
 async def record_delivery(
     request: Request,

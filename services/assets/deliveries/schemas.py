@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assets.deliveries.models import ItemStatus, Signer
+from shared.days import IsoDay, IsoMoment
 
 Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -60,7 +60,7 @@ class DeliveryIn(BaseModel):
         )
 
     order_id: uuid.UUID
-    delivered_on: date
+    delivered_on: IsoDay
     place: str = Field(min_length=1, max_length=200)
     signed_by: Signer = Field(description="Who signed the act for the participant (coded)")
     officer_id: str | None = Field(
@@ -73,10 +73,10 @@ class HistoryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     status: ItemStatus
-    occurred_on: date
+    occurred_on: IsoDay
     source_event_id: uuid.UUID | None
     reason: str | None
-    recorded_at: datetime
+    recorded_at: IsoMoment
 
 
 class DeliveredUnitOut(BaseModel):
@@ -129,7 +129,7 @@ class ItemOut(DeliveredUnitOut):
 class ActOut(BaseModel):
     content_type: str
     size: int
-    uploaded_at: datetime
+    uploaded_at: IsoMoment
 
 
 class DeliveryOut(BaseModel):
@@ -159,13 +159,13 @@ class DeliveryOut(BaseModel):
 
     id: uuid.UUID
     order_id: uuid.UUID
-    delivered_on: date
+    delivered_on: IsoDay
     place: str
     signed_by: Signer
     officer_id: str | None
     units: list[DeliveredUnitOut]
     act: ActOut | None = Field(description="The uploaded scan of the signed act, if any")
-    created_at: datetime
+    created_at: IsoMoment
     version: int
 
 
@@ -193,4 +193,4 @@ class SerialFlagOut(BaseModel):
     order_id: uuid.UUID = Field(description="The order of the refused handover")
     existing_unit_id: uuid.UUID = Field(description="The unit the number was handed over with")
     flagged_by: str
-    flagged_at: datetime
+    flagged_at: IsoMoment

@@ -26,6 +26,7 @@ from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter(prefix="/v1", tags=["funds"])
 
@@ -36,6 +37,13 @@ router = APIRouter(prefix="/v1", tags=["funds"])
     response_model=FundOut,
     summary="Register a partner's fund under its memorandum (admin; the state budget exists)",
     responses=problem_responses(401, 403, 409, 422),
+    openapi_extra=links(
+        "GET /v1/funds/{fund_id}",
+        "POST /v1/funds/{fund_id}/budgets",
+        "GET /v1/funds/{fund_id}/budgets",
+        "GET /v1/funds/{fund_id}/ledger",
+        fund_id=RESPONSE_ID,
+    ),
 )
 async def create_fund(
     body: FundIn, session: SessionDep, principal: Admin, idem: IdempotencyDep

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assets.funds.models import EntryKind, FundKind
+from shared.days import IsoDay, IsoMoment
 
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")
@@ -65,7 +65,7 @@ class FundOut(BaseModel):
     kind: FundKind
     partner_id: uuid.UUID | None
     memorandum: str | None
-    created_at: datetime
+    created_at: IsoMoment
     version: int
 
 
@@ -90,8 +90,8 @@ class BudgetIn(BaseModel):
         description="The intake programme round (`/v1/rounds/{id}`) it funds, if any: orders of "
         "that round's participants are paid from it whatever day their plans are approved",
     )
-    period_start: date = Field(description="Orders of plans approved from this day ...")
-    period_end: date = Field(description="... to this day (inclusive) are paid from this budget")
+    period_start: IsoDay = Field(description="Orders of plans approved from this day ...")
+    period_end: IsoDay = Field(description="... to this day (inclusive) are paid from this budget")
     allocated: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
@@ -133,8 +133,8 @@ class BudgetOut(BaseModel):
     fund_id: uuid.UUID
     round: str
     round_id: uuid.UUID | None
-    period_start: date
-    period_end: date
+    period_start: IsoDay
+    period_end: IsoDay
     allocated: Decimal
     reserved: Decimal
     spent: Decimal
@@ -150,7 +150,7 @@ class LedgerEntryOut(BaseModel):
     order_id: uuid.UUID | None
     amount: Decimal
     by: str
-    at: datetime
+    at: IsoMoment
 
 
 class LedgerOut(BaseModel):

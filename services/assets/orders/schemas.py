@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -9,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from assets.orders.models import OrderStatus, PriceApproval
+from shared.days import IsoDay, IsoMoment
 
 Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
@@ -79,7 +79,7 @@ class OrderOut(BaseModel):
     status: OrderStatus
     fund_id: uuid.UUID = Field(description="The fund that pays")
     budget_id: uuid.UUID | None = Field(description="The fund's round budget; None: none yet")
-    approved_on: date
+    approved_on: IsoDay
     items: list[OrderItemOut]
     total: Decimal = Field(description="At the plan's prices")
     cost: Decimal = Field(description="At the agreed prices where agreed")
@@ -92,7 +92,7 @@ class OrderOut(BaseModel):
     price_approval: PriceApproval
     price_approved_by: str | None
     cancel_reason: str | None
-    created_at: datetime
+    created_at: IsoMoment
     version: int
 
 

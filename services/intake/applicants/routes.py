@@ -48,6 +48,7 @@ from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
 from shared.ratelimit import RateLimit
 from shared.regions import region_names
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter(prefix="/v1")
 
@@ -79,6 +80,13 @@ PurposeDep = Annotated[Purpose | None, Depends(_purpose)]
     "review at `/v1/referral-claims`: a partner never learns whether someone else registered a "
     "person.",
     responses=problem_responses(401, 403, 409, 422),
+    openapi_extra=links(
+        "GET /v1/applicants/{applicant_id}",
+        "PATCH /v1/applicants/{applicant_id}",
+        "GET /v1/applicants/{applicant_id}/audit",
+        "POST /v1/applicants/{applicant_id}/duplicates/check",
+        applicant_id=RESPONSE_ID,
+    ),
 )
 async def create_applicant(
     body: ApplicantIn,
@@ -228,12 +236,18 @@ async def search_applicants(
 
 
 @router.get(
-    "/applicants/{applicant_id}",
+    "/applicants/{applicant_id:uuid}",
     tags=["applicants"],
     response_model=ApplicantOut,
     summary="An applicant with personal fields (audited with the purpose given); 404 once the "
     "person is erased",
     responses=problem_responses(401, 403, 404, 422),
+    openapi_extra=links(
+        "PATCH /v1/applicants/{applicant_id}",
+        status=200,
+        if_match=True,
+        applicant_id="$request.path.applicant_id",
+    ),
 )
 async def get_applicant(
     applicant_id: uuid.UUID,
@@ -251,7 +265,7 @@ async def get_applicant(
 
 
 @router.patch(
-    "/applicants/{applicant_id}",
+    "/applicants/{applicant_id:uuid}",
     tags=["applicants"],
     response_model=ApplicantSummary,
     summary="Change an applicant's contact, region, household or categories (If-Match required)",

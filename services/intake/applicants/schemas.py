@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from intake.applicants.models import (
     Sex,
 )
 from intake.privacy.schemas import RegistrationConsent
+from shared.days import IsoDay, IsoMoment
 from shared.db import utcnow
 from shared.regions import RegionCode, region_names
 
@@ -229,8 +230,8 @@ class ApplicantSummary(BaseModel):
     sex: Sex | None
     categories: list[Category]
     household_size: int | None
-    benefited_at: datetime | None = Field(description="When the person received assets, if ever")
-    excluded_at: datetime | None = Field(
+    benefited_at: IsoMoment | None = Field(description="When the person received assets, if ever")
+    excluded_at: IsoMoment | None = Field(
         None,
         description="When a case officer excluded the person from the programme (on a "
         "monitoring flag's proposal), if in force; null again once an appeal lifted it",
@@ -240,7 +241,7 @@ class ApplicantSummary(BaseModel):
     )
     merged_into_id: uuid.UUID | None = Field(description="Set when merged into another applicant")
     referred_by_partner_id: uuid.UUID | None
-    created_at: datetime
+    created_at: IsoMoment
     version: int
 
     @computed_field  # type: ignore[prop-decorator]
@@ -280,7 +281,7 @@ class ApplicantOut(ApplicantSummary):
     first_name: str
     last_name: str
     patronymic: str | None
-    birth_date: date
+    birth_date: IsoDay
     phone: str | None
     address: str | None
     category_details: list[CategoryOut]
@@ -308,7 +309,7 @@ class AuditEntryOut(BaseModel):
     action: str
     purpose: str | None
     reason: str | None
-    at: datetime
+    at: IsoMoment
 
 
 class DuplicateFlagOut(BaseModel):
@@ -343,8 +344,8 @@ class DuplicateFlagOut(BaseModel):
     note: str | None
     kept_id: uuid.UUID | None = Field(description="After a merge: the applicant kept")
     resolved_by: str | None
-    resolved_at: datetime | None
-    created_at: datetime
+    resolved_at: IsoMoment | None
+    created_at: IsoMoment
     version: int
 
 
@@ -436,8 +437,8 @@ class ReferralClaimOut(BaseModel):
     )
     note: str | None = Field(description="Why it was linked or refused")
     resolved_by: str | None
-    resolved_at: datetime | None
-    created_at: datetime
+    resolved_at: IsoMoment | None
+    created_at: IsoMoment
     version: int
 
 

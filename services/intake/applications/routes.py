@@ -28,6 +28,7 @@ from shared.i18n import LanguageDep
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 
@@ -39,6 +40,15 @@ router = APIRouter(prefix="/v1", tags=["applications"])
     summary="Submit an application (or a partner's referral), checked against the round's rules "
     "and scored",
     responses=problem_responses(401, 403, 404, 409, 422),
+    openapi_extra=links(
+        "GET /v1/applications/{application_id}",
+        "GET /v1/applications/{application_id}/assessment",
+        "GET /v1/applications/{application_id}/decisions",
+        "POST /v1/applications/{application_id}/enroll",
+        "POST /v1/applications/{application_id}/withdraw",
+        "POST /v1/applications/{application_id}/cancel",
+        application_id=RESPONSE_ID,
+    ),
 )
 async def submit_application(
     body: ApplicationIn,
@@ -60,6 +70,14 @@ async def submit_application(
     response_model=ApplicationOut,
     summary="An application, with its priority score and breakdown",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "POST /v1/applications/{application_id}/enroll",
+        "POST /v1/applications/{application_id}/withdraw",
+        "POST /v1/applications/{application_id}/cancel",
+        status=200,
+        if_match=True,
+        application_id="$request.path.application_id",
+    ),
 )
 async def get_application(
     application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from intake.applications.models import ApplicationStatus, Source
 from intake.rounds.rules import RuleResult
 from intake.rounds.scoring import Factor
+from shared.days import IsoMoment
 
 _ID = "0b8f6a1e-5d4c-4f6e-9a2b-7c1d3e5f7a90"
 _ROUND = "6f1c2b9e-3a47-4c1e-9a53-0d7f5f1e2a10"
@@ -71,9 +71,9 @@ class ApplicationOut(BaseModel):
     categories: list[str]
     score: Decimal | None = Field(description="Priority score: the sum of score_breakdown")
     score_breakdown: list[Factor]
-    submitted_at: datetime
-    enrolled_at: datetime | None
-    closed_at: datetime | None
+    submitted_at: IsoMoment
+    enrolled_at: IsoMoment | None
+    closed_at: IsoMoment | None
     close_reason: str | None
     version: int
 
@@ -110,7 +110,7 @@ class AssessmentOut(BaseModel):
     rules: list[RuleResult]
     score: Decimal | None
     score_breakdown: list[Factor]
-    assessed_at: datetime | None
+    assessed_at: IsoMoment | None
 
 
 class EnrollIn(BaseModel):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -15,6 +14,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from intake.exclusions.models import ProposalStatus
+from shared.days import IsoMoment
 
 EXCLUDE_REASONS = ("asset_sold", "asset_misused", "fraud_confirmed")
 DECLINE_REASONS = ("asset_stolen", "asset_died", "report_unfounded")
@@ -62,9 +62,9 @@ class ExclusionProposalOut(BaseModel):
     flag_id: uuid.UUID
     rule: str = Field(description="The monitoring rule that proposed it, e.g. asset_lost")
     status: ProposalStatus
-    proposed_at: datetime
+    proposed_at: IsoMoment
     decided_by: str | None = None
-    decided_at: datetime | None = None
+    decided_at: IsoMoment | None = None
     reason: str | None = Field(
         None,
         description="Coded: the officer's reason, or flag_unfounded / report_corrected when "

@@ -144,7 +144,7 @@ async def template() -> Response:
 
 
 @router.get(
-    "/imports/{import_id}",
+    "/imports/{import_id:uuid}",
     tags=["imports"],
     response_model=ImportOut,
     summary="An import's status, progress and counts",

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from intake.imports.models import FileFormat, ImportStatus
+from shared.days import IsoMoment
 
 _ID = "7d1e5c1a-2b3f-4a5e-8c9d-0e1f2a3b4c5d"
 
@@ -51,9 +51,9 @@ class ImportOut(BaseModel):
     failure: str | None = Field(
         description="Why the file as a whole could not be imported (a code), when failed"
     )
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: IsoMoment
+    started_at: IsoMoment | None
+    finished_at: IsoMoment | None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

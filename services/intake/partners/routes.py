@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -23,11 +22,13 @@ from intake.partners.schemas import (
     RotateIn,
 )
 from shared.auth import Admin
+from shared.days import IsoDay
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, change_versioned, check_if_match, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
@@ -43,6 +44,15 @@ _NO_IDEMPOTENCY = (
     response_model=PartnerOut,
     summary="Register a partner organisation",
     responses=problem_responses(401, 403, 422),
+    openapi_extra=links(
+        "GET /v1/partners/{partner_id}",
+        "PATCH /v1/partners/{partner_id}",
+        "POST /v1/partners/{partner_id}/memoranda",
+        "GET /v1/partners/{partner_id}/memoranda",
+        "POST /v1/partners/{partner_id}/api-keys",
+        "GET /v1/partners/{partner_id}/api-keys",
+        partner_id=RESPONSE_ID,
+    ),
 )
 async def create_partner(
     body: PartnerIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
@@ -87,10 +97,16 @@ async def get_own_partner(
 
 
 @router.get(
-    "/{partner_id}",
+    "/{partner_id:uuid}",
     response_model=PartnerOut,
     summary="A partner organisation",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/partners/{partner_id}",
+        status=200,
+        if_match=True,
+        partner_id="$request.path.partner_id",
+    ),
 )
 async def get_partner(
     partner_id: uuid.UUID, session: SessionDep, principal: ReadsPartners, response: Response
@@ -99,7 +115,7 @@ async def get_partner(
 
 
 @router.patch(
-    "/{partner_id}",
+    "/{partner_id:uuid}",
     response_model=PartnerOut,
     summary="Change a partner's name, type or contacts (If-Match required)",
     responses=problem_responses(401, 403, 404, 412, 422, 428),
@@ -163,7 +179,7 @@ async def list_memoranda(
     principal: ReadsPartners,
     page: PageParamsDep,
     in_force_on: Annotated[
-        date | None, Query(description="Only memoranda in force on this day")
+        IsoDay | None, Query(description="Only memoranda in force on this day")
     ] = None,
 ) -> Page[MemorandumOut]:
     partner = await PartnerRepository(session).get(partner_id, principal)

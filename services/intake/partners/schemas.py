@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import phonenumbers
@@ -18,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from intake.partners.models import CooperationArea, KeyStatus, PartnerType
 from shared.auth import Scope
+from shared.days import IsoDay, IsoMoment
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
 MAX_GRACE_SECONDS = 7 * 24 * 3600
@@ -114,8 +114,8 @@ class PartnerOut(BaseModel):
     email: str | None
     phone: str | None
     address: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int
 
 
@@ -135,9 +135,9 @@ class MemorandumIn(BaseModel):
     )
 
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    signed_on: date
-    valid_from: date
-    valid_to: date | None = Field(None, description="Null for a memorandum without an end date")
+    signed_on: IsoDay
+    valid_from: IsoDay
+    valid_to: IsoDay | None = Field(None, description="Null for a memorandum without an end date")
     areas: list[CooperationArea] = Field(min_length=1, description="Areas of cooperation")
 
 
@@ -164,12 +164,12 @@ class MemorandumOut(BaseModel):
     id: uuid.UUID
     partner_id: uuid.UUID
     number: str
-    signed_on: date
-    valid_from: date
-    valid_to: date | None
+    signed_on: IsoDay
+    valid_from: IsoDay
+    valid_to: IsoDay | None
     areas: list[CooperationArea]
     in_force: bool = Field(description="Whether today falls within the memorandum's period")
-    created_at: datetime
+    created_at: IsoMoment
 
 
 class ApiKeyIn(BaseModel):
@@ -234,13 +234,13 @@ class ApiKeyOut(BaseModel):
     prefix: str = Field(description='The key starts "dq_<prefix>_"')
     scopes: list[str]
     status: KeyStatus
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    expires_at: IsoMoment | None
+    revoked_at: IsoMoment | None
     replaced_by_id: uuid.UUID | None = Field(description="The key that replaced it by rotation")
-    last_used_at: datetime | None = Field(
+    last_used_at: IsoMoment | None = Field(
         description="When the key last authenticated a request to intake (to the minute)"
     )
-    created_at: datetime
+    created_at: IsoMoment
     version: int
 
 

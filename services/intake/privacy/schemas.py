@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from intake.privacy import messages as _messages  # noqa: F401 - registers the message keys
 from intake.privacy.models import ConsentHow, ConsentPurpose, ExportStatus
+from shared.days import IsoMoment
 
 # How a person gives consent through the API (the other ways are defaults, see ConsentHow).
 GivenHow = Literal["signed_form", "verbal_recorded", "online"]
@@ -125,8 +125,8 @@ class ConsentOut(BaseModel):
     how: ConsentHow
     text_version: str
     recorded_by: str
-    recorded_at: datetime
-    superseded_at: datetime | None = Field(description="None: the consent in force")
+    recorded_at: IsoMoment
+    superseded_at: IsoMoment | None = Field(description="None: the consent in force")
 
 
 class ErasureIn(BaseModel):
@@ -159,7 +159,7 @@ class ErasureOut(BaseModel):
     applicant_id: uuid.UUID
     application_ids: list[uuid.UUID]
     basis: str
-    erased_at: datetime
+    erased_at: IsoMoment
 
 
 class AccessExportOut(BaseModel):
@@ -188,7 +188,7 @@ class AccessExportOut(BaseModel):
     id: uuid.UUID
     applicant_id: uuid.UUID
     requested_by: str
-    requested_at: datetime
+    requested_at: IsoMoment
     status: ExportStatus = Field(
         description="complete; incomplete: a service did not answer (see `missing`); purged: "
         "the person was erased since and the content is gone"

@@ -17,6 +17,7 @@ from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter(prefix="/v1", tags=["rounds"])
 
@@ -27,6 +28,12 @@ router = APIRouter(prefix="/v1", tags=["rounds"])
     response_model=RoundOut,
     summary="Create a round (draft) with its quotas, eligibility rules and priority weights",
     responses=problem_responses(401, 403, 422),
+    openapi_extra=links(
+        "GET /v1/rounds/{round_id}",
+        "PATCH /v1/rounds/{round_id}",
+        "POST /v1/rounds/{round_id}/selections",
+        round_id=RESPONSE_ID,
+    ),
 )
 async def create_round(
     body: RoundIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
@@ -67,6 +74,12 @@ async def list_rounds(
     response_model=RoundOut,
     summary="A round",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/rounds/{round_id}",
+        status=200,
+        if_match=True,
+        round_id="$request.path.round_id",
+    ),
 )
 async def get_round(
     round_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response

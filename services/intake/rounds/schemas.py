@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from intake.applicants.models import Category
 from intake.rounds.models import RoundStatus
 from intake.rounds.rules import Rule
 from intake.rounds.scoring import Weights
+from shared.days import IsoDay, IsoMoment
 from shared.regions import RegionCode
 
 Quotas = dict[RegionCode, Annotated[int, Field(ge=0, le=1_000_000)]]
@@ -40,8 +40,8 @@ class RoundIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=200)
-    period_start: date
-    period_end: date
+    period_start: IsoDay
+    period_end: IsoDay
     quotas: Quotas = Field(default_factory=dict, description="Places per ISO 3166-2:AZ region")
     reserved_share: Share = Field(
         Decimal(0),
@@ -71,8 +71,8 @@ class RoundUpdate(BaseModel):
     )
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: IsoDay | None = None
+    period_end: IsoDay | None = None
     quotas: Quotas | None = None
     reserved_share: Share | None = None
     priority_categories: list[Category] | None = None
@@ -101,17 +101,17 @@ class RoundOut(BaseModel):
 
     id: uuid.UUID
     name: str
-    period_start: date
-    period_end: date
+    period_start: IsoDay
+    period_end: IsoDay
     status: RoundStatus
     quotas: dict[str, int]
     reserved_share: Decimal
     priority_categories: list[str]
     rules: list[dict[str, Any]]
     weights: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    rules_changed_at: datetime | None = Field(
+    created_at: IsoMoment
+    updated_at: IsoMoment
+    rules_changed_at: IsoMoment | None = Field(
         description="When the rules, weights or priority categories last changed"
     )
     rules_changed_by: str | None = Field(

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.selection.models import Outcome, SelectionStatus
+from shared.days import IsoMoment
 
 _SELECTION = "9d2f6c1a-7b3e-4a5d-8c9f-1e2d3c4b5a60"
 
@@ -46,10 +46,10 @@ class SelectionOut(BaseModel):
     )
     attempts: int = Field(description="Times a runner took the job up")
     requested_by: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    committed_at: datetime | None
+    created_at: IsoMoment
+    started_at: IsoMoment | None
+    finished_at: IsoMoment | None
+    committed_at: IsoMoment | None
     version: int
 
 
@@ -79,4 +79,4 @@ class SelectionResultOut(BaseModel):
     reserved: bool = Field(description="Holds a place reserved for the priority categories")
     score: Decimal
     waitlist_position: int | None
-    promoted_at: datetime | None = Field(description="When it moved from the waitlist to a place")
+    promoted_at: IsoMoment | None = Field(description="When it moved from the waitlist to a place")

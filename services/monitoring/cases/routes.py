@@ -153,7 +153,7 @@ async def list_flags(
 
 
 @router.get(
-    "/flags/{flag_id}",
+    "/flags/{flag_id:uuid}",
     tags=["flags"],
     response_model=FlagOut,
     summary="A flag",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -9,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from monitoring.cases.models import CaseStatus, FlagStatus, Outcome, Resolution, RuleKind
+from shared.days import IsoDay, IsoMoment
 
 _FLAG: dict[str, Any] = {
     "id": "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
@@ -107,8 +107,8 @@ class FlagOut(BaseModel):
     resolution: Resolution | None
     resolution_note: str | None
     resolved_by: str | None
-    resolved_at: datetime | None
-    raised_at: datetime
+    resolved_at: IsoMoment | None
+    raised_at: IsoMoment
     version: int
 
 
@@ -119,12 +119,12 @@ class CaseOut(BaseModel):
     region: str
     direction: str
     partner_id: uuid.UUID | None
-    delivered_on: date = Field(description="The first handover of assets")
+    delivered_on: IsoDay = Field(description="The first handover of assets")
     status: CaseStatus
     outcome: Outcome | None
     close_reason: str | None = Field(description="Coded, e.g. operating_at_12_months")
-    closed_on: date | None
-    opened_at: datetime
+    closed_on: IsoDay | None
+    opened_at: IsoMoment
     version: int
 
 
@@ -167,7 +167,7 @@ class CloseIn(BaseModel):
 
     outcome: Outcome
     reason: CloseReason = Field(description="Coded; each outcome takes its own reasons")
-    closed_on: date | None = Field(None, description="Today (UTC) when not given")
+    closed_on: IsoDay | None = Field(None, description="Today (UTC) when not given")
 
 
 class FlagRuleOut(BaseModel):
@@ -197,7 +197,7 @@ class FlagRuleOut(BaseModel):
     owner_role: str
     active: bool
     updated_by: str | None
-    updated_at: datetime
+    updated_at: IsoMoment
     version: int
 
 
@@ -258,7 +258,7 @@ class ResolveIn(BaseModel):
 class OverdueCheckIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"on": "2027-03-01"}]})
 
-    on: date | None = Field(None, description="The day to check as of; today (UTC) by default")
+    on: IsoDay | None = Field(None, description="The day to check as of; today (UTC) by default")
 
 
 class OverdueCheckOut(BaseModel):

@@ -18,6 +18,7 @@ from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter(prefix="/v1/grievances", tags=["grievances"])
 
@@ -36,6 +37,13 @@ _CHANGE = problem_responses(401, 403, 404, 409, 412, 422, 428)
     "acknowledge and resolve come from the settings. Emits `monitoring.grievance.lodged`; the "
     "description stays in monitoring. Takes an Idempotency-Key.",
     responses=problem_responses(401, 403, 404, 422),
+    openapi_extra=links(
+        "GET /v1/grievances/{grievance_id}",
+        "POST /v1/grievances/{grievance_id}/assign",
+        "POST /v1/grievances/{grievance_id}/acknowledge",
+        "POST /v1/grievances/{grievance_id}/resolve",
+        grievance_id=RESPONSE_ID,
+    ),
 )
 async def lodge(
     body: GrievanceIn,
@@ -96,6 +104,14 @@ async def list_grievances(
     response_model=GrievanceOut,
     summary="A grievance or appeal, with its ETag",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "POST /v1/grievances/{grievance_id}/assign",
+        "POST /v1/grievances/{grievance_id}/acknowledge",
+        "POST /v1/grievances/{grievance_id}/resolve",
+        status=200,
+        if_match=True,
+        grievance_id="$request.path.grievance_id",
+    ),
 )
 async def get_grievance(
     grievance_id: uuid.UUID, session: SessionDep, principal: ReadsMonitoring, response: Response

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +12,7 @@ from monitoring.grievances.models import (
     GrievanceStatus,
     GrievanceType,
 )
+from shared.days import IsoDay, IsoMoment
 
 _APPLICATION = "0b8f2f0e-3c1a-4d6e-9a51-2b7c0d9e4f11"
 _DECISION = "6c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
@@ -86,18 +86,18 @@ class GrievanceOut(BaseModel):
     description: str | None
     partner_id: uuid.UUID | None = Field(description="The referring partner")
     lodged_by: str
-    lodged_at: datetime
-    acknowledge_by: date
-    resolve_by: date
+    lodged_at: IsoMoment
+    acknowledge_by: IsoDay
+    resolve_by: IsoDay
     status: GrievanceStatus
     owner_id: str | None = Field(description="The officer it is assigned to; null: unassigned")
     owner_role: str = Field(description="Who is expected to take it on; moves up when escalated")
     escalation_level: int = Field(description="0 until a deadline passes; +1 for each")
-    acknowledged_at: datetime | None
+    acknowledged_at: IsoMoment | None
     outcome: GrievanceOutcome | None
     resolution_note: str | None
     resolved_by: str | None
-    resolved_at: datetime | None
+    resolved_at: IsoMoment | None
     version: int
 
 

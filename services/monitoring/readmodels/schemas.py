@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.days import IsoMoment
 from shared.decisions import DecisionOut as SharedDecisionOut
 from shared.decisions import how_to_appeal
 
@@ -17,7 +18,7 @@ class TimelineEntryOut(BaseModel):
 
     event_id: uuid.UUID
     event_type: str = Field(description="The event's type, e.g. plans.plan.approved")
-    occurred_at: datetime
+    occurred_at: IsoMoment
     facts: dict[str, Any] = Field(description="The event's payload: ids and coded facts only")
 
 

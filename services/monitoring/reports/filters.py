@@ -20,6 +20,7 @@ from monitoring.queries import equal
 from monitoring.readmodels.models import ApplicationFact
 from monitoring.reports import messages as _messages  # noqa: F401 - registers the message keys
 from shared.auth import Principal, Role
+from shared.days import IsoDay
 from shared.problems import FieldError, NotFound, ValidationProblem
 from shared.regions import region_codes
 from shared.repository import partner_in_scope, partner_of
@@ -142,10 +143,10 @@ def _check(
 
 
 PeriodStart = Annotated[
-    date | None, Query(alias="from", description="First day of the period (inclusive)")
+    IsoDay | None, Query(alias="from", description="First day of the period (inclusive)")
 ]
 PeriodEnd = Annotated[
-    date | None, Query(alias="to", description="Last day of the period (inclusive)")
+    IsoDay | None, Query(alias="to", description="Last day of the period (inclusive)")
 ]
 
 

@@ -4,11 +4,12 @@ monitoring.reports.suppression); `suppressed_below` is 5 when small cells were w
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.days import IsoDay
 
 Breakdown = Literal["category", "region", "direction", "partner"]
 Stage = Literal[
@@ -227,8 +228,8 @@ class BudgetUse(BaseModel):
     fund_partner_id: uuid.UUID | None = Field(description="None: the state budget")
     budget_id: uuid.UUID
     round: str
-    period_start: date
-    period_end: date
+    period_start: IsoDay
+    period_end: IsoDay
     allocated: Decimal
     reserved: Decimal | None = Field(description="Held for orders not yet handed over")
     spent: Decimal | None = Field(description="Of orders handed over")

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from monitoring.visits.models import ItemStatus, VisitStatus
+from shared.days import IsoDay, IsoMoment
 from shared.regions import RegionCode
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9_]{1,64}$")]
@@ -74,7 +74,7 @@ class ItemFinding(BaseModel):
 
 
 class ReportFields(BaseModel):
-    visited_on: date
+    visited_on: IsoDay
     operating: bool = Field(description="Is the business operating?")
     items: list[ItemFinding] = Field(default_factory=list, max_length=1000)
     income: Money | None = Field(None, description="Monthly income, AZN")
@@ -143,7 +143,7 @@ class ReportOut(BaseModel):
 
     id: uuid.UUID = Field(description="The report_id the device made")
     visit_id: uuid.UUID
-    visited_on: date
+    visited_on: IsoDay
     operating: bool
     items: list[ItemFindingOut]
     income: Decimal | None
@@ -156,9 +156,9 @@ class ReportOut(BaseModel):
     late: bool = Field(description="Visited after the due date")
     revision: int = Field(description="1 for the first report; raised by each correction")
     reported_by: str
-    reported_at: datetime
+    reported_at: IsoMoment
     updated_by: str
-    updated_at: datetime
+    updated_at: IsoMoment
 
 
 class VisitOut(BaseModel):
@@ -167,14 +167,14 @@ class VisitOut(BaseModel):
     id: uuid.UUID
     participant_id: uuid.UUID
     delivery_id: uuid.UUID = Field(description="The participant's first delivery")
-    delivered_on: date | None
+    delivered_on: IsoDay | None
     region: str
     partner_id: uuid.UUID | None
     month: int = Field(description="Months after the handover")
-    due_on: date
+    due_on: IsoDay
     status: VisitStatus
     monitor_id: str | None = Field(description="The monitor it is assigned to; null: none yet")
-    visited_on: date | None
+    visited_on: IsoDay | None
     late: bool | None = Field(description="Visited after the due date; null until reported")
     version: int
 
@@ -216,8 +216,8 @@ class MonitorOut(BaseModel):
     regions: list[str]
     active: bool
     open_visits: int = Field(0, description="Scheduled visits assigned to the monitor")
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int
 
 
@@ -243,4 +243,4 @@ class PhotoOut(BaseModel):
     content_type: str
     size: int
     uploaded_by: str
-    uploaded_at: datetime
+    uploaded_at: IsoMoment

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -9,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from plans.business_plans.models import PlanStatus
+from shared.days import IsoMoment
 
 Money = Decimal
 MONTHS = 12
@@ -204,9 +204,9 @@ class BusinessPlanOut(BaseModel):
     revision: int = Field(description="Number of the last submitted version (0: never)")
     submitted_by: str | None
     approved_by: str | None
-    approved_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    approved_at: IsoMoment | None
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int = Field(description="Also the ETag")
 
 
@@ -214,7 +214,7 @@ class CommentOut(BaseModel):
     section: Section
     comment: str
     by: str
-    at: datetime
+    at: IsoMoment
 
 
 class CheckOut(BaseModel):
@@ -222,7 +222,7 @@ class CheckOut(BaseModel):
     passed: bool
     note: str | None
     by: str
-    at: datetime
+    at: IsoMoment
 
 
 _VERSION_CONTENT: dict[str, Any] = {
@@ -268,7 +268,7 @@ class PlanVersionOut(BaseModel):
     number: int
     content: dict[str, Any] = Field(description="The plan as submitted")
     submitted_by: str
-    submitted_at: datetime
+    submitted_at: IsoMoment
     comments: list[CommentOut]
     checklist: list[CheckOut]
 

@@ -9,10 +9,5 @@ add_messages(
             "en": "A direction with code {code} exists already",
             "ru": "Направление с кодом {code} уже есть",
         },
-        "field.code-taken": {
-            "az": "Bu kod artıq istifadə olunub",
-            "en": "This code is already used",
-            "ru": "Этот код уже используется",
-        },
     }
 )

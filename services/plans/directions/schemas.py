@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.days import IsoMoment
 
 Code = Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$", examples=["beekeeping"])
 AssetCode = Field(min_length=2, max_length=64, description="Code in the assets catalogue")
@@ -81,6 +82,6 @@ class DirectionOut(BaseModel):
     asset_package: list[PackageItem]
     ceiling: Decimal
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int

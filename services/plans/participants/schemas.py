@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from plans.participants.models import ParticipantStatus
+from shared.days import IsoMoment
 
 _PARTICIPANT: dict[str, Any] = {
     "id": "0b4c1f3e-5d7a-4c2e-9a51-2f0d9b7e8c11",
@@ -38,10 +38,10 @@ class ParticipantOut(BaseModel):
         description="Intake's programme round the participant was selected in; none when "
         "enrolled by hand"
     )
-    enrolled_at: datetime
+    enrolled_at: IsoMoment
     status: ParticipantStatus
     cancel_reason: str | None
-    cancelled_at: datetime | None
+    cancelled_at: IsoMoment | None
 
 
 class ConsultationIn(BaseModel):
@@ -82,4 +82,4 @@ class ConsultationOut(BaseModel):
     direction: str
     reason: str
     consulted_by: str
-    created_at: datetime
+    created_at: IsoMoment

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from plans.trainings.models import EnrolmentStatus, SessionStatus
+from shared.days import IsoDay, IsoMoment
 
 DirectionCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,63}$", examples=["beekeeping"])]
 Threshold = Annotated[Decimal, Field(gt=0, le=1, max_digits=3, decimal_places=2)]
@@ -102,8 +103,8 @@ class CourseOut(BaseModel):
     hours: int
     completion_threshold: Decimal
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int
 
 
@@ -120,9 +121,9 @@ class SessionIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [_SESSION]})
 
     course_id: uuid.UUID
-    starts_on: date
-    ends_on: date
-    days: list[date] | None = Field(
+    starts_on: IsoDay
+    ends_on: IsoDay
+    days: list[IsoDay] | None = Field(
         None,
         min_length=1,
         max_length=MAX_DAYS,
@@ -151,9 +152,9 @@ class SessionUpdate(BaseModel):
         json_schema_extra={"examples": [{"place": "Lənkəran, otaq 14", "capacity": 30}]}
     )
 
-    starts_on: date | None = None
-    ends_on: date | None = None
-    days: list[date] | None = Field(None, min_length=1, max_length=MAX_DAYS)
+    starts_on: IsoDay | None = None
+    ends_on: IsoDay | None = None
+    days: list[IsoDay] | None = Field(None, min_length=1, max_length=MAX_DAYS)
     place: str | None = Field(None, min_length=1, max_length=500)
     trainer: str | None = Field(None, min_length=1, max_length=200)
     capacity: int | None = Field(None, gt=0, le=10_000)
@@ -179,16 +180,16 @@ class SessionOut(BaseModel):
     id: uuid.UUID
     course_id: uuid.UUID
     direction: str
-    starts_on: date
-    ends_on: date
-    days: list[date]
+    starts_on: IsoDay
+    ends_on: IsoDay
+    days: list[IsoDay]
     place: str
     trainer: str
     capacity: int
     run_by_partner_id: uuid.UUID | None
     status: SessionStatus
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int
 
 
@@ -225,9 +226,9 @@ class EnrolmentOut(BaseModel):
     attended_days: int
     total_days: int
     attendance_rate: Decimal = Field(description="attended_days / total_days")
-    completed_on: date | None
-    created_at: datetime
-    updated_at: datetime
+    completed_on: IsoDay | None
+    created_at: IsoMoment
+    updated_at: IsoMoment
     version: int
 
 
@@ -243,8 +244,8 @@ class SessionBrief(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    starts_on: date
-    ends_on: date
+    starts_on: IsoDay
+    ends_on: IsoDay
     place: str
     status: SessionStatus
     run_by_partner_id: uuid.UUID | None
@@ -315,6 +316,6 @@ class AttendanceOut(BaseModel):
     )
 
     session_id: uuid.UUID
-    day: date
+    day: IsoDay
     participant_ids: list[uuid.UUID]
     version: int = Field(description="0 while nothing is recorded for the day")

@@ -17,6 +17,7 @@ from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter()
 
@@ -27,6 +28,11 @@ router = APIRouter()
     response_model=CourseOut,
     summary="Create a course of a direction (admin; Idempotency-Key)",
     responses=problem_responses(401, 403, 409, 422),
+    openapi_extra=links(
+        "GET /v1/trainings/courses/{course_id}",
+        "PATCH /v1/trainings/courses/{course_id}",
+        course_id=RESPONSE_ID,
+    ),
 )
 async def create_course(
     body: CourseIn, session: SessionDep, principal: Admin, idem: IdempotencyDep
@@ -66,6 +72,12 @@ async def list_courses(
     response_model=CourseOut,
     summary="A course",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/trainings/courses/{course_id}",
+        status=200,
+        if_match=True,
+        course_id="$request.path.course_id",
+    ),
 )
 async def get_course(
     course_id: uuid.UUID, session: SessionDep, principal: ReadsTrainings, response: Response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -13,11 +12,13 @@ from plans.trainings.models import SessionStatus, TrainingSession
 from plans.trainings.repository import SessionRepository
 from plans.trainings.schemas import SessionIn, SessionOut, SessionUpdate
 from plans.trainings.service import sessions as service
+from shared.days import IsoDay
 from shared.db import SessionDep
 from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.idempotency import IdempotencyDep
 from shared.paging import Page, PageParamsDep, paginate
 from shared.problems import FieldError, ValidationProblem, problem_responses
+from shared.routes import RESPONSE_ID, links
 
 router = APIRouter()
 
@@ -28,6 +29,13 @@ router = APIRouter()
     response_model=SessionOut,
     summary="Plan a session of an active course (staff, or a partner for itself; Idempotency-Key)",
     responses=problem_responses(401, 403, 409, 422),
+    openapi_extra=links(
+        "GET /v1/trainings/sessions/{session_id}",
+        "PATCH /v1/trainings/sessions/{session_id}",
+        "POST /v1/trainings/sessions/{session_id}/enrolments",
+        "GET /v1/trainings/sessions/{session_id}/enrolments",
+        session_id=RESPONSE_ID,
+    ),
 )
 async def create_session(
     body: SessionIn, session: SessionDep, principal: OrganisesTrainings, idem: IdempotencyDep
@@ -67,10 +75,10 @@ async def list_sessions(
     status: SessionStatus | None = None,
     course_id: uuid.UUID | None = None,
     date_from: Annotated[
-        date | None, Query(alias="from", description="Sessions still running on or after")
+        IsoDay | None, Query(alias="from", description="Sessions still running on or after")
     ] = None,
     date_to: Annotated[
-        date | None, Query(alias="to", description="Sessions starting on or before")
+        IsoDay | None, Query(alias="to", description="Sessions starting on or before")
     ] = None,
     run_by: Annotated[
         str | None,
@@ -102,6 +110,12 @@ async def list_sessions(
     response_model=SessionOut,
     summary="A session",
     responses=problem_responses(401, 403, 404),
+    openapi_extra=links(
+        "PATCH /v1/trainings/sessions/{session_id}",
+        status=200,
+        if_match=True,
+        session_id="$request.path.session_id",
+    ),
 )
 async def get_session(
     session_id: uuid.UUID, session: SessionDep, principal: ReadsTrainings, response: Response
