@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
+from monitoring.cases.models import ReportEvaluation
 from monitoring.visits.models import Visit
 from shared.db import utcnow
 from tests.events_support import publish
@@ -21,6 +22,7 @@ from tests.monitoring.cases_support import (
     reported,
     visits_of,
 )
+from tests.monitoring.grievances_support import report_first_visit
 from tests.service_fixtures import Auth, Service, StartService
 
 
@@ -105,6 +107,45 @@ async def test_without_a_plan_income_raises_no_flag(
     await handle(monitoring, delivered(participant))
     await handle(monitoring, reported(participant, income="1.00"))
     assert await flags(monitoring, auth("monitor")) == []
+
+
+async def test_a_plan_arriving_after_the_report_still_raises_the_income_flag(
+    start_service: StartService, auth: Auth
+) -> None:
+    """The plans and monitoring streams are not ordered with each other: the visit report can be
+    checked before the approved plan reaches monitoring."""
+    monitoring = await start_service("monitoring")
+    monitor = auth("monitor")
+    low, enough = uuid.uuid4(), uuid.uuid4()
+    for participant in (low, enough):
+        await handle(monitoring, delivered(participant))
+    low_visit = await report_first_visit(monitoring, low, monitor, operating=True, income="40.00")
+    await report_first_visit(monitoring, enough, monitor, operating=True, income="200.00")
+    await eventually(lambda: _evaluated(monitoring, 2), "both reports evaluated")
+    assert await flags(monitoring, monitor) == []
+
+    await handle(monitoring, approved(low, "300.00"))
+    await handle(monitoring, approved(enough, "300.00"))
+    await handle(monitoring, approved(low, "300.00"))  # the same approval again: nothing new
+    raised = await flags(monitoring, monitor)
+    assert [(f["participant_id"], f["rule"], f["visit_id"]) for f in raised] == [
+        (str(low), "income_below_plan", low_visit["id"])
+    ]
+    assert raised[0]["details"] == {
+        "month": 1,
+        "income": "40.00",
+        "expected": "300.00",
+        "ratio": "0.5",
+    }
+    assert [e["rule"] for e in await outbox(monitoring, "monitoring.case.flagged")] == [
+        "income_below_plan"
+    ]
+
+
+async def _evaluated(monitoring: Service, count: int) -> bool | None:
+    async with monitoring.runtime.sessionmaker() as session:
+        done = await session.scalar(select(func.count()).select_from(ReportEvaluation))
+    return True if done == count else None
 
 
 async def test_a_report_sent_twice_or_corrected_raises_each_flag_once(

@@ -94,16 +94,26 @@ def check_report(
             }
         )
     if isinstance(params, IncomeBelowPlanParameters):
-        if report.income is None or not expected_income:
-            return None
-        if report.income >= params.ratio * expected_income:
-            return None
-        return Finding(
-            {
-                "month": report.month,
-                "income": str(report.income),
-                "expected": str(expected_income),
-                "ratio": str(params.ratio),
-            }
-        )
+        return check_income(params, report.month, report.income, expected_income)
     return None
+
+
+def check_income(
+    params: IncomeBelowPlanParameters,
+    month: int,
+    income: Decimal | None,
+    expected_income: Decimal | None,
+) -> Finding | None:
+    """Whether a month's reported income is below `ratio` times what the plan expects."""
+    if income is None or not expected_income:
+        return None
+    if income >= params.ratio * expected_income:
+        return None
+    return Finding(
+        {
+            "month": month,
+            "income": str(income),
+            "expected": str(expected_income),
+            "ratio": str(params.ratio),
+        }
+    )

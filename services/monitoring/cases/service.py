@@ -29,11 +29,17 @@ from monitoring.cases.models import (
     RuleKind,
 )
 from monitoring.cases.repository import CaseRepository, FlagRepository
-from monitoring.cases.rules import REPORT_KINDS, VisitOverdueParameters, check_report
+from monitoring.cases.rules import (
+    REPORT_KINDS,
+    IncomeBelowPlanParameters,
+    VisitOverdueParameters,
+    check_income,
+    check_report,
+)
 from monitoring.cases.rules import parse_parameters as parse_rule_parameters
 from monitoring.cases.schemas import REASONS, CloseIn, FlagRuleIn
 from monitoring.queries import equal
-from monitoring.visits.models import Visit
+from monitoring.visits.models import Visit, VisitReport
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.decisions import AUTOMATIC
@@ -89,22 +95,58 @@ async def record_expectations(session: AsyncSession, plan: PlanApproved) -> None
     await session.execute(
         delete(PlanExpectation).where(PlanExpectation.participant_id == plan.participant_id)
     )
-    if plan.projections:
-        await session.execute(
-            insert(PlanExpectation).values(
-                [
+    if not plan.projections:
+        return
+    await session.execute(
+        insert(PlanExpectation).values(
+            [
+                {
+                    "participant_id": plan.participant_id,
+                    "month": projection.month,
+                    "plan_id": plan.plan_id,
+                    "approved_at": plan.approved_at,
+                    "income": projection.income,
+                    "costs": projection.costs,
+                }
+                for projection in plan.projections
+            ]
+        )
+    )
+    if latest is None:
+        await _check_income_reported_before(session, plan)
+
+
+async def _check_income_reported_before(session: AsyncSession, plan: PlanApproved) -> None:
+    """The plans and monitoring streams are not ordered with each other: a report can be checked
+    before the first approved plan's expectations arrive, when its income had nothing to be
+    compared with. Those reports are checked against the income rules now."""
+    expected = {projection.month: projection.income for projection in plan.projections}
+    reported = await session.execute(
+        select(Visit.id, Visit.month, VisitReport.income)
+        .join(VisitReport, VisitReport.visit_id == Visit.id)
+        .where(Visit.participant_id == plan.participant_id, VisitReport.income.is_not(None))
+    )
+    visits = reported.all()
+    if not visits:
+        return
+    for rule in await active_rules(session, (RuleKind.income_below_plan,)):
+        params = parse_rule_parameters(RuleKind(rule.kind), rule.parameters)
+        assert isinstance(params, IncomeBelowPlanParameters)
+        rows = []
+        for visit_id, month, income in visits:
+            finding = check_income(params, month, income, expected.get(month))
+            if finding is not None:
+                region, partner_id = await _where(session, plan.participant_id, visit_id)
+                rows.append(
                     {
                         "participant_id": plan.participant_id,
-                        "month": projection.month,
-                        "plan_id": plan.plan_id,
-                        "approved_at": plan.approved_at,
-                        "income": projection.income,
-                        "costs": projection.costs,
+                        "visit_id": visit_id,
+                        "region": region,
+                        "partner_id": partner_id,
+                        "details": finding.details,
                     }
-                    for projection in plan.projections
-                ]
-            )
-        )
+                )
+        await _raise(session, rule, rows)
 
 
 async def expectations(session: AsyncSession, participant_id: uuid.UUID) -> list[PlanExpectation]:
