@@ -157,3 +157,37 @@ async def test_an_officer_closes_a_case_with_a_coded_reason_once(
             "closed_on": "2026-06-01",
         }
     ]
+
+
+async def test_a_cancellation_heard_before_the_handover_drops_the_case_out(
+    start_service: StartService, auth: Auth
+) -> None:
+    """Intake's stream and assets' are not ordered with each other: monitoring can hear of a
+    cancelled enrolment before the handover made while it stood."""
+    monitoring = await start_service("monitoring")
+    officer = auth("case_officer")
+    leaving, staying = uuid.uuid4(), uuid.uuid4()
+    await handle(monitoring, EnrollmentCancelled(participant_id=leaving, reason="withdrew"))
+    await handle(monitoring, delivered(leaving))
+    await handle(monitoring, delivered(leaving))  # the handover again: nothing new
+    await handle(monitoring, delivered(staying))
+
+    case = (await monitoring.client.get(f"/v1/cases/{leaving}", headers=officer)).json()
+    assert (case["status"], case["outcome"], case["close_reason"]) == (
+        "closed",
+        "dropped_out",
+        "enrollment_cancelled",
+    )
+    kept = (await monitoring.client.get(f"/v1/cases/{staying}", headers=officer)).json()
+    assert kept["status"] == "open"
+    events = await outbox(monitoring, "monitoring.case.closed")
+    assert [(e["participant_id"], e["outcome"]) for e in events] == [(str(leaving), "dropped_out")]
+
+    async def visits_cancelled() -> list[str] | None:
+        response = await monitoring.client.get(
+            f"/v1/visits?participant_id={leaving}", headers=officer
+        )
+        statuses = [visit["status"] for visit in response.json()["items"]]
+        return statuses if statuses and set(statuses) == {"cancelled"} else None
+
+    await eventually(visits_cancelled, "the dropped-out case's visits cancelled")

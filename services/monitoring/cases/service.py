@@ -39,6 +39,7 @@ from monitoring.cases.rules import (
 from monitoring.cases.rules import parse_parameters as parse_rule_parameters
 from monitoring.cases.schemas import REASONS, CloseIn, FlagRuleIn
 from monitoring.queries import equal
+from monitoring.readmodels.models import ApplicationFact
 from monitoring.visits.models import Visit, VisitReport
 from shared.auth import Principal
 from shared.db import utcnow
@@ -57,6 +58,9 @@ from shared.problems import FieldError, InvalidState, NotFound, ValidationProble
 
 log = logging.getLogger(__name__)
 
+# The reason of a case dropped out by a cancellation that monitoring heard of before the handover.
+CANCELLED_BEFORE_HANDOVER_ARRIVED = "enrollment_cancelled"
+
 # A visit waits for its report in this state (the visits domain's VisitStatus.scheduled).
 SCHEDULED = "scheduled"
 
@@ -65,8 +69,10 @@ SCHEDULED = "scheduled"
 
 
 async def open_case(session: AsyncSession, delivery: DeliveryCompleted) -> None:
-    """The first handover opens the participant's case; later handovers change nothing."""
-    await session.execute(
+    """The first handover opens the participant's case; later handovers change nothing. An
+    enrolment whose cancellation arrived first (intake's stream and assets' are not ordered with
+    each other) drops the new case out at once."""
+    opened = await session.execute(
         insert(Case)
         .values(
             participant_id=delivery.participant_id,
@@ -79,7 +85,35 @@ async def open_case(session: AsyncSession, delivery: DeliveryCompleted) -> None:
             version=1,
         )
         .on_conflict_do_nothing(index_elements=[Case.participant_id])
+        .returning(Case.participant_id)
     )
+    if opened.first() is None:
+        return
+    await _serialise_with_drop_out(session, delivery.participant_id)
+    cancelled_at = await session.scalar(
+        select(ApplicationFact.enrollment_cancelled_at).where(
+            ApplicationFact.application_id == delivery.participant_id
+        )
+    )
+    if cancelled_at is not None:
+        case = await _open_case_for_update(session, delivery.participant_id)
+        assert case is not None
+        await close_case(
+            session,
+            case,
+            Outcome.dropped_out,
+            CANCELLED_BEFORE_HANDOVER_ARRIVED,
+            closed_on=cancelled_at.date(),
+            closed_by=None,
+        )
+
+
+async def _serialise_with_drop_out(session: AsyncSession, participant_id: uuid.UUID) -> None:
+    """A handover and a cancellation of the same participant, handled at once by the consumers of
+    two streams, take turns: the second sees what the first wrote (the case, or the cancellation
+    in the application's facts), so that neither misses the other."""
+    key = func.hashtextextended(f"monitoring.case:{participant_id}", 0)
+    await session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 async def record_expectations(session: AsyncSession, plan: PlanApproved) -> None:
@@ -247,6 +281,7 @@ async def _open_case_for_update(session: AsyncSession, participant_id: uuid.UUID
 
 async def drop_out(session: AsyncSession, event: EnrollmentCancelled) -> None:
     """An enrolment cancelled in intake ends an open case as dropped out."""
+    await _serialise_with_drop_out(session, event.participant_id)
     case = await _open_case_for_update(session, event.participant_id)
     if case is not None:
         await close_case(
