@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import resource
 import time
 from datetime import date, timedelta
@@ -22,8 +21,9 @@ from shared.auth import Principal, Role
 from shared.db import create_engine, create_sessionmaker
 from shared.uploads import Upload
 from tests.bench.database_support import migrated_database
+from tests.bench.results import Result, batch, reported
+from tests.bench.sizes import size
 
-ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 REGIONS = ("AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI")
 FIRST_NAMES = ("Aygün", "Leyla", "Səbinə", "Günel", "Nərmin", "Aysel", "Elvin", "Rəşad", "Orxan")
 LAST_NAMES = ("Məmmədova", "Əliyeva", "Hüseynova", "Quliyeva", "İsmayılova", "Həsənova", "Kərimova")
@@ -66,9 +66,10 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-async def run(pg_url: str, nats_url: str) -> None:
+async def run(pg_url: str, nats_url: str, quick: bool) -> list[Result]:
+    rows = size("BENCH_IMPORT_ROWS", 100_000, 2_000, quick)
     url = await migrated_database(pg_url, "intake")
-    content = referrals_csv(ROWS)
+    content = referrals_csv(rows)
 
     # The floor: COPY of the same file into a plain table with the same columns.
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
@@ -81,7 +82,7 @@ async def run(pg_url: str, nats_url: str) -> None:
         )
         floor = time.perf_counter() - started
         copied = await connection.fetchval("SELECT count(*) FROM referrals_copy")
-        assert copied == ROWS, copied
+        assert copied == rows, copied
     finally:
         await connection.close()
 
@@ -112,16 +113,36 @@ async def run(pg_url: str, nats_url: str) -> None:
         async with sessionmaker() as session:
             done = await session.get_one(Import, job.id)
         assert done.status == ImportStatus.completed, (done.status, done.failure)
-        assert (done.imported, done.rejected) == (ROWS, 0), (done.imported, done.rejected)
+        assert (done.imported, done.rejected) == (rows, 0), (done.imported, done.rejected)
     finally:
         await engine.dispose()
-    size = len(content) / 1024 / 1024
-    print(f"bulk import, {ROWS} rows ({size:.1f} MiB CSV)")
-    print(f"  floor: COPY into a plain table   {floor:8.3f} s  ({ROWS / floor:,.0f} rows/s)")
-    print(f"  import end to end               {total:8.3f} s  ({ROWS / total:,.0f} rows/s)")
+    mib = len(content) / 1024 / 1024
+    print(f"bulk import, {rows} rows ({mib:.1f} MiB CSV)")
+    print(f"  floor: COPY into a plain table   {floor:8.3f} s  ({rows / floor:,.0f} rows/s)")
+    print(f"  import end to end               {total:8.3f} s  ({rows / total:,.0f} rows/s)")
     print(f"    of which upload (store file)  {uploaded:8.3f} s")
     print(f"  import / floor: {total / floor:.1f}x")
     print(
         f"  peak memory (max RSS): {rss_before:.0f} MiB before, {rss_after:.0f} MiB after "
         f"(+{rss_after - rss_before:.0f} MiB for the import)"
     )
+    return [
+        batch(
+            "import of referral rows",
+            rows,
+            total,
+            floor,
+            0.1,
+            "rows/s",
+            rows=rows,
+            floor_is="COPY of the same CSV into a plain table with the same columns",
+            upload_seconds=round(uploaded, 3),
+        ),
+        reported(
+            "import: peak memory of the importing process",
+            rss_after,
+            "MiB",
+            grown_by_mib=round(rss_after - rss_before, 1),
+            rows=rows,
+        ),
+    ]

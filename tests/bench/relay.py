@@ -4,7 +4,6 @@ publishing the same N payloads straight to JetStream, pipelined, from memory."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 
@@ -16,8 +15,8 @@ from shared.messaging.jetstream import ensure_streams, subject_for
 from shared.messaging.outbox import add_event
 from shared.messaging.relay import OutboxRelay
 from tests.bench.database_support import migrated_database
-
-EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
+from tests.bench.results import Result, batch
+from tests.bench.sizes import size
 
 
 def event() -> ParticipantEnrolled:
@@ -31,7 +30,8 @@ def event() -> ParticipantEnrolled:
     )
 
 
-async def run(pg_url: str, nats_url: str) -> None:
+async def run(pg_url: str, nats_url: str, quick: bool) -> list[Result]:
+    events = size("BENCH_EVENTS", 5000, 500, quick)
     url = await migrated_database(pg_url, "intake")
     engine = create_engine(url)
     nc = await nats.connect(nats_url)
@@ -41,7 +41,7 @@ async def run(pg_url: str, nats_url: str) -> None:
         await ensure_streams(js, floor_ns, "intake")
         await ensure_streams(js, relay_ns, "intake")
 
-        payloads = [Envelope.wrap(event()) for _ in range(EVENTS)]
+        payloads = [Envelope.wrap(event()) for _ in range(events)]
         # The floor publishes the same way the relay does, pipelined, but straight from memory.
         started = time.perf_counter()
         acks = [
@@ -59,21 +59,34 @@ async def run(pg_url: str, nats_url: str) -> None:
         relay = OutboxRelay(engine, js, namespace=relay_ns, batch_size=500)
         started = time.perf_counter()
         async with sessionmaker() as session, session.begin():
-            for _ in range(EVENTS):
+            for _ in range(events):
                 await add_event(session, event())
         written = time.perf_counter() - started
         relay_started = time.perf_counter()
         sent = await relay.publish_pending()
         relayed = time.perf_counter() - relay_started
         total = time.perf_counter() - started
-        assert sent == EVENTS, sent
+        assert sent == events, sent
     finally:
         await nc.close()
         await engine.dispose()
-    print(f"outbox relay, {EVENTS} events")
-    print(f"  floor: JetStream publish from memory {floor:8.3f} s  ({EVENTS / floor:,.0f}/s)")
-    print(f"  outbox write + relay publish      {total:8.3f} s  ({EVENTS / total:,.0f}/s)")
+    print(f"outbox relay, {events} events")
+    print(f"  floor: JetStream publish from memory {floor:8.3f} s  ({events / floor:,.0f}/s)")
+    print(f"  outbox write + relay publish      {total:8.3f} s  ({events / total:,.0f}/s)")
     print(f"    of which outbox writes          {written:8.3f} s")
     print(f"    of which relay publishing       {relayed:8.3f} s")
     print(f"  relay publishing / floor: {relayed / floor:.2f}x")
     print(f"  write + relay / floor:    {total / floor:.2f}x")
+    return [
+        batch(
+            "outbox relay",
+            events,
+            relayed,
+            floor,
+            0.7,
+            "events/s",
+            events=events,
+            floor_is="pipelined JetStream publish of the same events from memory",
+            outbox_write_seconds=round(written, 3),
+        )
+    ]

@@ -4,7 +4,6 @@ own functions, against the floor of PostgreSQL's plain GROUP BY of the same fact
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,12 +17,14 @@ from monitoring.reports import service
 from monitoring.reports.filters import Filters
 from shared.db import create_engine, create_sessionmaker
 from tests.bench.database_support import migrated_database
+from tests.bench.results import Result, batch
+from tests.bench.sizes import size
 from tests.monitoring.programme_support import Facts, generate_facts
 
-APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "1000000"))
-# Applications generated with their whole story, as the report tests' are: about half of them
-# become participants.
-STORIES = int(os.environ.get("BENCH_STORIES", "200000"))
+# Of the applications, STORIES are generated with their whole story, as the report tests' are
+# (about half of them become participants): full and quick sizes.
+APPLICATIONS = (1_000_000, 20_000)
+STORIES = (200_000, 4_000)
 REPEATS = 3
 REGIONS = ["AZ-BA", "AZ-GA", "AZ-SA", "AZ-LA", "AZ-MI", "AZ-SM", "AZ-NX", "AZ-QA"]
 DIRECTIONS = ["beekeeping", "cattle", "poultry", "greenhouse", "sewing", "carpentry", "bakery"]
@@ -51,10 +52,10 @@ FROM generate_series(1, :others) AS n,
 """
 
 
-async def _seed(engine: AsyncEngine) -> Facts:
-    """STORIES generated applications (tests/monitoring/programme_support.py) by COPY, with their
+async def _seed(engine: AsyncEngine, applications: int, stories: int) -> Facts:
+    """`stories` generated applications (tests/monitoring/programme_support.py) by COPY, with their
     visits; the others, alike but for their ids and dates, by PostgreSQL itself."""
-    facts = generate_facts(seed=2017, n=STORIES)
+    facts = generate_facts(seed=2017, n=stories)
     async with engine.begin() as connection:
         await connection.execute(
             sa.text(OTHERS),
@@ -63,7 +64,7 @@ async def _seed(engine: AsyncEngine) -> Facts:
                 "categories": CATEGORIES,
                 "directions": DIRECTIONS,
                 "partners": PARTNERS,
-                "others": APPLICATIONS - STORIES,
+                "others": applications - stories,
             },
         )
         driver: Any = (await connection.get_raw_connection()).driver_connection
@@ -103,13 +104,15 @@ WHERE enrolled_at IS NOT NULL AND enrollment_cancelled_at IS NULL GROUP BY 1
 """
 
 
-async def run(pg_url: str, nats_url: str) -> None:
+async def run(pg_url: str, nats_url: str, quick: bool) -> list[Result]:
+    applications = size("BENCH_APPLICATIONS", *APPLICATIONS, quick)
+    stories = size("BENCH_STORIES", *STORIES, quick)
     url = await migrated_database(pg_url, "monitoring")
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     try:
         started = time.perf_counter()
-        facts = await _seed(engine)
+        facts = await _seed(engine, applications, stories)
         participants = sum(
             1 for a in facts.applications if a["enrolled_at"] and not a["enrollment_cancelled_at"]
         )
@@ -139,14 +142,14 @@ async def run(pg_url: str, nats_url: str) -> None:
         funnel_time, funnel_report = await _best(funnel)
         years_floor_time, floor_years = await _best(years_floor)
         years_time, years_report = await _best(years)
-        assert funnel_report.stages[0].count == APPLICATIONS
+        assert funnel_report.stages[0].count == applications
         assert sum(row.count for row in years_report.years) == participants
         assert {int(y): n for y, n in floor_years} == {
             row.year: row.count for row in years_report.years
         }
     finally:
         await engine.dispose()
-    print(f"reports, {APPLICATIONS} applications, {participants} participants (best of {REPEATS})")
+    print(f"reports, {applications} applications, {participants} participants (best of {REPEATS})")
     print(f"  seeding (generated, COPY, generate_series)   {seeded:8.3f} s")
     print(f"  floor: GROUP BY of the funnel's facts        {funnel_floor_time:8.3f} s")
     print(f"  funnel: counts, conversions, median days     {funnel_time:8.3f} s")
@@ -154,3 +157,26 @@ async def run(pg_url: str, nats_url: str) -> None:
     print(f"  participants per year and growth             {years_time:8.3f} s")
     print(f"  funnel / floor: {funnel_time / funnel_floor_time:.2f}x")
     print(f"  participants per year / floor: {years_time / years_floor_time:.2f}x")
+    sizes = {"applications": applications, "participants": participants, "best_of": REPEATS}
+    return [
+        batch(
+            "funnel report",
+            applications,
+            funnel_time,
+            funnel_floor_time,
+            0.5,
+            "applications/s",
+            floor_is="SQL GROUP BY of the funnel's facts and the visits",
+            **sizes,
+        ),
+        batch(
+            "participants per year report",
+            applications,
+            years_time,
+            years_floor_time,
+            0.5,
+            "applications/s",
+            floor_is="SQL GROUP BY year of enrolment",
+            **sizes,
+        ),
+    ]

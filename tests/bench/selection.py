@@ -4,7 +4,6 @@ rows (`ORDER BY score DESC, submitted_at, id`)."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 import uuid
@@ -21,14 +20,15 @@ from intake.selection.models import Selection, SelectionResult, SelectionStatus
 from intake.selection.runner import SelectionRunner
 from shared.db import create_engine, create_sessionmaker
 from tests.bench.database_support import migrated_database
+from tests.bench.results import Result, batch
+from tests.bench.sizes import size
 
-APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
 REGIONS = sorted(s.code for s in pycountry.subdivisions.get(country_code="AZ"))[:60]
 CATEGORIES = ["martyr_family", "war_participant", "disability", "unemployed", "idp"]
 
 
-async def _seed(engine: AsyncEngine) -> uuid.UUID:
-    """One closed round, APPLICATIONS applicants and their eligible applications, by COPY."""
+async def _seed(engine: AsyncEngine, count: int) -> uuid.UUID:
+    """One closed round, `count` applicants and their eligible applications, by COPY."""
     rnd = random.Random(7)
     round_id = uuid.uuid4()
     now = datetime.now(UTC)
@@ -51,7 +51,7 @@ async def _seed(engine: AsyncEngine) -> uuid.UUID:
         driver: Any = (await connection.get_raw_connection()).driver_connection
         applicants: list[tuple[object, ...]] = []
         applications: list[tuple[object, ...]] = []
-        for _ in range(APPLICATIONS):
+        for _ in range(count):
             applicant_id, region = uuid.uuid4(), rnd.choice(REGIONS)
             categories = rnd.sample(CATEGORIES, rnd.randint(1, 2))
             applicants.append(
@@ -82,13 +82,14 @@ async def _seed(engine: AsyncEngine) -> uuid.UUID:
     return round_id
 
 
-async def run(pg_url: str, nats_url: str) -> None:
+async def run(pg_url: str, nats_url: str, quick: bool) -> list[Result]:
+    count = size("BENCH_APPLICATIONS", 100_000, 5_000, quick)
     url = await migrated_database(pg_url, "intake")
     engine = create_engine(url)
     sessionmaker = create_sessionmaker(engine)
     try:
         started = time.perf_counter()
-        round_id = await _seed(engine)
+        round_id = await _seed(engine, count)
         seeded = time.perf_counter() - started
 
         # The floor: PostgreSQL sorts the same rows and hands them over.
@@ -105,7 +106,7 @@ async def run(pg_url: str, nats_url: str) -> None:
                 )
             ).all()
         floor = time.perf_counter() - started
-        assert len(rows) == APPLICATIONS
+        assert len(rows) == count
 
         # As in the service: the runner takes the queued job under its lock and runs it.
         selection_id = uuid.uuid4()
@@ -125,15 +126,28 @@ async def run(pg_url: str, nats_url: str) -> None:
             selection = await session.get(Selection, selection_id)
             assert selection is not None
             assert selection.status == SelectionStatus.proposed, selection.error
-            assert selection.processed == APPLICATIONS
+            assert selection.processed == count
             written = await session.scalar(
                 sa.select(sa.func.count()).where(SelectionResult.selection_id == selection_id)
             )
-            assert written == APPLICATIONS
+            assert written == count
     finally:
         await engine.dispose()
-    print(f"selection, {APPLICATIONS} eligible applications in {len(REGIONS)} regions")
+    print(f"selection, {count} eligible applications in {len(REGIONS)} regions")
     print(f"  seeding by COPY                              {seeded:8.3f} s")
     print(f"  floor: SQL ORDER BY score, submitted_at, id  {floor:8.3f} s")
     print(f"  selection: read, rank, write the proposal    {selection_time:8.3f} s")
     print(f"  selection / floor: {selection_time / floor:.2f}x")
+    return [
+        batch(
+            "selection",
+            count,
+            selection_time,
+            floor,
+            0.3,
+            "applications/s",
+            applications=count,
+            regions=len(REGIONS),
+            floor_is="SQL ORDER BY score DESC, submitted_at, id of the same rows",
+        )
+    ]

@@ -1,0 +1,1 @@
+"""The floor of /healthz: a bare ASGI app, served the way the services are (shared.cli)."""
