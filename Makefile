@@ -30,9 +30,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: benchmarks (all, or BENCH="relay ..."), each a ratio to a floor measured in the same run
+## bench: benchmarks (all, or BENCH="request_path ..."; QUICK=1 for CI's small sizes), each a ratio to
+## a floor measured in the same run; writes bench/results.json and bench/results.md
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench $(BENCH)
+	$(BIN)/python -m tests.bench $(BENCH) $(if $(QUICK),--quick)
 
 ## faults: JOURNEYS (1000) journeys while each service, nats-server and PostgreSQL go down in turn
 faults: $(STAMP)

@@ -110,6 +110,10 @@ def _number(value: float | None) -> str:
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
 
 
+def _ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
 def markdown(items: Sequence[dict[str, Any]], run: dict[str, Any]) -> str:
     lines = ["# Benchmark results", ""]
     lines += [f"- {key}: {value}" for key, value in run.items()]
@@ -122,7 +126,7 @@ def markdown(items: Sequence[dict[str, Any]], run: dict[str, Any]) -> str:
         meets = {True: "yes", False: "**no**", None: ""}[item["meets_goal"]]
         lines.append(
             f"| {item['name']} | {_number(item['figure'])} | {item['unit']} "
-            f"| {_number(item['floor'])} | {_number(item['ratio'])} | {item['goal'] or ''} "
+            f"| {_number(item['floor'])} | {_ratio(item['ratio'])} | {item['goal'] or ''} "
             f"| {meets} |"
         )
     lines += ["", "## Notes", ""]
