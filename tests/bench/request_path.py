@@ -115,7 +115,8 @@ WITH people AS (
          decode(md5(n::text) || md5(n::text) || md5(n::text), 'hex'),
          ($3::text[])[1 + n % $5], ($4::text[])[1 + (n / $5) % $6],
          ($7::text[])[1 + (n / $5) % $6] || ' ' || ($8::text[])[1 + n % $5],
-         date '1970-01-01' + (n * 7919) % $9, CASE WHEN n % 2 = 0 THEN 'female' ELSE 'male' END,
+         date '1970-01-01' + (n::bigint * 7919 % $9)::int,
+         CASE WHEN n % 2 = 0 THEN 'female' ELSE 'male' END,
          '+99450' || lpad((n % 10000000)::text, 7, '0'), ($10::text[])[1 + n % $11],
          ARRAY['war_participant'], false, now(), now(), 1
   FROM generate_series($1::int, $2::int) AS n
