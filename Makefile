@@ -30,10 +30,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: benchmarks (all, or BENCH="request_path ..."; QUICK=1 for CI's small sizes), each a ratio to
-## a floor measured in the same run; writes bench/results.json and bench/results.md
+## bench: benchmarks (all, or BENCH="request_path ..."; QUICK=1 for CI's small sizes; PROFILE=1 adds
+## py-spy profiles of the HTTP loads), each a ratio to a floor measured in the same run; writes
+## bench/results.json and bench/results.md
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench $(BENCH) $(if $(QUICK),--quick)
+	$(BIN)/python -m tests.bench $(BENCH) $(if $(QUICK),--quick) $(if $(PROFILE),--profile)
 
 ## faults: JOURNEYS (1000) journeys while each service, nats-server and PostgreSQL go down in turn
 faults: $(STAMP)

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from shared.devstack import NatsServer, Postgres, free_port, normalise_database_url
-from tests.bench import results
+from tests.bench import profile, results
 from tests.bench.results import Result
 from tests.bench.stack import BenchStack
 
@@ -108,7 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="name", help=f"of {', '.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true", help="small sizes, to prove it works")
     parser.add_argument("--out", type=Path, default=results.RESULTS_DIR, help="results folder")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="one more run of each HTTP load under py-spy, summarised in OUT/profiles",
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        profile.py_spy()  # fails early when py-spy is missing
+        os.environ["BENCH_PROFILE"] = str((args.out / "profiles").absolute())
     chosen = args.names or BENCHMARKS
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:

@@ -15,6 +15,7 @@ each service after the load. Any answer that is not 2xx fails the benchmark.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import string
 import subprocess
@@ -32,7 +33,7 @@ from intake.applicants.names import fold
 from shared.cli import RunningService, stop_services, wait_ready_async
 from shared.devkeys import mint_token
 from shared.devstack import postgres_bin_dir
-from tests.bench import wrk
+from tests.bench import profile, wrk
 from tests.bench.imports import FIRST_NAMES, LAST_NAMES, REGIONS
 from tests.bench.results import Result, reported, throughput
 from tests.bench.stack import BenchStack
@@ -220,13 +221,27 @@ class RequestPath:
         self.auth = {"Authorization": f"Bearer {self.token}"}
         self.intake = stack.url("intake")
         self.runs = iter(string.ascii_uppercase)
+        profiles = os.environ.get("BENCH_PROFILE")
+        self.profiles = Path(profiles) if profiles else None
 
-    def load(self, url: str, **kwargs: Any) -> wrk.Load:
-        """A warm-up, then the measured run; both must answer only 2xx."""
+    def load(self, url: str, title: str, *, tagged: bool = False, **kwargs: Any) -> wrk.Load:
+        """A warm-up, then the measured run; both must answer only 2xx. `tagged`: each run
+        gets a letter of its own for the script (FINs and Idempotency-Keys unique to it). With
+        BENCH_PROFILE (`--profile`), one more run under py-spy, summarised in that folder."""
         for seconds in (self.warm_up, self.seconds):
-            load = wrk.run(url, seconds=seconds, folder=self.folder, **kwargs)
-            if load.failures:
-                raise RuntimeError(f"{load.failures} of {load.requests} requests to {url} failed")
+            measured = self._wrk(url, seconds, tagged, **kwargs)
+        if self.profiles is not None:
+            raw = self.profiles / f"{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}.raw"
+            spy = profile.start(self.stack.services["intake"], self.seconds, raw)
+            self._wrk(url, self.seconds, tagged, **kwargs)
+            print(f"  profile: {profile.finish(spy, raw, title)}", flush=True)
+        return measured
+
+    def _wrk(self, url: str, seconds: float, tagged: bool, **kwargs: Any) -> wrk.Load:
+        args = [next(self.runs)] if tagged else None
+        load = wrk.run(url, seconds=seconds, folder=self.folder, args=args, **kwargs)
+        if load.failures:
+            raise RuntimeError(f"{load.failures} of {load.requests} requests to {url} failed")
         return load
 
     def notes(self, load: wrk.Load) -> dict[str, Any]:
@@ -243,13 +258,16 @@ class RequestPath:
         bare = self.stack.start_bare()
         try:
             await wait_ready_async([bare])
+            await asyncio.to_thread(self._wrk, f"{bare.url}/healthz", self.warm_up, False)
             cpu_before = _cpu_seconds(bare)
-            floor_load = await asyncio.to_thread(self.load, f"{bare.url}/healthz")
+            floor_load = await asyncio.to_thread(
+                self._wrk, f"{bare.url}/healthz", self.seconds, False
+            )
             server_cpu = _cpu_seconds(bare) - cpu_before
         finally:
             await asyncio.to_thread(stop_services, [bare])
-        load = await asyncio.to_thread(self.load, f"{self.intake}/healthz")
-        wrk_per_request = floor_load.cpu_seconds / (2 * floor_load.requests)  # both runs
+        load = await asyncio.to_thread(self.load, f"{self.intake}/healthz", "healthz")
+        wrk_per_request = floor_load.cpu_seconds / floor_load.requests
         return [
             throughput(
                 "/healthz",
@@ -269,9 +287,7 @@ class RequestPath:
                 meaning="requests wrk makes per second of its own CPU, against what the bare "
                 "app served: at 2 or more, the server (not wrk) is the bottleneck",
                 wrk_cpu_us_per_request=round(wrk_per_request * 1e6, 1),
-                bare_server_cpu_us_per_request=round(
-                    server_cpu / (2 * floor_load.requests) * 1e6, 1
-                ),
+                bare_server_cpu_us_per_request=round(server_cpu / floor_load.requests * 1e6, 1),
                 bare_rate=round(floor_load.rate),
             ),
         ]
@@ -314,12 +330,16 @@ class RequestPath:
         created = await asyncio.to_thread(
             self.load,
             f"{self.intake}/v1/applicants",
+            f"create applicant, registry {size}",
+            tagged=True,
             script=create_script(),
             headers=self.auth,
-            args=[next(self.runs)],
         )
         read = await asyncio.to_thread(
-            self.load, f"{self.intake}/v1/applications/{application_id}", headers=self.auth
+            self.load,
+            f"{self.intake}/v1/applications/{application_id}",
+            f"read one application, registry {size}",
+            headers=self.auth,
         )
         return [
             throughput(
