@@ -42,6 +42,7 @@ from tests.soak.measure import sample
 
 REGISTRY = ((100_000, 1_000_000), (1_000, 10_000))  # applicants: full, quick
 SECONDS = (10.0, 2.0)
+REPEATS = (2, 1)  # each figure and its floor, in turn
 WARM_UP_SECONDS = (3.0, 1.0)
 BIRTH_DAYS = 35 * 365  # birth dates from 1970 on, over 35 years, for the seed and wrk alike
 
@@ -76,17 +77,19 @@ end
 
 function request()
   counter = counter + 1
-  local n = counter * 7919
+  -- Each run and thread its own walk through names and birth dates: people alike by chance
+  -- only, as in a real registry, not the seed's or another run's people again.
+  local salt = string.byte(run_tag) * 104729 + string.byte(thread_tag) * 7919
+  local n = counter + salt
   local fin = run_tag .. thread_tag .. base36(counter, 5)
-  local born = os.date("!%%Y-%%m-%%d", (n %% %(birth_days)d) * 86400)
+  local born = os.date("!%%Y-%%m-%%d", ((counter * 4999 + salt) %% %(birth_days)d) * 86400)
   local body = string.format(
     '{"fin": "%%s", "first_name": "%%s", "last_name": "%%s", "birth_date": "%%s", ' ..
     '"sex": "%%s", "phone": "+99450%%07d", "region": "%%s", "categories": [{"category": ' ..
     '"war_participant", "evidence": {"document_type": "veteran_certificate", ' ..
     '"number": "QV-%%s", "issued_on": "2021-01-20"}}]}',
-    fin, first[counter %% #first + 1], last[math.floor(counter / #first) %% #last + 1], born,
-    (counter %% 2 == 0) and "female" or "male", counter %% 10000000,
-    regions[counter %% #regions + 1], fin)
+    fin, first[n %% #first + 1], last[math.floor(n / #first) %% #last + 1], born,
+    (n %% 2 == 0) and "female" or "male", n %% 10000000, regions[n %% #regions + 1], fin)
   local headers = {}
   for key, value in pairs(wrk.headers) do headers[key] = value end
   headers["Content-Type"] = "application/json"
@@ -216,6 +219,7 @@ class RequestPath:
         self.quick = quick
         self.seconds = SECONDS[quick]
         self.warm_up = WARM_UP_SECONDS[quick]
+        self.repeats = REPEATS[quick]
         self.folder = stack.folder / "bench"
         self.token = mint_token(stack.keys, roles=["case_officer"], subject="bench-officer")
         self.auth = {"Authorization": f"Bearer {self.token}"}
@@ -224,13 +228,15 @@ class RequestPath:
         profiles = os.environ.get("BENCH_PROFILE")
         self.profiles = Path(profiles) if profiles else None
 
-    def load(self, url: str, title: str, *, tagged: bool = False, **kwargs: Any) -> wrk.Load:
+    def load(
+        self, url: str, title: str, *, tagged: bool = False, profiled: bool = True, **kwargs: Any
+    ) -> wrk.Load:
         """A warm-up, then the measured run; both must answer only 2xx. `tagged`: each run
         gets a letter of its own for the script (FINs and Idempotency-Keys unique to it). With
         BENCH_PROFILE (`--profile`), one more run under py-spy, summarised in that folder."""
         for seconds in (self.warm_up, self.seconds):
             measured = self._wrk(url, seconds, tagged, **kwargs)
-        if self.profiles is not None:
+        if self.profiles is not None and profiled:
             raw = self.profiles / f"{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')}.raw"
             spy = profile.start(self.stack.services["intake"], self.seconds, raw)
             self._wrk(url, self.seconds, tagged, **kwargs)
@@ -258,15 +264,27 @@ class RequestPath:
         bare = self.stack.start_bare()
         try:
             await wait_ready_async([bare])
-            await asyncio.to_thread(self._wrk, f"{bare.url}/healthz", self.warm_up, False)
-            cpu_before = _cpu_seconds(bare)
-            floor_load = await asyncio.to_thread(
-                self._wrk, f"{bare.url}/healthz", self.seconds, False
-            )
-            server_cpu = _cpu_seconds(bare) - cpu_before
+            floors: list[tuple[wrk.Load, float]] = []
+            loads: list[wrk.Load] = []
+            for repeat in range(self.repeats):  # in turn, the best of each
+                await asyncio.to_thread(self._wrk, f"{bare.url}/healthz", self.warm_up, False)
+                cpu_before = _cpu_seconds(bare)
+                bare_load = await asyncio.to_thread(
+                    self._wrk, f"{bare.url}/healthz", self.seconds, False
+                )
+                floors.append((bare_load, _cpu_seconds(bare) - cpu_before))
+                loads.append(
+                    await asyncio.to_thread(
+                        self.load,
+                        f"{self.intake}/healthz",
+                        "healthz",
+                        profiled=repeat == self.repeats - 1,
+                    )
+                )
         finally:
             await asyncio.to_thread(stop_services, [bare])
-        load = await asyncio.to_thread(self.load, f"{self.intake}/healthz", "healthz")
+        floor_load, server_cpu = max(floors, key=lambda found: found[0].rate)
+        load = _best(loads)
         wrk_per_request = floor_load.cpu_seconds / floor_load.requests
         return [
             throughput(
@@ -277,6 +295,9 @@ class RequestPath:
                 "req/s",
                 floor_is="a bare ASGI app answering the same, served as the services are",
                 **self.notes(load),
+                best_of=self.repeats,
+                runs=[round(each.rate) for each in loads],
+                floor_runs=[round(each.rate) for each, _ in floors],
             ),
             throughput(
                 "load generator: wrk's capacity against the bare floor",
@@ -309,58 +330,82 @@ class RequestPath:
         started = time.perf_counter()
         size = await seed_registry(url, registry)
         seeded = time.perf_counter() - started
-        sizes = {"registry_applicants": size, "seeded_in_s": round(seeded, 1)}
+        sizes: dict[str, Any] = {"registry_applicants": size, "seeded_in_s": round(seeded, 1)}
 
+        # A UUID the service made, so nothing to quote.
+        select = f"SELECT * FROM applications WHERE id = '{uuid.UUID(application_id)}';\n"  # noqa: S608
+        insert_floors: list[float] = []
+        select_floors: list[float] = []
+        creates: list[wrk.Load] = []
+        reads: list[wrk.Load] = []
         connection = await asyncpg.connect(plain(url))
         try:
             await connection.execute(
                 "CREATE TABLE bench_floor_applicants (LIKE applicants INCLUDING DEFAULTS);"
                 "ALTER TABLE bench_floor_applicants ADD PRIMARY KEY (id)"
             )
-            insert_floor = await asyncio.to_thread(
-                pgbench, url, INSERT_FLOOR, self.seconds, self.folder
-            )
+            # Floor and figure in turn, REPEATS times: the best of each, so that a moment when
+            # the machine is busy with something else weighs on neither alone.
+            for repeat in range(self.repeats):
+                last = repeat == self.repeats - 1
+                insert_floors.append(
+                    await asyncio.to_thread(pgbench, url, INSERT_FLOOR, self.seconds, self.folder)
+                )
+                creates.append(
+                    await asyncio.to_thread(
+                        self.load,
+                        f"{self.intake}/v1/applicants",
+                        f"create applicant, registry {size}",
+                        tagged=True,
+                        profiled=last,
+                        script=create_script(),
+                        headers=self.auth,
+                    )
+                )
+                select_floors.append(
+                    await asyncio.to_thread(pgbench, url, select, self.seconds, self.folder)
+                )
+                reads.append(
+                    await asyncio.to_thread(
+                        self.load,
+                        f"{self.intake}/v1/applications/{application_id}",
+                        f"read one application, registry {size}",
+                        profiled=last,
+                        headers=self.auth,
+                    )
+                )
             await connection.execute("DROP TABLE bench_floor_applicants")
-            # A UUID the service made, so nothing to quote.
-            select = f"SELECT * FROM applications WHERE id = '{uuid.UUID(application_id)}';\n"  # noqa: S608
-            select_floor = await asyncio.to_thread(pgbench, url, select, self.seconds, self.folder)
+            sizes["duplicate_flags_after"] = int(
+                await connection.fetchval("SELECT count(*) FROM duplicate_flags")
+            )
         finally:
             await connection.close()
-
-        created = await asyncio.to_thread(
-            self.load,
-            f"{self.intake}/v1/applicants",
-            f"create applicant, registry {size}",
-            tagged=True,
-            script=create_script(),
-            headers=self.auth,
-        )
-        read = await asyncio.to_thread(
-            self.load,
-            f"{self.intake}/v1/applications/{application_id}",
-            f"read one application, registry {size}",
-            headers=self.auth,
-        )
+        created, read = _best(creates), _best(reads)
+        sizes["best_of"] = self.repeats
         return [
             throughput(
                 f"create applicant over HTTP, registry {size:,}",
                 created.rate,
-                insert_floor,
+                max(insert_floors),
                 0.25,
                 "req/s",
                 floor_is="pgbench inserting rows of an applicant's width, 32 clients",
                 **self.notes(created),
                 **sizes,
+                runs=[round(load.rate, 1) for load in creates],
+                floor_runs=[round(rate) for rate in insert_floors],
             ),
             throughput(
                 f"read one application over HTTP, registry {size:,}",
                 read.rate,
-                select_floor,
+                max(select_floors),
                 0.25,
                 "req/s",
                 floor_is="pgbench selecting the same row by id, 32 clients",
                 **self.notes(read),
                 **sizes,
+                runs=[round(load.rate, 1) for load in reads],
+                floor_runs=[round(rate) for rate in select_floors],
             ),
         ]
 
@@ -376,6 +421,10 @@ class RequestPath:
             )
             for name, found in samples.items()
         ]
+
+
+def _best(loads: list[wrk.Load]) -> wrk.Load:
+    return max(loads, key=lambda load: load.rate)
 
 
 def _cpu_seconds(service: RunningService) -> float:
