@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shared.cli import RunningService
 
-TOP = 30
+TOP = 60
 RATE = 100  # samples a second
 # Frames every sample of the server's thread passes through: left out of the inclusive list.
 SERVING = ("<frozen runpy>", "click/", "uvicorn/main.py", "uvicorn/server.py", "uvicorn/_compat.py",
