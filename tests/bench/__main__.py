@@ -107,20 +107,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="name", help=f"of {', '.join(BENCHMARKS)}")
     parser.add_argument("--quick", action="store_true", help="small sizes, to prove it works")
-    parser.add_argument("--out", type=Path, default=results.RESULTS_DIR, help="results folder")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results folder (default: bench/ for the whole suite at full size, the one kept in "
+        "the repository; else .dayaq/bench/, so that a partial or quick run overwrites nothing)",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
         help="one more run of each HTTP load under py-spy, summarised in OUT/profiles",
     )
     args = parser.parse_args(argv)
-    if args.profile:
-        profile.py_spy()  # fails early when py-spy is missing
-        os.environ["BENCH_PROFILE"] = str((args.out / "profiles").absolute())
     chosen = args.names or BENCHMARKS
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
         parser.error(f"no benchmark {', '.join(unknown)}: choose among {', '.join(BENCHMARKS)}")
+    if args.out is None:
+        whole = set(chosen) == set(BENCHMARKS) and not args.quick
+        args.out = results.RESULTS_DIR if whole else results.SCRATCH_DIR
+    if args.profile:
+        profile.py_spy()  # fails early when py-spy is missing
+        os.environ["BENCH_PROFILE"] = str((args.out / "profiles").absolute())
     started = time.perf_counter()
     load_before = os.getloadavg()
     found: list[Result] = []

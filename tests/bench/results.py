@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 Direction = Literal[">=", "<="]
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "bench"
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "bench"  # the full suite's, kept in the repo
+SCRATCH_DIR = Path(__file__).resolve().parents[2] / ".dayaq" / "bench"  # any other run's
 
 
 @dataclass(frozen=True)
