@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         benchmarks=" ".join(chosen),
         failed=" ".join(failed) or "none",
         minutes=round(minutes, 1),
-        services=f"as `make run` serves them, but {BenchStack.lifted()}",
+        services=f"as `make run` serves them (worker processes: {BenchStack.workers_note()}), "
+        f"but {BenchStack.lifted()}",
         machine=f"{os.cpu_count()} cores, {platform.python_implementation()} "
         f"{platform.python_version()}, load average before {load_before[0]:.2f}, "
         f"after {os.getloadavg()[0]:.2f}",

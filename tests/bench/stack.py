@@ -1,14 +1,18 @@
 """The four services as processes for the request-path and event benchmarks: tests/faults' Stack
 (PostgreSQL, nats-server and the services as `dayaq run` starts them), but served exactly as
-`make run` serves them: a durable PostgreSQL, the services' default settings (no test-quick
-outbox polling), except the rate limits, which would refuse a load generator and are lifted."""
+`make run` serves them: a durable PostgreSQL, as many worker processes per service, the services'
+default settings (no test-quick outbox polling), except the rate limits, which would refuse a
+load generator and are lifted."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
+from typing import Any
 
-from shared.cli import RunningService, start_service
+from shared import cli
+from shared.cli import SERVICE_NAMES, RunningService, start_service
 from shared.devstack import Postgres, free_port
 from tests.faults.stack import FAST, Stack
 
@@ -19,6 +23,29 @@ RATE_LIMITS = {
     "monitoring": ("rate_limit_reports",),
 }
 BARE = "tests.bench.bare"
+
+
+def workers(service: str) -> int:
+    """The worker processes `dayaq run` gives the service, once it gives more than one
+    (`<SERVICE>_WORKERS`, else `DAYAQ_WORKERS`, else its default): one until then."""
+    env_count = getattr(cli, "env_count", None)
+    default_workers = getattr(cli, "default_workers", None)
+    if env_count is None or default_workers is None:
+        return 1
+    if "workers" not in inspect.signature(start_service).parameters:
+        return 1
+    count: int = env_count(
+        f"{service.upper()}_WORKERS", env_count("DAYAQ_WORKERS", default_workers())
+    )
+    return count
+
+
+def serve(
+    name: str, port: int, *, env: dict[str, str], log_dir: Path, count: int
+) -> RunningService:
+    """start_service with `count` worker processes (when there is more than one)."""
+    extra: dict[str, Any] = {"workers": count} if count > 1 else {}
+    return start_service(name, port, env=env, log_dir=log_dir, **extra)
 
 
 class BenchStack(Stack):
@@ -37,6 +64,13 @@ class BenchStack(Stack):
             env[f"{service.upper()}_{setting.upper()}"] = LIFTED
         return env
 
+    def _spawn(self, name: str) -> RunningService:
+        service = serve(
+            name, self.ports[name], env=self.env(name), log_dir=self.logs, count=workers(name)
+        )
+        self.services[name] = service
+        return service
+
     @staticmethod
     def lifted() -> str:
         """For the results' notes."""
@@ -44,5 +78,13 @@ class BenchStack(Stack):
         return f"{', '.join(settings)} = {LIFTED} (the rate limits would refuse a load generator)"
 
     def start_bare(self) -> RunningService:
-        """The bare ASGI app (tests/bench/bare), started as the services are."""
-        return start_service(BARE, free_port(), env=dict(os.environ), log_dir=self.logs)
+        """The bare ASGI app (tests/bench/bare), started as the services are: with as many
+        worker processes as intake."""
+        return serve(
+            BARE, free_port(), env=dict(os.environ), log_dir=self.logs, count=workers("intake")
+        )
+
+    @staticmethod
+    def workers_note() -> str:
+        """For the results' notes."""
+        return ", ".join(f"{name} {workers(name)}" for name in SERVICE_NAMES)
