@@ -7,14 +7,11 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, cast
 
-from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -23,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth import ApiKeyStore
-from shared.context import set_trace
-from shared.db import create_engine, create_sessionmaker
+from shared.context import RequestIds
+from shared.db import create_engine, create_sessionmaker, engine_options
 from shared.events.asyncapi import asyncapi_document
 from shared.headers import SecurityHeaders
 from shared.idempotency import idempotency_purge
@@ -44,10 +41,6 @@ from shared.settings import ServiceSettings
 from shared.workers import Worker
 
 log = logging.getLogger(__name__)
-
-# What a caller's X-Correlation-ID may be (a UUID is one); anything else is replaced.
-SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
 
 T = TypeVar("T")
 
@@ -131,17 +124,17 @@ def create_service_app(
         openapi_tags=openapi_tags,
     )
     app.state.settings = settings
-    # Outside Starlette's outermost middleware, so that the 500s it answers carry them too.
+    # Outside Starlette's outermost middleware, so that the 500s it answers carry them too; the
+    # request ids outermost, so that they exist before anything else runs.
     build_middleware_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]
-        build_middleware_stack(), hsts_seconds=settings.hsts_seconds
+    app.build_middleware_stack = lambda: RequestIds(  # type: ignore[method-assign]
+        SecurityHeaders(build_middleware_stack(), hsts_seconds=settings.hsts_seconds)
     )
 
     install_problem_handlers(app)
-    # Inside the metrics and trace middleware: refusals are measured and carry the request id.
+    # Inside the metrics middleware: refusals are measured. Every middleware is pure ASGI.
     install_request_limits(app, settings)
     install_metrics(app)
-    _install_trace(app)
     app.include_router(_probes())
     received = [event_type for by_type in (handlers or {}).values() for event_type in by_type]
     catalogue = asyncapi_document(service, received)
@@ -163,7 +156,7 @@ async def _open_runtime(
 ) -> Runtime:
     """The engine, NATS with the service's own streams, its consumers and relay: none running."""
     service = settings.service_name
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **engine_options(settings))
     sessionmaker = create_sessionmaker(engine)
     consumers: list[Consumer] = []
 
@@ -238,25 +231,6 @@ async def _close(runtime: Runtime) -> None:
     with contextlib.suppress(Exception):
         await runtime.nc.drain()
     await runtime.engine.dispose()
-
-
-def _install_trace(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def trace(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = correlation_id.get() or str(uuid.uuid4())
-        # A caller's correlation id joins this request to a larger piece of work; it goes into
-        # every log line and event, so only a UUID or a short safe token is taken as it is.
-        sent = request.headers.get("X-Correlation-ID", "")
-        correlation = sent if SAFE_CORRELATION_ID.fullmatch(sent) else request_id
-        set_trace(request_id=request_id, correlation_id=correlation)
-        response = await call_next(request)
-        response.headers["X-Correlation-ID"] = correlation
-        return response
-
-    # Outermost, so the request id exists before anything else runs.
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
 
 
 def _probes() -> APIRouter:
