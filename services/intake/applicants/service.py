@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.duplicates import find_duplicates
+from intake.applicants.duplicates import flag_duplicates
 from intake.applicants.models import (
     Applicant,
     ApplicantCategory,
@@ -304,7 +304,7 @@ async def create_applicant(
             if attempt or registrant is None:
                 raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
             continue
-        await find_duplicates(session, applicant)  # a claim's writes nothing, in the same time
+        await flag_duplicates(session, applicant, new=True)  # a claim's writes nothing
         return applicant
     raise AssertionError("unreachable")
 
