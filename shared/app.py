@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import inspect
 import logging
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, cast
@@ -106,6 +111,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _die_with_supervisor()
         runtime = await _open_runtime(settings, handlers or {}, api_key_store)
         app.state.runtime = runtime
         try:
@@ -147,6 +153,18 @@ def create_service_app(
         app.include_router(router)
     document_error_responses(app)
     return app
+
+
+def _die_with_supervisor() -> None:
+    """A worker of `uvicorn --workers` (a multiprocessing child) is sent SIGTERM, and so shuts
+    down, when the process supervising it dies, even by SIGKILL: it never serves on alone,
+    holding the service's port against the next start."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # the supervisor died before prctl
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _open_runtime(

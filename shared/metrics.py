@@ -3,12 +3,18 @@ never on the API's: the API port is the one the ingress publishes."""
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter("dayaq_http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_SECONDS = Histogram("dayaq_http_request_seconds", "HTTP request duration", ["method", "route"])
@@ -71,8 +77,22 @@ def install_metrics(app: FastAPI) -> None:
 
 
 def serve_metrics(host: str, port: int) -> Callable[[], None]:
-    """Serves /metrics on `host:port` from a thread of this process; returns what stops it."""
-    server, thread = start_http_server(port, addr=host)
+    """Serves /metrics on `host:port` from a thread of this process; returns what stops it.
+
+    Several worker processes of one service (uvicorn --workers) count in the folder named by
+    PROMETHEUS_MULTIPROC_DIR, which the process starting them empties first: the one worker
+    that binds the port serves every worker's sum, the others serve nothing."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    try:
+        server, thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as error:
+        if registry is REGISTRY or error.errno != errno.EADDRINUSE:
+            raise
+        log.info("metrics served by another worker of this service")
+        return lambda: None
 
     def stop() -> None:
         server.shutdown()
