@@ -86,7 +86,13 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+async def _runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+# Dependencies are async, as every one in the request path: FastAPI runs a plain `def` one in
+# its thread pool, a hand-off to another thread for each request.
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 def create_service_app(

@@ -131,7 +131,7 @@ PERSONAL_QUERY_PARAMETERS = (
 )
 
 
-def _no_personal_data_in_query(request: Request) -> None:
+async def _no_personal_data_in_query(request: Request) -> None:
     refused = [name for name in PERSONAL_QUERY_PARAMETERS if name in request.query_params]
     if refused:
         raise ValidationProblem(
