@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -439,6 +439,18 @@ async def _category_details(
     return details
 
 
+def category_details_of(entries: Sequence[CategoryIn]) -> list[CategoryOut]:
+    """The categories just registered, as `_category_details` would read them back."""
+    return [
+        CategoryOut(
+            category=entry.category,
+            disability_group=entry.disability_group,
+            evidence=entry.evidence,
+        )
+        for entry in sorted(entries, key=lambda entry: entry.category.value)
+    ]
+
+
 async def reveal_applicants(
     session: AsyncSession,
     fins: FinProtector,
@@ -446,14 +458,19 @@ async def reveal_applicants(
     principal: Principal,
     *,
     purpose: Purpose | None = None,
+    categories: Mapping[uuid.UUID, list[CategoryOut]] | None = None,
 ) -> list[ApplicantOut]:
     """The applicants with personal fields; each read is written to the audit log with its
-    purpose. Callers check `may_see_personal_data` (and partner scoping) first."""
+    purpose. Callers check `may_see_personal_data` (and partner scoping) first. `categories`:
+    the applicants' category details when the caller has them (it just registered them)."""
     why = (purpose or default_purpose(principal)).value
     viewer = partner_of(principal)
     for applicant in applicants:
         check_not_erased(applicant)
-    details = await _category_details(session, [a.id for a in applicants])
+    if categories is None:
+        details = await _category_details(session, [a.id for a in applicants])
+    else:
+        details = {applicant.id: categories[applicant.id] for applicant in applicants}
     out = []
     for applicant in applicants:
         audit(session, principal, "read", applicant.id, purpose=why)
@@ -484,8 +501,12 @@ async def reveal_applicant(
     principal: Principal,
     *,
     purpose: Purpose | None = None,
+    categories: list[CategoryOut] | None = None,
 ) -> ApplicantOut:
-    (out,) = await reveal_applicants(session, fins, [applicant], principal, purpose=purpose)
+    known = None if categories is None else {applicant.id: categories}
+    (out,) = await reveal_applicants(
+        session, fins, [applicant], principal, purpose=purpose, categories=known
+    )
     return out
 
 
