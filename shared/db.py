@@ -97,3 +97,20 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # response, never a success the database did not keep.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session without BEGIN and COMMIT, two round trips fewer: each statement is a
+    transaction of its own (PostgreSQL's autocommit). For a read that is one statement (its one
+    snapshot is the whole read's), never for one that needs several to agree. What the route
+    adds (an audit row) is flushed when it returns normally, before the response is sent."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessionmaker
+    async with sessionmaker() as session:
+        # No round trip: asyncpg's adapter only stops sending BEGIN, and the pool gives the
+        # connection back with its usual isolation level.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+        await session.commit()
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
