@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, String, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +67,24 @@ MAX_CANDIDATES = 100
 MAX_NEW_FLAGS = 10
 
 
+# The people a registration may duplicate, built once (its cache key too): the closest names
+# (pg_trgm, computed by PostgreSQL) among those born the same day.
+_CANDIDATES = (
+    select(Applicant.id, Applicant.last_name, Applicant.first_name)
+    .where(
+        Applicant.birth_date == bindparam("birth_date"),
+        Applicant.id != bindparam("applicant_id"),
+        Applicant.merged_into_id.is_(None),
+        Applicant.claimed.is_(False),  # partners' claims are reviewed as claims
+    )
+    .order_by(
+        func.similarity(Applicant.name_folded, bindparam("key", type_=String)).desc().nulls_last(),
+        Applicant.id,
+    )
+    .limit(MAX_CANDIDATES)
+)
+
+
 async def flag_duplicates(
     session: AsyncSession,
     applicant: Applicant,
@@ -81,19 +99,8 @@ async def flag_duplicates(
     A partner's referral claim is reviewed as a claim, never flagged: for it the same look-ups
     write nothing, so that registering it takes as long as registering a new person."""
     key = name_key(applicant.last_name, applicant.first_name)
-    candidates = (
-        await session.execute(
-            select(Applicant.id, Applicant.last_name, Applicant.first_name)
-            .where(
-                Applicant.birth_date == applicant.birth_date,
-                Applicant.id != applicant.id,
-                Applicant.merged_into_id.is_(None),
-                Applicant.claimed.is_(False),  # partners' claims are reviewed as claims
-            )
-            .order_by(func.similarity(Applicant.name_folded, key).desc().nulls_last(), Applicant.id)
-            .limit(MAX_CANDIDATES)
-        )
-    ).all()
+    parameters = {"birth_date": applicant.birth_date, "applicant_id": applicant.id, "key": key}
+    candidates = (await session.execute(_CANDIDATES, parameters)).all()
     scored = [(c.id, key_score(key, name_key(c.last_name, c.first_name))) for c in candidates]
     matches = sorted(
         ((candidate_id, score) for candidate_id, score in scored if score >= threshold),

@@ -183,6 +183,17 @@ class FinRegistration:
 NEW_FIN = FinRegistration()
 
 
+# Built once (its cache key too): one array parameter however many FINs, as an import asks for a
+# chunk's FINs at once.
+_FIN_HOLDERS = select(
+    Applicant.fin_hash,
+    Applicant.id,
+    Applicant.claimed,
+    Applicant.referred_by_partner_id,
+    Applicant.merged_into_id,
+).where(Applicant.fin_hash == any_(bindparam("fin_hashes", type_=_HASH_ARRAY)))
+
+
 async def fin_registrations(
     session: AsyncSession, fin_hashes: Sequence[str], registrant: uuid.UUID | None
 ) -> dict[str, FinRegistration]:
@@ -190,21 +201,7 @@ async def fin_registrations(
     FINs not registered are left out. The one decision of the API and the import alike."""
     if not fin_hashes:
         return {}
-    rows = (
-        await session.execute(
-            select(
-                Applicant.fin_hash,
-                Applicant.id,
-                Applicant.claimed,
-                Applicant.referred_by_partner_id,
-                Applicant.merged_into_id,
-            )
-            # One array parameter however many: an import asks for a chunk's FINs at once.
-            .where(
-                Applicant.fin_hash == any_(bindparam("fin_hashes", list(fin_hashes), _HASH_ARRAY))
-            )
-        )
-    ).all()
+    rows = (await session.execute(_FIN_HOLDERS, {"fin_hashes": list(fin_hashes)})).all()
     holders: dict[str, list[Any]] = {}
     for row in rows:
         holders.setdefault(row.fin_hash, []).append(row)
