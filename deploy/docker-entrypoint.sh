@@ -20,10 +20,18 @@ require_service() {
 case "${1:-serve}" in
     serve)
         require_service
-        # One process per container: scale with replicas. uvloop and httptools are picked up
-        # when installed. The graceful timeout stays inside the pod's termination grace period.
+        # <SERVICE>_WORKERS processes (1 unless set; one per core the container may use), and
+        # replicas beyond. Several workers count their metrics in one folder, emptied first,
+        # and one of them serves the sum. uvloop and httptools are picked up when installed.
+        # The graceful timeout stays inside the pod's termination grace period.
+        eval "workers=\${$(echo "$SERVICE" | tr '[:lower:]' '[:upper:]')_WORKERS:-1}"
+        if [ "$workers" -gt 1 ]; then
+            export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/dayaq-metrics}"
+            rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+            mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+        fi
         exec python -m uvicorn "${SERVICE}.main:create_app" --factory \
-            --host 0.0.0.0 --port "${PORT:-8000}" \
+            --host 0.0.0.0 --port "${PORT:-8000}" --workers "$workers" \
             --lifespan on --timeout-graceful-shutdown 20
         ;;
     migrate)

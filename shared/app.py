@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import inspect
 import logging
-import re
-import uuid
+import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, cast
 
-from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from limits.aio.strategies import MovingWindowRateLimiter
 from nats.aio.client import Client as NATS
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.auth import ApiKeyStore
-from shared.context import set_trace
-from shared.db import create_engine, create_sessionmaker
+from shared.context import RequestIds
+from shared.db import create_engine, create_sessionmaker, engine_options
 from shared.events.asyncapi import asyncapi_document
 from shared.headers import SecurityHeaders
 from shared.idempotency import idempotency_purge
@@ -44,10 +47,6 @@ from shared.settings import ServiceSettings
 from shared.workers import Worker
 
 log = logging.getLogger(__name__)
-
-# What a caller's X-Correlation-ID may be (a UUID is one); anything else is replaced.
-SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-
 
 T = TypeVar("T")
 
@@ -88,7 +87,13 @@ def runtime_of(request: Request) -> Runtime:
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+async def _runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+# Dependencies are async, as every one in the request path: FastAPI runs a plain `def` one in
+# its thread pool, a hand-off to another thread for each request.
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 def create_service_app(
@@ -113,6 +118,7 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _die_with_supervisor()
         runtime = await _open_runtime(settings, handlers or {}, api_key_store)
         app.state.runtime = runtime
         try:
@@ -131,17 +137,17 @@ def create_service_app(
         openapi_tags=openapi_tags,
     )
     app.state.settings = settings
-    # Outside Starlette's outermost middleware, so that the 500s it answers carry them too.
+    # Outside Starlette's outermost middleware, so that the 500s it answers carry them too; the
+    # request ids outermost, so that they exist before anything else runs.
     build_middleware_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeaders(  # type: ignore[method-assign]
-        build_middleware_stack(), hsts_seconds=settings.hsts_seconds
+    app.build_middleware_stack = lambda: RequestIds(  # type: ignore[method-assign]
+        SecurityHeaders(Liveness(build_middleware_stack()), hsts_seconds=settings.hsts_seconds)
     )
 
     install_problem_handlers(app)
-    # Inside the metrics and trace middleware: refusals are measured and carry the request id.
+    # Inside the metrics middleware: refusals are measured. Every middleware is pure ASGI.
     install_request_limits(app, settings)
     install_metrics(app)
-    _install_trace(app)
     app.include_router(_probes())
     received = [event_type for by_type in (handlers or {}).values() for event_type in by_type]
     catalogue = asyncapi_document(service, received)
@@ -156,6 +162,18 @@ def create_service_app(
     return app
 
 
+def _die_with_supervisor() -> None:
+    """A worker of `uvicorn --workers` (a multiprocessing child) is sent SIGTERM, and so shuts
+    down, when the process supervising it dies, even by SIGKILL: it never serves on alone,
+    holding the service's port against the next start."""
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent.pid:  # the supervisor died before prctl
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 async def _open_runtime(
     settings: ServiceSettings,
     handlers: Mapping[str, Mapping[str, Handler]],
@@ -163,7 +181,7 @@ async def _open_runtime(
 ) -> Runtime:
     """The engine, NATS with the service's own streams, its consumers and relay: none running."""
     service = settings.service_name
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **engine_options(settings))
     sessionmaker = create_sessionmaker(engine)
     consumers: list[Consumer] = []
 
@@ -240,23 +258,25 @@ async def _close(runtime: Runtime) -> None:
     await runtime.engine.dispose()
 
 
-def _install_trace(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def trace(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = correlation_id.get() or str(uuid.uuid4())
-        # A caller's correlation id joins this request to a larger piece of work; it goes into
-        # every log line and event, so only a UUID or a short safe token is taken as it is.
-        sent = request.headers.get("X-Correlation-ID", "")
-        correlation = sent if SAFE_CORRELATION_ID.fullmatch(sent) else request_id
-        set_trace(request_id=request_id, correlation_id=correlation)
-        response = await call_next(request)
-        response.headers["X-Correlation-ID"] = correlation
-        return response
+_ALIVE = b'{"status":"ok"}'
 
-    # Outermost, so the request id exists before anything else runs.
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+
+class Liveness:
+    """Answers `GET /healthz` with `{"status": "ok"}` before the routing, the dependencies, the
+    request limits and the metrics (a probe is not the API's traffic), inside the request ids and
+    the security headers. The route of the same path stays, for the OpenAPI document."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/healthz" and scope["method"] == "GET":
+            # A new list each time: the middleware outside adds its headers to it.
+            headers = [(b"content-length", b"15"), (b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": _ALIVE})
+            return
+        await self.app(scope, receive, send)
 
 
 def _probes() -> APIRouter:
@@ -264,7 +284,7 @@ def _probes() -> APIRouter:
 
     @router.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok"}  # answered by Liveness first; the same, for the document
 
     @router.get("/readyz", summary="The database and NATS are reachable")
     async def readyz(request: Request) -> JSONResponse:

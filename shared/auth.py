@@ -11,6 +11,8 @@ import hmac
 import logging
 import secrets
 import string
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -125,12 +127,74 @@ def _roles(claim: Any) -> frozenset[Role]:
     return frozenset(Role(value) for value in claim if value in _ROLE_VALUES)
 
 
+# A verified token's principal is kept until the token expires (with the same leeway the
+# verification allows), and at most as long as a fetched key set is trusted: a key withdrawn
+# from the identity provider's set stops working as soon as it did before the cache.
+TOKEN_CACHE_SIZE = 4096
+TOKEN_CACHE_MAX_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    until: float  # time.time() after which the token is verified again
+
+
+class TokenCache:
+    """Bounded (least recently used out first) verified tokens, by a hash of the token and of
+    the settings that verified it. Only successes are kept: a refused token is refused anew."""
+
+    def __init__(self, size: int = TOKEN_CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, _Verified] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def key(token: str, settings: ServiceSettings) -> bytes:
+        verifier = (
+            settings.jwks_url,
+            settings.jwks_file,
+            settings.jwt_issuer,
+            settings.jwt_audience,
+        )
+        return hashlib.sha256(f"{verifier!r}\n{token}".encode()).digest()
+
+    def get(self, key: bytes, now: float) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.until <= now:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry.principal
+
+    def put(self, key: bytes, principal: Principal, until: float) -> None:
+        self._entries[key] = _Verified(principal, until)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+verified_tokens = TokenCache()
+
+
 async def verify_bearer(token: str, settings: ServiceSettings) -> Principal:
+    """The token's principal: verified once, then taken from `verified_tokens` until it expires."""
+    key = TokenCache.key(token, settings)
+    now = time.time()
+    if (principal := verified_tokens.get(key, now)) is not None:
+        return principal
     try:
-        key = await _signing_key(token, settings)
+        signing_key = await _signing_key(token, settings)
         claims = jwt.decode(
             token,
-            key,
+            signing_key,
             algorithms=list(ALGORITHMS),
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -138,7 +202,7 @@ async def verify_bearer(token: str, settings: ServiceSettings) -> Principal:
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
         partner_id = claims.get("partner_id")
-        return Principal(
+        principal = Principal(
             kind="staff",
             subject=str(claims["sub"]),
             roles=_roles(claims.get("roles")),
@@ -148,6 +212,9 @@ async def verify_bearer(token: str, settings: ServiceSettings) -> Principal:
         # The reason only (expired, bad audience, ...): never the token itself.
         logger.info("bearer token refused: %s", type(exc).__name__)
         raise Unauthorized("detail.token-invalid", invalid_token=True) from None
+    until = min(float(claims["exp"]) + CLOCK_SKEW_SECONDS, now + TOKEN_CACHE_MAX_SECONDS)
+    verified_tokens.put(key, principal, until)
+    return principal
 
 
 # --- Partners: API keys -------------------------------------------------------------------------

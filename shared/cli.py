@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,6 +91,16 @@ def env_port(variable: str, default: int) -> int:
     return int(raw)
 
 
+def env_count(variable: str, default: int) -> int:
+    """A positive whole number from the environment (worker processes), else `default`."""
+    raw = os.environ.get(variable)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= 64:
+        raise UsageError(f"{variable}={raw!r} is not a number of processes (1-64)")
+    return int(raw)
+
+
 def dev_secrets(path: Path) -> dict[str, str]:
     """Development secrets, generated on first use and kept in `path` (KEY=value lines)."""
     values: dict[str, str] = {}
@@ -166,10 +177,25 @@ def _url_host(host: str) -> str:
     return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
 
 
+def default_workers() -> int:
+    """Worker processes per service unless told: one per core, at most four."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def start_service(
-    name: str, port: int, *, env: dict[str, str], log_dir: Path, host: str = "127.0.0.1"
+    name: str,
+    port: int,
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    host: str = "127.0.0.1",
+    workers: int = 1,
 ) -> RunningService:
-    """Start one service as `python -m uvicorn <name>.main:create_app`; returns at once."""
+    """Start one service as `python -m uvicorn <name>.main:create_app`; returns at once.
+
+    `workers` > 1: that many processes serve the port (uvicorn --workers), each with its own
+    pool, relay and consumers, as replicas would; their metrics are counted in a folder of
+    their own beside the logs (emptied first), and served summed by one of them."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
     args = [sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory"]
@@ -177,6 +203,12 @@ def start_service(
     # within the time we give a service to stop.
     args += ["--host", host, "--port", str(port), "--lifespan", "on"]
     args += ["--timeout-graceful-shutdown", "5"]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+        metrics = log_dir.parent / "metrics" / name
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     # SIGKILL if we die: a service keeps nothing in memory that the outbox would not redo.
     process = spawn(args, log, death_signal=signal.SIGKILL, env=env)
     return RunningService(name, f"http://{_url_host(host)}:{port}", process, log)
@@ -253,9 +285,11 @@ def running_services(
     nats_seed_files: Mapping[str, Path] | None = None,
     timeout: float = READY_TIMEOUT,
     metrics_ports: Mapping[str, int] | None = None,
+    workers: Mapping[str, int] | None = None,
 ) -> Iterator[dict[str, RunningService]]:
     """Start the services named in `ports` (a database URL for each), wait until they are ready,
-    and stop them on exit. `nats_seed_files` gives each its NATS identity's seed."""
+    and stop them on exit. `nats_seed_files` gives each its NATS identity's seed; `workers`
+    each one's processes (one unless told)."""
     started: list[RunningService] = []
     try:
         for name, port in ports.items():
@@ -272,7 +306,16 @@ def running_services(
             )
             if name == "intake":
                 env.update(peer_urls(ports, host))
-            started.append(start_service(name, port, env=env, log_dir=log_dir, host=host))
+            started.append(
+                start_service(
+                    name,
+                    port,
+                    env=env,
+                    log_dir=log_dir,
+                    host=host,
+                    workers=(workers or {}).get(name, 1),
+                )
+            )
         wait_ready(started, timeout)
         yield {service.name: service for service in started}
     finally:
@@ -288,6 +331,7 @@ class _Config:
     data_dir: Path
     ports: dict[str, int]
     metrics_ports: dict[str, int]
+    workers: dict[str, int]
     pg_port: int
     nats_port: int
     database_url: str | None
@@ -308,6 +352,12 @@ def _config(args: argparse.Namespace) -> _Config:
         metrics_ports={
             name: env_port(f"{name.upper()}_METRICS_PORT", port + METRICS_PORT_OFFSET)
             for name, port in SERVICES
+        },
+        workers={
+            name: env_count(
+                f"{name.upper()}_WORKERS", env_count("DAYAQ_WORKERS", default_workers())
+            )
+            for name, _ in SERVICES
         },
         pg_port=env_port("DAYAQ_PG_PORT", DEFAULT_PG_PORT),
         nats_port=env_port("DAYAQ_NATS_PORT", DEFAULT_NATS_PORT),
@@ -374,6 +424,8 @@ def _print_table(config: _Config, services: Sequence[RunningService], args: list
         print(f"  {name:<12}{url:<26}{docs}")
     print(f"\nService logs: {log_dir}/<service>.log (e.g. tail -f {log_dir}/intake.log)")
     print(f"Data: {config.data_dir} (kept between runs)")
+    processes = ", ".join(f"{name} {count}" for name, count in config.workers.items())
+    print(f"Processes: {processes} (DAYAQ_WORKERS, or <SERVICE>_WORKERS for one)")
     print(f"Token: make token ROLE=case_officer   or   {token}")
     print(
         f'Try:   curl -H "Authorization: Bearer $({token})" {services[0].url}/v1/applicants\n',
@@ -452,6 +504,7 @@ def _run(config: _Config, stack: contextlib.ExitStack, data_dir_args: list[str])
             host=config.host,
             metrics_ports=config.metrics_ports,
             nats_seed_files=seed_files,
+            workers=config.workers,
         )
     )
     _print_table(config, list(services.values()), data_dir_args)

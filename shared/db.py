@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from shared.settings import ServiceSettings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -61,8 +63,24 @@ class BaseModel(DeclarativeBase):
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The service's engine; `engine_options(settings)` sizes a running service's pool.
+
+    No ping on checkout (a round trip before every request's first statement): a connection
+    that PostgreSQL dropped fails its first statement instead, which invalidates the whole pool
+    (so every other stale connection is replaced at its next checkout), and that one request is
+    answered 500, which a client retries (with its Idempotency-Key). `pool_recycle` replaces
+    connections before a proxy or firewall drops them for their age.
+    """
     # hide_parameters: SQL errors in logs must not show the personal data they were writing.
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    return create_async_engine(url, pool_pre_ping=False, hide_parameters=True, **kwargs)
+
+
+def engine_options(settings: ServiceSettings) -> dict[str, Any]:
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_recycle": settings.db_pool_recycle_seconds,
+    }
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -79,3 +97,20 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit is an error
 # response, never a success the database did not keep.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session without BEGIN and COMMIT, two round trips fewer: each statement is a
+    transaction of its own (PostgreSQL's autocommit). For a read that is one statement (its one
+    snapshot is the whole read's), never for one that needs several to agree. What the route
+    adds (an audit row) is flushed when it returns normally, before the response is sent."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.runtime.sessionmaker
+    async with sessionmaker() as session:
+        # No round trip: asyncpg's adapter only stops sending BEGIN, and the pool gives the
+        # connection back with its usual isolation level.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+        await session.commit()
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]

@@ -197,7 +197,7 @@ def store_from_settings(settings: object) -> FileStore:
     return LocalFileStore(path)
 
 
-def get_filestore(request: Request) -> FileStore:
+async def get_filestore(request: Request) -> FileStore:
     """The file store the service made at start (a part of its runtime)."""
     store: FileStore = request.app.state.runtime.get(FileStore)
     return store

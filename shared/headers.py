@@ -11,7 +11,6 @@ included: a pure ASGI middleware that wraps the whole app.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_PREFIX = "/v1/"
@@ -27,24 +26,31 @@ class SecurityHeaders:
         }
         if hsts_seconds > 0:
             common["Strict-Transport-Security"] = f"max-age={hsts_seconds}; includeSubDomains"
-        self.api = {
+        api = {
             **common,
             "Cache-Control": "no-store",
             "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
         }
-        self.other = {**common, "Content-Security-Policy": "frame-ancestors 'none'"}
+        other = {**common, "Content-Security-Policy": "frame-ancestors 'none'"}
+        self.api, self.other = _raw(api), _raw(other)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        added = self.api if scope["path"].startswith(API_PREFIX) else self.other
+        names, added = self.api if scope["path"].startswith(API_PREFIX) else self.other
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in added.items():
-                    headers[name] = value
+                # One pass: a header of the same name the app set is replaced, as by setting it.
+                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
+                message["headers"] = kept + added
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _raw(headers: dict[str, str]) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
+    """The headers' lower-case names, and the headers as ASGI sends them."""
+    raw = [(name.lower().encode(), value.encode("latin-1")) for name, value in headers.items()]
+    return frozenset(name for name, _ in raw), raw

@@ -460,7 +460,7 @@ def negotiate_language(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def request_language(
+async def request_language(
     accept_language: Annotated[str | None, Header(description="az, en or ru")] = None,
 ) -> str:
     return negotiate_language(accept_language)

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.auth import CurrentPrincipal, Principal
@@ -87,32 +87,36 @@ class Idempotency:
         table = SHARED_TABLES.idempotency_keys
         request_hash = await self._request_hash()
         mine = (table.c.principal == self.principal.id) & (table.c.key == self.key)
-        # A record past its retention is gone, whether or not the purge has reached it yet.
-        expired = table.c.created_at < self._cutoff()
-        await self.session.execute(sa.delete(table).where(mine, expired))
-        if (stored := await self._stored()) is not None:
-            return await self._replay(stored, request_hash, read, response_model, headers)
-
-        # Claim the key before the effect: a concurrent duplicate waits here on the primary key
-        # instead of running its effect alongside, fails the insert once this one commits, and
-        # then answers with the committed resource. The savepoint keeps that failure from
-        # poisoning the transaction.
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(
-                    sa.insert(table).values(
-                        principal=self.principal.id,
-                        key=self.key,
-                        method=self.request.method,
-                        path=self.request.url.path,
-                        request_hash=request_hash,
-                        status_code=_IN_PROGRESS,
-                    )
-                )
-        except IntegrityError:
+        # Claim the key before the effect, in one statement. A record past its retention is
+        # gone, whether or not the purge has reached it yet: the key is claimed anew over it.
+        # A concurrent duplicate waits here on the key instead of running its effect
+        # alongside; once this one commits it claims nothing and answers with the committed
+        # resource (had this one rolled back, it would claim the key itself).
+        claim = insert(table).values(
+            principal=self.principal.id,
+            key=self.key,
+            method=self.request.method,
+            path=self.request.url.path,
+            request_hash=request_hash,
+            status_code=_IN_PROGRESS,
+        )
+        claim = claim.on_conflict_do_update(
+            index_elements=[table.c.principal, table.c.key],
+            set_={
+                "method": claim.excluded.method,
+                "path": claim.excluded.path,
+                "request_hash": claim.excluded.request_hash,
+                "status_code": claim.excluded.status_code,
+                "resource": None,
+                "created_at": sa.func.now(),
+            },
+            where=table.c.created_at < self._cutoff(),
+        )
+        claimed = (await self.session.execute(claim.returning(table.c.key))).first()
+        if claimed is None:
             if (stored := await self._stored()) is not None:
                 return await self._replay(stored, request_hash, read, response_model, headers)
-            raise Problem(409, "conflict", detail="detail.idempotency-in-progress") from None
+            raise Problem(409, "conflict", detail="detail.idempotency-in-progress")
 
         out = response_model.model_validate(await action(), from_attributes=True)
         await self.session.execute(

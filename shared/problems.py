@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from shared.context import current_trace
 from shared.i18n import has_message, negotiate_language, translate
 from shared.logs import mark_logged
 
@@ -290,7 +290,7 @@ async def _handle_stale_data(request: Request, exc: Exception) -> JSONResponse:
 
 
 def current_request_id(request: Request) -> str:
-    return correlation_id.get() or request.headers.get("x-request-id") or "-"
+    return current_trace().request_id or request.headers.get("x-request-id") or "-"
 
 
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -25,6 +25,19 @@ class ServiceSettings(BaseSettings):
     service_name: str = ""
     environment: Environment = Field("development", description="development, test or production")
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5433/dayaq"
+    # Processes serving the service (uvicorn --workers), read by what starts them: the image's
+    # entry point (1 unless set) and `dayaq run` (one per core, at most 4, unless set).
+    workers: int = Field(1, ge=1, le=64, description="Worker processes serving the service")
+    # Each process's connection pool (shared.db): sized for the requests one process serves at
+    # once, kept open between requests. Processes x (size + overflow) must stay within
+    # PostgreSQL's max_connections.
+    db_pool_size: int = Field(10, ge=1, description="Connections each process keeps open")
+    db_max_overflow: int = Field(
+        5, ge=0, description="Connections a process may open beyond the pool under a burst"
+    )
+    db_pool_recycle_seconds: float = Field(
+        1800, gt=0, description="A pooled connection older than this is replaced at checkout"
+    )
     nats_url: str = "nats://127.0.0.1:4222"
     # Prefix for stream names and subjects, so that several environments (or tests) share one NATS.
     nats_namespace: str = ""

@@ -51,14 +51,14 @@ ReadsApiKeys = Annotated[Principal, Depends(require(Role.admin, scopes=_ANY_SCOP
 """Admins, or a partner with any key (its own keys only)."""
 
 
-def fins(request: Request) -> FinProtector:
+async def fins(request: Request) -> FinProtector:
     return runtime_of(request).get(FinProtector)
 
 
 FinsDep = Annotated[FinProtector, Depends(fins)]
 
 
-def appeal_days(request: Request) -> int:
+async def appeal_days(request: Request) -> int:
     """How long an adverse decision made in this request may be appealed."""
     settings: ServiceSettings = request.app.state.settings
     return settings.appeal_days

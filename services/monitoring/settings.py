@@ -42,10 +42,10 @@ class MonitoringSettings(ServiceSettings, FileStoreSettings, PartnerKeySettings)
     )
 
 
-def _settings(request: Request) -> MonitoringSettings:
+async def _settings(request: Request) -> MonitoringSettings:
     settings: MonitoringSettings = request.app.state.settings
     return settings
 
 
-# The running app's settings, for a route.
+# The running app's settings, for a route (async: a plain def runs in the thread pool).
 Settings = Annotated[MonitoringSettings, Depends(_settings)]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from tests.intake.rounds_support import add_applicant, apply, open_round, outbox
 from tests.service_fixtures import Auth, Service
@@ -204,6 +205,31 @@ async def test_direct_application_has_no_rules_and_enrolls(intake: Service, auth
     [event] = await outbox(intake, "intake.participant.enrolled")
     assert event["participant_id"] == application["id"]
     assert event["age_band"] is not None
+
+
+async def test_reading_an_application_is_one_statement_outside_a_transaction(
+    intake: Service, auth: Auth
+) -> None:
+    """No BEGIN and COMMIT around the read's one SELECT: one round trip, not three."""
+    application = await apply(intake, auth, await add_applicant(intake), None)
+    reads: list[bool] = []  # for each statement on applications: was a transaction open?
+
+    def seen(connection: Any, cursor: Any, statement: str, *_: object) -> None:
+        if "FROM applications" in statement:
+            asyncpg_connection = connection.connection.dbapi_connection._connection
+            reads.append(asyncpg_connection.is_in_transaction())
+
+    engine = intake.runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        read = await intake.client.get(
+            f"/v1/applications/{application['id']}", headers=auth("case_officer")
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert read.status_code == 200, read.text
+    assert read.headers["etag"] == f'"{application["version"]}"'
+    assert reads == [False]
 
 
 async def test_enrolment_refuses_who_benefited_unless_an_admin_overrides(

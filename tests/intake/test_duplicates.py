@@ -7,10 +7,15 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.duplicates import find_duplicates
+from intake.applicants.duplicates import MAX_NEW_FLAGS, find_duplicates
 from intake.applicants.models import Applicant, AuditEntry, DuplicateFlag
+from intake.applicants.pii import FinProtector
+from intake.applicants.schemas import ApplicantIn
+from intake.applicants.service import create_applicant
+from shared.auth import Principal, Role
 from tests.intake.applicants_support import evidence, field_errors, new_fin, person, register
 from tests.intake.rounds_support import outbox
 from tests.service_fixtures import Auth, Service
@@ -222,3 +227,45 @@ async def test_candidates_are_found_by_birth_date_index(intake: Service, auth: A
     assert "ix_applicants_birth_date" in " ".join(str(row[0]) for row in plan)
     async with intake.runtime.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(DuplicateFlag)) == 0
+
+
+async def test_a_registration_costs_no_more_as_namesakes_accumulate(
+    intake: Service, auth: Auth
+) -> None:
+    """However many people with a similar name share the birth date, registering one more runs
+    the same statements and writes at most MAX_NEW_FLAGS flags: the cost of a request does not
+    grow with the registry."""
+    officer = auth("case_officer")
+    principal = Principal(kind="staff", subject="officer-n", roles=frozenset({Role.case_officer}))
+    fins = intake.runtime.get(FinProtector)
+
+    async def register_one() -> tuple[int, int]:
+        """(statements, flags written) of one registration, counted on its own connection."""
+        statements = 0
+
+        def count(*_: object) -> None:
+            nonlocal statements
+            statements += 1
+
+        async with intake.runtime.engine.connect() as connection:
+            event.listen(connection.sync_connection, "before_cursor_execute", count)
+            async with AsyncSession(connection) as session, session.begin():
+                data = ApplicantIn.model_validate(person())
+                applicant_id = (await create_applicant(session, fins, data, principal)).id
+            event.remove(connection.sync_connection, "before_cursor_execute", count)
+        async with intake.runtime.sessionmaker() as session:
+            flags = await session.scalar(
+                select(func.count())
+                .select_from(DuplicateFlag)
+                .where(DuplicateFlag.applicant_id == applicant_id)
+            )
+        return statements, flags or 0
+
+    for _ in range(2):
+        await register(intake, officer)
+    few = await register_one()
+    for _ in range(MAX_NEW_FLAGS + 5):
+        await register(intake, officer, first_name="Aygun", last_name="Memmedova")
+    many = await register_one()
+    assert few == (few[0], 2)
+    assert many == (few[0], MAX_NEW_FLAGS)

@@ -22,17 +22,21 @@ from fastapi import Depends, FastAPI
 from jwt.algorithms import RSAAlgorithm
 
 from shared.auth import (
+    CLOCK_SKEW_SECONDS,
     ApiKeyRecord,
     CurrentPrincipal,
     Principal,
     Role,
+    TokenCache,
     api_key_prefix,
     generate_api_key,
     hash_api_key,
     require,
+    verified_tokens,
+    verify_bearer,
 )
 from shared.devkeys import JWKS_FILE, PRIVATE_KEY_FILE, ensure_dev_keys, mint_token
-from shared.problems import install_problem_handlers
+from shared.problems import Unauthorized, install_problem_handlers
 from shared.settings import ServiceSettings
 
 PARTNER_ID = uuid.UUID("7d6f1c1e-0000-4000-8000-000000000001")
@@ -323,3 +327,61 @@ async def test_keys_can_come_from_a_jwks_url(keys, served):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- Verified tokens are kept until they expire -------------------------------------------------
+
+
+async def test_a_verified_token_is_not_verified_again(keys):
+    directory, jwks_file, _ = keys
+    settings = ServiceSettings(jwks_file=jwks_file, jwt_issuer="dayaq-dev", jwt_audience="dayaq")
+    token = mint_token(directory, roles=["case_officer"], subject="cached")
+    first = await verify_bearer(token, settings)
+    # The same object: taken from the cache, not decoded again.
+    assert await verify_bearer(token, settings) is first
+    # Another verifier (here another audience) verifies the token itself, and refuses it.
+    with pytest.raises(Unauthorized):
+        await verify_bearer(token, replace_settings(settings, jwt_audience="other"))
+
+
+def replace_settings(settings: ServiceSettings, **changes: object) -> ServiceSettings:
+    return ServiceSettings(**{**settings.model_dump(), **changes})
+
+
+async def test_a_cached_token_is_kept_no_longer_than_it_is_valid(keys):
+    directory, jwks_file, _ = keys
+    settings = ServiceSettings(jwks_file=jwks_file, jwt_issuer="dayaq-dev", jwt_audience="dayaq")
+    token = mint_token(directory, roles=["admin"], ttl_seconds=60)
+    principal = await verify_bearer(token, settings)
+    key = TokenCache.key(token, settings)
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    # Until the expiry and its leeway, as the verification itself accepts it: then verified anew.
+    assert verified_tokens.get(key, exp + CLOCK_SKEW_SECONDS - 1) is principal
+    assert verified_tokens.get(key, exp + CLOCK_SKEW_SECONDS) is None
+
+
+async def test_an_expired_token_is_refused_though_it_was_cached(keys):
+    directory, jwks_file, _ = keys
+    settings = ServiceSettings(jwks_file=jwks_file, jwt_issuer="dayaq-dev", jwt_audience="dayaq")
+    token = mint_token(directory, roles=["admin"], ttl_seconds=60)
+    principal = await verify_bearer(token, settings)
+    key = TokenCache.key(token, settings)
+    # The entry a minute past its end, as the clock would leave it: the token is decoded again,
+    # and refused only if the decoding refuses it (here it is still valid).
+    verified_tokens.put(key, principal, until=time.time() - 1)
+    assert verified_tokens.get(key, time.time()) is None
+    assert await verify_bearer(token, settings) == principal
+    expired = mint_token(directory, roles=["admin"], ttl_seconds=-120)
+    with pytest.raises(Unauthorized):
+        await verify_bearer(expired, settings)
+    assert verified_tokens.get(TokenCache.key(expired, settings), time.time()) is None
+
+
+def test_the_token_cache_is_bounded():
+    cache = TokenCache(size=3)
+    principal = Principal(kind="staff", subject="u")
+    for number in range(5):
+        cache.put(bytes([number]), principal, until=10.0)
+    assert len(cache) == 3
+    assert cache.get(bytes([0]), now=1.0) is None  # the least recently used went first
+    assert cache.get(bytes([4]), now=1.0) is principal

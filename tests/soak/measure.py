@@ -30,7 +30,7 @@ from shared.devstack import with_database
 MIB = 1024 * 1024
 RSS_FACTOR = 1.25
 RSS_SLACK_MIB = 16
-# SQLAlchemy's QueuePool defaults (pool_size 5, max_overflow 10): shared/db.py keeps them.
+# Each process's pool: <SERVICE>_DB_POOL_SIZE (10) + <SERVICE>_DB_MAX_OVERFLOW (5).
 POOL_LIMIT = 15
 SOCKET_SLACK = 2
 FD_SLACK = 8

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, String, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,10 +45,6 @@ def key_score(a_key: str, b_key: str) -> float:
     return fuzz.token_sort_ratio(a_key, b_key)
 
 
-def name_score(a: Applicant, b: Applicant) -> float:
-    return key_score(name_key(a.last_name, a.first_name), name_key(b.last_name, b.first_name))
-
-
 def flag_values(applicant_id: uuid.UUID, candidate_id: uuid.UUID, score: float) -> dict[str, Any]:
     """A new open flag's duplicate_flags row."""
     return {
@@ -63,46 +59,84 @@ def flag_values(applicant_id: uuid.UUID, candidate_id: uuid.UUID, score: float) 
     }
 
 
+# Of everyone born the same day, only the closest names are scored (by pg_trgm similarity in
+# the database, the best first), and only the best-scoring are flagged: a crowd of namesakes
+# born on one day (a common name, a date many records share) cannot make one registration read
+# and write more with every person registered. A case officer sees the likeliest duplicates.
+MAX_CANDIDATES = 100
+MAX_NEW_FLAGS = 10
+
+
+# The people a registration may duplicate, built once (its cache key too): the closest names
+# (pg_trgm, computed by PostgreSQL) among those born the same day.
+_CANDIDATES = (
+    select(Applicant.id, Applicant.last_name, Applicant.first_name)
+    .where(
+        Applicant.birth_date == bindparam("birth_date"),
+        Applicant.id != bindparam("applicant_id"),
+        Applicant.merged_into_id.is_(None),
+        Applicant.claimed.is_(False),  # partners' claims are reviewed as claims
+    )
+    .order_by(
+        func.similarity(Applicant.name_folded, bindparam("key", type_=String)).desc().nulls_last(),
+        Applicant.id,
+    )
+    .limit(MAX_CANDIDATES)
+)
+
+
+async def flag_duplicates(
+    session: AsyncSession,
+    applicant: Applicant,
+    *,
+    new: bool = False,
+    threshold: float = NAME_MATCH_THRESHOLD,
+) -> None:
+    """Flags the registered people born the same day with a similar name, once per pair (a pair
+    dismissed before stays dismissed): at most MAX_NEW_FLAGS, the highest scores first. `new`:
+    the applicant was registered in this transaction, so no flag names it yet.
+
+    A partner's referral claim is reviewed as a claim, never flagged: for it the same look-ups
+    write nothing, so that registering it takes as long as registering a new person."""
+    key = name_key(applicant.last_name, applicant.first_name)
+    parameters = {"birth_date": applicant.birth_date, "applicant_id": applicant.id, "key": key}
+    candidates = (await session.execute(_CANDIDATES, parameters)).all()
+    scored = [(c.id, key_score(key, name_key(c.last_name, c.first_name))) for c in candidates]
+    matches = sorted(
+        ((candidate_id, score) for candidate_id, score in scored if score >= threshold),
+        key=lambda match: -match[1],
+    )
+    if not matches:
+        return
+    known: set[uuid.UUID] = set()
+    if not new:
+        ids = [candidate_id for candidate_id, _ in matches]
+        pairs = await session.execute(
+            select(DuplicateFlag.applicant_id, DuplicateFlag.candidate_id).where(
+                or_(
+                    (DuplicateFlag.applicant_id == applicant.id)
+                    & DuplicateFlag.candidate_id.in_(ids),
+                    (DuplicateFlag.candidate_id == applicant.id)
+                    & DuplicateFlag.applicant_id.in_(ids),
+                )
+            )
+        )
+        known = {a for pair in pairs for a in pair} - {applicant.id}
+    flags = [
+        flag_values(applicant.id, candidate_id, score)
+        for candidate_id, score in matches
+        if candidate_id not in known
+    ][:MAX_NEW_FLAGS]
+    if flags and not applicant.claimed:
+        # Rows as parameters, not values: one INSERT for all, compiled once for every request.
+        await session.execute(insert(DuplicateFlag).on_conflict_do_nothing(), flags)
+
+
 async def find_duplicates(
     session: AsyncSession, applicant: Applicant, *, threshold: float = NAME_MATCH_THRESHOLD
 ) -> list[DuplicateFlag]:
-    """Flags every registered person born the same day with a similar name, once per pair
-    (a pair dismissed before stays dismissed); returns the applicant's open flags. A partner's
-    referral claim is reviewed as a claim, never flagged: for it the same look-ups write
-    nothing, so that registering it takes as long as registering a new person."""
-    record = not applicant.claimed
-    candidates = await session.scalars(
-        select(Applicant).where(
-            Applicant.birth_date == applicant.birth_date,
-            Applicant.id != applicant.id,
-            Applicant.merged_into_id.is_(None),
-            Applicant.claimed.is_(False),  # partners' claims are reviewed as claims
-        )
-    )
-    matches = [(c, name_score(applicant, c)) for c in candidates]
-    matches = [(c, score) for c, score in matches if score >= threshold]
-    if matches:
-        known = set(
-            (
-                await session.execute(
-                    select(DuplicateFlag.applicant_id, DuplicateFlag.candidate_id).where(
-                        or_(
-                            DuplicateFlag.applicant_id == applicant.id,
-                            DuplicateFlag.candidate_id == applicant.id,
-                        )
-                    )
-                )
-            ).all()
-        )
-        known_ids = {a for pair in known for a in pair} - {applicant.id}
-        for candidate, score in matches:
-            if candidate.id in known_ids or not record:
-                continue
-            await session.execute(
-                insert(DuplicateFlag)
-                .values(**flag_values(applicant.id, candidate.id, score))
-                .on_conflict_do_nothing()
-            )
+    """`flag_duplicates`, then the applicant's open flags (either side of the pair)."""
+    await flag_duplicates(session, applicant, threshold=threshold)
     flags = await session.scalars(
         select(DuplicateFlag)
         .where(

@@ -26,6 +26,7 @@ from intake.applicants.schemas import (
     ApplicantSummary,
     ApplicantUpdate,
     AuditEntryOut,
+    CategoryOut,
     DismissIn,
     DuplicateFlagOut,
     LinkIn,
@@ -96,13 +97,17 @@ async def create_applicant(
     idem: IdempotencyDep,
     purpose: PurposeDep,
 ) -> Response:
-    async def reveal(applicant: Applicant) -> ApplicantOut:
+    async def reveal(
+        applicant: Applicant, categories: list[CategoryOut] | None = None
+    ) -> ApplicantOut:
         return await applicants.reveal_applicant(
-            session, protector, applicant, principal, purpose=purpose
+            session, protector, applicant, principal, purpose=purpose, categories=categories
         )
 
     async def create() -> ApplicantOut:
-        return await reveal(await applicants.create_applicant(session, protector, body, principal))
+        applicant = await applicants.create_applicant(session, protector, body, principal)
+        # Its categories are the ones just registered: not read back.
+        return await reveal(applicant, applicants.category_details_of(body.categories))
 
     async def read(applicant_id: uuid.UUID) -> ApplicantOut:
         # A replay is a read like any other: scoped to the caller, audited with its purpose.
@@ -131,7 +136,7 @@ PERSONAL_QUERY_PARAMETERS = (
 )
 
 
-def _no_personal_data_in_query(request: Request) -> None:
+async def _no_personal_data_in_query(request: Request) -> None:
     refused = [name for name in PERSONAL_QUERY_PARAMETERS if name in request.query_params]
     if refused:
         raise ValidationProblem(

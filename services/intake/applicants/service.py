@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.duplicates import find_duplicates
+from intake.applicants.duplicates import flag_duplicates
 from intake.applicants.models import (
     Applicant,
     ApplicantCategory,
@@ -183,6 +183,17 @@ class FinRegistration:
 NEW_FIN = FinRegistration()
 
 
+# Built once (its cache key too): one array parameter however many FINs, as an import asks for a
+# chunk's FINs at once.
+_FIN_HOLDERS = select(
+    Applicant.fin_hash,
+    Applicant.id,
+    Applicant.claimed,
+    Applicant.referred_by_partner_id,
+    Applicant.merged_into_id,
+).where(Applicant.fin_hash == any_(bindparam("fin_hashes", type_=_HASH_ARRAY)))
+
+
 async def fin_registrations(
     session: AsyncSession, fin_hashes: Sequence[str], registrant: uuid.UUID | None
 ) -> dict[str, FinRegistration]:
@@ -190,21 +201,7 @@ async def fin_registrations(
     FINs not registered are left out. The one decision of the API and the import alike."""
     if not fin_hashes:
         return {}
-    rows = (
-        await session.execute(
-            select(
-                Applicant.fin_hash,
-                Applicant.id,
-                Applicant.claimed,
-                Applicant.referred_by_partner_id,
-                Applicant.merged_into_id,
-            )
-            # One array parameter however many: an import asks for a chunk's FINs at once.
-            .where(
-                Applicant.fin_hash == any_(bindparam("fin_hashes", list(fin_hashes), _HASH_ARRAY))
-            )
-        )
-    ).all()
+    rows = (await session.execute(_FIN_HOLDERS, {"fin_hashes": list(fin_hashes)})).all()
     holders: dict[str, list[Any]] = {}
     for row in rows:
         holders.setdefault(row.fin_hash, []).append(row)
@@ -304,7 +301,7 @@ async def create_applicant(
             if attempt or registrant is None:
                 raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc
             continue
-        await find_duplicates(session, applicant)  # a claim's writes nothing, in the same time
+        await flag_duplicates(session, applicant, new=True)  # a claim's writes nothing
         return applicant
     raise AssertionError("unreachable")
 
@@ -439,6 +436,18 @@ async def _category_details(
     return details
 
 
+def category_details_of(entries: Sequence[CategoryIn]) -> list[CategoryOut]:
+    """The categories just registered, as `_category_details` would read them back."""
+    return [
+        CategoryOut(
+            category=entry.category,
+            disability_group=entry.disability_group,
+            evidence=entry.evidence,
+        )
+        for entry in sorted(entries, key=lambda entry: entry.category.value)
+    ]
+
+
 async def reveal_applicants(
     session: AsyncSession,
     fins: FinProtector,
@@ -446,14 +455,19 @@ async def reveal_applicants(
     principal: Principal,
     *,
     purpose: Purpose | None = None,
+    categories: Mapping[uuid.UUID, list[CategoryOut]] | None = None,
 ) -> list[ApplicantOut]:
     """The applicants with personal fields; each read is written to the audit log with its
-    purpose. Callers check `may_see_personal_data` (and partner scoping) first."""
+    purpose. Callers check `may_see_personal_data` (and partner scoping) first. `categories`:
+    the applicants' category details when the caller has them (it just registered them)."""
     why = (purpose or default_purpose(principal)).value
     viewer = partner_of(principal)
     for applicant in applicants:
         check_not_erased(applicant)
-    details = await _category_details(session, [a.id for a in applicants])
+    if categories is None:
+        details = await _category_details(session, [a.id for a in applicants])
+    else:
+        details = {applicant.id: categories[applicant.id] for applicant in applicants}
     out = []
     for applicant in applicants:
         audit(session, principal, "read", applicant.id, purpose=why)
@@ -484,8 +498,12 @@ async def reveal_applicant(
     principal: Principal,
     *,
     purpose: Purpose | None = None,
+    categories: list[CategoryOut] | None = None,
 ) -> ApplicantOut:
-    (out,) = await reveal_applicants(session, fins, [applicant], principal, purpose=purpose)
+    known = None if categories is None else {applicant.id: categories}
+    (out,) = await reveal_applicants(
+        session, fins, [applicant], principal, purpose=purpose, categories=known
+    )
     return out
 
 

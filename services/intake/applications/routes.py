@@ -21,7 +21,7 @@ from intake.dependencies import (
     ReviewsCases,
     WritesReferrals,
 )
-from shared.db import SessionDep
+from shared.db import ReadSessionDep, SessionDep
 from shared.decisions import DECISIONS, DecisionOut, decisions_page
 from shared.etag import IfMatchDep, change_versioned, read_versioned
 from shared.i18n import LanguageDep
@@ -80,7 +80,10 @@ async def submit_application(
     ),
 )
 async def get_application(
-    application_id: uuid.UUID, session: SessionDep, principal: ReadsReferrals, response: Response
+    application_id: uuid.UUID,
+    session: ReadSessionDep,
+    principal: ReadsReferrals,
+    response: Response,
 ) -> Application:
     return read_versioned(
         await ApplicationRepository(session).get(application_id, principal), response
@@ -94,7 +97,7 @@ async def get_application(
     responses=problem_responses(401, 403, 404),
 )
 async def get_assessment(
-    application_id: uuid.UUID, session: SessionDep, principal: ReadsReferralDetails
+    application_id: uuid.UUID, session: ReadSessionDep, principal: ReadsReferralDetails
 ) -> AssessmentOut:
     application = await ApplicationRepository(session).get(application_id, principal)
     return applications.assessment_of(application)
