@@ -115,18 +115,29 @@ def _outbox_records(events: list[Event]) -> list[OutboxRecord]:
     return [(str(e.id), e.type, e.model_dump_json()) for e in envelopes]
 
 
+# Values COPY takes as they are (checked by exact type first: most of a row's cells).
+_AS_IS: frozenset[type] = frozenset(
+    {str, int, bool, float, bytes, date, datetime, list, type(None)}
+)
+
+
 def copy_record(values: dict[str, Any], columns: list[str]) -> tuple[Any, ...]:
     """A row for COPY, with ids and enums as plain text: they cross from the validating
-    process many times cheaper than UUID and enum objects, and COPY takes either."""
-    return tuple(_plain(values[column]) for column in columns)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
+    process many times cheaper than UUID and enum objects, and COPY takes either. (A loop
+    rather than a generator of `isinstance` checks: three of these a row, 100,000s of rows.)"""
+    record: list[Any] = []
+    for column in columns:
+        value = values[column]
+        kind = type(value)
+        if kind in _AS_IS:
+            record.append(value)
+        elif kind is uuid.UUID:
+            record.append(str(value))
+        elif isinstance(value, Enum):
+            record.append(value.value)
+        else:
+            record.append(value)
+    return tuple(record)
 
 
 @dataclass(frozen=True)
