@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import logging
 import multiprocessing
 import os
+import pickle
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -270,6 +272,23 @@ def start_validator(settings: IntakeSettings) -> None:
     _fins = FinProtector(settings)
 
 
-def validate(rows: Sequence[Row], job: JobFacts) -> Chunk:
+def validate(rows: Sequence[Row], job: JobFacts) -> bytes:
+    """A chunk checked and built in a validating process, pickled here: see `load_chunk`."""
     assert _fins is not None
-    return prepare_chunk(rows, _fins, job)
+    return pickle.dumps(prepare_chunk(rows, _fins, job), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_chunk(pickled: bytes) -> Chunk:
+    """A validated chunk in the writing process, unpickled with the garbage collector paused: a
+    chunk is tens of thousands of new objects, and the collections they set off would traverse
+    the writing process's whole heap again and again (unpickling cost about 50 us a row with
+    the collector running, 7 without). The chunk holds no cycles; the collector runs again
+    after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        chunk: Chunk = pickle.loads(pickled)  # noqa: S301 - from our own validating process
+    finally:
+        if enabled:
+            gc.enable()
+    return chunk
