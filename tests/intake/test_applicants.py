@@ -8,10 +8,15 @@ import logging
 import uuid
 from typing import Any
 
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select, text
 
 from intake.applicants.models import ApplicantCategory, AuditEntry
+from intake.applicants.schemas import _check_phone
 from shared.tables import SHARED_TABLES
 from tests.intake.applicants_support import evidence, field_errors, partner_key, person, register
 from tests.service_fixtures import Auth, Service
@@ -52,6 +57,29 @@ async def test_foreign_or_invalid_phone_is_a_field_error(
     )
     assert response.status_code == 422
     assert field_errors(response) == {"body.phone": code}
+
+
+def _parsed_phone(value: str) -> str:
+    """The check without its E.164 shortcut: the number as phonenumbers parses it."""
+    try:
+        number = phonenumbers.parse(value, "AZ")
+    except phonenumbers.NumberParseException:
+        return "phone_invalid"
+    if number.country_code != 994:
+        return "phone_not_azerbaijani"
+    if not phonenumbers.is_valid_number(number):
+        return "phone_invalid"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.from_regex(r"\+994[0-9]{8,10}", fullmatch=True))
+def test_a_number_in_e164_is_checked_as_the_parser_checks_it(typed: str) -> None:
+    try:
+        checked = _check_phone(typed)
+    except PydanticCustomError as error:
+        checked = error.type
+    assert checked == _parsed_phone(typed)
 
 
 async def test_phone_error_is_localised(intake: Service, auth: Auth) -> None:

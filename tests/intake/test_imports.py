@@ -339,6 +339,36 @@ async def test_imported_applicants_are_flagged_as_possible_duplicates(
     assert {f.reason for f in flags} == {REASON_SIMILAR_NAME}
 
 
+async def test_an_imported_person_gets_the_best_flags_among_the_closest_names_only(
+    intake: Service, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The API's rule, at its smallest: one candidate (the closest name) and one flag per new
+    # person. The chunk's later namesakes are not registered yet when the first one is, so its
+    # one candidate is the person registered before, whichever name sorts first.
+    monkeypatch.setattr(writes, "MAX_CANDIDATES", 1)
+    monkeypatch.setattr(writes, "MAX_NEW_FLAGS", 1)
+    officer = auth("case_officer")
+    await register(intake, officer, fin=fin(80))
+    rows = [referral(fin(81), first_name="Aygun", last_name="Memmedova")]
+    rows += [referral(fin(n)) for n in (82, 83, 84)]
+    response = await upload(intake.client, csv_file(rows), officer)
+    job = await finished(intake.client, response.headers["location"], officer)
+    assert (job["imported"], job["rejected"]) == (4, 0)
+
+    async with intake.runtime.sessionmaker() as session:
+        ids = dict((await session.execute(select(Applicant.fin_hash, Applicant.id))).all())
+        fins = intake.runtime.get(FinProtector)
+        reg, first, *later = (ids[fins.hash(fin(n))] for n in (80, 81, 82, 83, 84))
+        flags = (await session.scalars(select(DuplicateFlag))).all()
+    flagged = {f.applicant_id: f.candidate_id for f in flags}
+    assert len(flags) == len(flagged) == 4  # one each
+    assert flagged[first] == reg
+    before = [reg, first]
+    for person in later:  # each against one registered before it
+        assert flagged[person] in before
+        before.append(person)
+
+
 async def test_round_import_of_new_and_registered_people_is_assessed_alike(
     intake: Service, auth: Auth
 ) -> None:

@@ -10,12 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import insert, text
 
 from intake.applicants.models import Applicant
 from intake.applications.models import Application, Source
 from intake.applications.service import build_application
 from intake.rounds.models import Round
+from intake.rounds.rules import age_at
 from tests.intake.rounds_support import add_applicant, apply, open_round, outbox
 from tests.service_fixtures import Auth, Service
 
@@ -346,3 +350,16 @@ async def test_reassessing_two_thousand_applications_in_one_request(
             ).all()
         )
     assert counts == {"eligible": 1_000, "ineligible": 1_000}
+
+
+@given(st.dates(min_value=date(1900, 1, 1)), st.dates(min_value=date(1900, 1, 1)))
+def test_age_is_counted_in_completed_years_as_relativedelta_counts_them(
+    born: date, on: date
+) -> None:
+    assert age_at(born, on) == relativedelta(on, born).years
+
+
+def test_born_on_29_february_is_a_year_older_on_28_february() -> None:
+    assert age_at(date(2000, 2, 29), date(2001, 2, 28)) == 1
+    assert age_at(date(2000, 2, 29), date(2001, 2, 27)) == 0
+    assert age_at(date(2000, 2, 29), date(2004, 2, 28)) == 3

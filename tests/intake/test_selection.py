@@ -5,6 +5,7 @@ from an instance that died."""
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import Counter
@@ -16,8 +17,10 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.selection.ranking import Candidate, rank_key, reserved_places, select
+from intake.selection.models import Selection, SelectionResult, SelectionStatus
+from intake.selection.ranking import Candidate, Placement, rank_key, reserved_places, select
 from intake.selection.runner import SelectionRunner, lock_key
+from intake.selection.service import run_selection as run_selection_job
 from shared.db import create_engine
 from tests.events_support import publish
 from tests.intake.benefit_support import benefited_at, delivery
@@ -120,6 +123,119 @@ def test_ties_are_broken_by_submission_time_then_id() -> None:
         (a, False, 1),
         (b, False, 2),
     ]
+
+
+# --- the same function, in SQL ----------------------------------------------------------------
+
+
+async def _ranked_in_sql(
+    intake: Service, candidates: list[Candidate], quotas: dict[str, int], share: Decimal
+) -> list[Placement]:
+    """The placements the selection job writes for a closed round of these candidates (plus
+    applications it must leave out: not eligible, or a partner's claimed referral)."""
+    round_id, selection_id = uuid.uuid4(), uuid.uuid4()
+    now = datetime.now(UTC)
+    async with intake.runtime.sessionmaker() as session, session.begin():
+        await session.execute(
+            sa.text(
+                "INSERT INTO rounds (id, name, period_start, period_end, status, quotas,"
+                " reserved_share, priority_categories, rules, weights, created_at, updated_at,"
+                " version) VALUES (:id, 'sql', '2027-03-01', '2027-04-30', 'closed',"
+                " CAST(:quotas AS jsonb), :share, ARRAY['martyr_family'], '[]', '{}', now(),"
+                " now(), 1)"
+            ),
+            {"id": round_id, "quotas": json.dumps(quotas), "share": share},
+        )
+        left_out = [(uuid.uuid4(), "ineligible", False), (uuid.uuid4(), "eligible", True)]
+        people = [(c.application_id, "eligible", False) for c in candidates] + left_out
+        facts = {c.application_id: c for c in candidates}
+        for application_id, status, claimed in people:
+            candidate = facts.get(application_id) or Candidate(
+                application_id, REGIONS[0], Decimal(20), T0, True
+            )
+            values = {
+                "person": (person := uuid.uuid4()),
+                "fin": person.hex,
+                "application": application_id,
+                "round": round_id,
+                "status": status,
+                "claimed": claimed,
+                "region": candidate.region,
+                "categories": ["martyr_family"] if candidate.priority else ["unemployed"],
+                "score": candidate.score,
+                "submitted_at": candidate.submitted_at,
+            }
+            await session.execute(
+                sa.text(
+                    "INSERT INTO applicants (id, fin_hash, fin_ciphertext, first_name, last_name,"
+                    " name_folded, birth_date, region, categories, claimed, created_at,"
+                    " updated_at, version) VALUES (:person, :fin, '\\x00', 'A',"
+                    " 'B', 'b a', '1990-01-01', :region, :categories, :claimed, now(), now(), 1)"
+                ),
+                values,
+            )
+            await session.execute(
+                sa.text(
+                    "INSERT INTO applications (id, applicant_id, round_id, source, direction,"
+                    " status, region, categories, score, submitted_at, created_at, version,"
+                    " assessment, score_breakdown) VALUES (:application, :person, :round,"
+                    " 'staff', 'beekeeping', :status, :region, :categories, :score,"
+                    " :submitted_at, now(), 1, '[]', '[]')"
+                ),
+                values,
+            )
+        session.add(
+            Selection(
+                id=selection_id,
+                round_id=round_id,
+                status=SelectionStatus.running,
+                requested_by="test",
+                created_at=now,
+            )
+        )
+    await run_selection_job(intake.runtime.sessionmaker, selection_id)
+    async with intake.runtime.sessionmaker() as session:
+        job = await session.get_one(Selection, selection_id)
+        assert (job.status, job.error) == (SelectionStatus.proposed, None)
+        assert job.processed == job.total == len(candidates)
+        results = await session.scalars(
+            sa.select(SelectionResult)
+            .where(SelectionResult.selection_id == selection_id)
+            .order_by(SelectionResult.region, SelectionResult.rank)
+        )
+        return [
+            Placement(
+                r.application_id,
+                r.region,
+                r.rank,
+                r.outcome == "selected",
+                r.reserved,
+                r.score,
+                r.waitlist_position,
+            )
+            for r in results
+        ]
+
+
+async def test_the_job_ranks_in_sql_exactly_as_the_pure_function(intake: Service) -> None:
+    """Random rounds (few scores and times: many ties; shares from none to all places; regions
+    without a quota), each ranked by the job in PostgreSQL and by `select`."""
+    rnd = random.Random(15)
+    for case in range(40):
+        candidates = [
+            Candidate(
+                uuid.UUID(int=rnd.getrandbits(128)),
+                rnd.choice(REGIONS),
+                Decimal(rnd.randint(0, 12)) / 2,
+                T0 + timedelta(hours=rnd.randint(0, 3)),
+                rnd.random() < 0.4,
+            )
+            for _ in range(rnd.randint(0, 60))
+        ]
+        quotas = {r: rnd.randint(0, 12) for r in rnd.sample(REGIONS, rnd.randint(0, 4))}
+        share = Decimal(rnd.choice([0, 1, 250, 340, 500, 999, 1000])) / 1000
+        expected = sorted(select(candidates, quotas, share))
+        assert sorted(await _ranked_in_sql(intake, candidates, quotas, share)) == expected, case
 
 
 # --- the job over HTTP ---------------------------------------------------------------------------

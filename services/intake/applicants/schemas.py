@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -31,9 +32,18 @@ from shared.days import IsoDay, IsoMoment
 from shared.db import utcnow
 from shared.regions import RegionCode, region_names
 
+# Already in E.164 (as most bulk referrals are): parsing it gives exactly this number, so the
+# parser (two thirds of the check's time) is skipped.
+_E164_AZ = re.compile(r"\+994[1-9][0-9]{8}")
+
 
 def _check_phone(value: str) -> str:
     """An Azerbaijani number in E.164: "050 123 45 67" and "+994 50 123 45 67" both work."""
+    if _E164_AZ.fullmatch(value):
+        number = phonenumbers.PhoneNumber(country_code=994, national_number=int(value[4:]))
+        if not phonenumbers.is_valid_number(number):
+            raise PydanticCustomError("phone_invalid", "Not a valid phone number")
+        return value
     try:
         number = phonenumbers.parse(value, "AZ")
     except phonenumbers.NumberParseException:

@@ -27,8 +27,8 @@ from intake.imports.chunks import (
     CHUNK_ROWS,
     POLL_SECONDS,
     VALIDATORS,
-    Chunk,
     JobFacts,
+    load_chunk,
     rules_stamp,
     start_validator,
     validate,
@@ -192,7 +192,7 @@ class ImportWorker:
 
         # Chunks are read and validated ahead, one per validator and one more, while the
         # oldest is written; they are written in file order, as progress counts rows.
-        ahead: deque[asyncio.Future[Chunk]] = deque()
+        ahead: deque[asyncio.Future[bytes]] = deque()
         end_of_file = False
 
         async def read_ahead() -> None:
@@ -211,7 +211,7 @@ class ImportWorker:
                 await reading
                 if not ahead:
                     break
-                chunk = await ahead.popleft()
+                chunk = load_chunk(await ahead.popleft())
                 reading = asyncio.ensure_future(read_ahead())
                 async with self.sessionmaker() as session, session.begin():
                     job = await session.get_one(Import, import_id, with_for_update=True)

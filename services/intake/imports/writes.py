@@ -46,6 +46,11 @@ from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
 
+# As registering through the API does (intake.applicants.duplicates): of everyone born the same
+# day only the closest names are scored, and only the best-scoring are flagged.
+MAX_CANDIDATES = 100
+MAX_NEW_FLAGS = 10
+
 
 async def apply_chunk(
     session: AsyncSession, job: Import, chunk: Chunk, round_: Round | None, *, appeal_days: int
@@ -313,26 +318,50 @@ async def _register_known(
 
 
 async def _flag_duplicates(connection: Any, inserted: list[Ready]) -> None:
-    """find_duplicates for a chunk's new applicants at once: one query for everyone born on
-    their birth dates, compared in Python with the same score and threshold. Two new people
-    in the chunk are flagged once, the later against the earlier, as one by one would."""
+    """flag_duplicates for a chunk's new people at once, by the API's rule: of the people born
+    the same day, the MAX_CANDIDATES closest names by pg_trgm similarity (one statement for the
+    whole chunk, a LATERAL top-N per new person), scored with the same score and threshold, the
+    best MAX_NEW_FLAGS flagged; one COPY for the chunk. As one by one would, a new person is
+    matched against the chunk's people before it only (itself and those after it are not
+    registered yet when it is): each top-N reads as many more rows as it has such people born
+    the same day, and drops them, so that MAX_CANDIDATES others remain."""
+    later: list[int] = []  # itself and the chunk's people after it born the same day
+    born: dict[date, int] = {}
+    for referral in reversed(inserted):
+        born[referral.birth_date] = born.get(referral.birth_date, 0) + 1
+        later.append(born[referral.birth_date])
+    later.reverse()
     order = {r.applicant_id: index for index, r in enumerate(inserted)}
-    born: dict[date, list[tuple[uuid.UUID, str]]] = {}
+    candidates: list[list[tuple[uuid.UUID, str, str]]] = [[] for _ in inserted]
     for record in await connection.fetch(
-        "SELECT id, last_name, first_name, birth_date FROM applicants"
-        " WHERE birth_date = ANY($1::date[]) AND merged_into_id IS NULL AND NOT claimed",
-        list({r.birth_date for r in inserted}),
+        "SELECT n.ord, c.id, c.last_name, c.first_name"
+        " FROM unnest($1::date[], $2::text[], $3::int[])"
+        "  WITH ORDINALITY AS n (birth_date, name_key, later, ord)"
+        " CROSS JOIN LATERAL ("
+        "  SELECT a.id, a.last_name, a.first_name, similarity(a.name_folded, n.name_key) AS near"
+        "  FROM applicants a"
+        "  WHERE a.birth_date = n.birth_date AND a.merged_into_id IS NULL AND NOT a.claimed"
+        "  ORDER BY near DESC NULLS LAST, a.id LIMIT $4 + n.later) AS c"
+        " ORDER BY n.ord, c.near DESC NULLS LAST, c.id",
+        [r.birth_date for r in inserted],
+        [r.name_key for r in inserted],
+        later,
+        MAX_CANDIDATES,
     ):
-        key = name_key_of(record["last_name"], record["first_name"])
-        born.setdefault(record["birth_date"], []).append((record["id"], key))
+        index = record["ord"] - 1
+        if order.get(record["id"], -1) < index:  # not itself, nor a new person after it
+            candidates[index].append((record["id"], record["last_name"], record["first_name"]))
     flags = []
-    for index, referral in enumerate(inserted):
-        for candidate_id, candidate_key in born.get(referral.birth_date, []):
-            if order.get(candidate_id, -1) >= index:
-                continue  # itself, or a new person after it (who flags this one)
-            score = key_score(referral.name_key, candidate_key)
-            if score >= NAME_MATCH_THRESHOLD:
-                flags.append(flag_values(referral.applicant_id, candidate_id, score))
+    for referral, found in zip(inserted, candidates, strict=True):
+        scored = [
+            (candidate_id, key_score(referral.name_key, name_key_of(last, first)))
+            for candidate_id, last, first in found[:MAX_CANDIDATES]
+        ]
+        matches = sorted(
+            ((c, score) for c, score in scored if score >= NAME_MATCH_THRESHOLD),
+            key=lambda match: -match[1],
+        )
+        flags += [flag_values(referral.applicant_id, c, s) for c, s in matches[:MAX_NEW_FLAGS]]
     if flags:
         columns = list(flags[0])
         records = [tuple(flag[c] for c in columns) for flag in flags]

@@ -107,7 +107,15 @@ def _check(
 
 
 def age_at(birth_date: date, on: date) -> int:
-    return relativedelta(on, birth_date).years
+    """Completed years, as `relativedelta(on, birth_date).years` counts them (born on 29 February:
+    a year older on 28 February of other years), by arithmetic: it runs for every assessed row."""
+    if on < birth_date:
+        return relativedelta(on, birth_date).years
+    try:
+        birthday = birth_date.replace(year=on.year)
+    except ValueError:  # 29 February in a year without one
+        birthday = date(on.year, 2, 28)
+    return on.year - birth_date.year - (on < birthday)
 
 
 @_check(AgeBetween)

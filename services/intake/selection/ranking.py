@@ -4,7 +4,10 @@ always give the same placements, whatever order the candidates come in.
 Per region: rank by score (highest first), ties broken by submission time and then application
 id; fill the reserved places (the share of the quota, rounded up) with priority-category
 candidates in rank order; fill the remaining places with everyone else in rank order (reserved
-places left unused go to them too); everyone else is waitlisted in rank order."""
+places left unused go to them too); everyone else is waitlisted in rank order.
+
+The job computes the same in PostgreSQL (`service.RANKED_INTO_RESULTS`), where the rows are;
+this function is the rule's statement, and the tests hold the two equal."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ flush, never commit; `run_selection` is the runner's and owns its transactions."
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
@@ -20,7 +19,6 @@ from intake.applications.events import participant_enrolled
 from intake.applications.models import Application, ApplicationStatus
 from intake.rounds.models import Round, RoundStatus
 from intake.selection.models import Outcome, Selection, SelectionResult, SelectionStatus
-from intake.selection.ranking import Candidate, Placement, select
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.decisions import AUTOMATIC, NewDecision, record_decisions
@@ -47,17 +45,6 @@ add_messages(
 )
 
 _ACTIVE = (SelectionStatus.queued, SelectionStatus.running, SelectionStatus.proposed)
-_CHUNK = 25_000  # results written per progress step
-_COLUMNS = [
-    "selection_id",
-    "application_id",
-    "region",
-    "rank",
-    "outcome",
-    "reserved",
-    "score",
-    "waitlist_position",
-]
 A = cast(sa.Table, Application.__table__)
 R = cast(sa.Table, SelectionResult.__table__)
 S = cast(sa.Table, Selection.__table__)
@@ -126,6 +113,10 @@ def results_query(
     return statement
 
 
+def _combined(round_id: uuid.UUID, round_version: int, applications_digest: str) -> str:
+    return hashlib.sha256(f"{round_id}:{round_version}:{applications_digest}".encode()).hexdigest()
+
+
 async def inputs_hash(session: AsyncSession, round_id: uuid.UUID) -> str:
     """A digest of everything the selection reads: the round (its version covers quotas and
     share) and every application of the round (its version changes with any change)."""
@@ -135,7 +126,73 @@ async def inputs_hash(session: AsyncSession, round_id: uuid.UUID) -> str:
     )
     digest = await session.scalar(applications, {"round_id": round_id})
     version = await session.scalar(sa.select(Round.version).where(Round.id == round_id))
-    return hashlib.sha256(f"{round_id}:{version}:{digest}".encode()).hexdigest()
+    assert version is not None
+    return _combined(round_id, version, digest)
+
+
+# The whole selection as one statement, so that PostgreSQL ranks and writes without the rows
+# leaving the server: `ranking.select` exactly (tests/intake/test_selection.py holds the two
+# equal), in one sort of the candidates. Per region, in rank order (score highest first, then
+# submission time, then id): `priority_upto` counts the priority candidates so far, so the first
+# `reserved_places` of them hold the reserved places and `reserved_upto` of those are ahead of a
+# row; every other candidate is the (rank - reserved_upto)-th of the general pool, selected while
+# general places last, else waitlisted at its place after them. Candidates: the round's eligible
+# applications but those of partners' claimed referrals that were refused or linked without
+# consent (they stay on the partner's record and are never selected). One statement is one
+# snapshot: the digest (made as `inputs_hash` makes it) describes exactly the rows ranked.
+RANKED_INTO_RESULTS = """
+WITH round AS (
+    SELECT id, version, quotas, reserved_share, priority_categories FROM rounds WHERE id = $2
+), quota AS (
+    SELECT key AS region, value::int AS places,
+           least(value::int, ceil(value::int * reserved_share))::int AS reserved_places
+    FROM round, jsonb_each_text(quotas)
+), ranked AS (
+    SELECT a.id, a.region, a.score, a.categories && r.priority_categories AS priority,
+           coalesce(q.places, 0) AS places, coalesce(q.reserved_places, 0) AS reserved_places,
+           row_number() OVER in_rank AS rank,
+           count(*) FILTER (WHERE a.categories && r.priority_categories) OVER in_rank
+               AS priority_upto,
+           count(*) FILTER (WHERE a.categories && r.priority_categories) OVER in_region
+               AS priority_count
+    FROM applications a
+    JOIN round r ON r.id = a.round_id
+    LEFT JOIN quota q ON q.region = a.region
+    WHERE a.status = 'eligible'
+      AND NOT EXISTS (SELECT FROM applicants p WHERE p.id = a.applicant_id AND p.claimed)
+    WINDOW in_region AS (PARTITION BY a.region COLLATE "C"),
+           in_rank AS (in_region ORDER BY a.score DESC, a.submitted_at, a.id
+                       ROWS UNBOUNDED PRECEDING)
+), held AS (
+    SELECT ranked.*, priority AND priority_upto <= reserved_places AS reserved,
+           least(priority_upto, reserved_places) AS reserved_upto,
+           places - least(reserved_places, priority_count) AS general_places
+    FROM ranked
+), placed AS (
+    SELECT held.*, reserved OR rank - reserved_upto <= general_places AS selected
+    FROM held
+), written AS (
+    INSERT INTO selection_results (selection_id, application_id, region, rank, outcome,
+                                   reserved, score, waitlist_position)
+    SELECT $1, id, region, rank, CASE WHEN selected THEN 'selected' ELSE 'waitlisted' END,
+           reserved, score,
+           CASE WHEN NOT selected THEN rank - reserved_upto - general_places END
+    FROM placed
+    ORDER BY id
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), (SELECT version FROM round),
+       -- as inputs_hash digests the round's applications
+       (SELECT encode(sha256(convert_to(coalesce(string_agg(id::text || ':' || version, ','
+                                                            ORDER BY id), ''), 'UTF8')), 'hex')
+        FROM applications WHERE round_id = $2)
+"""
+# Regions are partitioned in byte order (as in the "C" collation: the language's rules would
+# cost several times more to sort a million rows, for codes that are ASCII anyway). Results go in
+# application id order: the primary key and application index then grow at one end, and the
+# foreign key's look-ups walk the applications' index in order (about a quarter less work at a
+# million rows). The sorts of a round's applications in memory, not in temporary files:
+SORT_MEMORY = "128MB"
 
 
 async def _driver(session: AsyncSession) -> Any:
@@ -143,23 +200,17 @@ async def _driver(session: AsyncSession) -> Any:
     return (await (await session.connection()).get_raw_connection()).driver_connection
 
 
-async def read_candidates(session: AsyncSession, round_: Round) -> list[Candidate]:
-    """The round's eligible applications, straight from asyncpg (the bulk of the run's read).
-    Already in rank order (regions in byte order, as Python compares them): PostgreSQL sorts
-    them faster than Python, and `select`, which sorts anyway, does so in linear time on sorted
-    input."""
-    # Applications of partners' claimed referrals that were refused or linked without consent
-    # stay on the partner's record: never selected (with consent they moved to the person).
-    rows = await (await _driver(session)).fetch(
-        "SELECT id, region, score, submitted_at, categories && $2::text[] FROM applications a"
-        " WHERE round_id = $1 AND status = $3"
-        " AND NOT EXISTS (SELECT FROM applicants p WHERE p.id = a.applicant_id AND p.claimed)"
-        ' ORDER BY region COLLATE "C", score DESC, submitted_at, id',
-        round_.id,
-        list(round_.priority_categories),
-        ApplicationStatus.eligible.value,
+async def _candidates(session: AsyncSession, round_id: uuid.UUID) -> int:
+    """How many applications the run is about to rank (its progress's total)."""
+    count = await session.scalar(
+        sa.text(
+            "SELECT count(*) FROM applications a WHERE round_id = :round_id"
+            " AND status = 'eligible'"
+            " AND NOT EXISTS (SELECT FROM applicants p WHERE p.id = a.applicant_id AND p.claimed)"
+        ),
+        {"round_id": round_id},
     )
-    return [Candidate(*row) for row in rows]
+    return int(count or 0)
 
 
 async def run_selection(
@@ -173,34 +224,28 @@ async def run_selection(
     `connection` is the one holding the job's lock (see runner.py): the results are written on
     it, so a worker that lost its lock cannot write them any more."""
     try:
-        # One snapshot for the rows and their digest, so the digest describes what was ranked.
         async with sessionmaker() as session, session.begin():
-            await session.connection(
-                execution_options={
-                    "isolation_level": "REPEATABLE READ",
-                    "postgresql_readonly": True,
-                }
-            )
             round_id = await session.scalar(
                 sa.select(Selection.round_id).where(Selection.id == selection_id)
             )
-            round_ = await session.get(Round, round_id)
-            assert round_ is not None
-            candidates = await read_candidates(session, round_)
-            digest = await inputs_hash(session, round_.id)
-            quotas, share = dict(round_.quotas), round_.reserved_share
-        await _progress(sessionmaker, selection_id, processed=0, total=len(candidates))
-        placements = await asyncio.to_thread(select, candidates, quotas, share)
+            assert round_id is not None
+            total = await _candidates(session, round_id)
+        await _progress(sessionmaker, selection_id, processed=0, total=total)
         writer = AsyncSession(bind=connection) if connection is not None else sessionmaker()
         async with writer as session, session.begin():
-            await _write_results(sessionmaker, session, selection_id, placements)
+            await session.execute(R.delete().where(R.c.selection_id == selection_id))
+            await session.execute(sa.text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
+            placed, version, digest = await (await _driver(session)).fetchrow(
+                RANKED_INTO_RESULTS, selection_id, round_id
+            )
             await session.execute(
                 S.update()
                 .where(S.c.id == selection_id, S.c.status == SelectionStatus.running)
                 .values(
                     status=SelectionStatus.proposed,
-                    processed=len(placements),
-                    inputs_hash=digest,
+                    processed=placed,
+                    total=placed,
+                    inputs_hash=_combined(round_id, version, digest),
                     finished_at=utcnow(),
                     version=S.c.version + 1,
                 )
@@ -232,40 +277,6 @@ async def _progress(
         values["total"] = total
     async with sessionmaker() as session, session.begin():
         await session.execute(S.update().where(S.c.id == selection_id).values(**values))
-
-
-async def _write_results(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    session: AsyncSession,
-    selection_id: uuid.UUID,
-    placements: Sequence[Placement],
-) -> None:
-    """COPY in chunks, reporting progress (from another transaction) after each. Rows go in
-    application id order: the primary key and application index then grow at one end, and the
-    foreign key's look-ups walk the applications' index in order (about a third faster)."""
-    await session.execute(R.delete().where(R.c.selection_id == selection_id))
-    driver = await _driver(session)
-    selected, waitlisted = Outcome.selected.value, Outcome.waitlisted.value
-    records = sorted(
-        (
-            (
-                selection_id,
-                p.application_id,
-                p.region,
-                p.rank,
-                selected if p.selected else waitlisted,
-                p.reserved,
-                p.score,
-                p.waitlist_position,
-            )
-            for p in placements
-        ),
-        key=lambda record: record[1].bytes,
-    )
-    for start in range(0, len(records), _CHUNK):
-        chunk = records[start : start + _CHUNK]
-        await driver.copy_records_to_table("selection_results", columns=_COLUMNS, records=chunk)
-        await _progress(sessionmaker, selection_id, processed=start + len(chunk))
 
 
 async def discard(session: AsyncSession, selection: Selection) -> Selection:

@@ -13,7 +13,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, Numeric, String, Text, and_, func, select
+from sqlalchemy import (
+    Computed,
+    Index,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    and_,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,12 +64,19 @@ class ApplicationFact(Base):
     who (coded), and when it passed each stage of the funnel."""
 
     __tablename__ = "application_facts"
-    # Participants per year read the enrolments alone: an index-only scan.
     __table_args__ = (
+        # Participants per year read the enrolments alone: an index-only scan.
         Index(
             "ix_application_facts_enrolled_at_covering",
             "enrolled_at",
             postgresql_include=["enrollment_cancelled_at"],
+        ),
+        # The funnel's delivered participants, in id order, to meet their operating visits.
+        Index(
+            "ix_application_facts_delivered",
+            "application_id",
+            postgresql_include=["delivered_on"],
+            postgresql_where=text("funnel_stage = 5"),
         ),
     )
 
@@ -86,12 +104,46 @@ class ApplicationFact(Base):
     delivered_value: Mapped[Decimal | None] = mapped_column(Money)
     outcome: Mapped[str | None] = mapped_column(String(16))
     closed_on: Mapped[date | None]
+    # Kept by PostgreSQL with every write (generated columns), for the funnel: the stages reached
+    # in a row of applied, eligible, selected, plan approved, delivered (0-5), and the UTC days of
+    # the stages' moments.
+    funnel_stage: Mapped[int] = mapped_column(
+        SmallInteger,
+        Computed(
+            "CASE WHEN applied_at IS NULL THEN 0 WHEN eligible IS NOT TRUE THEN 1"
+            " WHEN COALESCE(selected_at, enrolled_at) IS NULL THEN 2"
+            " WHEN plan_approved_at IS NULL THEN 3 WHEN delivered_on IS NULL THEN 4 ELSE 5 END",
+            persisted=True,
+        ),
+    )
+    applied_on: Mapped[date | None] = mapped_column(
+        Computed("(timezone('UTC', applied_at))::date", persisted=True)
+    )
+    assessed_on: Mapped[date | None] = mapped_column(
+        Computed("(timezone('UTC', assessed_at))::date", persisted=True)
+    )
+    selected_on: Mapped[date | None] = mapped_column(
+        Computed("(timezone('UTC', COALESCE(selected_at, enrolled_at)))::date", persisted=True)
+    )
+    plan_approved_on: Mapped[date | None] = mapped_column(
+        Computed("(timezone('UTC', plan_approved_at))::date", persisted=True)
+    )
 
 
 class VisitFact(Base):
     """A reported visit, from monitoring's own `monitoring.visit.reported` (the latest revision)."""
 
     __tablename__ = "visit_facts"
+    # The funnel's operating stages, in participant order (with ix_application_facts_delivered).
+    __table_args__ = (
+        Index(
+            "ix_visit_facts_operating",
+            "participant_id",
+            "month",
+            "visited_on",
+            postgresql_where=text("operating AND month IN (6, 12)"),
+        ),
+    )
 
     visit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     participant_id: Mapped[uuid.UUID] = mapped_column(index=True)
