@@ -182,6 +182,12 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+def service_workers(name: str) -> int:
+    """The service's worker processes: `<SERVICE>_WORKERS`, else `DAYAQ_WORKERS`, else
+    `default_workers()`."""
+    return env_count(f"{name.upper()}_WORKERS", env_count("DAYAQ_WORKERS", default_workers()))
+
+
 def start_service(
     name: str,
     port: int,
@@ -353,12 +359,7 @@ def _config(args: argparse.Namespace) -> _Config:
             name: env_port(f"{name.upper()}_METRICS_PORT", port + METRICS_PORT_OFFSET)
             for name, port in SERVICES
         },
-        workers={
-            name: env_count(
-                f"{name.upper()}_WORKERS", env_count("DAYAQ_WORKERS", default_workers())
-            )
-            for name, _ in SERVICES
-        },
+        workers={name: service_workers(name) for name, _ in SERVICES},
         pg_port=env_port("DAYAQ_PG_PORT", DEFAULT_PG_PORT),
         nats_port=env_port("DAYAQ_NATS_PORT", DEFAULT_NATS_PORT),
         database_url=database_url,

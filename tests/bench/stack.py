@@ -6,13 +6,10 @@ load generator and are lifted."""
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
-from typing import Any
 
-from shared import cli
-from shared.cli import SERVICE_NAMES, RunningService, start_service
+from shared.cli import SERVICE_NAMES, RunningService, service_workers, start_service
 from shared.devstack import Postgres, free_port
 from tests.faults.stack import FAST, Stack
 
@@ -23,29 +20,6 @@ RATE_LIMITS = {
     "monitoring": ("rate_limit_reports",),
 }
 BARE = "tests.bench.bare"
-
-
-def workers(service: str) -> int:
-    """The worker processes `dayaq run` gives the service, once it gives more than one
-    (`<SERVICE>_WORKERS`, else `DAYAQ_WORKERS`, else its default): one until then."""
-    env_count = getattr(cli, "env_count", None)
-    default_workers = getattr(cli, "default_workers", None)
-    if env_count is None or default_workers is None:
-        return 1
-    if "workers" not in inspect.signature(start_service).parameters:
-        return 1
-    count: int = env_count(
-        f"{service.upper()}_WORKERS", env_count("DAYAQ_WORKERS", default_workers())
-    )
-    return count
-
-
-def serve(
-    name: str, port: int, *, env: dict[str, str], log_dir: Path, count: int
-) -> RunningService:
-    """start_service with `count` worker processes (when there is more than one)."""
-    extra: dict[str, Any] = {"workers": count} if count > 1 else {}
-    return start_service(name, port, env=env, log_dir=log_dir, **extra)
 
 
 class BenchStack(Stack):
@@ -65,8 +39,12 @@ class BenchStack(Stack):
         return env
 
     def _spawn(self, name: str) -> RunningService:
-        service = serve(
-            name, self.ports[name], env=self.env(name), log_dir=self.logs, count=workers(name)
+        service = start_service(
+            name,
+            self.ports[name],
+            env=self.env(name),
+            log_dir=self.logs,
+            workers=service_workers(name),
         )
         self.services[name] = service
         return service
@@ -80,11 +58,15 @@ class BenchStack(Stack):
     def start_bare(self) -> RunningService:
         """The bare ASGI app (tests/bench/bare), started as the services are: with as many
         worker processes as intake."""
-        return serve(
-            BARE, free_port(), env=dict(os.environ), log_dir=self.logs, count=workers("intake")
+        return start_service(
+            BARE,
+            free_port(),
+            env=dict(os.environ),
+            log_dir=self.logs,
+            workers=service_workers("intake"),
         )
 
     @staticmethod
     def workers_note() -> str:
         """For the results' notes."""
-        return ", ".join(f"{name} {workers(name)}" for name in SERVICE_NAMES)
+        return ", ".join(f"{name} {service_workers(name)}" for name in SERVICE_NAMES)

@@ -12,7 +12,15 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.applicants.duplicates import NAME_MATCH_THRESHOLD, flag_values, key_score
+# As registering through the API does: of everyone born the same day only the MAX_CANDIDATES
+# closest names are scored, and only the MAX_NEW_FLAGS best-scoring are flagged.
+from intake.applicants.duplicates import (
+    MAX_CANDIDATES,
+    MAX_NEW_FLAGS,
+    NAME_MATCH_THRESHOLD,
+    flag_values,
+    key_score,
+)
 from intake.applicants.service import (
     FinRegistration,
     claim_values,
@@ -45,11 +53,6 @@ from shared.messaging.outbox import driver_connection
 from shared.tables import SHARED_TABLES
 
 log = logging.getLogger(__name__)
-
-# As registering through the API does (intake.applicants.duplicates): of everyone born the same
-# day only the closest names are scored, and only the best-scoring are flagged.
-MAX_CANDIDATES = 100
-MAX_NEW_FLAGS = 10
 
 
 async def apply_chunk(
