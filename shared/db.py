@@ -83,6 +83,18 @@ def engine_options(settings: ServiceSettings) -> dict[str, Any]:
     }
 
 
+async def add_in_savepoint(session: AsyncSession, *rows: object) -> None:
+    """Adds `rows` and writes them in a savepoint of their own: an IntegrityError they raise
+    (a concurrent twin's unique key) rolls back only them, and the transaction goes on.
+
+    What was pending before is written first, outside the savepoint. The rows must not be added
+    before: `begin_nested()` flushes everything pending before its SAVEPOINT, so a row added
+    earlier would fail outside it and take the whole transaction with it."""
+    await session.flush()
+    async with session.begin_nested():
+        session.add_all(rows)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 

@@ -4,6 +4,7 @@ logs."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -422,3 +423,31 @@ async def test_no_personal_data_in_events_or_logs(
     for secret in secrets:
         assert secret not in emitted, secret
         assert secret not in logged, secret
+
+
+async def test_registering_one_fin_at_once_from_several_callers_is_never_a_server_error(
+    intake: Service, auth: Auth
+) -> None:
+    # A twin that loses the race on the FIN's unique key is rolled back alone (a savepoint
+    # around its rows only): a staff twin is answered 409, a partner's is looked at again and
+    # becomes that partner's record of its own.
+    ahik = await partner_key(intake, auth, "AHİK")
+    other = await partner_key(intake, auth, "Other NGO")
+    callers = [auth("case_officer"), ahik, other, auth("admin")]
+    statuses: list[int] = []
+    for _ in range(8):
+        body = person()
+        answers = await asyncio.gather(
+            *(intake.client.post("/v1/applicants", json=body, headers=h) for h in callers)
+        )
+        statuses += [answer.status_code for answer in answers]
+        assert {answer.status_code for answer in answers} <= {201, 409}, [
+            answer.text for answer in answers
+        ]
+    assert 201 in statuses
+    assert 409 in statuses
+    async with intake.runtime.sessionmaker() as session:
+        registered = await session.execute(
+            text("SELECT fin_hash, count(*) FROM applicants WHERE NOT claimed GROUP BY fin_hash")
+        )
+        assert {count for _, count in registered} == {1}

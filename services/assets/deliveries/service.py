@@ -28,7 +28,7 @@ from assets.orders.models import Order, OrderItem, OrderStatus
 from assets.orders.repository import OrderRepository
 from assets.orders.service import DELIVERABLE, deliver, lock_order
 from shared.auth import Principal
-from shared.db import utcnow
+from shared.db import add_in_savepoint, utcnow
 from shared.events import DeliveredItem, DeliveryCompleted, Envelope, ItemStatusReported
 from shared.filestore import FileStore
 from shared.messaging.outbox import add_event
@@ -86,10 +86,8 @@ async def record_delivery(
     await _refuse_taken_serials(session, order, lines)
     await deliver(session, order, {item.id: _count(line) for _, line, item in lines})
     delivery = _handover(order, data, lines, principal)
-    session.add(delivery)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await add_in_savepoint(session, delivery)
     except IntegrityError as exc:  # a concurrent handover took a number after our check
         raise Conflict("detail.serial-already-delivered") from exc
     await add_event(session, _completed(delivery, order, lines))

@@ -26,6 +26,7 @@ from assets.funds.models import (
 )
 from assets.funds.schemas import BudgetIn, FundIn
 from shared.auth import Principal
+from shared.db import add_in_savepoint
 from shared.events import BudgetChanged
 from shared.i18n import add_messages
 from shared.messaging.outbox import add_event
@@ -193,10 +194,8 @@ async def _entry(
 
 async def create_fund(session: AsyncSession, data: FundIn) -> Fund:
     fund = Fund(**data.model_dump(), kind=FundKind.partner)
-    session.add(fund)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await add_in_savepoint(session, fund)
     except IntegrityError as exc:
         raise Conflict("detail.fund-exists") from exc
     return fund

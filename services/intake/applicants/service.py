@@ -52,7 +52,7 @@ from intake.applicants.schemas import (
 from intake.privacy.models import Consent
 from intake.privacy.registration import registration_consents
 from shared.auth import Principal, Role
-from shared.db import utcnow
+from shared.db import add_in_savepoint, utcnow
 from shared.paging import Page, PageParams, paginate
 from shared.problems import Conflict, FieldError, Forbidden, NotFound, Problem, ValidationProblem
 from shared.repository import partner_of
@@ -285,18 +285,19 @@ async def create_applicant(
             claimed=found.person_id is not None,
         )
         applicant = Applicant(**new.values)
-        session.add(applicant)
-        session.add_all([ApplicantCategory(**values) for values in new.categories])
-        session.add_all(registration_consents(applicant, data.consent, principal, now))
+        rows: list[object] = [
+            applicant,
+            *(ApplicantCategory(**values) for values in new.categories),
+            *registration_consents(applicant, data.consent, principal, now),
+        ]
         if found.person_id is not None:
             assert registrant is not None  # only a partner's registration becomes a claim
             claim = claim_values(applicant.id, found.person_id, registrant, now)
-            session.add(ReferralClaim(**claim))
+            rows.append(ReferralClaim(**claim))
         try:
-            # In a savepoint: a concurrent twin with the same FIN is a conflict, not a failed
-            # request; one registered meanwhile by someone else is looked at again.
-            async with session.begin_nested():
-                await session.flush()
+            # A concurrent twin with the same FIN is a conflict, not a failed request; one
+            # registered meanwhile by someone else is looked at again.
+            await add_in_savepoint(session, *rows)
         except IntegrityError as exc:
             if attempt or registrant is None:
                 raise Conflict("detail.applicant-exists", errors=[_DUPLICATE_FIN]) from exc

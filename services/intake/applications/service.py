@@ -24,7 +24,7 @@ from intake.rounds.rules import Facts, RuleResult, age_at, evaluate, exclusion, 
 from intake.rounds.scoring import Factor, Weights, score
 from intake.selection.service import fill_freed_place, lock_round
 from shared.auth import Principal
-from shared.db import utcnow
+from shared.db import add_in_savepoint, utcnow
 from shared.decisions import AUTOMATIC, NewDecision, record_decisions
 from shared.events import (
     ApplicationAssessed,
@@ -262,11 +262,9 @@ async def submit_application(
         now=utcnow(),
     )
     application = Application(**new.values)
-    session.add(application)
     try:
         # A concurrent twin in the same round is a conflict, not a failed request.
-        async with session.begin_nested():
-            await session.flush()
+        await add_in_savepoint(session, application)
     except IntegrityError as exc:
         raise Conflict("detail.application-exists", errors=[_ALREADY_APPLIED]) from exc
     for event in new.events:

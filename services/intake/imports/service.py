@@ -31,6 +31,7 @@ from intake.rounds.models import RoundStatus
 from intake.rounds.repository import RoundRepository
 from intake.settings import IntakeSettings
 from shared.auth import Principal
+from shared.db import add_in_savepoint
 from shared.i18n import add_messages, translate
 from shared.problems import FieldError, InvalidState, Problem, ValidationProblem
 from shared.repository import partner_of
@@ -202,11 +203,9 @@ async def create_import(
         size=upload.size,
         language=language,
     )
-    session.add(job)
     try:
         # A concurrent upload of the same file commits first: answer with its import.
-        async with session.begin_nested():
-            await session.flush()
+        await add_in_savepoint(session, job)
     except IntegrityError:
         earlier = await _same_file(session, owner, sha256, round_id)
         assert earlier is not None

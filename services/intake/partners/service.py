@@ -36,7 +36,7 @@ from intake.partners.schemas import (
     RotateIn,
 )
 from shared.auth import ApiKeyRecord, Principal, generate_api_key
-from shared.db import utcnow
+from shared.db import add_in_savepoint, utcnow
 from shared.events import (
     KeyInForce,
     MemorandumRecorded,
@@ -104,11 +104,9 @@ async def add_memorandum(session: AsyncSession, partner: Partner, data: Memorand
         valid_to=data.valid_to,
         areas=sorted({area.value for area in data.areas}),
     )
-    session.add(memorandum)
     try:
         # In a savepoint: a number the partner already used is a conflict, not a failed request.
-        async with session.begin_nested():
-            await session.flush()
+        await add_in_savepoint(session, memorandum)
     except IntegrityError as exc:
         raise Conflict(
             "detail.memorandum-number-taken",

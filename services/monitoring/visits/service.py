@@ -34,7 +34,7 @@ from monitoring.visits.repository import VisitRepository
 from monitoring.visits.schemas import CorrectionIn, MonitorIn, ReportFields, ReportIn
 from shared import events
 from shared.auth import Principal
-from shared.db import utcnow
+from shared.db import add_in_savepoint, utcnow
 from shared.decisions import record_decision
 from shared.etag import IfMatch, check_if_match
 from shared.events import (
@@ -390,10 +390,8 @@ async def report_visit(
     visit.status = VisitStatus.reported
     visit.visited_on = data.visited_on
     visit.late = report.late
-    session.add(report)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await add_in_savepoint(session, report)
     except IntegrityError:
         # Another device's report of this visit (or the same one sent twice at once) won.
         raise Conflict("detail.visit-already-reported") from None
