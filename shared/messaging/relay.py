@@ -99,6 +99,9 @@ class OutboxRelay:
         try:
             backoff = self._poll_seconds
             while True:
+                # Cleared before publishing: a NOTIFY heard while a batch is out wakes the next
+                # round at once instead of being forgotten until the poll.
+                self._wake.clear()
                 try:
                     await self.publish_pending()
                     backoff = self._poll_seconds
@@ -108,7 +111,6 @@ class OutboxRelay:
                     # Database or NATS away: keep the rows and try again, a little later each time.
                     log.warning("outbox relay failed: %s", exc.__class__.__name__)
                     backoff = min(backoff * 2, 10.0)
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=backoff)
                 # Python 3.11's wait_for loses a cancellation that lands as the event is set.

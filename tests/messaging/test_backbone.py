@@ -4,6 +4,7 @@ replayed once, and consumers that outlive a nats-server restart."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
@@ -14,7 +15,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js.errors import NotFoundError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from plans.business_plans.models import BusinessPlan
@@ -283,3 +284,72 @@ async def test_services_recover_by_themselves_when_nats_server_restarts(
     await eventually(lambda: has_plan(after), "an event after the restart")
     ready = await intake.client.get("/readyz")
     assert ready.status_code == 200
+
+
+async def test_an_event_written_while_the_relay_publishes_is_sent_without_waiting_for_the_poll(
+    nc: NATS,
+    nats_namespace: str,
+    fresh_database: Callable[[str], Awaitable[str]],
+) -> None:
+    # The poll is an hour: only the NOTIFY of the second event's commit can wake the relay. That
+    # notify lands while the relay is busy with the first batch, so it must not be forgotten
+    # when the relay goes back to waiting.
+    engine = create_engine(await fresh_database("intake"))
+    sessionmaker = create_sessionmaker(engine)
+
+    failures: list[BaseException] = []
+
+    class WrittenWhilePublishing(OutboxRelay):
+        calls = 0
+
+        async def publish_batch(self, session: AsyncSession) -> int:
+            try:
+                sent = await super().publish_batch(session)
+                self.calls += 1
+                if self.calls == 1:
+                    await eventually(listening, "the relay listening")
+                    async with sessionmaker() as other, other.begin():
+                        await add_event(other, enrolled())
+                    await eventually(heard, "the notify heard")
+            except BaseException as exc:
+                failures.append(exc)
+                raise
+            return sent
+
+    async def listening() -> bool:
+        async with sessionmaker() as session:
+            found = await session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN %outbox%'")
+            )
+        return bool(found)
+
+    async def heard() -> bool:
+        return relay._wake.is_set()
+
+    async def published() -> int:
+        async with sessionmaker() as session:
+            sent = await session.scalar(
+                select(func.count()).where(SHARED_TABLES.outbox.c.published_at.is_not(None))
+            )
+        return sent or 0
+
+    try:
+        async with sessionmaker() as session, session.begin():
+            await add_event(session, enrolled())
+        relay = WrittenWhilePublishing(
+            engine, nc.jetstream(), namespace=nats_namespace, poll_seconds=3600
+        )
+        task = asyncio.create_task(relay.run())
+        try:
+            await eventually(lambda: _at_least(published, 2), "both events sent", patience=30)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        assert failures == []  # (a failed batch is retried after a backoff, not a wake)
+    finally:
+        await engine.dispose()
+
+
+async def _at_least(probe: Callable[[], Awaitable[int]], count: int) -> bool:
+    return await probe() >= count
